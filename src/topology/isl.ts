@@ -1,0 +1,150 @@
+import { DEG, EARTH_RADIUS_KM } from "./constants.js"
+import type { Constellation } from "./constellation.js"
+
+/**
+ * Inter-satellite links: the +Grid pattern real constellations use. Every satellite links to its two
+ * in-plane neighbours (slot +-1) and to the satellites of the same slot in the two adjacent planes. Links
+ * join satellites of one shell only.
+ *
+ * Rules, each a setting because systems differ:
+ * - seam: Walker delta planes wrap (last plane links to plane 0, slot shifted to undo the phasing);
+ *   Walker star has counter-rotating planes across the seam, whose links are cut by default, and so
+ *   does a patch of adjacent planes (RAAN spread < 360 deg).
+ * - polar cut-off: inter-plane lasers cannot track above a latitude (planes cross, relative speed is
+ *   high), so inter-plane links are down while either end is above it.
+ * - line of sight: a link is down while its straight segment dips below `minLineOfSightAltitudeKm`
+ *   (atmospheric refraction and absorption).
+ */
+export interface IslRules {
+  readonly seam: "auto" | "wrap" | "cut"
+  readonly polarCutoffLatDeg: number
+  readonly minLineOfSightAltitudeKm: number
+}
+
+export const defaultIslRules: IslRules = { seam: "auto", polarCutoffLatDeg: 70, minLineOfSightAltitudeKm: 80 }
+
+export const LinkKind = { intraPlane: 0, interPlane: 1 } as const
+
+/**
+ * The links that exist (up or down), as parallel arrays, plus an adjacency in compressed-row form.
+ * Neighbour order per satellite is fixed: previous slot, next slot, previous plane, next plane (absent
+ * neighbours are -1 in `neighbours`).
+ */
+export interface IslGraph {
+  readonly size: number
+  readonly linkCount: number
+  readonly linkA: Int32Array
+  readonly linkB: Int32Array
+  readonly linkKind: Uint8Array
+  /** adjStart[i]..adjStart[i+1] index adjLink / adjPeer for satellite i. */
+  readonly adjStart: Int32Array
+  readonly adjLink: Int32Array
+  readonly adjPeer: Int32Array
+  /** 4 entries per satellite: prev slot, next slot, prev plane, next plane; -1 if no such link. */
+  readonly neighbours: Int32Array
+  /** 4 entries per satellite: the link id behind each of `neighbours`, or -1. */
+  readonly neighbourLink: Int32Array
+}
+
+/** Build the +Grid links of every shell under the given seam rule. */
+export const plusGrid = (c: Constellation, rules: IslRules = defaultIslRules): IslGraph => {
+  const linkA: Array<number> = []
+  const linkB: Array<number> = []
+  const kind: Array<number> = []
+  const neighbours = new Int32Array(4 * c.size).fill(-1)
+  const neighbourLink = new Int32Array(4 * c.size).fill(-1)
+  const add = (a: number, b: number, k: number, slotA: number, slotB: number) => {
+    const id = linkA.length
+    linkA.push(a)
+    linkB.push(b)
+    kind.push(k)
+    neighbours[4 * a + slotA] = b
+    neighbourLink[4 * a + slotA] = id
+    neighbours[4 * b + slotB] = a
+    neighbourLink[4 * b + slotB] = id
+  }
+  c.shells.forEach((s, k) => {
+    const base = c.shellStart[k]!
+    const N = s.satsPerPlane
+    const P = s.planes
+    const at = (p: number, q: number) => base + p * N + (((q % N) + N) % N)
+    // In-plane ring (a plane of 1 or 2 satellites has no distinct ring links).
+    if (N >= 3) for (let p = 0; p < P; p++) for (let q = 0; q < N; q++) add(at(p, q), at(p, q + 1), LinkKind.intraPlane, 1, 0)
+    else if (N === 2) for (let p = 0; p < P; p++) add(at(p, 0), at(p, 1), LinkKind.intraPlane, 1, 0)
+    // "auto" wraps only a full delta ring; a star shell or a patch of planes (spread < 360) has an open seam.
+    const wrap = rules.seam === "wrap" || (rules.seam === "auto" && s.pattern === "delta" && s.raanSpreadDeg === 360)
+    for (let p = 0; p < P; p++) {
+      const last = p === P - 1
+      if (last && (!wrap || P < 3)) continue
+      // Across the seam "plane P" is plane 0 one full RAAN turn later, whose slots the Walker phasing has
+      // moved on by F: slot q of plane P is slot q + F of plane 0.
+      const shift = last ? s.phasing : 0
+      for (let q = 0; q < N; q++) add(at(p, q), last ? at(0, q + shift) : at(p + 1, q), LinkKind.interPlane, 3, 2)
+    }
+  })
+  const linkCount = linkA.length
+  const deg = new Int32Array(c.size + 1)
+  for (let l = 0; l < linkCount; l++) {
+    deg[linkA[l]! + 1]!++
+    deg[linkB[l]! + 1]!++
+  }
+  for (let i = 0; i < c.size; i++) deg[i + 1]! += deg[i]!
+  const adjStart = deg.slice()
+  const fill = deg.slice(0, c.size)
+  const adjLink = new Int32Array(2 * linkCount)
+  const adjPeer = new Int32Array(2 * linkCount)
+  for (let l = 0; l < linkCount; l++) {
+    const a = linkA[l]!
+    const b = linkB[l]!
+    adjLink[fill[a]!] = l
+    adjPeer[fill[a]!++] = b
+    adjLink[fill[b]!] = l
+    adjPeer[fill[b]!++] = a
+  }
+  return {
+    size: c.size, linkCount, linkA: Int32Array.from(linkA), linkB: Int32Array.from(linkB), linkKind: Uint8Array.from(kind),
+    adjStart, adjLink, adjPeer, neighbours, neighbourLink
+  }
+}
+
+/**
+ * Link state at one instant: whether each link is up and its length, from satellite positions
+ * (3 * size, km). Writes into the given arrays; allocates nothing.
+ */
+export const linkStates = (
+  g: IslGraph,
+  rules: IslRules,
+  positions: Float64Array,
+  up: Uint8Array,
+  lengthKm: Float64Array
+): number => {
+  const sinCut = Math.sin(Math.min(90, rules.polarCutoffLatDeg) * DEG)
+  const minR = EARTH_RADIUS_KM + rules.minLineOfSightAltitudeKm
+  const minR2 = minR * minR
+  let count = 0
+  for (let l = 0; l < g.linkCount; l++) {
+    const a = 3 * g.linkA[l]!
+    const b = 3 * g.linkB[l]!
+    const ax = positions[a]!, ay = positions[a + 1]!, az = positions[a + 2]!
+    const dx = positions[b]! - ax, dy = positions[b + 1]! - ay, dz = positions[b + 2]! - az
+    const d2 = dx * dx + dy * dy + dz * dz
+    lengthKm[l] = Math.sqrt(d2)
+    let ok = true
+    if (g.linkKind[l] === LinkKind.interPlane && rules.polarCutoffLatDeg < 90) {
+      // |lat| > cutoff  <=>  |z| / r > sin(cutoff)
+      const ra = Math.sqrt(ax * ax + ay * ay + az * az)
+      const bx = positions[b]!, by = positions[b + 1]!, bz = positions[b + 2]!
+      const rb = Math.sqrt(bx * bx + by * by + bz * bz)
+      if (Math.abs(az) > sinCut * ra || Math.abs(bz) > sinCut * rb) ok = false
+    }
+    if (ok) {
+      // Closest point of segment a + s (b - a), s in [0, 1], to the Earth's centre.
+      const s = d2 > 0 ? Math.min(1, Math.max(0, -(ax * dx + ay * dy + az * dz) / d2)) : 0
+      const px = ax + s * dx, py = ay + s * dy, pz = az + s * dz
+      if (px * px + py * py + pz * pz < minR2) ok = false
+    }
+    up[l] = ok ? 1 : 0
+    if (ok) count++
+  }
+  return count
+}

@@ -1,0 +1,123 @@
+import type { IslGraph } from "./isl.js"
+
+/**
+ * Shortest paths over the links that are up, by Dijkstra with an indexed binary heap on typed arrays.
+ * Edge weight = a link's one-way delay (length / c + per-hop processing), so distances are seconds.
+ * A `Router` owns its scratch arrays: make one per thread and reuse it; a pass allocates nothing.
+ */
+export interface ShortestPaths {
+  /** Seconds from the source; +Infinity where unreachable. */
+  readonly delay: Float64Array
+  /** Previous satellite on the best path, -1 at the source or if unreachable. */
+  readonly prev: Int32Array
+  /** Link used to arrive, -1 at the source or if unreachable. */
+  readonly prevLink: Int32Array
+  /** Hop count of the best path. */
+  readonly hops: Int32Array
+}
+
+export interface Router {
+  /** Source-to-all pass. `linkDelay[l]` must be the delay of link l; links with up[l] = 0 are skipped. */
+  fromSource(source: number, up: Uint8Array, linkDelay: Float64Array): ShortestPaths
+}
+
+export const makeRouter = (g: IslGraph): Router => {
+  const n = g.size
+  const delay = new Float64Array(n)
+  const prev = new Int32Array(n)
+  const prevLink = new Int32Array(n)
+  const hops = new Int32Array(n)
+  const heap = new Int32Array(n)
+  const pos = new Int32Array(n) // position in heap, -1 not in heap, -2 settled
+  let size = 0
+  const swap = (i: number, j: number) => {
+    const a = heap[i]!, b = heap[j]!
+    heap[i] = b; pos[b] = i
+    heap[j] = a; pos[a] = j
+  }
+  const less = (i: number, j: number) => {
+    const a = heap[i]!, b = heap[j]!
+    const da = delay[a]!, db = delay[b]!
+    // Ties broken by index so that the chosen paths are deterministic.
+    return da < db || (da === db && a < b)
+  }
+  const up_ = (i: number) => {
+    while (i > 0) {
+      const p = (i - 1) >> 1
+      if (!less(i, p)) break
+      swap(i, p)
+      i = p
+    }
+  }
+  const down = (i: number) => {
+    for (;;) {
+      const l = 2 * i + 1
+      if (l >= size) break
+      const r = l + 1
+      const m = r < size && less(r, l) ? r : l
+      if (!less(m, i)) break
+      swap(m, i)
+      i = m
+    }
+  }
+  return {
+    fromSource(source, up, linkDelay) {
+      delay.fill(Number.POSITIVE_INFINITY)
+      prev.fill(-1)
+      prevLink.fill(-1)
+      hops.fill(0)
+      pos.fill(-1)
+      size = 0
+      delay[source] = 0
+      heap[size] = source
+      pos[source] = size++
+      while (size > 0) {
+        const u = heap[0]!
+        size--
+        if (size > 0) {
+          heap[0] = heap[size]!
+          pos[heap[0]!] = 0
+          down(0)
+        }
+        pos[u] = -2
+        const du = delay[u]!
+        for (let k = g.adjStart[u]!, end = g.adjStart[u + 1]!; k < end; k++) {
+          const l = g.adjLink[k]!
+          if (up[l] === 0) continue
+          const v = g.adjPeer[k]!
+          const pv = pos[v]!
+          if (pv === -2) continue
+          const dv = du + linkDelay[l]!
+          if (dv < delay[v]! || (dv === delay[v]! && u < prev[v]!)) {
+            delay[v] = dv
+            prev[v] = u
+            prevLink[v] = l
+            hops[v] = hops[u]! + 1
+            if (pv === -1) {
+              heap[size] = v
+              pos[v] = size++
+              up_(size - 1)
+            } else up_(pv)
+          }
+        }
+      }
+      return { delay, prev, prevLink, hops }
+    }
+  }
+}
+
+/** The satellites of the best path from the pass's source to target (inclusive), or [] if unreachable. */
+export const pathTo = (sp: ShortestPaths, target: number): Array<number> => {
+  if (!Number.isFinite(sp.delay[target]!)) return []
+  const out: Array<number> = []
+  for (let v = target; v !== -1; v = sp.prev[v]!) out.push(v)
+  return out.reverse()
+}
+
+/** The links of the best path from the pass's source to target, in travel order. */
+export const linksTo = (sp: ShortestPaths, target: number): Array<number> => {
+  const out: Array<number> = []
+  if (!Number.isFinite(sp.delay[target]!)) return out
+  for (let v = target; sp.prevLink[v]! !== -1; v = sp.prev[v]!) out.push(sp.prevLink[v]!)
+  return out.reverse()
+}

@@ -1,0 +1,66 @@
+import { type Constellation } from "./constellation.js"
+import { defaultLinkModel, type LinkModel, propagationSeconds } from "./delay.js"
+import type { Ephemeris } from "./ephemeris.js"
+import { kepler } from "./ephemeris.js"
+import { defaultIslRules, type IslGraph, type IslRules, linkStates, plusGrid } from "./isl.js"
+import { makeRouter, type Router, type ShortestPaths } from "./routing.js"
+
+/**
+ * The constellation's state at one instant: positions, which links are up, their lengths and delays.
+ * A snapshot is mutable scratch owned by one thread: `update(t)` rewrites it in place so a run can
+ * recompute the world many times per simulated second without allocating.
+ */
+export interface Snapshot {
+  readonly constellation: Constellation
+  readonly ephemeris: Ephemeris
+  readonly graph: IslGraph
+  readonly rules: IslRules
+  readonly linkModel: LinkModel
+  readonly positions: Float64Array
+  readonly up: Uint8Array
+  readonly lengthKm: Float64Array
+  /** One-way delay of each link (propagation + per-hop processing), seconds. */
+  readonly linkDelay: Float64Array
+  /** Time of the last update, seconds; NaN before the first. */
+  readonly t: number
+  readonly linksUp: number
+  update(t: number): Snapshot
+  /** Source-to-all shortest paths over the links that are up now (result reused by the next call). */
+  routeFrom(source: number): ShortestPaths
+}
+
+export interface SnapshotOptions {
+  readonly ephemeris?: Ephemeris
+  readonly rules?: IslRules
+  readonly linkModel?: LinkModel
+}
+
+export const makeSnapshot = (c: Constellation, opts: SnapshotOptions = {}): Snapshot => {
+  const ephemeris = opts.ephemeris ?? kepler(c)
+  const rules = opts.rules ?? defaultIslRules
+  const linkModel = opts.linkModel ?? defaultLinkModel
+  const graph = plusGrid(c, rules)
+  const positions = new Float64Array(3 * c.size)
+  const up = new Uint8Array(graph.linkCount)
+  const lengthKm = new Float64Array(graph.linkCount)
+  const linkDelay = new Float64Array(graph.linkCount)
+  let router: Router | undefined
+  const snap = {
+    constellation: c, ephemeris, graph, rules, linkModel, positions, up, lengthKm, linkDelay,
+    t: Number.NaN,
+    linksUp: 0,
+    update(t: number) {
+      ephemeris.positionsAt(t, positions)
+      snap.linksUp = linkStates(graph, rules, positions, up, lengthKm)
+      const hop = linkModel.perHopProcessingSeconds
+      for (let l = 0; l < graph.linkCount; l++) linkDelay[l] = propagationSeconds(lengthKm[l]!) + hop
+      snap.t = t
+      return snap
+    },
+    routeFrom(source: number) {
+      router ??= makeRouter(graph)
+      return router.fromSource(source, up, linkDelay)
+    }
+  }
+  return snap
+}

@@ -1,0 +1,258 @@
+import fc from "fast-check"
+import { describe, expect, it } from "vitest"
+import {
+  Constellation, defaultIslRules, EARTH_RADIUS_KM, handovers, kepler, linksTo, linkStates, linkWindows, makeSnapshot,
+  orbitalPeriodSeconds, pathTo, plusGrid, preset, propagationSeconds, servingAt, SPEED_OF_LIGHT_KM_S, sgp4FromConstellation,
+  sgp4FromTles, TopologyError, visibleSatellites, walkerDelta, walkerStar
+} from "../src/topology/index.js"
+import { isUpIn } from "../src/topology/windows.js"
+
+const slantRangeKm = (altKm: number, elevDeg: number) => {
+  const R = EARTH_RADIUS_KM, e = (elevDeg * Math.PI) / 180
+  return Math.sqrt((R + altKm) ** 2 - (R * Math.cos(e)) ** 2) - R * Math.sin(e)
+}
+
+describe("published physics", () => {
+  it("orbital period at 550 km: 5,730 s (mean radius), 5,739 s (equatorial)", () => {
+    expect(orbitalPeriodSeconds(550)).toBeCloseTo(5730, -0.5)
+    expect(Math.round(orbitalPeriodSeconds(550))).toBe(5730)
+    expect(Math.round(orbitalPeriodSeconds(550, 6378.137))).toBe(5739)
+  })
+
+  it("zenith one-way delay to 550 km is 1.835 ms, and equals the served range / c", () => {
+    expect(propagationSeconds(550) * 1e3).toBeCloseTo(1.835, 3)
+    // A satellite straight overhead, by geometry rather than formula.
+    const c = Constellation.make([walkerDelta({ planes: 1, satsPerPlane: 1, altitudeKm: 550, inclinationDeg: 0 })])
+    const s = servingAt(kepler(c), { latDeg: 0, lonDeg: 0 }, 0)
+    expect(s.elevationDeg).toBeCloseTo(90, 6)
+    expect((s.rangeKm / SPEED_OF_LIGHT_KM_S) * 1e3).toBeCloseTo(1.835, 3)
+  })
+
+  it("slant range at 25 deg elevation from 550 km is about 1,123 km, and the visibility edge sits there", () => {
+    expect(slantRangeKm(550, 25)).toBeCloseTo(1123, -1)
+    // Move one equatorial satellite across the sky: the first position at >= 25 deg has range ~1,123 km.
+    const c = Constellation.make([walkerDelta({ planes: 1, satsPerPlane: 1, altitudeKm: 550, inclinationDeg: 0, raan0Deg: 0 })])
+    const eph = kepler(c)
+    const pos = new Float64Array(3)
+    let edgeRange = Number.NaN
+    for (let t = -900; t <= 0; t += 0.01) {
+      eph.positionsAt(t, pos)
+      const v = visibleSatellites({ latDeg: 0, lonDeg: (eph.earthRotationAngleAt(t) * 180) / Math.PI }, pos, 1, eph.earthRotationAngleAt(t))
+      if (v.serving === 0) { edgeRange = v.rangesKm[0]!; break }
+    }
+    expect(edgeRange).toBeGreaterThan(1115)
+    expect(edgeRange).toBeLessThan(1125)
+  })
+
+  it("in-plane neighbour distance with 22 per plane at 550 km is about 1,970 km", () => {
+    const snap = makeSnapshot(Constellation.make(preset("starlink-shell1"))).update(0)
+    const l = snap.graph.neighbourLink[4 * 0 + 1]!
+    expect(snap.graph.linkKind[l]).toBe(0)
+    expect(snap.lengthKm[l]).toBeGreaterThan(1965)
+    expect(snap.lengthKm[l]).toBeLessThan(1975)
+  })
+})
+
+describe("presets", () => {
+  it("have the published sizes", () => {
+    expect(Constellation.make(preset("paper-19x5")).size).toBe(95)
+    expect(Constellation.make(preset("starlink-shell1")).size).toBe(1584)
+    expect(Constellation.make(preset("starlink-phase1")).size).toBe(4408)
+    expect(Constellation.make(preset("kuiper-shell1")).size).toBe(1156)
+    expect(Constellation.make(preset("mega-10k")).size).toBe(10000)
+  })
+
+  it("unknown preset and bad shells raise a TopologyError naming the field", () => {
+    expect(() => preset("nope")).toThrow(TopologyError)
+    expect(() => preset("nope")).toThrow(/unknown preset "nope"/)
+    expect(() => Constellation.make([walkerDelta({ planes: 0, satsPerPlane: 3, altitudeKm: 550, inclinationDeg: 53 })])).toThrow(/shells\[0\]\.planes/)
+    expect(() => Constellation.make([walkerDelta({ planes: 3, satsPerPlane: 3, altitudeKm: -5, inclinationDeg: 53 })])).toThrow(/altitudeKm/)
+  })
+
+  it("starlink-shell1 covers every point between 53 S and 53 N at 25 deg over one period", () => {
+    const c = Constellation.make(preset("starlink-shell1"))
+    const eph = kepler(c)
+    const pos = new Float64Array(3 * c.size)
+    const period = orbitalPeriodSeconds(550)
+    let worst = Number.POSITIVE_INFINITY
+    for (let t = 0; t < period; t += period / 24) {
+      eph.positionsAt(t, pos)
+      const theta = eph.earthRotationAngleAt(t)
+      for (let lat = -53; lat <= 53; lat += 2) {
+        for (let lon = -180; lon < 180; lon += 3) {
+          const v = visibleSatellites({ latDeg: lat, lonDeg: lon }, pos, c.size, theta, 25)
+          worst = Math.min(worst, v.satellites.length)
+          if (v.satellites.length === 0) throw new Error(`no coverage at ${lat},${lon} t=${t}`)
+        }
+      }
+    }
+    expect(worst).toBeGreaterThanOrEqual(1)
+  })
+})
+
+describe("ISLs", () => {
+  it("+Grid: delta wraps the seam (4 links each), star cuts it", () => {
+    const d = plusGrid(Constellation.make([walkerDelta({ planes: 6, satsPerPlane: 8, altitudeKm: 780, inclinationDeg: 86.4, phasing: 2 })]))
+    expect(d.linkCount).toBe(2 * 48)
+    const s = plusGrid(Constellation.make([walkerStar({ planes: 6, satsPerPlane: 11, altitudeKm: 780, inclinationDeg: 86.4 })]))
+    expect(s.linkCount).toBe(66 + 5 * 11)
+    // Seam satellites of a star shell have no "next plane" neighbour.
+    expect(s.neighbours[4 * (5 * 11) + 3]).toBe(-1)
+  })
+
+  it("seam links of a phased delta shell join near neighbours", () => {
+    const c = Constellation.make(preset("starlink-shell1"))
+    const snap = makeSnapshot(c).update(0)
+    let seamMax = 0, interMax = 0
+    for (let l = 0; l < snap.graph.linkCount; l++) {
+      if (snap.graph.linkKind[l] !== 1) continue
+      const seam = c.planeOf[snap.graph.linkA[l]!] === 71
+      if (seam) seamMax = Math.max(seamMax, snap.lengthKm[l]!)
+      else interMax = Math.max(interMax, snap.lengthKm[l]!)
+    }
+    expect(seamMax).toBeLessThan(interMax * 1.5)
+  })
+
+  it("polar cut-off and 80 km line-of-sight rule turn links down", () => {
+    const c = Constellation.make([walkerDelta({ planes: 12, satsPerPlane: 12, altitudeKm: 550, inclinationDeg: 90 })])
+    const snap = makeSnapshot(c, { rules: { ...defaultIslRules, polarCutoffLatDeg: 60 } }).update(0)
+    for (let l = 0; l < snap.graph.linkCount; l++) {
+      const a = snap.graph.linkA[l]!, b = snap.graph.linkB[l]!
+      const lat = (i: number) => Math.abs(Math.asin(snap.positions[3 * i + 2]! / c.radiusKm[i]!) * 180 / Math.PI)
+      if (snap.graph.linkKind[l] === 1 && (lat(a) > 60 || lat(b) > 60)) expect(snap.up[l]).toBe(0)
+      if (snap.graph.linkKind[l] === 0) expect(snap.up[l]).toBe(1)
+    }
+    // Three satellites per plane at 550 km: 120 deg apart, the chord passes through the Earth.
+    const sparse = makeSnapshot(Constellation.make([walkerDelta({ planes: 1, satsPerPlane: 3, altitudeKm: 550, inclinationDeg: 53 })])).update(0)
+    expect(sparse.linksUp).toBe(0)
+  })
+
+  it("link windows agree with the instantaneous link state, and close where the state changes", () => {
+    const c = Constellation.make([walkerDelta({ planes: 8, satsPerPlane: 10, altitudeKm: 700, inclinationDeg: 85, phasing: 1 })])
+    const snap = makeSnapshot(c)
+    const w = linkWindows(snap, 0, 3000, { stepSeconds: 20, toleranceSeconds: 1e-3 })
+    let transitions = 0
+    for (let t = 7.3; t < 3000; t += 97.1) {
+      snap.update(t)
+      for (let l = 0; l < snap.graph.linkCount; l++) expect(isUpIn(w[l]!, t)).toBe(snap.up[l] === 1)
+    }
+    w.forEach((ws, l) => {
+      for (const [a, b] of ws) {
+        expect(b).toBeGreaterThanOrEqual(a)
+        if (a > 0) {
+          transitions++
+          expect(snap.update(a - 2e-3).up[l]).toBe(0)
+          expect(snap.update(a + 2e-3).up[l]).toBe(1)
+        }
+      }
+    })
+    expect(transitions).toBeGreaterThan(0)
+  })
+})
+
+describe("ground", () => {
+  it("handovers: each reported change is a real change of the serving satellite", () => {
+    const c = Constellation.make(preset("paper-19x5"))
+    const eph = kepler(c)
+    const user = { latDeg: 40, lonDeg: -3.7 }
+    const hs = handovers(eph, user, 0, 6000, { stepSeconds: 5, toleranceSeconds: 0.01 })
+    expect(hs.length).toBeGreaterThan(0)
+    for (const h of hs) {
+      expect(servingAt(eph, user, h.t - 0.02).serving).toBe(h.from)
+      expect(servingAt(eph, user, h.t + 0.001).serving).toBe(h.to)
+    }
+  })
+
+  it("SGP4 (satellite.js) of a Walker shell stays within tens of km of the Kepler orbit over an hour", () => {
+    const c = Constellation.make(preset("paper-19x5"))
+    const k = kepler(c), s = sgp4FromConstellation(c)
+    const a = new Float64Array(3 * c.size), b = new Float64Array(3 * c.size)
+    for (const t of [0, 600, 3600]) {
+      k.positionsAt(t, a)
+      s.positionsAt(t, b)
+      for (let i = 0; i < c.size; i++) {
+        const rb = Math.hypot(b[3 * i]!, b[3 * i + 1]!, b[3 * i + 2]!)
+        expect(Math.abs(rb - c.radiusKm[i]!)).toBeLessThan(25)
+      }
+    }
+  })
+
+  it("SGP4 from a real TLE (ISS) gives a 400-430 km altitude; a bad TLE is named", () => {
+    const iss = sgp4FromTles([{
+      line1: "1 25544U 98067A   24001.50000000  .00016717  00000-0  30306-3 0  9994",
+      line2: "2 25544  51.6416 247.4627 0006703 130.5360 325.0288 15.49815315432738"
+    }], new Date("2024-01-01T12:00:00Z"))
+    const p = new Float64Array(3)
+    iss.positionsAt(0, p)
+    const alt = Math.hypot(p[0]!, p[1]!, p[2]!) - EARTH_RADIUS_KM
+    expect(alt).toBeGreaterThan(400)
+    expect(alt).toBeLessThan(430)
+    expect(() => sgp4FromTles([{ line1: "garbage", line2: "2 x" }])).toThrow(/tle\[0\]|TLE set 0/)
+  })
+})
+
+const smallShell = fc.record({
+  planes: fc.integer({ min: 3, max: 12 }),
+  satsPerPlane: fc.integer({ min: 4, max: 16 }),
+  altitudeKm: fc.integer({ min: 400, max: 1500 }),
+  inclinationDeg: fc.double({ min: 30, max: 98, noNaN: true }),
+  phasing: fc.nat(2),
+  star: fc.boolean(),
+  t: fc.double({ min: 0, max: 20_000, noNaN: true })
+})
+
+describe("properties", () => {
+  it("links are symmetric: each satellite's neighbour lists each other", () => {
+    fc.assert(fc.property(smallShell, (p) => {
+      const c = Constellation.make([(p.star ? walkerStar : walkerDelta)({ ...p, phasing: p.phasing % p.planes })])
+      const g = plusGrid(c)
+      for (let l = 0; l < g.linkCount; l++) {
+        const a = g.linkA[l]!, b = g.linkB[l]!
+        const peersA = Array.from(g.adjPeer.subarray(g.adjStart[a]!, g.adjStart[a + 1]!))
+        const peersB = Array.from(g.adjPeer.subarray(g.adjStart[b]!, g.adjStart[b + 1]!))
+        if (!peersA.includes(b) || !peersB.includes(a)) return false
+      }
+      return true
+    }), { numRuns: 40 })
+  })
+
+  it("routes: never faster than light, only up links, triangle inequality, deterministic", () => {
+    fc.assert(fc.property(smallShell, fc.nat(), fc.nat(), fc.nat(), (p, x, y, z) => {
+      const c = Constellation.make([(p.star ? walkerStar : walkerDelta)({ ...p, phasing: p.phasing % p.planes })])
+      const snap = makeSnapshot(c).update(p.t)
+      const [a, b, m] = [x % c.size, y % c.size, z % c.size]
+      const fromA = snap.routeFrom(a)
+      const dAB = fromA.delay[b]!, dAM = fromA.delay[m]!
+      const links = linksTo(fromA, b)
+      const path = pathTo(fromA, b)
+      if (Number.isFinite(dAB)) {
+        const straight = Math.hypot(snap.positions[3 * a]! - snap.positions[3 * b]!, snap.positions[3 * a + 1]! - snap.positions[3 * b + 1]!, snap.positions[3 * a + 2]! - snap.positions[3 * b + 2]!)
+        expect(dAB + 1e-12).toBeGreaterThanOrEqual(straight / SPEED_OF_LIGHT_KM_S)
+        for (const l of links) expect(snap.up[l]).toBe(1)
+        expect(path[0]).toBe(a)
+        expect(path.at(-1)).toBe(b)
+        const sum = links.reduce((s, l) => s + snap.linkDelay[l]!, 0)
+        expect(sum).toBeCloseTo(dAB, 12)
+      }
+      const fromM = Float64Array.from(snap.routeFrom(m).delay)
+      if (Number.isFinite(dAM) && Number.isFinite(fromM[b]!)) expect(dAB).toBeLessThanOrEqual(dAM + fromM[b]! + 1e-12)
+      const again = makeSnapshot(c).update(p.t).routeFrom(a)
+      expect(Array.from(again.prev)).toEqual(Array.from(snap.routeFrom(a).prev))
+    }), { numRuns: 60 })
+  })
+
+  it("link state is a pure function of (constellation, rules, t)", () => {
+    fc.assert(fc.property(smallShell, (p) => {
+      const c = Constellation.make([walkerDelta({ ...p, phasing: p.phasing % p.planes })])
+      const g = plusGrid(c)
+      const pos = new Float64Array(3 * c.size)
+      kepler(c).positionsAt(p.t, pos)
+      const u1 = new Uint8Array(g.linkCount), u2 = new Uint8Array(g.linkCount)
+      const l1 = new Float64Array(g.linkCount), l2 = new Float64Array(g.linkCount)
+      linkStates(g, defaultIslRules, pos, u1, l1)
+      linkStates(g, defaultIslRules, Float64Array.from(pos), u2, l2)
+      expect(u2).toEqual(u1)
+      expect(l2).toEqual(l1)
+    }), { numRuns: 30 })
+  })
+})
