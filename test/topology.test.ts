@@ -152,11 +152,12 @@ describe("ISLs", () => {
 
 describe("ground", () => {
   it("handovers: each reported change is a real change of the serving satellite", () => {
-    const c = Constellation.make(preset("paper-19x5"))
+    const c = Constellation.make(preset("starlink-shell1"))
     const eph = kepler(c)
     const user = { latDeg: 40, lonDeg: -3.7 }
-    const hs = handovers(eph, user, 0, 6000, { stepSeconds: 5, toleranceSeconds: 0.01 })
-    expect(hs.length).toBeGreaterThan(0)
+    const hs = handovers(eph, user, 0, 1200, { stepSeconds: 5, toleranceSeconds: 0.01 })
+    // A satellite stays highest in the sky for a few minutes at most.
+    expect(hs.length).toBeGreaterThan(3)
     for (const h of hs) {
       expect(servingAt(eph, user, h.t - 0.02).serving).toBe(h.from)
       expect(servingAt(eph, user, h.t + 0.001).serving).toBe(h.to)
