@@ -1,0 +1,86 @@
+/**
+ * The standard workload at scale: every satellite beacons its four ISL neighbours once per simulated
+ * second, and ground users put and get chunks at their key's home satellite, through the actor runtime
+ * in virtual time on a piscina pool.
+ * `npx tsx experiments/scale.ts --preset starlink-shell1 --sim-seconds 60 --workers 2 --json`
+ */
+import { presetNames } from "../src/topology/index.js"
+import { makeRunConfig, runInProcess, runOnWorkers, type RunReport } from "../src/runtime/index.js"
+import { measureBytesPerSatellite } from "../src/runtime/memory.js"
+import { Mailboxes } from "../src/runtime/mailbox.js"
+import { ShardEngine } from "../src/runtime/shard.js"
+import { makeWorld, ownership, shardBounds } from "../src/runtime/world.js"
+import { flag, parseCli, runMain } from "./lib/cli.js"
+import { fmt, printResult } from "./lib/output.js"
+import { makeProgress } from "./lib/progress.js"
+
+export const scaleSpec = {
+  name: "scale",
+  summary: "emulator speed and memory on the standard workload (beacons + ground cache traffic)",
+  flags: {
+    preset: flag.choice("named constellation", presetNames, "paper-19x5"),
+    simSeconds: flag.number("virtual seconds to simulate", 10, { min: 0.001, placeholder: "S" }),
+    workers: flag.number("worker threads (piscina), one shard each", 2, { min: 1, max: 64, integer: true, placeholder: "W" }),
+    users: flag.number("ground users issuing cache requests", 32, { min: 0, integer: true }),
+    requestRate: flag.number("requests per second per user", 2, { min: 0 }),
+    realtime: flag.number("pace to the wall clock: 1 = live, 0 = as fast as possible", 0, { min: 0, placeholder: "FACTOR" }),
+    inProcess: flag.boolean("run every shard in the main thread (no worker pool)")
+  }
+}
+
+/** The scale contract's fields (see the runtime issue), plus what explains them. */
+export type ScaleResult = Pick<RunReport,
+  | "preset" | "satellites" | "users" | "workers" | "simSeconds" | "startSeconds" | "wallSeconds" | "events"
+  | "eventsPerSecond" | "speedup" | "rssMB" | "traceHash" | "sent" | "dropped" | "inFlight" | "windows" | "barrierWaitShare"
+> & {
+  readonly bytesPerActor: number
+  readonly retrievalMs: { readonly p50: number; readonly p90: number; readonly p99: number }
+}
+
+export const toScaleResult = (r: RunReport, bytesPerActor: number): ScaleResult => ({
+  preset: r.preset, satellites: r.satellites, users: r.users, workers: r.workers, simSeconds: r.simSeconds,
+  startSeconds: r.startSeconds, wallSeconds: r.wallSeconds, events: r.events, eventsPerSecond: r.eventsPerSecond,
+  speedup: r.speedup, rssMB: r.rssMB, bytesPerActor, traceHash: r.traceHash, sent: r.sent, dropped: r.dropped,
+  inFlight: r.inFlight, windows: r.windows, barrierWaitShare: r.barrierWaitShare,
+  retrievalMs: { p50: r.retrieval.p50Ms, p90: r.retrieval.p90Ms, p99: r.retrieval.p99Ms }
+})
+
+/** Heap per satellite actor (world, topology replica, queue, state) measured by building one shard here. */
+export const bytesPerSatellite = (config: ReturnType<typeof makeRunConfig>) => {
+  const world = makeWorld(config)
+  return measureBytesPerSatellite(() => {
+    const w = makeWorld(config)
+    const e = new ShardEngine(w, 0, ownership(w, shardBounds(w, 1)), Mailboxes.allocate(1, 16))
+    e.start()
+    return e
+  }, world.satellites)
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  runMain(async () => {
+    const o = parseCli(scaleSpec)
+    const config = makeRunConfig({
+      preset: o.preset, seed: o.seed, simSeconds: o.simSeconds, users: o.users, requestRatePerUser: o.requestRate, realtimeFactor: o.realtime
+    })
+    // Measured before the run, while nothing else of the run is on the heap.
+    const perActor = await bytesPerSatellite(config)
+    const progress = makeProgress(`scale ${o.preset}`, o.simSeconds, o.quiet || o.json)
+    const report = o.inProcess
+      ? await runInProcess(config, o.workers)
+      : await runOnWorkers(config, { workers: o.workers, onProgress: (p) => progress.update(p.virtualTime, p.delivered) })
+    progress.stop()
+    const result = toScaleResult(report, perActor)
+    printResult(o.json, result, () =>
+      [
+        `scale: ${result.preset}, ${result.satellites} satellites, ${result.users} users, ${result.workers || "in-process"} ${result.workers === 1 ? "worker" : "workers"}, ${result.simSeconds} s virtual`,
+        `  start-up        ${fmt(result.startSeconds, 2)} s`,
+        `  run             ${fmt(result.wallSeconds, 3)} s wall  (speedup ${fmt(result.speedup, 1)}x over real time)`,
+        `  delivered       ${result.events} messages, ${fmt(result.eventsPerSecond, 0)} per wall second`,
+        `  sent / dropped / in flight   ${result.sent} / ${Object.values(result.dropped).reduce((a, b) => a + b, 0)} / ${result.inFlight}`,
+        `  windows         ${result.windows}, ${fmt(100 * result.barrierWaitShare, 1)}% of shard time waiting at barriers`,
+        `  retrieval       p50 ${fmt(result.retrievalMs.p50, 2)} ms  p90 ${fmt(result.retrievalMs.p90, 2)} ms  p99 ${fmt(result.retrievalMs.p99, 2)} ms`,
+        `  memory          ${fmt(result.rssMB, 0)} MB RSS, ${fmt(result.bytesPerActor, 0)} bytes per satellite actor`,
+        `  trace hash      ${result.traceHash}`
+      ].join("\n"))
+  })
+}

@@ -1,0 +1,123 @@
+import { Data, Schema } from "effect"
+import { F, I, type RecordBlock } from "../runtime/record.js"
+
+/**
+ * The messages actors exchange. Each has a tag (its binary code in an 80-byte record), a version, and an
+ * Effect Schema that is the contract at every edge where messages arrive as data (a file, a socket, the
+ * control plane, tests): `decodeMessage` validates and names the bad field. Records crossing a worker
+ * boundary are checked by `checkRecord`, the same contract in a form cheap enough for millions a second.
+ */
+export const MESSAGE_VERSION = 1
+
+export const Tag = {
+  /** A timer an actor set for itself. */
+  Tick: 1,
+  /** A satellite's periodic hello to one ISL neighbour; link-local, dropped if the link is down. */
+  Beacon: 2,
+  CacheGet: 3,
+  CacheGetReply: 4,
+  CachePut: 5,
+  CachePutAck: 6
+} as const
+export type TagCode = (typeof Tag)[keyof typeof Tag]
+export const tagNames: Record<number, string> = Object.fromEntries(Object.entries(Tag).map(([k, v]) => [v, k]))
+export const MAX_TAG = Math.max(...Object.values(Tag))
+
+const Time = Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0))
+const ActorId = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
+const Bytes = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
+const Key = Schema.Finite
+
+const envelope = {
+  v: Schema.Literal(MESSAGE_VERSION),
+  time: Time,
+  sentAt: Time,
+  from: ActorId,
+  to: ActorId,
+  seq: Schema.Int,
+  bytes: Bytes
+}
+
+export const TickMessage = Schema.TaggedStruct("Tick", { ...envelope, timer: Schema.Int })
+export const BeaconMessage = Schema.TaggedStruct("Beacon", { ...envelope, link: Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 3 })) })
+export const CacheGetMessage = Schema.TaggedStruct("CacheGet", { ...envelope, key: Key, requestId: Schema.Finite })
+export const CacheGetReplyMessage = Schema.TaggedStruct("CacheGetReply", { ...envelope, key: Key, requestId: Schema.Finite, hit: Schema.Boolean, requestSentAt: Time })
+export const CachePutMessage = Schema.TaggedStruct("CachePut", { ...envelope, key: Key, requestId: Schema.Finite })
+export const CachePutAckMessage = Schema.TaggedStruct("CachePutAck", { ...envelope, key: Key, requestId: Schema.Finite, stored: Schema.Boolean, requestSentAt: Time })
+
+export const Message = Schema.Union([TickMessage, BeaconMessage, CacheGetMessage, CacheGetReplyMessage, CachePutMessage, CachePutAckMessage])
+export type Message = typeof Message.Type
+
+/** A message that failed validation; `field` names what was wrong. */
+export class InvalidMessage extends Data.TaggedError("InvalidMessage")<{ readonly field: string; readonly message: string }> {}
+
+/** Validate unknown data as a Message (structured edges). */
+export const decodeMessage = (input: unknown): Message => {
+  try {
+    return Schema.decodeUnknownSync(Message)(input)
+  } catch (e) {
+    const text = String((e as Error).message ?? e)
+    const path = /at \[(.*?)\]/.exec(text)?.[1]?.replace(/"/g, "") ?? "message"
+    throw new InvalidMessage({ field: path, message: text.split("\n")[0]! })
+  }
+}
+
+/** Write a structured message into record r (the first hop's fields are set by the router). */
+export const toRecord = (m: Message, block: RecordBlock, r: number): void => {
+  block.setF(r, F.time, m.time)
+  block.setF(r, F.sentAt, m.sentAt)
+  block.setI(r, I.origin, m.from)
+  block.setI(r, I.src, m.from)
+  block.setI(r, I.at, m.from)
+  block.setI(r, I.dst, m.to)
+  block.setI(r, I.seq, m.seq)
+  block.setI(r, I.originSeq, m.seq)
+  block.setI(r, I.bytes, m.bytes)
+  block.setI(r, I.hops, 0)
+  block.setI(r, I.tag, Tag[m._tag])
+  block.setF(r, F.p0, "key" in m ? m.key : 0)
+  block.setF(r, F.p1, "requestId" in m ? m.requestId : 0)
+  block.setF(r, F.p2, "requestSentAt" in m ? m.requestSentAt : 0)
+  block.setI(r, I.aux, m._tag === "Tick" ? m.timer : m._tag === "Beacon" ? m.link : "hit" in m ? Number(m.hit) : "stored" in m ? Number(m.stored) : 0)
+}
+
+/** Read record r as a structured message, validated by the Schema. */
+export const fromRecord = (block: RecordBlock, r: number): Message => {
+  const tag = block.getI(r, I.tag)
+  const name = tagNames[tag]
+  if (name === undefined) throw new InvalidMessage({ field: "tag", message: `unknown message tag ${tag}` })
+  const base = {
+    _tag: name, v: MESSAGE_VERSION, time: block.getF(r, F.time), sentAt: block.getF(r, F.sentAt), from: block.getI(r, I.origin),
+    to: block.getI(r, I.dst), seq: block.getI(r, I.originSeq), bytes: block.getI(r, I.bytes)
+  }
+  const aux = block.getI(r, I.aux)
+  const key = block.getF(r, F.p0), requestId = block.getF(r, F.p1), requestSentAt = block.getF(r, F.p2)
+  const extra: Record<string, unknown> =
+    name === "Tick" ? { timer: aux } :
+    name === "Beacon" ? { link: aux } :
+    name === "CacheGetReply" ? { key, requestId, hit: aux === 1, requestSentAt } :
+    name === "CachePutAck" ? { key, requestId, stored: aux === 1, requestSentAt } :
+    { key, requestId }
+  return decodeMessage({ ...base, ...extra })
+}
+
+/**
+ * The worker-boundary check of a raw record: known tag, actors in range, finite times not before the
+ * window that receives it, hop count bounded. Returns the name of the bad field, or undefined.
+ */
+export const checkRecord = (block: RecordBlock, r: number, actorCount: number, notBefore: number, maxHops: number): string | undefined => {
+  const tag = block.getI(r, I.tag)
+  if (tag < 1 || tag > MAX_TAG) return "tag"
+  for (const [name, f] of [["at", I.at], ["dst", I.dst], ["src", I.src], ["origin", I.origin]] as const) {
+    const v = block.getI(r, f)
+    if (v < 0 || v >= actorCount) return name
+  }
+  const time = block.getF(r, F.time)
+  if (!Number.isFinite(time) || time < notBefore) return "time"
+  const sentAt = block.getF(r, F.sentAt)
+  if (!Number.isFinite(sentAt) || sentAt > time) return "sentAt"
+  const hops = block.getI(r, I.hops)
+  if (hops < 0 || hops > maxHops) return "hops"
+  if (block.getI(r, I.bytes) < 0) return "bytes"
+  return undefined
+}

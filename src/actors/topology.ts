@@ -1,0 +1,137 @@
+import { makeSnapshot, propagationSeconds, type Snapshot, servingSatellite, stationInertial } from "../topology/index.js"
+import type { World } from "../runtime/world.js"
+
+/**
+ * The topology actor: every message goes through it, and it decides the next hop and when the message
+ * gets there from the link state of the current epoch. It is replicated, one replica per shard, each
+ * computing the same link state from the same config, so routing needs no cross-shard request.
+ *
+ * Per epoch it keeps: the snapshot (positions, links up, link delays), the serving satellite of each
+ * ground user, and the lookahead: the smallest delay any message can have this epoch (the shortest up
+ * ISL or the lowest ground leg, plus per-hop processing), which bounds PDES windows.
+ *
+ * Routing tables are shortest-path trees rooted at the destinations in use (a tree rooted at d gives every
+ * satellite its next hop toward d). Like a real constellation's routing, they are recomputed every
+ * routing epoch (10 s by default), not at every link-state epoch: between recomputations a hop whose link
+ * has gone down is rerouted on a tree of the current link state. Either way a tree is a function of
+ * (destination, epoch) only, never of when a shard first needed it, so routing is the same on every shard.
+ */
+export class TopologyActor {
+  readonly snapshot: Snapshot
+  epoch = -1
+  lookahead = 0
+  private readonly trees = new Map<number, { next: Int32Array; link: Int32Array }>()
+  private readonly freshTrees = new Map<number, { next: Int32Array; link: Int32Array }>()
+  /** Link state at the start of the current routing epoch (trees are computed on it). */
+  private readonly routingSnapshot: Snapshot
+  routingEpoch = -1
+  private readonly serving = new Map<number, number>()
+  private readonly maxTrees: number
+
+  /** `owner[actor]` = shard of each actor: the lookahead only counts channels between shards. */
+  constructor(readonly world: World, readonly owner: Int32Array) {
+    const c = world.config
+    this.snapshot = makeSnapshot(world.constellation, {
+      linkModel: {
+        perHopProcessingSeconds: c.perHopProcessingSeconds,
+        islBandwidthBitsPerSecond: c.islBandwidthBitsPerSecond,
+        groundBandwidthBitsPerSecond: c.groundBandwidthBitsPerSecond
+      }
+    })
+    this.routingSnapshot = makeSnapshot(world.constellation, { linkModel: this.snapshot.linkModel })
+    // Trees cost 8 bytes per satellite each; keep about 64 MB of them at most.
+    this.maxTrees = Math.max(16, Math.floor((64 * 1024 * 1024) / (8 * world.satellites)))
+  }
+
+  /** Move to the epoch containing t (no-op if already there). */
+  enterEpochOf(t: number): void {
+    const e = Math.floor(t / this.world.config.epochSeconds)
+    if (e === this.epoch) return
+    this.epoch = e
+    const start = e * this.world.config.epochSeconds
+    const snap = this.snapshot.update(start)
+    const re = Math.floor(start / this.world.config.routingEpochSeconds)
+    if (re !== this.routingEpoch) {
+      this.routingEpoch = re
+      this.routingSnapshot.update(re * this.world.config.routingEpochSeconds)
+      this.trees.clear()
+    }
+    this.freshTrees.clear()
+    this.serving.clear()
+    // Only channels between shards bound the window: ISLs across a shard cut, and ground legs between a
+    // user and a serving satellite on another shard (a user's serving satellite is fixed for the epoch).
+    let minKm = Number.POSITIVE_INFINITY
+    const owner = this.owner
+    for (let l = 0; l < snap.graph.linkCount; l++) {
+      if (snap.up[l] && owner[snap.graph.linkA[l]!] !== owner[snap.graph.linkB[l]!] && snap.lengthKm[l]! < minKm) minKm = snap.lengthKm[l]!
+    }
+    for (let u = 0; u < this.world.users.length; u++) {
+      const s = this.servingOf(u)
+      if (s >= 0 && owner[s] !== owner[this.world.satellites + u]) minKm = Math.min(minKm, this.groundRangeKm(u, s))
+    }
+    // Nothing can cross a shard this epoch: the window may span the whole epoch.
+    this.lookahead = Number.isFinite(minKm) ? propagationSeconds(minKm) + snap.linkModel.perHopProcessingSeconds : this.world.config.epochSeconds
+  }
+
+  get epochEnd(): number {
+    return (this.epoch + 1) * this.world.config.epochSeconds
+  }
+
+  /**
+   * The next hop from satellite `at` toward satellite `target`, following the routing tree rooted at
+   * `root`: either the target itself (a destination-rooted tree: next = the tree's parent of `at`) or the
+   * satellite where the message entered the ISL network (a source-rooted tree: the path is the tree's
+   * branch from root to target, walked back from the target). Source roots let requests to many different
+   * home satellites share the few trees of the users' serving satellites. If the table's link is down now,
+   * the hop is rerouted on a tree of the current link state. next = -1: unreachable.
+   */
+  toward(at: number, target: number, root: number): { next: number; link: number } {
+    const tree = this.treeOf(this.trees, this.routingSnapshot, root)
+    let next: number
+    let link: number
+    if (root === target) {
+      next = tree.next[at]!
+      link = tree.link[at]!
+    } else {
+      // The branch root -> target is the chain of parents from target up to root; find at's successor.
+      let v = target
+      while (v >= 0 && tree.next[v] !== at) v = tree.next[v]!
+      next = v
+      link = v >= 0 ? tree.link[v]! : -1
+    }
+    if (link >= 0 && this.snapshot.up[link] === 1) return { next, link }
+    const fresh = this.treeOf(this.freshTrees, this.snapshot, target)
+    return { next: fresh.next[at]!, link: fresh.link[at]! }
+  }
+
+  private treeOf(cache: Map<number, { next: Int32Array; link: Int32Array }>, snap: Snapshot, dst: number) {
+    let tree = cache.get(dst)
+    if (tree === undefined) {
+      const sp = snap.routeFrom(dst)
+      // In a tree rooted at dst, prev[v] is v's next hop toward dst (links are symmetric).
+      tree = { next: Int32Array.from(sp.prev), link: Int32Array.from(sp.prevLink) }
+      if (cache.size >= this.maxTrees) cache.delete(cache.keys().next().value!)
+      cache.set(dst, tree)
+    }
+    return tree
+  }
+
+  /** Serving satellite of ground user u (0-based) this epoch, -1 if none is above the mask. */
+  servingOf(u: number): number {
+    let s = this.serving.get(u)
+    if (s === undefined) {
+      const snap = this.snapshot
+      s = servingSatellite(this.world.users[u]!, snap.positions, this.world.satellites, snap.ephemeris.earthRotationAngleAt(snap.t), this.world.config.elevationMaskDeg)
+      this.serving.set(u, s)
+    }
+    return s
+  }
+
+  /** Range from ground user u to satellite s this epoch, km. */
+  groundRangeKm(u: number, s: number): number {
+    const snap = this.snapshot
+    const o = stationInertial(this.world.users[u]!, snap.ephemeris.earthRotationAngleAt(snap.t))
+    const p = snap.positions
+    return Math.hypot(p[3 * s]! - o[0], p[3 * s + 1]! - o[1], p[3 * s + 2]! - o[2])
+  }
+}

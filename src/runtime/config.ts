@@ -1,0 +1,94 @@
+import { Schema } from "effect"
+
+/**
+ * Everything a run depends on. A run is a pure function of this object (and nothing else: not the
+ * worker count, not the wall clock), so it is also what an experiment writes next to its results.
+ * Validated with Effect Schema; a bad field gets an error naming it.
+ */
+const Positive = Schema.Finite.check(Schema.isGreaterThan(0))
+const NonNegative = Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0))
+const Count = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
+
+export const RunConfig = Schema.Struct({
+  /** Constellation preset name (src/topology/presets.ts) or a custom shell list. */
+  preset: Schema.String,
+  seed: Count,
+  simSeconds: Positive,
+  /** Link state (positions, link up/down, delays) is recomputed every epoch; windows never cross one. */
+  epochSeconds: Positive,
+  /** Routing tables are recomputed every routing epoch (a multiple of epochSeconds is sensible). */
+  routingEpochSeconds: Positive,
+  beaconIntervalSeconds: Positive,
+  /** Ground users issuing cache requests. */
+  users: Count,
+  /** Requests per second per user (Poisson). */
+  requestRatePerUser: NonNegative,
+  /** Distinct keys per user. */
+  keysPerUser: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)),
+  /** Fraction of requests that are puts. */
+  putFraction: Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1 })),
+  chunkBytes: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)),
+  capacityBytesPerSatellite: Count,
+  perHopProcessingSeconds: Positive,
+  islBandwidthBitsPerSecond: Positive,
+  groundBandwidthBitsPerSecond: Positive,
+  elevationMaskDeg: Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 90 })),
+  maxHops: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)),
+  /** Records one shard may send another in one window. */
+  mailboxCapacity: Schema.Int.check(Schema.isGreaterThanOrEqualTo(16)),
+  /** 0 = as fast as possible (virtual time); f > 0 = paced so that 1 simulated second takes 1/f wall seconds. */
+  realtimeFactor: NonNegative,
+  /** Fault injection for tests: actor id whose handler throws at its n-th message (-1 = none). */
+  crashActor: Schema.Int,
+  crashAtMessage: Count,
+  /** Fault injection for tests: shard that throws outside any actor at this virtual time (-1 = none). */
+  crashShard: Schema.Int,
+  crashShardAt: NonNegative
+})
+export type RunConfig = typeof RunConfig.Type
+
+export const defaultRunConfig: RunConfig = {
+  preset: "paper-19x5",
+  seed: 1,
+  simSeconds: 10,
+  epochSeconds: 1,
+  routingEpochSeconds: 10,
+  beaconIntervalSeconds: 1,
+  users: 32,
+  requestRatePerUser: 2,
+  keysPerUser: 64,
+  putFraction: 0.3,
+  chunkBytes: 12_288,
+  capacityBytesPerSatellite: 64 * 1024 * 1024,
+  perHopProcessingSeconds: 1e-4,
+  islBandwidthBitsPerSecond: 10e9,
+  groundBandwidthBitsPerSecond: 1e9,
+  elevationMaskDeg: 25,
+  maxHops: 64,
+  mailboxCapacity: 1 << 15,
+  realtimeFactor: 0,
+  crashActor: -1,
+  crashAtMessage: 0,
+  crashShard: -1,
+  crashShardAt: 0
+}
+
+export class ConfigError extends Error {
+  readonly _tag = "ConfigError"
+  constructor(readonly field: string, message: string) {
+    super(message)
+  }
+}
+
+/** Defaults overridden by `partial`, validated; throws ConfigError naming the first bad field. */
+export const makeRunConfig = (partial: Partial<Record<keyof RunConfig, unknown>> = {}): RunConfig => {
+  const unknown = Object.keys(partial).filter((k) => !(k in defaultRunConfig))
+  if (unknown.length > 0) throw new ConfigError(unknown[0]!, `unknown config field "${unknown[0]}"`)
+  try {
+    return Schema.decodeUnknownSync(RunConfig)({ ...defaultRunConfig, ...partial })
+  } catch (e) {
+    const text = String((e as Error).message)
+    const field = /at \["?(\w+)"?\]/.exec(text)?.[1] ?? "config"
+    throw new ConfigError(field, `config.${field}: ${text.split("\n")[0]}`)
+  }
+}

@@ -1,0 +1,121 @@
+import * as hdr from "hdr-histogram-js"
+import { tagNames } from "../actors/messages.js"
+
+/**
+ * Per-shard counters and latency histograms (hdr-histogram-js, microseconds, 3 significant digits), and
+ * how shards' figures merge into a run's. Histograms cross threads as compressed base64, hdr's own format.
+ */
+export const DropReason = {
+  linkDown: 0,
+  unreachable: 1,
+  noSatellite: 2,
+  ttl: 3,
+  actorStopped: 4,
+  invalid: 5
+} as const
+export const dropReasonNames = Object.keys(DropReason) as ReadonlyArray<keyof typeof DropReason>
+
+export const makeHistogram = () =>
+  hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3, useWebAssembly: false })
+
+export type Hdr = ReturnType<typeof makeHistogram>
+
+export class ShardMetrics {
+  /** Messages handed to the topology actor by a sender (timers excluded). */
+  sent = 0
+  /** Messages delivered to their destination actor. */
+  delivered = 0
+  /** Intermediate hops (a satellite relaying a message). */
+  forwarded = 0
+  timersSet = 0
+  timersFired = 0
+  readonly deliveredByTag = new Float64Array(16)
+  readonly dropped = new Float64Array(dropReasonNames.length)
+  readonly retrieval = makeHistogram()
+  readonly put = makeHistogram()
+  getHits = 0
+  getMisses = 0
+  windows = 0
+  readonly supervision: Array<SupervisionEvent> = []
+  supervisionCount = 0
+  invalidFields: Record<string, number> = {}
+}
+
+export interface SupervisionEvent {
+  readonly actor: number
+  readonly time: number
+  readonly action: "restart" | "stop"
+  readonly reason: string
+}
+
+/** What a shard reports at the end of a run (structured-clone friendly). */
+export interface ShardReport {
+  readonly shard: number
+  readonly sent: number
+  readonly delivered: number
+  readonly forwarded: number
+  readonly timersSet: number
+  readonly timersFired: number
+  readonly deliveredByTag: Record<string, number>
+  readonly dropped: Record<string, number>
+  readonly inFlight: number
+  readonly getHits: number
+  readonly getMisses: number
+  readonly windows: number
+  readonly wallSeconds: number
+  /** Time spent waiting at window barriers, and running windows (the rest is bookkeeping). */
+  readonly syncSeconds: number
+  readonly workSeconds: number
+  readonly retrievalHistogram: string
+  readonly putHistogram: string
+  readonly supervision: ReadonlyArray<SupervisionEvent>
+  readonly supervisionCount: number
+  readonly invalidFields: Record<string, number>
+  /** Trace-hash lanes of the actors this shard owns: [actor, lo, hi] triples. */
+  readonly actorHashes: Uint32Array
+  readonly storedChunks: number
+  readonly evictions: number
+}
+
+export const tagCounts = (a: Float64Array): Record<string, number> => {
+  const out: Record<string, number> = {}
+  a.forEach((v, k) => {
+    if (v > 0) out[tagNames[k] ?? `tag${k}`] = v
+  })
+  return out
+}
+
+export const dropCounts = (a: Float64Array): Record<string, number> =>
+  Object.fromEntries(dropReasonNames.map((n, k) => [n, a[k]!]))
+
+export const encodeHistogram = (h: Hdr): string => hdr.encodeIntoCompressedBase64(h)
+
+export const mergeHistograms = (encoded: ReadonlyArray<string>): Hdr => {
+  const total = makeHistogram()
+  for (const e of encoded) total.add(hdr.decodeFromCompressedBase64(e, 32, false))
+  return total
+}
+
+export interface LatencySummary {
+  readonly count: number
+  readonly p50Ms: number
+  readonly p90Ms: number
+  readonly p99Ms: number
+  readonly maxMs: number
+  readonly meanMs: number
+}
+
+export const latencySummary = (h: Hdr): LatencySummary => ({
+  count: h.totalCount,
+  p50Ms: h.getValueAtPercentile(50) / 1e3,
+  p90Ms: h.getValueAtPercentile(90) / 1e3,
+  p99Ms: h.getValueAtPercentile(99) / 1e3,
+  maxMs: h.maxValue / 1e3,
+  meanMs: h.totalCount > 0 ? h.mean / 1e3 : 0
+})
+
+export const sumRecords = (rs: ReadonlyArray<Record<string, number>>): Record<string, number> => {
+  const out: Record<string, number> = {}
+  for (const r of rs) for (const [k, v] of Object.entries(r)) out[k] = (out[k] ?? 0) + v
+  return out
+}

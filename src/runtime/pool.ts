@@ -1,0 +1,91 @@
+import { MessageChannel } from "node:worker_threads"
+import * as Comlink from "comlink"
+import { nodeEndpoint } from "./comlink-node.js"
+import { Piscina } from "piscina"
+import { Barrier, RunAborted } from "./barrier.js"
+import type { RunConfig } from "./config.js"
+import { mailboxBytes } from "./mailbox.js"
+import type { ShardReport } from "./metrics.js"
+import { mergeReports, type RunReport } from "./report.js"
+import { controlLayout, type ShardControl, type ShardTask } from "./worker.js"
+import { makeWorld } from "./world.js"
+
+/**
+ * Run a constellation on a piscina pool of `workers` threads, one long-lived shard task each. The main
+ * thread only starts, watches and collects: windows are agreed between the workers themselves through
+ * shared memory. Progress comes over the comlink control plane.
+ */
+export class RunFailed extends Error {
+  readonly _tag = "RunFailed"
+  constructor(readonly shard: number, override readonly cause: unknown) {
+    super(`shard ${shard} failed: ${(cause as Error)?.message ?? String(cause)}`)
+  }
+}
+
+export interface PoolOptions {
+  readonly workers: number
+  /** Called about twice a second with the slowest shard's virtual time and the delivered count so far. */
+  readonly onProgress?: (p: { virtualTime: number; delivered: number }) => void
+}
+
+export const runOnWorkers = async (config: RunConfig, o: PoolOptions): Promise<RunReport> => {
+  const W = o.workers
+  const world = makeWorld(config)
+  const layout = controlLayout(W)
+  const control = new SharedArrayBuffer(layout.bytes)
+  const mailboxes = new SharedArrayBuffer(mailboxBytes(W, config.mailboxCapacity))
+  const pool = new Piscina({
+    filename: new URL("./worker-entry.mjs", import.meta.url).href,
+    minThreads: W,
+    maxThreads: W,
+    concurrentTasksPerWorker: 1,
+    // Workers must keep their event loop running between tasks' awaits (comlink), not block in Atomics.
+    atomics: "disabled",
+    idleTimeout: 1000
+  })
+  const remotes: Array<Comlink.Remote<ShardControl>> = []
+  let failure: RunFailed | undefined
+  const tasks = Array.from({ length: W }, (_, shard) => {
+    const { port1, port2 } = new MessageChannel()
+    remotes.push(Comlink.wrap<ShardControl>(nodeEndpoint(port1)))
+    const task: ShardTask = { config, shard, shards: W, control, mailboxes, port: port2 }
+    return (pool.run(task, { transferList: [port2] }) as Promise<ShardReport>).catch((e: unknown) => {
+      // The first real failure wins; the others are released by the abort and report RunAborted.
+      if (!(e instanceof Error && e.message.startsWith("run aborted")) || failure === undefined) failure ??= new RunFailed(shard, e)
+      new Barrier(layout.barrier(control), W).abort(shard)
+      return undefined
+    })
+  })
+  let timer: ReturnType<typeof setInterval> | undefined
+  try {
+    await waitReady(remotes, () => failure)
+    const startSeconds = performance.now() / 1e3
+    await Promise.all(remotes.map((r) => r.start()))
+    if (o.onProgress) {
+      timer = setInterval(() => {
+        Promise.all(remotes.map((r) => r.stats()))
+          .then((s) => o.onProgress!({ virtualTime: Math.min(...s.map((x) => x.virtualTime)), delivered: s.reduce((a, x) => a + x.delivered, 0) }))
+          .catch(() => {})
+      }, 500)
+    }
+    const reports = await Promise.all(tasks)
+    if (failure) throw failure
+    return mergeReports(world, reports as Array<ShardReport>, startSeconds, W)
+  } finally {
+    if (timer) clearInterval(timer)
+    for (const r of remotes) r[Comlink.releaseProxy]()
+    await pool.destroy()
+  }
+}
+
+const waitReady = async (remotes: ReadonlyArray<Comlink.Remote<ShardControl>>, failed: () => RunFailed | undefined): Promise<void> => {
+  for (;;) {
+    const f = failed()
+    if (f) throw f
+    const ready = await Promise.all(remotes.map((r) => r.ready()))
+    if (ready.every(Boolean)) return
+    await new Promise((r) => setTimeout(r, 5))
+  }
+}
+
+export { RunAborted }

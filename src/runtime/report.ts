@@ -1,0 +1,86 @@
+import { combine } from "./trace-hash.js"
+import { latencySummary, type LatencySummary, mergeHistograms, type ShardReport, type SupervisionEvent, sumRecords } from "./metrics.js"
+import type { World } from "./world.js"
+
+/** A run's figures, merged from its shards' reports. */
+export interface RunReport {
+  readonly preset: string
+  readonly seed: number
+  readonly satellites: number
+  readonly users: number
+  readonly workers: number
+  readonly simSeconds: number
+  readonly startSeconds: number
+  readonly wallSeconds: number
+  /** Messages delivered to their destination actor (timers and relays not counted). */
+  readonly events: number
+  readonly eventsPerSecond: number
+  readonly speedup: number
+  readonly rssMB: number
+  /** Share of the shards' run time spent waiting at window barriers. */
+  readonly barrierWaitShare: number
+  readonly traceHash: string
+  readonly sent: number
+  readonly delivered: number
+  readonly dropped: Record<string, number>
+  readonly droppedTotal: number
+  readonly inFlight: number
+  readonly forwarded: number
+  readonly timersFired: number
+  readonly deliveredByTag: Record<string, number>
+  readonly windows: number
+  readonly getHitRate: number
+  readonly retrieval: LatencySummary
+  readonly put: LatencySummary
+  readonly supervision: ReadonlyArray<SupervisionEvent>
+  readonly supervisionCount: number
+  readonly invalidFields: Record<string, number>
+}
+
+export const mergeReports = (world: World, reports: ReadonlyArray<ShardReport>, startSeconds: number, workers: number): RunReport => {
+  const lanes = new Uint32Array(2 * world.actorCount)
+  for (const r of reports) {
+    for (let k = 0; k < r.actorHashes.length; k += 3) {
+      const a = r.actorHashes[k]!
+      lanes[2 * a] = r.actorHashes[k + 1]!
+      lanes[2 * a + 1] = r.actorHashes[k + 2]!
+    }
+  }
+  const sum = (f: (r: ShardReport) => number) => reports.reduce((s, r) => s + f(r), 0)
+  const delivered = sum((r) => r.delivered)
+  const wallSeconds = Math.max(...reports.map((r) => r.wallSeconds))
+  const dropped = sumRecords(reports.map((r) => r.dropped))
+  const hits = sum((r) => r.getHits)
+  const misses = sum((r) => r.getMisses)
+  return {
+    preset: world.config.preset,
+    seed: world.config.seed,
+    satellites: world.satellites,
+    users: world.users.length,
+    workers,
+    simSeconds: world.config.simSeconds,
+    startSeconds,
+    wallSeconds,
+    events: delivered,
+    eventsPerSecond: delivered / wallSeconds,
+    speedup: world.config.simSeconds / wallSeconds,
+    rssMB: process.memoryUsage().rss / 2 ** 20,
+    barrierWaitShare: sum((r) => r.syncSeconds) / Math.max(1e-12, sum((r) => r.wallSeconds)),
+    traceHash: combine(lanes),
+    sent: sum((r) => r.sent),
+    delivered,
+    dropped,
+    droppedTotal: Object.values(dropped).reduce((a, b) => a + b, 0),
+    inFlight: sum((r) => r.inFlight),
+    forwarded: sum((r) => r.forwarded),
+    timersFired: sum((r) => r.timersFired),
+    deliveredByTag: sumRecords(reports.map((r) => r.deliveredByTag)),
+    windows: Math.max(...reports.map((r) => r.windows)),
+    getHitRate: hits + misses > 0 ? hits / (hits + misses) : 0,
+    retrieval: latencySummary(mergeHistograms(reports.map((r) => r.retrievalHistogram))),
+    put: latencySummary(mergeHistograms(reports.map((r) => r.putHistogram))),
+    supervision: reports.flatMap((r) => r.supervision).sort((a, b) => a.time - b.time || a.actor - b.actor),
+    supervisionCount: sum((r) => r.supervisionCount),
+    invalidFields: sumRecords(reports.map((r) => r.invalidFields))
+  }
+}

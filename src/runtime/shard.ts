@@ -1,0 +1,434 @@
+import { Cause, Effect, Exit } from "effect"
+import { uniformFloat64 } from "pure-rand/distribution/uniformFloat64"
+import type { RandomGenerator } from "pure-rand/types/RandomGenerator"
+import { ActorFailure, type ActorContext, type Behaviour, type Envelope, type Histogram } from "../actors/actor.js"
+import { ground } from "../actors/ground.js"
+import { checkRecord, Tag } from "../actors/messages.js"
+import { satellite, type SatelliteState } from "../actors/satellite.js"
+import { TopologyActor } from "../actors/topology.js"
+import { propagationSeconds } from "../topology/index.js"
+import { EventQueue } from "./event-queue.js"
+import type { Mailboxes } from "./mailbox.js"
+import { DropReason, encodeHistogram, ShardMetrics, type ShardReport, dropCounts, tagCounts } from "./metrics.js"
+import { F, I, RecordBlock } from "./record.js"
+import { streamRng } from "./random.js"
+import { foldDelivery } from "./trace-hash.js"
+import { isUser, type World } from "./world.js"
+
+/**
+ * One shard of a run: the actors of a contiguous range of orbital planes (and the ground users homed
+ * there), their event queue, and a replica of the topology actor. Transport-agnostic: it takes inbound
+ * records from mailboxes, runs a window [T, end) of virtual time, and leaves outbound records in
+ * mailboxes; whoever drives it (a piscina worker, or a test running all shards in one thread) decides how
+ * windows are agreed. That is the interface a cluster entity would implement too.
+ */
+export class ShardEngine {
+  readonly queue = new EventQueue(4096)
+  readonly topology: TopologyActor
+  readonly metrics = new ShardMetrics()
+  /** Per-actor trace-hash lanes (only owned actors are non-zero). */
+  readonly hashes: Uint32Array
+  /** Earliest arrival time of anything this shard sent another shard in the current window. */
+  minSent = Number.POSITIVE_INFINITY
+  private readonly seq: Int32Array
+  private readonly states: Array<unknown>
+  private readonly stopped: Uint8Array
+  private readonly received: Float64Array
+  private readonly rngs: Array<RandomGenerator | undefined>
+  private readonly sat: Behaviour<SatelliteState>
+  private readonly user: Behaviour<unknown>
+  private readonly busyUntil: Float64Array
+  private readonly lastArrival: Float64Array
+  private readonly uplinkBusy: Float64Array
+  private readonly uplinkLast: Float64Array
+  private readonly downlink = new Map<number, [busy: number, last: number]>()
+  private readonly scratch = new RecordBlock(1)
+  private readonly env: Envelope = { time: 0, sentAt: 0, origin: 0, originSeq: 0, dst: 0, tag: 0, bytes: 0, hops: 0, p0: 0, p1: 0, p2: 0, aux: 0 }
+  private readonly ctx: ActorContext & { now: number; self: number }
+  private parity = 0
+  private current = -1
+
+  constructor(
+    readonly world: World,
+    readonly index: number,
+    readonly owner: Int32Array,
+    readonly mailboxes: Mailboxes
+  ) {
+    const cfg = world.config
+    this.topology = new TopologyActor(world, owner)
+    const n = world.actorCount
+    this.hashes = new Uint32Array(2 * n)
+    this.seq = new Int32Array(n)
+    this.states = new Array(n)
+    this.stopped = new Uint8Array(n)
+    this.received = new Float64Array(n)
+    this.rngs = new Array(n)
+    const links = this.topology.snapshot.graph.linkCount
+    this.busyUntil = new Float64Array(2 * links)
+    this.lastArrival = new Float64Array(2 * links)
+    this.uplinkBusy = new Float64Array(world.users.length)
+    this.uplinkLast = new Float64Array(world.users.length)
+    this.sat = satellite({ capacityBytes: cfg.capacityBytesPerSatellite, beaconIntervalSeconds: cfg.beaconIntervalSeconds })
+    this.user = ground({
+      satellites: world.satellites, firstUserId: world.satellites, requestRatePerUser: cfg.requestRatePerUser,
+      keysPerUser: cfg.keysPerUser, putFraction: cfg.putFraction, chunkBytes: cfg.chunkBytes
+    }) as Behaviour<unknown>
+    const self = this
+    const graph = this.topology.snapshot.graph
+    this.ctx = {
+      now: 0,
+      self: 0,
+      send: (dst, tag, bytes, p0 = 0, p1 = 0, p2 = 0, aux = 0) => self.send(self.ctx.self, self.ctx.now, dst, tag, bytes, p0, p1, p2, aux),
+      after: (delay, tag, aux = 0) => self.timer(self.ctx.self, self.ctx.now + delay, tag, aux),
+      neighbour: (slot) => (self.ctx.self < world.satellites ? graph.neighbours[4 * self.ctx.self + slot]! : -1),
+      record: (h: Histogram, seconds) => (h === "retrieval" ? self.metrics.retrieval : self.metrics.put).recordValue(Math.max(1, Math.round(seconds * 1e6))),
+      random: () => uniformFloat64(self.rngOf(self.ctx.self))
+    }
+  }
+
+  private behaviourOf(actor: number): Behaviour<unknown> {
+    return (actor < this.world.satellites ? this.sat : this.user) as Behaviour<unknown>
+  }
+
+  private rngOf(actor: number): RandomGenerator {
+    let r = this.rngs[actor]
+    if (r === undefined) {
+      r = streamRng(this.world.config.seed, actor)
+      this.rngs[actor] = r
+    }
+    return r
+  }
+
+  /** Create owned actors' state and their start-up timers. */
+  start(): void {
+    this.topology.enterEpochOf(0)
+    for (let a = 0; a < this.world.actorCount; a++) {
+      if (this.owner[a] !== this.index) continue
+      const b = this.behaviourOf(a)
+      this.states[a] = b.init(a)
+      this.ctx.self = a
+      this.ctx.now = 0
+      b.start?.(a, this.states[a], this.ctx)
+    }
+  }
+
+  /** Owned satellites' actor state (for tests and memory accounting). */
+  stateOf(actor: number): unknown {
+    return this.states[actor]
+  }
+
+  private nextSeq(actor: number): number {
+    const s = this.seq[actor]!
+    this.seq[actor] = s + 1
+    return s
+  }
+
+  private timer(self: number, time: number, tag: number, aux: number): void {
+    const q = this.queue
+    const r = q.alloc()
+    const p = q.pool
+    p.setF(r, F.time, time)
+    p.setF(r, F.sentAt, this.ctx.now)
+    p.setF(r, F.p0, 0)
+    p.setF(r, F.p1, 0)
+    p.setF(r, F.p2, 0)
+    const seq = this.nextSeq(self)
+    p.setI(r, I.at, self)
+    p.setI(r, I.src, self)
+    p.setI(r, I.seq, seq)
+    p.setI(r, I.dst, self)
+    p.setI(r, I.tag, tag)
+    p.setI(r, I.hops, -1) // -1 marks a timer
+    p.setI(r, I.bytes, 0)
+    p.setI(r, I.origin, self)
+    p.setI(r, I.originSeq, seq)
+    p.setI(r, I.aux, aux)
+    q.push(r)
+    this.metrics.timersSet++
+  }
+
+  private send(self: number, now: number, dst: number, tag: number, bytes: number, p0: number, p1: number, p2: number, aux: number): void {
+    const s = this.scratch
+    const seq = this.nextSeq(self)
+    s.setF(0, F.time, now)
+    s.setF(0, F.sentAt, now)
+    s.setF(0, F.p0, p0)
+    s.setF(0, F.p1, p1)
+    s.setF(0, F.p2, p2)
+    s.setI(0, I.at, self)
+    s.setI(0, I.src, self)
+    s.setI(0, I.seq, seq)
+    s.setI(0, I.dst, dst)
+    s.setI(0, I.tag, tag)
+    s.setI(0, I.hops, 0)
+    s.setI(0, I.bytes, bytes)
+    s.setI(0, I.origin, self)
+    s.setI(0, I.originSeq, seq)
+    s.setI(0, I.aux, aux)
+    s.setI(0, I.route, -1)
+    this.metrics.sent++
+    this.hop(s, 0, now, seq)
+  }
+
+  private drop(reason: number): void {
+    this.metrics.dropped[reason]!++
+  }
+
+  /**
+   * The topology actor's decision for a message sitting at `at` at time `now`: its next hop and arrival,
+   * with per-link serialization, FIFO queueing and propagation; or a drop with a reason. The record is
+   * then queued here or placed in the owner shard's mailbox.
+   */
+  private hop(b: RecordBlock, r: number, now: number, seq: number): void {
+    const w = this.world
+    const topo = this.topology
+    const snap = topo.snapshot
+    const at = b.getI(r, I.at)
+    const dst = b.getI(r, I.dst)
+    const tag = b.getI(r, I.tag)
+    const bytes = b.getI(r, I.bytes)
+    const cfg = w.config
+    let next: number
+    let arrival: number
+    if (b.getI(r, I.hops) >= cfg.maxHops) return this.drop(DropReason.ttl)
+    if (at === dst) {
+      next = dst
+      arrival = now
+    } else if (at >= w.satellites) {
+      // Uplink from a ground user to its serving satellite.
+      const u = at - w.satellites
+      next = topo.servingOf(u)
+      if (next < 0) return this.drop(DropReason.noSatellite)
+      const ser = (bytes * 8) / cfg.groundBandwidthBitsPerSecond
+      const depart = Math.max(now, this.uplinkBusy[u]!)
+      this.uplinkBusy[u] = depart + ser
+      arrival = Math.max(depart + ser + propagationSeconds(topo.groundRangeKm(u, next)) + cfg.perHopProcessingSeconds, this.uplinkLast[u]!)
+      this.uplinkLast[u] = arrival
+    } else {
+      let link: number
+      const userDst = isUser(w, dst)
+      const u = dst - w.satellites
+      const target = userDst ? topo.servingOf(u) : dst
+      if (userDst && target < 0) return this.drop(DropReason.noSatellite)
+      if (userDst && target === at) {
+        // Downlink to the user.
+        const key = at * w.users.length + u
+        const q = this.downlink.get(key) ?? [0, 0]
+        const ser = (bytes * 8) / cfg.groundBandwidthBitsPerSecond
+        const depart = Math.max(now, q[0])
+        q[0] = depart + ser
+        arrival = Math.max(depart + ser + propagationSeconds(topo.groundRangeKm(u, at)) + cfg.perHopProcessingSeconds, q[1])
+        q[1] = arrival
+        this.downlink.set(key, q)
+        next = dst
+      } else {
+        if (tag === Tag.Beacon) {
+          // Link-local: over the one link to that neighbour, or not at all.
+          link = snap.graph.neighbourLink[4 * at + b.getI(r, I.aux)]!
+          if (link < 0 || snap.up[link] === 0) return this.drop(DropReason.linkDown)
+          next = dst
+        } else {
+          // Requests between satellites follow the tree of their ingress satellite, everything bound
+          // for a ground user the tree of the user's serving satellite (see TopologyActor.toward).
+          let root = b.getI(r, I.route)
+          if (root < 0) {
+            root = userDst ? target : at
+            b.setI(r, I.route, root)
+          }
+          const h = topo.toward(at, target, userDst ? target : root)
+          if (h.next < 0) return this.drop(DropReason.unreachable)
+          next = h.next
+          link = h.link
+        }
+        const d = 2 * link + (snap.graph.linkA[link] === at ? 0 : 1)
+        const ser = (bytes * 8) / cfg.islBandwidthBitsPerSecond
+        const depart = Math.max(now, this.busyUntil[d]!)
+        this.busyUntil[d] = depart + ser
+        arrival = Math.max(depart + ser + snap.linkDelay[link]!, this.lastArrival[d]!)
+        this.lastArrival[d] = arrival
+      }
+    }
+    b.setF(r, F.time, arrival)
+    b.setI(r, I.src, at)
+    b.setI(r, I.seq, seq)
+    b.setI(r, I.at, next)
+    b.setI(r, I.hops, b.getI(r, I.hops) + (next === at ? 0 : 1))
+    const owner = this.owner[next]!
+    if (owner === this.index) {
+      const slot = this.queue.alloc()
+      this.queue.pool.copyFrom(b, r, slot)
+      this.queue.push(slot)
+    } else {
+      const [mb, k] = this.mailboxes.reserve(this.index, owner, this.parity)
+      mb.copyFrom(b, r, k)
+      if (arrival < this.minSent) this.minSent = arrival
+    }
+  }
+
+  /** Move records other shards left for this one (window parity p) into the queue, checking each. */
+  ingest(p: number, notBefore: number): void {
+    const cfg = this.world.config
+    for (let from = 0; from < this.mailboxes.shards; from++) {
+      if (from === this.index) continue
+      const [mb, n] = this.mailboxes.pending(from, this.index, p)
+      for (let k = 0; k < n; k++) {
+        const bad = checkRecord(mb, k, this.world.actorCount, notBefore, cfg.maxHops)
+        if (bad !== undefined || this.owner[mb.getI(k, I.at)] !== this.index) {
+          const field = bad ?? "at"
+          this.metrics.invalidFields[field] = (this.metrics.invalidFields[field] ?? 0) + 1
+          this.drop(DropReason.invalid)
+          continue
+        }
+        const slot = this.queue.alloc()
+        this.queue.pool.copyFrom(mb, k, slot)
+        this.queue.push(slot)
+      }
+      this.mailboxes.clear(from, this.index, p)
+    }
+  }
+
+  /** Run every event before `end`; cross-shard output goes to mailboxes of parity `outParity`. */
+  runWindow(end: number, outParity: number): void {
+    this.parity = outParity
+    this.minSent = Number.POSITIVE_INFINITY
+    this.metrics.windows++
+    for (;;) {
+      const exit = Effect.runSyncExit(this.windowLoop(end))
+      if (Exit.isSuccess(exit)) return
+      this.supervise(this.current, exit.cause)
+    }
+  }
+
+  /**
+   * One window as one Effect: `Effect.whileLoop` stages the next delivery (handling relays, timers of
+   * stopped actors and drops inline, which are the topology actor's work, not an actor's) and its body
+   * is the receiving actor's behaviour. A failure ends the effect; runWindow supervises and resumes.
+   */
+  private windowLoop(end: number): Effect.Effect<void, ActorFailure> {
+    return Effect.whileLoop({
+      while: () => this.stageDelivery(end),
+      body: () => this.deliverStaged(),
+      step: () => {}
+    })
+  }
+
+  /** Pop events until one is a delivery to a live actor before `end`; false when the window is done. */
+  private stageDelivery(end: number): boolean {
+    const q = this.queue
+    const p = q.pool
+    const env = this.env
+    const m = this.metrics
+    while (q.size > 0 && q.peekTime() < end) {
+      const slot = q.pop()
+      const at = p.getI(slot, I.at)
+      const time = p.getF(slot, F.time)
+      if (at !== p.getI(slot, I.dst)) {
+        // A relay: the satellite at `at` hands it on.
+        m.forwarded++
+        this.hop(p, slot, time, this.nextSeq(at))
+        q.release(slot)
+        continue
+      }
+      const timer = p.getI(slot, I.hops) === -1
+      if (this.stopped[at]) {
+        if (!timer) this.drop(DropReason.actorStopped)
+        q.release(slot)
+        continue
+      }
+      env.time = time
+      env.sentAt = p.getF(slot, F.sentAt)
+      env.origin = p.getI(slot, I.origin)
+      env.originSeq = p.getI(slot, I.originSeq)
+      env.dst = at
+      env.tag = p.getI(slot, I.tag)
+      env.bytes = p.getI(slot, I.bytes)
+      env.hops = p.getI(slot, I.hops)
+      env.p0 = p.getF(slot, F.p0)
+      env.p1 = p.getF(slot, F.p1)
+      env.p2 = p.getF(slot, F.p2)
+      env.aux = p.getI(slot, I.aux)
+      q.release(slot)
+      if (timer) m.timersFired++
+      else {
+        m.delivered++
+        m.deliveredByTag[env.tag]!++
+        if (env.tag === Tag.CacheGetReply) env.aux === 1 ? m.getHits++ : m.getMisses++
+      }
+      foldDelivery(this.hashes, at, time, env.origin, env.originSeq, env.tag, env.bytes)
+      this.ctx.self = at
+      this.ctx.now = time
+      this.current = at
+      const b = this.behaviourOf(at)
+      if (b.handle === undefined) return true
+      // Fast path: the behaviour's synchronous core, run here, still inside the window's Effect.
+      try {
+        this.injectCrash(at)
+        b.handle(this.states[at], env, this.ctx)
+      } catch (e) {
+        this.supervise(at, Cause.die(e))
+      }
+    }
+    return false
+  }
+
+  /** Fault injection for tests: the configured actor fails at its n-th delivery. */
+  private injectCrash(at: number): void {
+    const n = ++this.received[at]!
+    if (at === this.world.config.crashActor && n === this.world.config.crashAtMessage) {
+      throw new ActorFailure({ actor: at, reason: `injected crash at message ${n}` })
+    }
+  }
+
+  private deliverStaged(): Effect.Effect<void, ActorFailure> {
+    const at = this.current
+    try {
+      this.injectCrash(at)
+    } catch (e) {
+      return Effect.fail(e as ActorFailure)
+    }
+    return this.behaviourOf(at).receive(this.states[at], this.env, this.ctx)
+  }
+
+  private supervise(actor: number, cause: Cause.Cause<unknown>): void {
+    const b = this.behaviourOf(actor)
+    const err = Cause.squash(cause) as { reason?: string; message?: string }
+    const reason = err?.reason ?? err?.message ?? String(err)
+    const action = b.supervision
+    if (action === "restart") this.states[actor] = b.init(actor)
+    else this.stopped[actor] = 1
+    this.metrics.supervisionCount++
+    if (this.metrics.supervision.length < 100) this.metrics.supervision.push({ actor, time: this.ctx.now, action, reason })
+  }
+
+  /** Messages (not timers) still queued: in flight when the run ends. */
+  inFlight(): number {
+    let n = 0
+    for (const s of this.queue.slots()) if (this.queue.pool.getI(s, I.hops) !== -1) n++
+    return n
+  }
+
+  report(loop: { wallSeconds: number; syncSeconds: number; workSeconds: number }): ShardReport {
+    const m = this.metrics
+    const owned: Array<number> = []
+    let storedChunks = 0
+    let evictions = 0
+    for (let a = 0; a < this.world.actorCount; a++) {
+      if (this.owner[a] !== this.index) continue
+      owned.push(a, this.hashes[2 * a]!, this.hashes[2 * a + 1]!)
+      if (a < this.world.satellites) {
+        const st = this.states[a] as SatelliteState
+        storedChunks += st.store.size
+        evictions += st.store.evictions
+      }
+    }
+    return {
+      shard: this.index, sent: m.sent, delivered: m.delivered, forwarded: m.forwarded, timersSet: m.timersSet, timersFired: m.timersFired,
+      deliveredByTag: tagCounts(m.deliveredByTag), dropped: dropCounts(m.dropped), inFlight: this.inFlight(),
+      getHits: m.getHits, getMisses: m.getMisses, windows: m.windows,
+      wallSeconds: loop.wallSeconds, syncSeconds: loop.syncSeconds, workSeconds: loop.workSeconds,
+      retrievalHistogram: encodeHistogram(m.retrieval), putHistogram: encodeHistogram(m.put),
+      supervision: m.supervision, supervisionCount: m.supervisionCount, invalidFields: m.invalidFields,
+      actorHashes: Uint32Array.from(owned), storedChunks, evictions
+    }
+  }
+}

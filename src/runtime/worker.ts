@@ -1,0 +1,83 @@
+import type { MessagePort } from "node:worker_threads"
+import * as Comlink from "comlink"
+import { nodeEndpoint } from "./comlink-node.js"
+import { Barrier, BARRIER_INTS } from "./barrier.js"
+import type { RunConfig } from "./config.js"
+import { driveShards, sharedSlots } from "./loop.js"
+import { Mailboxes } from "./mailbox.js"
+import type { ShardReport } from "./metrics.js"
+import { ShardEngine } from "./shard.js"
+import { makeWorld, ownership, shardBounds } from "./world.js"
+
+/**
+ * The piscina task of one shard: long-lived (one per worker for the whole run). It builds its shard,
+ * answers the control plane over comlink (ready, start, stats, stop), runs windows in lockstep with the
+ * other shards through the shared-memory barrier, and returns its report. If it fails it aborts the
+ * barrier, so the other shards stop instead of waiting forever.
+ */
+export interface ShardTask {
+  readonly config: RunConfig
+  readonly shard: number
+  readonly shards: number
+  /** Barrier ints, then shared Float64 slots (see loop.ts). */
+  readonly control: SharedArrayBuffer
+  readonly mailboxes: SharedArrayBuffer
+  readonly port: MessagePort
+}
+
+export interface ShardControl {
+  ready(): boolean
+  start(): void
+  stats(): { shard: number; virtualTime: number; delivered: number; windows: number }
+  stop(): void
+}
+
+export const controlLayout = (shards: number) => ({
+  barrier: (buf: SharedArrayBuffer) => new Int32Array(buf, 0, BARRIER_INTS),
+  shared: (buf: SharedArrayBuffer) => new Float64Array(buf, 16, sharedSlots(shards)),
+  bytes: 16 + 8 * sharedSlots(shards)
+})
+
+export default async function runShardTask(task: ShardTask): Promise<ShardReport> {
+  const layout = controlLayout(task.shards)
+  const barrier = new Barrier(layout.barrier(task.control), task.shards)
+  let virtualTime = 0
+  let stopRequested = false
+  let release!: () => void
+  const started = new Promise<void>((r) => (release = r))
+  let engine: ShardEngine | undefined
+  const control: ShardControl = {
+    ready: () => engine !== undefined,
+    start: () => release(),
+    stats: () => ({ shard: task.shard, virtualTime, delivered: engine?.metrics.delivered ?? 0, windows: engine?.metrics.windows ?? 0 }),
+    stop: () => {
+      stopRequested = true
+    }
+  }
+  Comlink.expose(control, nodeEndpoint(task.port))
+  try {
+    const world = makeWorld(task.config)
+    const owner = ownership(world, shardBounds(world, task.shards))
+    engine = new ShardEngine(world, task.shard, owner, new Mailboxes(task.mailboxes, task.shards, task.config.mailboxCapacity))
+    engine.start()
+    await started
+    const cfg = task.config
+    const loop = await driveShards([engine], layout.shared(task.control), () => barrier.arrive(), {
+      shards: task.shards,
+      simEnd: cfg.simSeconds,
+      realtimeFactor: cfg.realtimeFactor,
+      shouldStop: () => stopRequested,
+      yieldEveryMs: 25,
+      onWindow: (t) => {
+        virtualTime = t
+      },
+      ...(cfg.crashShard >= 0 ? { crash: { shard: cfg.crashShard, at: cfg.crashShardAt } } : {})
+    })
+    return engine.report(loop)
+  } catch (e) {
+    barrier.abort(task.shard)
+    throw e
+  } finally {
+    task.port.close()
+  }
+}

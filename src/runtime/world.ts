@@ -1,0 +1,77 @@
+import { uniformFloat64 } from "pure-rand/distribution/uniformFloat64"
+import { Constellation, type GroundStation, kepler, preset } from "../topology/index.js"
+import type { RunConfig } from "./config.js"
+import { streamRng } from "./random.js"
+
+/**
+ * What every shard of a run agrees on, built deterministically from the config alone: the constellation,
+ * the ground users and their places, actor numbering, and how actors are split over shards.
+ *
+ * Actor ids: satellites 0 .. S-1 (constellation order: shell, plane, slot), then ground users
+ * S .. S+U-1. Shards own contiguous ranges of satellites cut at plane boundaries (most ISL traffic stays
+ * inside a shard); a ground user lives on the shard of the satellite it first sees.
+ */
+export interface World {
+  readonly config: RunConfig
+  readonly constellation: Constellation.Constellation
+  readonly satellites: number
+  readonly users: ReadonlyArray<GroundStation>
+  readonly actorCount: number
+  /** Satellite a user was placed under at t = 0. */
+  readonly userHome: Int32Array
+  readonly minAltitudeKm: number
+}
+
+export const isSatellite = (w: World, id: number): boolean => id < w.satellites
+export const isUser = (w: World, id: number): boolean => id >= w.satellites && id < w.satellites + w.users.length
+
+export const makeWorld = (config: RunConfig): World => {
+  const c = Constellation.make(preset(config.preset))
+  const rng = streamRng(config.seed, -1)
+  const pos = new Float64Array(3 * c.size)
+  kepler(c).positionsAt(0, pos)
+  const users: Array<GroundStation> = []
+  const userHome = new Int32Array(config.users)
+  for (let u = 0; u < config.users; u++) {
+    // Under a random satellite at t = 0, jittered by up to 2 deg, so every user starts covered.
+    const s = Math.floor(uniformFloat64(rng) * c.size)
+    const x = pos[3 * s]!, y = pos[3 * s + 1]!, z = pos[3 * s + 2]!
+    const lat = (Math.asin(z / Math.hypot(x, y, z)) * 180) / Math.PI + (uniformFloat64(rng) - 0.5) * 4
+    const lon = (Math.atan2(y, x) * 180) / Math.PI + (uniformFloat64(rng) - 0.5) * 4
+    users.push({ name: `user-${u}`, latDeg: Math.max(-89, Math.min(89, lat)), lonDeg: lon })
+    userHome[u] = s
+  }
+  return {
+    config, constellation: c, satellites: c.size, users, actorCount: c.size + users.length, userHome,
+    minAltitudeKm: Math.min(...c.shells.map((s) => s.altitudeKm))
+  }
+}
+
+/**
+ * Shard boundaries over satellites: `bounds[k]..bounds[k+1]` for shard k, each cut at a plane start, with
+ * about the same number of satellites per shard.
+ */
+export const shardBounds = (w: World, shards: number): Int32Array => {
+  const c = w.constellation
+  const planeStarts: Array<number> = []
+  c.shells.forEach((s, k) => {
+    for (let p = 0; p < s.planes; p++) planeStarts.push(c.shellStart[k]! + p * s.satsPerPlane)
+  })
+  const bounds = new Int32Array(shards + 1)
+  bounds[shards] = c.size
+  for (let k = 1; k < shards; k++) {
+    const target = (k * c.size) / shards
+    let best = planeStarts[0]!
+    for (const p of planeStarts) if (Math.abs(p - target) < Math.abs(best - target)) best = p
+    bounds[k] = Math.max(best, bounds[k - 1]!)
+  }
+  return bounds
+}
+
+/** Owner shard of every actor. */
+export const ownership = (w: World, bounds: Int32Array): Int32Array => {
+  const owner = new Int32Array(w.actorCount)
+  for (let k = 0; k + 1 < bounds.length; k++) owner.fill(k, bounds[k]!, bounds[k + 1]!)
+  for (let u = 0; u < w.users.length; u++) owner[w.satellites + u] = owner[w.userHome[u]!]!
+  return owner
+}
