@@ -63,7 +63,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       preset: o.preset, seed: o.seed, simSeconds: o.simSeconds, users: o.users, requestRatePerUser: o.requestRate, realtimeFactor: o.realtime
     })
     // Measured before the run, while nothing else of the run is on the heap.
-    const perActor = await bytesPerSatellite(config)
+    const perActor = bytesPerSatellite(config)
     const progress = makeProgress(`scale ${o.preset}`, o.simSeconds, o.quiet || o.json)
     const report = o.inProcess
       ? await runInProcess(config, o.workers)

@@ -51,10 +51,22 @@ export type Message = typeof Message.Type
 /** A message that failed validation; `field` names what was wrong. */
 export class InvalidMessage extends Data.TaggedError("InvalidMessage")<{ readonly field: string; readonly message: string }> {}
 
-/** Validate unknown data as a Message (structured edges). */
+const members = {
+  Tick: TickMessage, Beacon: BeaconMessage, CacheGet: CacheGetMessage, CacheGetReply: CacheGetReplyMessage,
+  CachePut: CachePutMessage, CachePutAck: CachePutAckMessage
+} as const
+
+/**
+ * Validate unknown data as a Message (structured edges). The tag picks the member schema first, so an
+ * error names the field of that message rather than "no member of the union matched".
+ */
 export const decodeMessage = (input: unknown): Message => {
+  const tag = (input as { _tag?: unknown } | null)?._tag
+  if (typeof tag !== "string" || !Object.hasOwn(members, tag)) {
+    throw new InvalidMessage({ field: "_tag", message: `unknown message tag ${JSON.stringify(tag)} (known: ${Object.keys(members).join(", ")})` })
+  }
   try {
-    return Schema.decodeUnknownSync(Message)(input)
+    return Schema.decodeUnknownSync(members[tag as keyof typeof members] as Schema.Codec<Message, unknown>)(input)
   } catch (e) {
     const text = String((e as Error).message ?? e)
     const path = /at \[(.*?)\]/.exec(text)?.[1]?.replace(/"/g, "") ?? "message"

@@ -9,9 +9,21 @@ const Positive = Schema.Finite.check(Schema.isGreaterThan(0))
 const NonNegative = Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0))
 const Count = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
 
+/** A Walker shell given by parameters (validated again, with field names, by the topology layer). */
+export const ShellConfig = Schema.Struct({
+  pattern: Schema.Literals(["delta", "star"]),
+  planes: Schema.Int,
+  satsPerPlane: Schema.Int,
+  altitudeKm: Schema.Finite,
+  inclinationDeg: Schema.Finite,
+  phasing: Schema.Int
+})
+
 export const RunConfig = Schema.Struct({
-  /** Constellation preset name (src/topology/presets.ts) or a custom shell list. */
+  /** Constellation preset name (src/topology/presets.ts); ignored when `shells` is not empty. */
   preset: Schema.String,
+  /** A custom constellation; empty = use the preset. */
+  shells: Schema.Array(ShellConfig),
   seed: Count,
   simSeconds: Positive,
   /** Link state (positions, link up/down, delays) is recomputed every epoch; windows never cross one. */
@@ -49,6 +61,7 @@ export type RunConfig = typeof RunConfig.Type
 
 export const defaultRunConfig: RunConfig = {
   preset: "paper-19x5",
+  shells: [],
   seed: 1,
   simSeconds: 10,
   epochSeconds: 1,

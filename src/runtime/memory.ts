@@ -22,12 +22,21 @@ export const liveHeapBytes = (): number => {
 /**
  * Live bytes per satellite actor beyond cache payload: build every actor of a run (world, topology
  * replica, event queue, actor state, start-up timers) in this thread and divide the heap it added by the
- * number of satellites. Cache payload is zero at start, so all of it is overhead.
+ * number of satellites. Cache payload is zero at start, so all of it is overhead. One build is discarded
+ * first (lazy module state), and small constellations are built several times over so the heap's
+ * megabyte-scale noise does not swamp a few kilobytes per actor.
  */
-export const measureBytesPerSatellite = async (build: () => unknown, satellites: number): Promise<number> => {
-  const before = liveHeapBytes()
-  const kept = build()
-  const after = liveHeapBytes()
-  if (kept === undefined) throw new Error("build must return what it built, so it stays alive while measured")
-  return (after - before) / satellites
+export const measureBytesPerSatellite = (build: () => unknown, satellites: number): number => {
+  build()
+  const copies = Math.max(1, Math.ceil(20_000 / satellites))
+  const once = (): number => {
+    const before = liveHeapBytes()
+    const kept: Array<unknown> = []
+    for (let k = 0; k < copies; k++) kept.push(build())
+    const after = liveHeapBytes()
+    if (kept.length !== copies) throw new Error("unreachable")
+    return (after - before) / (copies * satellites)
+  }
+  // Median of three: freed buffers are accounted late, which moves single readings by a few hundred bytes.
+  return [once(), once(), once()].sort((a, b) => a - b)[1]!
 }

@@ -22,8 +22,37 @@ import { isUser, type World } from "./world.js"
  * mailboxes; whoever drives it (a piscina worker, or a test running all shards in one thread) decides how
  * windows are agreed. That is the interface a cluster entity would implement too.
  */
+/** One ISL or ground hop, as observed by the topology actor (for tests and traces). */
+export interface HopRecord {
+  readonly origin: number
+  readonly originSeq: number
+  readonly from: number
+  readonly to: number
+  /** ISL id, or -1 for a ground leg. */
+  readonly link: number
+  readonly depart: number
+  readonly arrival: number
+  readonly bytes: number
+}
+
+/** One delivery to an actor (timers excluded). */
+export interface DeliveryRecord {
+  readonly origin: number
+  readonly originSeq: number
+  readonly dst: number
+  readonly tag: number
+  readonly sentAt: number
+  readonly time: number
+  readonly hops: number
+}
+
+export interface EngineObservers {
+  readonly onHop?: (h: HopRecord) => void
+  readonly onDelivery?: (d: DeliveryRecord) => void
+}
+
 export class ShardEngine {
-  readonly queue = new EventQueue(4096)
+  readonly queue = new EventQueue(256)
   readonly topology: TopologyActor
   readonly metrics = new ShardMetrics()
   /** Per-actor trace-hash lanes (only owned actors are non-zero). */
@@ -52,7 +81,8 @@ export class ShardEngine {
     readonly world: World,
     readonly index: number,
     readonly owner: Int32Array,
-    readonly mailboxes: Mailboxes
+    readonly mailboxes: Mailboxes,
+    private readonly observers: EngineObservers = {}
   ) {
     const cfg = world.config
     this.topology = new TopologyActor(world, owner)
@@ -190,6 +220,8 @@ export class ShardEngine {
     const cfg = w.config
     let next: number
     let arrival: number
+    let depart = now
+    let usedLink = -1
     if (b.getI(r, I.hops) >= cfg.maxHops) return this.drop(DropReason.ttl)
     if (at === dst) {
       next = dst
@@ -200,7 +232,7 @@ export class ShardEngine {
       next = topo.servingOf(u)
       if (next < 0) return this.drop(DropReason.noSatellite)
       const ser = (bytes * 8) / cfg.groundBandwidthBitsPerSecond
-      const depart = Math.max(now, this.uplinkBusy[u]!)
+      depart = Math.max(now, this.uplinkBusy[u]!)
       this.uplinkBusy[u] = depart + ser
       arrival = Math.max(depart + ser + propagationSeconds(topo.groundRangeKm(u, next)) + cfg.perHopProcessingSeconds, this.uplinkLast[u]!)
       this.uplinkLast[u] = arrival
@@ -215,7 +247,7 @@ export class ShardEngine {
         const key = at * w.users.length + u
         const q = this.downlink.get(key) ?? [0, 0]
         const ser = (bytes * 8) / cfg.groundBandwidthBitsPerSecond
-        const depart = Math.max(now, q[0])
+        depart = Math.max(now, q[0])
         q[0] = depart + ser
         arrival = Math.max(depart + ser + propagationSeconds(topo.groundRangeKm(u, at)) + cfg.perHopProcessingSeconds, q[1])
         q[1] = arrival
@@ -242,11 +274,15 @@ export class ShardEngine {
         }
         const d = 2 * link + (snap.graph.linkA[link] === at ? 0 : 1)
         const ser = (bytes * 8) / cfg.islBandwidthBitsPerSecond
-        const depart = Math.max(now, this.busyUntil[d]!)
+        depart = Math.max(now, this.busyUntil[d]!)
+        usedLink = link
         this.busyUntil[d] = depart + ser
         arrival = Math.max(depart + ser + snap.linkDelay[link]!, this.lastArrival[d]!)
         this.lastArrival[d] = arrival
       }
+    }
+    if (this.observers.onHop && next !== at) {
+      this.observers.onHop({ origin: b.getI(r, I.origin), originSeq: b.getI(r, I.originSeq), from: at, to: next, link: usedLink, depart, arrival, bytes })
     }
     b.setF(r, F.time, arrival)
     b.setI(r, I.src, at)
@@ -350,6 +386,7 @@ export class ShardEngine {
       q.release(slot)
       if (timer) m.timersFired++
       else {
+        this.observers.onDelivery?.({ origin: env.origin, originSeq: env.originSeq, dst: at, tag: env.tag, sentAt: env.sentAt, time, hops: env.hops })
         m.delivered++
         m.deliveredByTag[env.tag]!++
         if (env.tag === Tag.CacheGetReply) env.aux === 1 ? m.getHits++ : m.getMisses++

@@ -1,5 +1,5 @@
 import { uniformFloat64 } from "pure-rand/distribution/uniformFloat64"
-import { Constellation, type GroundStation, kepler, preset } from "../topology/index.js"
+import { Constellation, type GroundStation, kepler, preset, walkerDelta, walkerStar } from "../topology/index.js"
 import type { RunConfig } from "./config.js"
 import { streamRng } from "./random.js"
 
@@ -26,7 +26,11 @@ export const isSatellite = (w: World, id: number): boolean => id < w.satellites
 export const isUser = (w: World, id: number): boolean => id >= w.satellites && id < w.satellites + w.users.length
 
 export const makeWorld = (config: RunConfig): World => {
-  const c = Constellation.make(preset(config.preset))
+  const c = Constellation.make(
+    config.shells.length > 0
+      ? config.shells.map((s) => (s.pattern === "star" ? walkerStar : walkerDelta)({ ...s, name: `custom-${s.pattern}` }))
+      : preset(config.preset)
+  )
   const rng = streamRng(config.seed, -1)
   const pos = new Float64Array(3 * c.size)
   kepler(c).positionsAt(0, pos)

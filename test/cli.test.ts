@@ -1,0 +1,57 @@
+import { execFile } from "node:child_process"
+import { promisify } from "node:util"
+import { describe, expect, it } from "vitest"
+
+const run = promisify(execFile)
+const tsx = (script: string, args: ReadonlyArray<string>) =>
+  run(process.execPath, ["--import", "tsx", `experiments/${script}.ts`, ...args], { cwd: process.cwd(), timeout: 120_000 })
+
+const fails = async (script: string, args: ReadonlyArray<string>) => {
+  try {
+    await tsx(script, args)
+  } catch (e) {
+    const err = e as { code: number; stderr: string; stdout: string }
+    return { code: err.code, stderr: err.stderr, stdout: err.stdout }
+  }
+  throw new Error("expected a failure")
+}
+
+describe("experiment command lines", () => {
+  it("topology --json prints the contract's fields", async () => {
+    const { stdout } = await tsx("topology", ["--preset", "starlink-shell1", "--at", "60", "--ground", "48.85,2.35", "--json"])
+    const r = JSON.parse(stdout)
+    expect(r).toMatchObject({ satellites: 1584, planes: 72 })
+    expect(r.periodSeconds).toBeCloseTo(5730, 0)
+    expect(r.islsUp).toBeGreaterThan(3000)
+    expect(r.islLengthKm.min).toBeLessThanOrEqual(r.islLengthKm.mean)
+    expect(r.islLengthKm.mean).toBeLessThanOrEqual(r.islLengthKm.max)
+    expect(r.ground.visible).toBeGreaterThan(0)
+    expect(r.ground.oneWayMs).toBeGreaterThan(1.8)
+  })
+
+  it("bad flags: one line naming the flag, exit code 2", async () => {
+    for (const [args, flag] of [[["--preset", "nope"], "--preset"], [["--at", "abc"], "--at"], [["--ground", "95,0"], "--ground"], [["--frobnicate"], "--frobnicate"]] as const) {
+      const r = await fails("topology", args)
+      expect(r.code).toBe(2)
+      expect(r.stderr.trim().split("\n").filter((l) => !l.startsWith("npm warn"))).toHaveLength(1)
+      expect(r.stderr).toContain(flag)
+      expect(r.stdout).toBe("")
+    }
+  })
+
+  it("scale --json prints the contract's fields", async () => {
+    const { stdout } = await tsx("scale", ["--preset", "paper-19x5", "--sim-seconds", "5", "--workers", "2", "--json"])
+    const r = JSON.parse(stdout)
+    for (const k of ["satellites", "workers", "simSeconds", "startSeconds", "wallSeconds", "events", "eventsPerSecond", "speedup", "rssMB", "bytesPerActor", "traceHash"]) {
+      expect(r).toHaveProperty(k)
+    }
+    expect(r).toMatchObject({ satellites: 95, workers: 2, simSeconds: 5 })
+    expect(r.events).toBeGreaterThan(95 * 4 * 4)
+    expect(r.eventsPerSecond).toBeCloseTo(r.events / r.wallSeconds, 3)
+    expect(r.speedup).toBeCloseTo(5 / r.wallSeconds, 3)
+    expect(r.traceHash).toMatch(/^[0-9a-f]{16}$/)
+    const bad = await fails("scale", ["--workers", "0"])
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toContain("--workers")
+  }, 60_000)
+})

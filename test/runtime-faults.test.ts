@@ -1,0 +1,46 @@
+import { describe, expect, it } from "vitest"
+import { ConfigError, makeRunConfig, RunFailed, runInProcess, runOnWorkers } from "../src/runtime/index.js"
+import { InjectedShardCrash } from "../src/runtime/loop.js"
+
+describe("supervision and failing workers", () => {
+  it("an actor that fails restarts by its policy, the event is recorded, and nothing is lost", async () => {
+    const base = makeRunConfig({ simSeconds: 5, users: 8, requestRatePerUser: 5 })
+    const clean = await runInProcess(base, 2)
+    // Satellite 10 fails on its 3rd delivery; satellites restart with an empty store.
+    const crashed = await runInProcess({ ...base, crashActor: 10, crashAtMessage: 3 }, 2)
+    expect(clean.supervisionCount).toBe(0)
+    expect(crashed.supervisionCount).toBe(1)
+    expect(crashed.supervision[0]).toMatchObject({ actor: 10, action: "restart" })
+    expect(crashed.supervision[0]!.reason).toMatch(/injected crash at message 3/)
+    expect(crashed.delivered + crashed.droppedTotal + crashed.inFlight).toBe(crashed.sent)
+    // The restarted satellite keeps beaconing: the run goes on to the end with as many beacons.
+    expect(crashed.deliveredByTag.Beacon).toBe(clean.deliveredByTag.Beacon)
+  })
+
+  it("a worker that throws ends the run with a clear error naming the shard, without hanging", async () => {
+    const config = makeRunConfig({ simSeconds: 30, crashShard: 1, crashShardAt: 2 })
+    const t0 = performance.now()
+    const err = await runOnWorkers(config, { workers: 2 }).then(() => undefined, (e: unknown) => e)
+    expect(err).toBeInstanceOf(RunFailed)
+    expect((err as RunFailed).shard).toBe(1)
+    expect((err as Error).message).toMatch(/shard 1 failed: injected crash of shard 1 at t = 2/)
+    expect(performance.now() - t0).toBeLessThan(30_000)
+  }, 60_000)
+
+  it("in-process, a failing shard surfaces its error", async () => {
+    await expect(runInProcess(makeRunConfig({ simSeconds: 5, crashShard: 0, crashShardAt: 1 }), 2)).rejects.toBeInstanceOf(InjectedShardCrash)
+  })
+})
+
+describe("run config validation", () => {
+  it("names the bad field", () => {
+    expect(() => makeRunConfig({ simSeconds: -1 })).toThrow(ConfigError)
+    expect(() => makeRunConfig({ simSeconds: -1 })).toThrow(/simSeconds/)
+    expect(() => makeRunConfig({ users: 1.5 })).toThrow(/users/)
+    expect(() => makeRunConfig({ bogus: 1 } as never)).toThrow(/unknown config field "bogus"/)
+  })
+
+  it("an unknown preset is a clear error", async () => {
+    await expect(runInProcess(makeRunConfig({ preset: "nope" }), 1)).rejects.toThrow(/unknown preset "nope"/)
+  })
+})
