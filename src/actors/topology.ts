@@ -51,13 +51,23 @@ export class TopologyActor {
     const start = e * this.world.config.epochSeconds
     const snap = this.snapshot.update(start)
     const re = Math.floor(start / this.world.config.routingEpochSeconds)
-    if (re !== this.routingEpoch) {
+    const routingChanged = re !== this.routingEpoch
+    if (routingChanged) {
       this.routingEpoch = re
       this.routingSnapshot.update(re * this.world.config.routingEpochSeconds)
       this.trees.clear()
     }
     this.freshTrees.clear()
     this.serving.clear()
+    if (routingChanged) {
+      // Every shard builds the trees of the users' serving satellites (the roots nearly all routes use)
+      // here, at the same window, rather than one by one when first needed: a burst of shortest-path
+      // passes on one shard while the others wait at the barrier would serialise the shards.
+      for (let u = 0; u < this.world.users.length; u++) {
+        const s = this.servingOf(u)
+        if (s >= 0) this.treeOf(this.trees, this.routingSnapshot, s)
+      }
+    }
     // Only channels between shards bound the window: ISLs across a shard cut, and ground legs between a
     // user and a serving satellite on another shard (a user's serving satellite is fixed for the epoch).
     let minKm = Number.POSITIVE_INFINITY

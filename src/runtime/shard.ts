@@ -329,7 +329,8 @@ export class ShardEngine {
     this.minSent = Number.POSITIVE_INFINITY
     this.metrics.windows++
     for (;;) {
-      const exit = Effect.runSyncExit(this.windowLoop(end))
+      this.windowEnd = end
+      const exit = Effect.runSyncExit(this.windowEffect)
       if (Exit.isSuccess(exit)) return
       this.supervise(this.current, exit.cause)
     }
@@ -340,13 +341,14 @@ export class ShardEngine {
    * stopped actors and drops inline, which are the topology actor's work, not an actor's) and its body
    * is the receiving actor's behaviour. A failure ends the effect; runWindow supervises and resumes.
    */
-  private windowLoop(end: number): Effect.Effect<void, ActorFailure> {
-    return Effect.whileLoop({
-      while: () => this.stageDelivery(end),
-      body: () => this.deliverStaged(),
-      step: () => {}
-    })
-  }
+  private windowEnd = 0
+  // Built once: a window is this effect run with `windowEnd` set (closures per window cost more than
+  // the window itself when windows hold a handful of events).
+  private readonly windowEffect: Effect.Effect<void, ActorFailure> = Effect.whileLoop({
+    while: () => this.stageDelivery(this.windowEnd),
+    body: () => this.deliverStaged(),
+    step: () => {}
+  })
 
   /** Pop events until one is a delivery to a live actor before `end`; false when the window is done. */
   private stageDelivery(end: number): boolean {
