@@ -1,0 +1,40 @@
+import { mkdirSync, renameSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import { stringify } from "csv-stringify/sync"
+
+/**
+ * Where an experiment leaves its results: results/NAME/RUN-ID/ with config.json (everything needed to
+ * rerun it), results.json and results.csv. Every file is written to a temporary name and renamed, so an
+ * interrupted run never leaves a half-written result, and earlier runs are never touched.
+ */
+export interface RunDirectory {
+  readonly path: string
+  writeJson(name: string, value: unknown): string
+  writeCsv(name: string, rows: ReadonlyArray<Record<string, unknown>>): string
+  writeText(name: string, text: string | Uint8Array): string
+}
+
+export const atomicWrite = (path: string, data: string | Uint8Array): void => {
+  const tmp = `${path}.tmp-${process.pid}`
+  writeFileSync(tmp, data)
+  renameSync(tmp, path)
+}
+
+const runId = (seed: number): string => `${new Date().toISOString().replace(/[:.]/g, "-")}-seed${seed}`
+
+export const openRunDirectory = (experiment: string, config: Record<string, unknown> & { seed: number }, root = "results"): RunDirectory => {
+  const path = join(root, experiment, runId(config.seed))
+  mkdirSync(path, { recursive: true })
+  const dir: RunDirectory = {
+    path,
+    writeText: (name, text) => {
+      const p = join(path, name)
+      atomicWrite(p, text)
+      return p
+    },
+    writeJson: (name, value) => dir.writeText(name, `${JSON.stringify(value, null, 2)}\n`),
+    writeCsv: (name, rows) => dir.writeText(name, stringify(rows as Array<Record<string, unknown>>, { header: true }))
+  }
+  dir.writeJson("config.json", { experiment, ...config, versions: { node: process.version, skymemory: "0.1.0" } })
+  return dir
+}

@@ -1,0 +1,115 @@
+import fc from "fast-check"
+import { describe, expect, it } from "vitest"
+import {
+  type PaperModelParams, type PaperStrategy, paperDefaults, paperStrategies, paperSweeps, placeServers, retrievalTime,
+  runPaperSweeps, sweepBase
+} from "../src/cache/paper-model.js"
+
+/**
+ * An independent reference written from the paper's description, sharing no code with the model: box
+ * placement by nested loops, the BFS by distance layers, chunk counts by dealing chunks one by one.
+ */
+const reference = (strategy: PaperStrategy, p: PaperModelParams) => {
+  const P = p.planes, N = p.slotsPerPlane, S = p.servers
+  const k = Math.ceil(Math.sqrt(S))
+  const lo = (c: number, n: number) => (((c - Math.floor((k - 1) / 2)) % n) + n) % n
+  const box: Array<[number, number]> = []
+  for (let row = 0; row < k; row++) for (let col = 0; col < k; col++) box.push([(lo(p.centrePlane, P) + row) % P, (lo(p.centreSlot, N) + col) % N])
+  const inBox = (a: number, b: number) => box.some(([x, y]) => x === a && y === b)
+  let cells: Array<[number, number]>
+  if (strategy === "rotation") cells = box.slice(0, S)
+  else {
+    cells = [[p.centrePlane, p.centreSlot]]
+    let frontier = cells.slice()
+    while (cells.length < S && frontier.length > 0) {
+      const next: Array<[number, number]> = []
+      for (const [a, b] of frontier) {
+        for (const [c, d] of [[a - 1, b], [a, b + 1], [a + 1, b], [a, b - 1]] as Array<[number, number]>) {
+          const q: [number, number] = [((c % P) + P) % P, ((d % N) + N) % N]
+          if (strategy === "hop_rotation" && !inBox(q[0], q[1])) continue
+          if ([...cells, ...next].some(([x, y]) => x === q[0] && y === q[1])) continue
+          next.push(q)
+        }
+      }
+      cells.push(...next)
+      frontier = next
+    }
+    cells = cells.slice(0, S)
+  }
+  const R = p.earthRadiusMeters + p.altitudeMeters
+  const dm = 2 * R * Math.sin(Math.PI / N)
+  const dn = 2 * R * Math.sin(Math.PI / P)
+  const count = new Array<number>(S).fill(0)
+  const chunks = Math.ceil(p.kvcBytes / p.chunkBytes)
+  for (let c = 0; c < chunks; c++) count[c % S]!++
+  const times: Array<number> = []
+  cells.forEach(([a, b], i) => {
+    if (count[i] === 0) return
+    const da = Math.min(Math.abs(a - p.centrePlane), P - Math.abs(a - p.centrePlane))
+    const db = Math.min(Math.abs(b - p.centreSlot), N - Math.abs(b - p.centreSlot))
+    const dist = strategy === "hop" ? da * dn + db * dm : Math.hypot(Math.hypot(da * dn, db * dm), p.altitudeMeters)
+    times.push(dist / p.speedMetersPerSecond + p.chunkProcessingSeconds * count[i]!)
+  })
+  return { max: Math.max(...times), min: Math.min(...times), avg: times.reduce((x, y) => x + y, 0) / times.length }
+}
+
+const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-300)
+
+describe("the paper's grid model", () => {
+  it("places servers as the paper says", () => {
+    const p = { ...paperDefaults, servers: 9 }
+    expect(placeServers("rotation", p).slice(0, 4)).toEqual([{ plane: 6, slot: 6 }, { plane: 6, slot: 7 }, { plane: 6, slot: 8 }, { plane: 7, slot: 6 }])
+    expect(placeServers("hop", p).slice(0, 5)).toEqual([{ plane: 7, slot: 7 }, { plane: 6, slot: 7 }, { plane: 7, slot: 8 }, { plane: 8, slot: 7 }, { plane: 7, slot: 6 }])
+    // hop_rotation stays in the 3 x 3 box: all of it, in BFS order.
+    const hr = placeServers("hop_rotation", p)
+    expect(new Set(hr.map((c) => `${c.plane},${c.slot}`))).toEqual(new Set(placeServers("rotation", p).map((c) => `${c.plane},${c.slot}`)))
+    expect(hr[0]).toEqual({ plane: 7, slot: 7 })
+  })
+
+  it("matches hand-computed sweep-base values", () => {
+    const b = sweepBase()
+    const d = 2 * (6_371_000 + 1_920_000) * Math.sin(Math.PI / 15)
+    // 21 MiB / 12,288 B = 1,792 chunks = 81 x 22 + 10: servers 0..9 hold 23 chunks, the rest 22.
+    // hop: the 81 BFS servers reach 6 hops out (1+4+8+12+16+20 = 61 within 5); those hold 22 chunks.
+    expect(retrievalTime("hop", b).maxSeconds).toBeCloseTo(0.02 * 22 + (6 * d) / 2.998e8, 12)
+    // rotation: server 0 is the box corner, 4 planes and 4 slots away, and holds 23 chunks.
+    expect(retrievalTime("rotation", b).maxSeconds).toBeCloseTo(0.02 * 23 + Math.hypot(4 * Math.SQRT2 * d, 1_920_000) / 2.998e8, 12)
+    expect(retrievalTime("hop", b).chunks).toBe(1792)
+  })
+
+  it("every sweep row equals the independent reference to 1e-9 relative", () => {
+    const rows = runPaperSweeps()
+    expect(rows).toHaveLength(3 * (21 + 4 + 10 + 9))
+    const b = sweepBase()
+    for (const r of rows) {
+      const ref = reference(r.strategy, { ...b, [r.param]: r.value })
+      expect(rel(r.maxSeconds, ref.max)).toBeLessThan(1e-9)
+      expect(rel(r.minSeconds, ref.min)).toBeLessThan(1e-9)
+      expect(rel(r.avgSeconds, ref.avg)).toBeLessThan(1e-9)
+    }
+    expect(paperSweeps.altitudeMeters.at(-1)).toBe(1_920_000)
+  })
+
+  it("agrees with the reference on random grids, sizes and centres (fast-check)", () => {
+    fc.assert(fc.property(
+      fc.integer({ min: 3, max: 21 }), fc.integer({ min: 3, max: 21 }), fc.integer({ min: 1, max: 60 }), fc.nat(), fc.nat(),
+      fc.integer({ min: 1, max: 64 * 1024 * 1024 }), fc.constantFrom(...paperStrategies),
+      (P, N, S, cp, cs, kvc, strategy) => {
+        const k = Math.ceil(Math.sqrt(S))
+        fc.pre(S <= P * N && (strategy === "hop" || (k <= P && k <= N)))
+        const p = { ...paperDefaults, planes: P, slotsPerPlane: N, servers: S, centrePlane: cp % P, centreSlot: cs % N, kvcBytes: kvc }
+        const got = retrievalTime(strategy, p)
+        const ref = reference(strategy, p)
+        expect(rel(got.maxSeconds, ref.max)).toBeLessThan(1e-9)
+        expect(rel(got.avgSeconds, ref.avg)).toBeLessThan(1e-9)
+        // Placement is a pure function and every server sits on its own satellite.
+        const cells = placeServers(strategy, p)
+        expect(new Set(cells.map((c) => `${c.plane},${c.slot}`)).size).toBe(S)
+      }
+    ), { numRuns: 300 })
+  })
+
+  it("rejects a grid that cannot hold the servers", () => {
+    expect(() => placeServers("rotation", { ...paperDefaults, planes: 3, slotsPerPlane: 3, servers: 16 })).toThrow(/cannot hold 16 servers/)
+  })
+})
