@@ -1,53 +1,168 @@
 /**
- * A satellite's chunk store: key -> stored size in bytes, bounded by a byte capacity, least recently used
- * evicted first. A JavaScript Map keeps insertion order, so "touch" is delete + set and the oldest entry
- * is the first key: O(1) per operation with no list of our own.
+ * A satellite's chunk store: key -> (size, optional payload), bounded by a byte capacity.
+ *
+ * Eviction policies:
+ * - `lru`: least recently used first.
+ * - `slru` (segmented LRU): new chunks enter a probation segment; a second hit promotes them to a
+ *   protected segment (at most `protectedShare` of the capacity); eviction takes probation's oldest
+ *   first. A scan of one-off blocks (most of a request trace) cannot flush the prefixes that are reused,
+ *   such as a system prompt every request shares.
+ * Pinned chunks are never evicted (hot prefixes a strategy decides to keep); they count against capacity.
+ *
+ * JavaScript Maps keep insertion order, so "touch" is delete + set and a segment's oldest entry is its
+ * first key: O(1) per operation with no list of our own.
  */
-export class ChunkStore {
-  private readonly entries = new Map<number, number>()
+export type EvictionPolicy = "lru" | "slru"
+export const evictionPolicies: ReadonlyArray<EvictionPolicy> = ["lru", "slru"]
+
+export interface StoreOptions {
+  readonly capacityBytes: number
+  readonly policy?: EvictionPolicy
+  readonly protectedShare?: number
+}
+
+interface Entry<P> {
+  readonly bytes: number
+  readonly payload: P | undefined
+}
+
+export class ChunkStore<P = undefined> {
+  private readonly probation = new Map<number, Entry<P>>()
+  private readonly protectedSeg = new Map<number, Entry<P>>()
+  private readonly pinned = new Map<number, Entry<P>>()
+  private protectedBytes = 0
   usedBytes = 0
   evictions = 0
+  readonly capacityBytes: number
+  readonly policy: EvictionPolicy
+  private readonly protectedCap: number
 
-  constructor(readonly capacityBytes: number) {}
-
-  get size(): number {
-    return this.entries.size
+  constructor(opts: StoreOptions | number) {
+    const o = typeof opts === "number" ? { capacityBytes: opts } : opts
+    this.capacityBytes = o.capacityBytes
+    this.policy = o.policy ?? "lru"
+    this.protectedCap = this.policy === "slru" ? (o.protectedShare ?? 0.8) * o.capacityBytes : 0
   }
 
-  /** Size of the chunk under key, or undefined; a hit makes it most recently used. */
-  get(key: number): number | undefined {
-    const v = this.entries.get(key)
-    if (v === undefined) return undefined
-    this.entries.delete(key)
-    this.entries.set(key, v)
-    return v
+  get size(): number {
+    return this.probation.size + this.protectedSeg.size + this.pinned.size
   }
 
   has(key: number): boolean {
-    return this.entries.has(key)
+    return this.probation.has(key) || this.protectedSeg.has(key) || this.pinned.has(key)
   }
 
-  /** Store a chunk, evicting least recently used ones to fit; false if it can never fit. */
-  put(key: number, bytes: number): boolean {
-    if (bytes > this.capacityBytes) return false
-    const old = this.entries.get(key)
-    if (old !== undefined) {
-      this.entries.delete(key)
-      this.usedBytes -= old
+  /** The chunk under key (size and payload), or undefined; a hit counts as a use. */
+  read(key: number): Entry<P> | undefined {
+    const pin = this.pinned.get(key)
+    if (pin) return pin
+    const prot = this.protectedSeg.get(key)
+    if (prot) {
+      this.protectedSeg.delete(key)
+      this.protectedSeg.set(key, prot)
+      return prot
     }
-    while (this.usedBytes + bytes > this.capacityBytes) {
-      const [k, v] = this.entries.entries().next().value as [number, number]
-      this.entries.delete(k)
-      this.usedBytes -= v
-      this.evictions++
+    const e = this.probation.get(key)
+    if (!e) return undefined
+    this.probation.delete(key)
+    if (this.policy === "slru") {
+      this.protectedSeg.set(key, e)
+      this.protectedBytes += e.bytes
+      this.demote()
+    } else this.probation.set(key, e)
+    return e
+  }
+
+  /** Size of the chunk under key, or undefined (a use, like `read`). */
+  get(key: number): number | undefined {
+    return this.read(key)?.bytes
+  }
+
+  /** Store a chunk, evicting to fit; false if it cannot fit even after evicting everything unpinned. */
+  put(key: number, bytes: number, payload?: P): boolean {
+    if (this.pinned.has(key)) {
+      const old = this.pinned.get(key)!
+      if (bytes - old.bytes > this.capacityBytes - this.usedBytes) return false
+      this.usedBytes += bytes - old.bytes
+      this.pinned.set(key, { bytes, payload })
+      return true
     }
-    this.entries.set(key, bytes)
+    this.delete(key)
+    if (bytes > this.capacityBytes - this.pinnedBytes()) return false
+    while (this.usedBytes + bytes > this.capacityBytes) this.evictOne()
+    this.probation.set(key, { bytes, payload })
     this.usedBytes += bytes
     return true
   }
 
+  delete(key: number): boolean {
+    for (const seg of [this.probation, this.protectedSeg, this.pinned]) {
+      const e = seg.get(key)
+      if (e) {
+        seg.delete(key)
+        this.usedBytes -= e.bytes
+        if (seg === this.protectedSeg) this.protectedBytes -= e.bytes
+        return true
+      }
+    }
+    return false
+  }
+
+  /** Keep this chunk whatever happens (if stored). */
+  pin(key: number): boolean {
+    for (const seg of [this.probation, this.protectedSeg]) {
+      const e = seg.get(key)
+      if (e) {
+        seg.delete(key)
+        if (seg === this.protectedSeg) this.protectedBytes -= e.bytes
+        this.pinned.set(key, e)
+        return true
+      }
+    }
+    return this.pinned.has(key)
+  }
+
+  unpin(key: number): void {
+    const e = this.pinned.get(key)
+    if (!e) return
+    this.pinned.delete(key)
+    this.probation.set(key, e)
+  }
+
+  pinnedBytes(): number {
+    let n = 0
+    for (const e of this.pinned.values()) n += e.bytes
+    return n
+  }
+
+  /** Keys currently stored (any segment). */
+  keys(): Array<number> {
+    return [...this.pinned.keys(), ...this.protectedSeg.keys(), ...this.probation.keys()]
+  }
+
   clear(): void {
-    this.entries.clear()
+    this.probation.clear()
+    this.protectedSeg.clear()
+    this.pinned.clear()
     this.usedBytes = 0
+    this.protectedBytes = 0
+  }
+
+  private demote(): void {
+    while (this.protectedBytes > this.protectedCap && this.protectedSeg.size > 0) {
+      const [k, e] = this.protectedSeg.entries().next().value as [number, Entry<P>]
+      this.protectedSeg.delete(k)
+      this.protectedBytes -= e.bytes
+      this.probation.set(k, e)
+    }
+  }
+
+  private evictOne(): void {
+    const seg = this.probation.size > 0 ? this.probation : this.protectedSeg
+    const [k, e] = seg.entries().next().value as [number, Entry<P>]
+    seg.delete(k)
+    this.usedBytes -= e.bytes
+    if (seg === this.protectedSeg) this.protectedBytes -= e.bytes
+    this.evictions++
   }
 }

@@ -44,21 +44,25 @@ export const runOnWorkers = async (config: RunConfig, o: PoolOptions): Promise<R
     idleTimeout: 1000
   })
   const remotes: Array<Comlink.Remote<ShardControl>> = []
+  // The first real failure wins over the "run aborted" errors of the shards it released, whatever
+  // order their rejections arrive in.
   let failure: RunFailed | undefined
+  let aborted: RunFailed | undefined
   const tasks = Array.from({ length: W }, (_, shard) => {
     const { port1, port2 } = new MessageChannel()
     remotes.push(Comlink.wrap<ShardControl>(nodeEndpoint(port1)))
     const task: ShardTask = { config, shard, shards: W, control, mailboxes, port: port2 }
     return (pool.run(task, { transferList: [port2] }) as Promise<ShardReport>).catch((e: unknown) => {
-      // The first real failure wins; the others are released by the abort and report RunAborted.
-      if (!(e instanceof Error && e.message.startsWith("run aborted")) || failure === undefined) failure ??= new RunFailed(shard, e)
+      const released = /^run aborted by shard (\d+)/.exec((e as Error)?.message ?? "")
+      if (released) aborted ??= new RunFailed(Number(released[1]), e)
+      else failure ??= new RunFailed(shard, e)
       new Barrier(layout.barrier(control), W).abort(shard)
       return undefined
     })
   })
   let timer: ReturnType<typeof setInterval> | undefined
   try {
-    await waitReady(remotes, () => failure)
+    await waitReady(remotes, () => failure ?? aborted)
     const startSeconds = performance.now() / 1e3
     await Promise.all(remotes.map((r) => r.start()))
     if (o.onProgress) {
@@ -69,7 +73,7 @@ export const runOnWorkers = async (config: RunConfig, o: PoolOptions): Promise<R
       }, 500)
     }
     const reports = await Promise.all(tasks)
-    if (failure) throw failure
+    if (failure ?? aborted) throw failure ?? aborted
     return mergeReports(world, reports as Array<ShardReport>, startSeconds, W)
   } finally {
     if (timer) clearInterval(timer)

@@ -1,0 +1,44 @@
+import { createHmac, timingSafeEqual } from "node:crypto"
+import { crc32 } from "node:zlib"
+
+/**
+ * What makes a read safe: every chunk carries a CRC-32 of its bytes (node:zlib, catches bit errors in
+ * flight and on board) and, for tenants with a key, an HMAC-SHA256 tag over (block key, chunk index,
+ * bytes) (catches a satellite that forges or replays chunks, which a CRC cannot). A chunk that fails
+ * either check is a miss: wrong KV never reaches the model.
+ */
+export interface ChunkEnvelope {
+  readonly blockKey: number
+  readonly index: number
+  readonly bytes: Uint8Array
+  readonly crc: number
+  /** HMAC tag, or undefined for tenants without an authentication key. */
+  readonly tag?: Uint8Array
+}
+
+const macInput = (blockKey: number, index: number) => {
+  const b = Buffer.alloc(12)
+  b.writeDoubleBE(blockKey, 0)
+  b.writeUInt32BE(index, 8)
+  return b
+}
+
+export const tagOf = (key: Uint8Array, blockKey: number, index: number, bytes: Uint8Array): Uint8Array =>
+  createHmac("sha256", key).update(macInput(blockKey, index)).update(bytes).digest()
+
+export const seal = (blockKey: number, index: number, bytes: Uint8Array, authKey?: Uint8Array): ChunkEnvelope => ({
+  blockKey, index, bytes, crc: crc32(bytes), ...(authKey ? { tag: tagOf(authKey, blockKey, index, bytes) } : {})
+})
+
+export type Verdict = "ok" | "corrupted" | "forged"
+
+/** Check a chunk read back for (blockKey, index). */
+export const verify = (e: ChunkEnvelope, blockKey: number, index: number, authKey?: Uint8Array): Verdict => {
+  if (crc32(e.bytes) !== e.crc) return "corrupted"
+  if (authKey) {
+    if (e.tag === undefined || e.blockKey !== blockKey || e.index !== index) return "forged"
+    const want = tagOf(authKey, blockKey, index, e.bytes)
+    if (e.tag.length !== want.length || !timingSafeEqual(e.tag, want)) return "forged"
+  } else if (e.blockKey !== blockKey || e.index !== index) return "forged"
+  return "ok"
+}

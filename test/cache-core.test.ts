@@ -1,0 +1,155 @@
+import fc from "fast-check"
+import { describe, expect, it } from "vitest"
+import { blockBytes, bytesPerToken, chunk, chunkCount, qwen05bShape, serverOfChunk, unchunk } from "../src/cache/chunking.js"
+import { type CodecName, codecReport, decodeBlock, encodeBlock, type KvBlock } from "../src/cache/codecs.js"
+import { seal, verify } from "../src/cache/integrity.js"
+import { blockKeys, longestCachedPrefix } from "../src/cache/keys.js"
+import { ChunkStore } from "../src/cache/store.js"
+
+const ns = { modelId: "tiny", tenantSalt: "tenant-a" }
+
+describe("block keys", () => {
+  it("chain: a key stands for its whole prefix; only full blocks get keys", () => {
+    const a = blockKeys([1, 2, 3, 4, 5, 6, 7], 2, ns)
+    const b = blockKeys([1, 2, 3, 4, 9, 9], 2, ns)
+    expect(a).toHaveLength(3)
+    expect(b[0]).toBe(a[0])
+    expect(b[1]).toBe(a[1])
+    expect(b[2]).not.toBe(a[2])
+    // Same block tokens after a different prefix: different key.
+    expect(blockKeys([9, 9, 3, 4], 2, ns)[1]).not.toBe(a[1])
+    for (const k of a) expect(Number.isSafeInteger(k)).toBe(true)
+  })
+
+  it("are salted per tenant and per model", () => {
+    const t = [5, 6, 7, 8]
+    const a = blockKeys(t, 2, ns)
+    expect(blockKeys(t, 2, { ...ns, tenantSalt: "tenant-b" })).not.toEqual(expect.arrayContaining([a[0]]))
+    expect(blockKeys(t, 2, { ...ns, modelId: "other" })[0]).not.toBe(a[0])
+  })
+
+  it("longest cached prefix stops at the first miss", () => {
+    fc.assert(fc.property(fc.array(fc.integer({ min: 0, max: 50 }), { maxLength: 200 }), fc.integer({ min: 1, max: 16 }), fc.nat(), (tokens, B, cut) => {
+      const keys = blockKeys(tokens, B, ns)
+      const stored = new Set(keys.slice(0, cut % (keys.length + 1)))
+      expect(longestCachedPrefix(keys, (k) => stored.has(k))).toBe(stored.size)
+    }))
+  })
+})
+
+describe("chunks", () => {
+  it("the paper's chunk is one token of Qwen2.5-0.5B at fp16", () => {
+    expect(bytesPerToken(qwen05bShape)).toBe(12_288)
+    expect(blockBytes(qwen05bShape, 16)).toBe(16 * 12_288)
+  })
+
+  it("chunk and unchunk are inverse; chunk c goes to server c mod S", () => {
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 5000 }), fc.integer({ min: 1, max: 700 }), fc.integer({ min: 1, max: 81 }), (bytes, C, S) => {
+      const cs = chunk(bytes, C)
+      expect(cs).toHaveLength(chunkCount(bytes.length, C))
+      expect(unchunk(cs)).toEqual(bytes)
+      cs.forEach((_, c) => expect(serverOfChunk(c, S)).toBe(c % S))
+    }))
+  })
+})
+
+const randomBlock = (seed: number, layers = 2, kvHeads = 2, headDim = 64, tokens = 16): KvBlock => {
+  let s = seed >>> 0 || 1
+  const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1
+  const n = kvHeads * tokens * headDim
+  const gen = () => Float32Array.from({ length: n }, (_, i) => rnd() * (i % headDim === 3 ? 8 : 1))
+  return { layers, kvHeads, headDim, tokens, keys: Array.from({ length: layers }, gen), values: Array.from({ length: layers }, gen) }
+}
+
+describe("codecs", () => {
+  it("fp32 is exact, fp16 within half-precision error, int8 within one quantization step", () => {
+    fc.assert(fc.property(fc.nat(), (seed) => {
+      const b = randomBlock(seed)
+      const fp32 = codecReport(b, "fp32")
+      const fp16 = codecReport(b, "fp16")
+      const int8 = codecReport(b, "int8")
+      expect(fp32.maxAbsError).toBe(0)
+      expect(fp16.maxAbsError).toBeLessThan(8 * 2 ** -11)
+      // Largest range is 16 (channel 3 of keys), step 16/255 (fp16 scale rounded up: + 2^-10 relative);
+      // rounding error is at most half a step.
+      expect(int8.maxAbsError).toBeLessThanOrEqual((16 / 255 / 2) * (1 + 2 ** -10) + 1e-6)
+      expect(fp16.compression).toBeGreaterThan(1.99)
+      expect(int8.compression).toBeGreaterThan(3.4)
+      expect(codecReport(randomBlock(seed, 1, 2, 64, 512), "int8").compression).toBeGreaterThan(3.85)
+    }), { numRuns: 30 })
+  })
+
+  it("a decoded block keeps its shape and codec; corrupt headers are rejected", () => {
+    const b = randomBlock(7, 3, 2, 8, 5)
+    for (const codec of ["fp32", "fp16", "int8"] as Array<CodecName>) {
+      const d = decodeBlock(encodeBlock(b, codec))
+      expect(d).toMatchObject({ layers: 3, kvHeads: 2, headDim: 8, tokens: 5, codec })
+      expect(d.keys).toHaveLength(3)
+    }
+    const enc = encodeBlock(b, "fp16")
+    expect(() => decodeBlock(enc.subarray(0, enc.length - 1))).toThrow(/header says/)
+    const bad = enc.slice()
+    bad[0] = 0
+    expect(() => decodeBlock(bad)).toThrow(/bad magic/)
+  })
+})
+
+describe("integrity", () => {
+  it("any flipped bit is detected; a forged or replayed chunk is detected with a tenant key", () => {
+    const key = new Uint8Array(32).fill(7)
+    fc.assert(fc.property(fc.uint8Array({ minLength: 1, maxLength: 2000 }), fc.nat(), fc.integer({ min: 0, max: 7 }), (bytes, at, bit) => {
+      const e = seal(42, 3, bytes, key)
+      expect(verify(e, 42, 3, key)).toBe("ok")
+      const flipped = bytes.slice()
+      flipped[at % bytes.length]! ^= 1 << bit
+      expect(verify({ ...e, bytes: flipped }, 42, 3, key)).toBe("corrupted")
+      // A forger who fixes the CRC still cannot produce the tag.
+      expect(verify(seal(42, 3, flipped, new Uint8Array(32).fill(8)), 42, 3, key)).toBe("forged")
+      // Replaying another block's (valid) chunk.
+      expect(verify(e, 43, 3, key)).toBe("forged")
+    }), { numRuns: 200 })
+  })
+})
+
+describe("chunk store", () => {
+  it("never exceeds capacity; a get after a put returns it while it is stored", () => {
+    fc.assert(fc.property(
+      fc.constantFrom("lru" as const, "slru" as const),
+      fc.array(fc.record({ op: fc.constantFrom("put", "get", "pin"), key: fc.integer({ min: 0, max: 30 }), bytes: fc.integer({ min: 1, max: 400 }) }), { maxLength: 300 }),
+      (policy, ops) => {
+        const s = new ChunkStore<number>({ capacityBytes: 1000, policy })
+        const model = new Map<number, number>()
+        for (const o of ops) {
+          if (o.op === "put") {
+            if (s.put(o.key, o.bytes, o.bytes * 3)) model.set(o.key, o.bytes)
+            else model.delete(o.key)
+          } else if (o.op === "pin") s.pin(o.key)
+          else {
+            const r = s.read(o.key)
+            if (r) expect(r).toEqual({ bytes: model.get(o.key), payload: model.get(o.key)! * 3 })
+          }
+          expect(s.usedBytes).toBeLessThanOrEqual(1000)
+          expect(s.usedBytes).toBe(s.keys().reduce((n, k) => n + (model.get(k) ?? Number.NaN), 0))
+        }
+      }
+    ))
+  })
+
+  it("slru keeps a reused prefix through a scan that flushes lru; pinned chunks survive everything", () => {
+    const run = (policy: "lru" | "slru") => {
+      const s = new ChunkStore({ capacityBytes: 10, policy })
+      s.put(1, 1)
+      s.get(1)
+      for (let k = 100; k < 130; k++) s.put(k, 1)
+      return s.has(1)
+    }
+    expect(run("lru")).toBe(false)
+    expect(run("slru")).toBe(true)
+    const s = new ChunkStore({ capacityBytes: 5 })
+    s.put(7, 2)
+    s.pin(7)
+    for (let k = 0; k < 50; k++) s.put(k + 100, 1)
+    expect(s.has(7)).toBe(true)
+    expect(s.put(999, 4)).toBe(false)
+  })
+})
