@@ -1,0 +1,130 @@
+import { Constellation, type IslGraph } from "../topology/index.js"
+
+/**
+ * Placement on the physical constellation: which satellites serve a block's S stripes, around a centre
+ * satellite (the one over the user, or the one hosting the model), by the paper's strategies on the real
+ * +Grid of the centre's shell, plus a placement-unaware baseline.
+ * - `rotation`: a k x k box (k = ceil(sqrt S), k planes by k slots around the centre), servers numbered
+ *   slot first from the box's lowest plane and slot.
+ * - `hop`: breadth-first over the ISL grid from the centre (neighbours: previous plane, next slot, next
+ *   plane, previous slot), nearest first, no box.
+ * - `hop_rotation`: the same order, restricted to the box.
+ * - `baseline`: jump consistent hashing of each chunk's key over all satellites.
+ * Pure functions of (constellation, graph, centre, S[, key]).
+ */
+export type Strategy = "rotation" | "hop" | "hop_rotation" | "baseline"
+export const strategies: ReadonlyArray<Strategy> = ["rotation", "hop", "hop_rotation", "baseline"]
+
+const boxOffset = (k: number) => Math.floor((k - 1) / 2)
+
+/**
+ * Satellites of the k x k box around the centre, row (plane) by row, slot first. The box follows the ISL
+ * grid, not raw indices: across a delta shell's seam "the same slot" of the next plane is the Walker
+ * phasing's shifted slot, which is what the +Grid links join. Where a link is missing (a star shell's cut
+ * seam) the step falls back to plane / slot arithmetic.
+ */
+export const boxAround = (c: Constellation.Constellation, g: IslGraph, centre: number, k: number): Array<number> => {
+  const shell = c.shellOf[centre]!
+  const s = c.shells[shell]!
+  if (k > s.planes || k > s.satsPerPlane) throw new RangeError(`a ${k} x ${k} box does not fit shell ${s.name} (${s.planes} x ${s.satsPerPlane})`)
+  // Grid steps: slot (-1/+1) and plane (-1/+1), via the ISL neighbour of that direction when it exists.
+  const step = (v: number, dir: 0 | 1 | 2 | 3): number => {
+    const n = g.neighbours[4 * v + dir]!
+    if (n >= 0) return n
+    const dp = dir === 2 ? -1 : dir === 3 ? 1 : 0
+    const dq = dir === 0 ? -1 : dir === 1 ? 1 : 0
+    return Constellation.satelliteAt(c, shell, c.planeOf[v]! + dp, c.slotOf[v]! + dq)
+  }
+  let corner = centre
+  for (let i = 0; i < boxOffset(k); i++) corner = step(step(corner, 2), 0)
+  const out: Array<number> = []
+  for (let r = 0, rowStart = corner; r < k; r++, rowStart = step(rowStart, 3)) {
+    for (let j = 0, v = rowStart; j < k; j++, v = step(v, 1)) out.push(v)
+  }
+  return out
+}
+
+// neighbours[] order is (prev slot, next slot, prev plane, next plane); the paper's BFS order is
+// prev plane, next slot, next plane, prev slot.
+const PAPER_ORDER = [2, 1, 3, 0] as const
+
+export const bfsFrom = (g: IslGraph, centre: number, count: number, allowed: (sat: number) => boolean = () => true): Array<number> => {
+  const seen = new Set<number>([centre])
+  const out: Array<number> = []
+  const queue = [centre]
+  for (let head = 0; head < queue.length && out.length < count; head++) {
+    const v = queue[head]!
+    out.push(v)
+    for (const k of PAPER_ORDER) {
+      const n = g.neighbours[4 * v + k]!
+      if (n < 0 || seen.has(n) || !allowed(n)) continue
+      seen.add(n)
+      queue.push(n)
+    }
+  }
+  return out
+}
+
+/** The satellites of servers 0 .. S-1 for a placement-aware strategy (baseline: use `baselineServer`). */
+export const serverSatellites = (strategy: Exclude<Strategy, "baseline">, c: Constellation.Constellation, g: IslGraph, centre: number, servers: number): Array<number> => {
+  const k = Math.ceil(Math.sqrt(servers))
+  switch (strategy) {
+    case "rotation":
+      return boxAround(c, g, centre, k).slice(0, servers)
+    case "hop":
+      return bfsFrom(g, centre, servers)
+    case "hop_rotation": {
+      const box = new Set(boxAround(c, g, centre, k))
+      return bfsFrom(g, centre, servers, (s) => box.has(s))
+    }
+  }
+}
+
+/**
+ * Jump consistent hash (Lamping & Veach, 2014): bucket in [0, buckets) for a 64-bit key; moving from n
+ * to n + 1 buckets relocates only 1/(n+1) of the keys. Written here because it is eight lines and the
+ * npm packages for it are unmaintained; BigInt keeps the 64-bit LCG exact.
+ */
+export const jumpHash = (key: bigint, buckets: number): number => {
+  let b = -1
+  let j = 0
+  let k = BigInt.asUintN(64, key)
+  while (j < buckets) {
+    b = j
+    k = BigInt.asUintN(64, k * 2862933555777941757n + 1n)
+    j = Math.floor(((b + 1) * 2 ** 31) / Number((k >> 33n) + 1n))
+  }
+  return b
+}
+
+/** Baseline: the satellite holding chunk `index` of block `blockKey`, ignoring where the user is. */
+export const baselineServer = (c: Constellation.Constellation, blockKey: number, index: number): number =>
+  jumpHash(BigInt(blockKey) * 1_000_003n + BigInt(index), c.size)
+
+export interface Migration {
+  /** Server i's satellite after the move. */
+  readonly assignment: ReadonlyArray<number>
+  /** Servers whose satellite changed: their chunks travel from `from` to `to` over the ISLs. */
+  readonly moves: ReadonlyArray<{ readonly server: number; readonly from: number; readonly to: number }>
+}
+
+/**
+ * Re-place S servers when the centre moves: servers whose satellite is still in the new placement stay;
+ * the others move, in server order, to the new placement's satellites that nobody holds yet. For
+ * `rotation` and a one-slot shift of the centre, that is exactly the column that left the box moving to
+ * the column that entered it.
+ */
+export const migrate = (current: ReadonlyArray<number>, target: ReadonlyArray<number>): Migration => {
+  const targetSet = new Set(target)
+  const held = new Set(current.filter((s) => targetSet.has(s)))
+  const free = target.filter((s) => !held.has(s))
+  let next = 0
+  const moves: Array<{ server: number; from: number; to: number }> = []
+  const assignment = current.map((s, server) => {
+    if (targetSet.has(s)) return s
+    const to = free[next++]!
+    moves.push({ server, from: s, to })
+    return to
+  })
+  return { assignment, moves }
+}
