@@ -44,3 +44,9 @@ describe("run config validation", () => {
     await expect(runInProcess(makeRunConfig({ preset: "nope" }), 1)).rejects.toThrow(/unknown preset "nope"/)
   })
 })
+
+describe("the inference actors' slot", () => {
+  it("is reserved after the ground users, and refuses to run without the inference behaviour", async () => {
+    await expect(runInProcess(makeRunConfig({ simSeconds: 1, inferenceActors: 1 }), 1)).rejects.toThrow(/no behaviour is registered for actor kind "inference"/)
+  })
+})

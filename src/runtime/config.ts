@@ -33,6 +33,8 @@ export const RunConfig = Schema.Struct({
   beaconIntervalSeconds: Positive,
   /** Ground users issuing cache requests. */
   users: Count,
+  /** Inference actors (the slot after the ground users; see src/actors/registry.ts). */
+  inferenceActors: Count,
   /** Requests per second per user (Poisson). */
   requestRatePerUser: NonNegative,
   /** Distinct keys per user. */
@@ -68,6 +70,7 @@ export const defaultRunConfig: RunConfig = {
   routingEpochSeconds: 10,
   beaconIntervalSeconds: 1,
   users: 32,
+  inferenceActors: 0,
   requestRatePerUser: 2,
   keysPerUser: 64,
   putFraction: 0.3,

@@ -2,9 +2,9 @@ import { Cause, Effect, Exit } from "effect"
 import { uniformFloat64 } from "pure-rand/distribution/uniformFloat64"
 import type { RandomGenerator } from "pure-rand/types/RandomGenerator"
 import { ActorFailure, type ActorContext, type Behaviour, type Envelope, type Histogram } from "../actors/actor.js"
-import { ground } from "../actors/ground.js"
 import { checkRecord, Tag } from "../actors/messages.js"
-import { satellite, type SatelliteState } from "../actors/satellite.js"
+import type { SatelliteState } from "../actors/satellite.js"
+import { type ActorKind, behaviourFor } from "../actors/registry.js"
 import { TopologyActor } from "../actors/topology.js"
 import { propagationSeconds } from "../topology/index.js"
 import { EventQueue } from "./event-queue.js"
@@ -13,7 +13,7 @@ import { DropReason, encodeHistogram, ShardMetrics, type ShardReport, dropCounts
 import { F, I, RecordBlock } from "./record.js"
 import { streamRng } from "./random.js"
 import { foldDelivery } from "./trace-hash.js"
-import { isUser, type World } from "./world.js"
+import { isUser, kindOf, type World } from "./world.js"
 
 /**
  * One shard of a run: the actors of a contiguous range of orbital planes (and the ground users homed
@@ -64,8 +64,7 @@ export class ShardEngine {
   private readonly stopped: Uint8Array
   private readonly received: Float64Array
   private readonly rngs: Array<RandomGenerator | undefined>
-  private readonly sat: Behaviour<SatelliteState>
-  private readonly user: Behaviour<unknown>
+  private readonly behaviours: Record<ActorKind, Behaviour<unknown> | undefined>
   private readonly busyUntil: Float64Array
   private readonly lastArrival: Float64Array
   private readonly uplinkBusy: Float64Array
@@ -98,11 +97,12 @@ export class ShardEngine {
     this.lastArrival = new Float64Array(2 * links)
     this.uplinkBusy = new Float64Array(world.users.length)
     this.uplinkLast = new Float64Array(world.users.length)
-    this.sat = satellite({ capacityBytes: cfg.capacityBytesPerSatellite, beaconIntervalSeconds: cfg.beaconIntervalSeconds })
-    this.user = ground({
-      satellites: world.satellites, firstUserId: world.satellites, requestRatePerUser: cfg.requestRatePerUser,
-      keysPerUser: cfg.keysPerUser, putFraction: cfg.putFraction, chunkBytes: cfg.chunkBytes
-    }) as Behaviour<unknown>
+    const kc = { config: cfg, satellites: world.satellites }
+    this.behaviours = {
+      satellite: behaviourFor("satellite", kc),
+      ground: behaviourFor("ground", kc),
+      inference: cfg.inferenceActors > 0 ? behaviourFor("inference", kc) : undefined
+    }
     const self = this
     const graph = this.topology.snapshot.graph
     this.ctx = {
@@ -117,7 +117,7 @@ export class ShardEngine {
   }
 
   private behaviourOf(actor: number): Behaviour<unknown> {
-    return (actor < this.world.satellites ? this.sat : this.user) as Behaviour<unknown>
+    return this.behaviours[kindOf(this.world, actor)]!
   }
 
   private rngOf(actor: number): RandomGenerator {

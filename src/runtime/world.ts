@@ -2,6 +2,7 @@ import { uniformFloat64 } from "pure-rand/distribution/uniformFloat64"
 import { Constellation, type GroundStation, kepler, preset, walkerDelta, walkerStar } from "../topology/index.js"
 import type { RunConfig } from "./config.js"
 import { streamRng } from "./random.js"
+import type { ActorKind } from "../actors/registry.js"
 
 /**
  * What every shard of a run agrees on, built deterministically from the config alone: the constellation,
@@ -17,6 +18,8 @@ export interface World {
   readonly satellites: number
   readonly users: ReadonlyArray<GroundStation>
   readonly actorCount: number
+  /** First id of the inference actors' slot (= satellites + users). */
+  readonly firstInference: number
   /** Satellite a user was placed under at t = 0. */
   readonly userHome: Int32Array
   readonly minAltitudeKm: number
@@ -24,6 +27,8 @@ export interface World {
 
 export const isSatellite = (w: World, id: number): boolean => id < w.satellites
 export const isUser = (w: World, id: number): boolean => id >= w.satellites && id < w.satellites + w.users.length
+
+export const kindOf = (w: World, id: number): ActorKind => (id < w.satellites ? "satellite" : id < w.firstInference ? "ground" : "inference")
 
 export const makeWorld = (config: RunConfig): World => {
   const c = Constellation.make(
@@ -46,7 +51,8 @@ export const makeWorld = (config: RunConfig): World => {
     userHome[u] = s
   }
   return {
-    config, constellation: c, satellites: c.size, users, actorCount: c.size + users.length, userHome,
+    config, constellation: c, satellites: c.size, users, actorCount: c.size + users.length + config.inferenceActors, userHome,
+    firstInference: c.size + users.length,
     minAltitudeKm: Math.min(...c.shells.map((s) => s.altitudeKm))
   }
 }
@@ -77,5 +83,7 @@ export const ownership = (w: World, bounds: Int32Array): Int32Array => {
   const owner = new Int32Array(w.actorCount)
   for (let k = 0; k + 1 < bounds.length; k++) owner.fill(k, bounds[k]!, bounds[k + 1]!)
   for (let u = 0; u < w.users.length; u++) owner[w.satellites + u] = owner[w.userHome[u]!]!
+  // The inference actors' slot lives on shard 0 until the inference actor decides where it sits.
+  owner.fill(0, w.firstInference, w.actorCount)
   return owner
 }
