@@ -113,3 +113,21 @@ describe("the paper's grid model", () => {
     expect(() => placeServers("rotation", { ...paperDefaults, planes: 3, slotsPerPlane: 3, servers: 16 })).toThrow(/cannot hold 16 servers/)
   })
 })
+
+describe("the same sweeps on the physical model", () => {
+  it("agrees with the grid model within 10% where the geometry allows, and finds what it cannot", async () => {
+    const { physicalRetrieval } = await import("../src/cache/physical-parity.js")
+    const b = sweepBase()
+    for (const s of paperStrategies) {
+      const grid = retrievalTime(s, b).maxSeconds
+      const phys = physicalRetrieval(s, b).maxSeconds
+      // Routed paths are never shorter than the paper's straight lines by much, and not far longer.
+      expect(phys / grid).toBeGreaterThan(0.95)
+      expect(phys / grid).toBeLessThan(1.1)
+    }
+    // At 160 km, 15 satellites per plane are 24 deg apart: every ISL chord dips under 80 km, so nothing
+    // beyond the centre is reachable through the mesh, which the paper's straight lines hide.
+    expect(physicalRetrieval("hop", { ...b, altitudeMeters: 160_000 }).maxSeconds).toBe(Number.POSITIVE_INFINITY)
+    expect(retrievalTime("hop", { ...b, altitudeMeters: 160_000 }).maxSeconds).toBeLessThan(1)
+  })
+})
