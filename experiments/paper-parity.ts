@@ -8,6 +8,7 @@ import { paperDefaults, runPaperSweeps, type SweepRow } from "../src/cache/paper
 import { runPhysicalSweeps } from "../src/cache/physical-parity.js"
 import { flag, parseCli, runMain } from "./lib/cli.js"
 import { fmt, printResult } from "./lib/output.js"
+import { writeChart, type ChartSpec } from "./lib/plot.js"
 import { openRunDirectory } from "./lib/results.js"
 
 const spec = {
@@ -34,7 +35,33 @@ const human = (paper: ReadonlyArray<SweepRow>, physical: ReadonlyArray<SweepRow>
   return lines.join("\n")
 }
 
-runMain(() => {
+const UNITS: Record<string, string> = {
+  kvcBytes: "KVC size (MiB)", servers: "servers S", chunkProcessingSeconds: "chunk processing (ms)", altitudeMeters: "altitude (km)"
+}
+const SCALE: Record<string, number> = { kvcBytes: 1 / 2 ** 20, servers: 1, chunkProcessingSeconds: 1000, altitudeMeters: 1 / 1000 }
+
+/** One chart per sweep: max retrieval time by strategy, paper model solid, physical model dashed. */
+const sweepChart = (param: string, paper: ReadonlyArray<SweepRow>, physical: ReadonlyArray<SweepRow>): ChartSpec => ({
+  $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+  title: `Max KVC retrieval time vs ${UNITS[param]}`,
+  width: 420,
+  height: 260,
+  data: {
+    values: [
+      ...paper.filter((r) => r.param === param).map((r) => ({ ...r, model: "paper grid" })),
+      ...physical.filter((r) => r.param === param && Number.isFinite(r.maxSeconds)).map((r) => ({ ...r, model: "physical" }))
+    ].map((r) => ({ x: r.value * SCALE[param]!, seconds: r.maxSeconds, strategy: r.strategy, model: r.model }))
+  },
+  mark: { type: "line", point: true },
+  encoding: {
+    x: { field: "x", type: "quantitative", title: UNITS[param] },
+    y: { field: "seconds", type: "quantitative", title: "max retrieval time (s)", scale: param === "servers" ? { type: "log" } : { zero: false } },
+    color: { field: "strategy", type: "nominal" },
+    strokeDash: { field: "model", type: "nominal" }
+  }
+})
+
+runMain(async () => {
   const o = parseCli(spec)
   const paper = runPaperSweeps(paperDefaults)
   const physical = runPhysicalSweeps(paperDefaults)
@@ -48,5 +75,8 @@ runMain(() => {
   dir.writeCsv("results.csv", paper as unknown as Array<Record<string, unknown>>)
   dir.writeCsv("physical.csv", physical as unknown as Array<Record<string, unknown>>)
   dir.writeCsv("comparison.csv", comparison)
+  for (const param of ["kvcBytes", "servers", "chunkProcessingSeconds", "altitudeMeters"]) {
+    await writeChart(dir.writeText, `sweep-${param}`, sweepChart(param, paper, physical))
+  }
   printResult(o.json, o.model === "paper" ? paper : physical, () => human(paper, physical, dir.path))
 })
