@@ -11,7 +11,15 @@ const arbMessage: fc.Arbitrary<Message> = fc.oneof(
   fc.record({ _tag: fc.constant("CacheGet" as const), key: fc.integer(), requestId: fc.nat() }),
   fc.record({ _tag: fc.constant("CacheGetReply" as const), key: fc.integer(), requestId: fc.nat(), hit: fc.boolean(), requestSentAt: fc.double({ min: 0, max: 1, noNaN: true }) }),
   fc.record({ _tag: fc.constant("CachePut" as const), key: fc.integer(), requestId: fc.nat() }),
-  fc.record({ _tag: fc.constant("CachePutAck" as const), key: fc.integer(), requestId: fc.nat(), stored: fc.boolean(), requestSentAt: fc.double({ min: 0, max: 1, noNaN: true }) })
+  fc.record({ _tag: fc.constant("CachePutAck" as const), key: fc.integer(), requestId: fc.nat(), stored: fc.boolean(), requestSentAt: fc.double({ min: 0, max: 1, noNaN: true }) }),
+  fc.record({ _tag: fc.constant("DirGet" as const), key: fc.integer(), requestId: fc.nat(), block: fc.nat(1000) }),
+  fc.record({ _tag: fc.constant("DirReply" as const), key: fc.integer(), requestId: fc.nat(), block: fc.nat(1000), writer: fc.integer({ min: -1, max: 5000 }) }),
+  fc.record({ _tag: fc.constant("DirPut" as const), key: fc.integer(), writer: fc.nat(5000) }),
+  fc.record({ _tag: fc.constant("BlockGet" as const), key: fc.integer(), requestId: fc.nat(), share: fc.nat(255) }),
+  fc.record({ _tag: fc.constant("BlockReply" as const), key: fc.integer(), requestId: fc.nat(), share: fc.nat(255), hit: fc.boolean() }),
+  fc.record({ _tag: fc.constant("BlockPut" as const), key: fc.integer(), share: fc.nat(255) }),
+  fc.record({ _tag: fc.constant("MigrateOrder" as const), key: fc.integer(), share: fc.nat(255), target: fc.nat(10000) }),
+  fc.record({ _tag: fc.constant("MigrateData" as const), key: fc.integer(), share: fc.nat(255) })
 ).map((m) => ({ ...envelope, ...m }) as Message)
 
 describe("messages", () => {

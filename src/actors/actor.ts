@@ -44,6 +44,12 @@ export interface ActorContext {
   record(histogram: Histogram, seconds: number): void
   /** Uniform random number in [0, 1) from this actor's own seeded stream. */
   random(): number
+  /** Add to a named run counter (summed over shards in the run's report). */
+  count(counter: string, n?: number): void
+  /** Serving satellite of ground user `user` (0-based) now, -1 if none is above the mask. */
+  servingOf(user: number): number
+  /** The run's placement: the satellites of S servers around `centre` (distinct). */
+  placement(centre: number, servers: number): ReadonlyArray<number>
 }
 
 export type SupervisionPolicy = "restart" | "stop"

@@ -17,7 +17,18 @@ export const Tag = {
   CacheGet: 3,
   CacheGetReply: 4,
   CachePut: 5,
-  CachePutAck: 6
+  CachePutAck: 6,
+  /** Replay protocol: ask a block key's directory satellite who wrote it. */
+  DirGet: 7,
+  DirReply: 8,
+  DirPut: 9,
+  /** One server's share of a block. */
+  BlockGet: 10,
+  BlockReply: 11,
+  BlockPut: 12,
+  /** Tell a server to hand its share of a block to another satellite (migration). */
+  MigrateOrder: 13,
+  MigrateData: 14
 } as const
 export type TagCode = (typeof Tag)[keyof typeof Tag]
 export const tagNames: Record<number, string> = Object.fromEntries(Object.entries(Tag).map(([k, v]) => [v, k]))
@@ -45,7 +56,20 @@ export const CacheGetReplyMessage = Schema.TaggedStruct("CacheGetReply", { ...en
 export const CachePutMessage = Schema.TaggedStruct("CachePut", { ...envelope, key: Key, requestId: Schema.Finite })
 export const CachePutAckMessage = Schema.TaggedStruct("CachePutAck", { ...envelope, key: Key, requestId: Schema.Finite, stored: Schema.Boolean, requestSentAt: Time })
 
-export const Message = Schema.Union([TickMessage, BeaconMessage, CacheGetMessage, CacheGetReplyMessage, CachePutMessage, CachePutAckMessage])
+const Share = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
+export const DirGetMessage = Schema.TaggedStruct("DirGet", { ...envelope, key: Key, requestId: Schema.Finite, block: Share })
+export const DirReplyMessage = Schema.TaggedStruct("DirReply", { ...envelope, key: Key, requestId: Schema.Finite, block: Share, writer: Schema.Int })
+export const DirPutMessage = Schema.TaggedStruct("DirPut", { ...envelope, key: Key, writer: Share })
+export const BlockGetMessage = Schema.TaggedStruct("BlockGet", { ...envelope, key: Key, requestId: Schema.Finite, share: Share })
+export const BlockReplyMessage = Schema.TaggedStruct("BlockReply", { ...envelope, key: Key, requestId: Schema.Finite, share: Share, hit: Schema.Boolean })
+export const BlockPutMessage = Schema.TaggedStruct("BlockPut", { ...envelope, key: Key, share: Share })
+export const MigrateOrderMessage = Schema.TaggedStruct("MigrateOrder", { ...envelope, key: Key, share: Share, target: Share })
+export const MigrateDataMessage = Schema.TaggedStruct("MigrateData", { ...envelope, key: Key, share: Share })
+
+export const Message = Schema.Union([
+  TickMessage, BeaconMessage, CacheGetMessage, CacheGetReplyMessage, CachePutMessage, CachePutAckMessage, DirGetMessage, DirReplyMessage,
+  DirPutMessage, BlockGetMessage, BlockReplyMessage, BlockPutMessage, MigrateOrderMessage, MigrateDataMessage
+])
 export type Message = typeof Message.Type
 
 /** A message that failed validation; `field` names what was wrong. */
@@ -53,7 +77,9 @@ export class InvalidMessage extends Data.TaggedError("InvalidMessage")<{ readonl
 
 const members = {
   Tick: TickMessage, Beacon: BeaconMessage, CacheGet: CacheGetMessage, CacheGetReply: CacheGetReplyMessage,
-  CachePut: CachePutMessage, CachePutAck: CachePutAckMessage
+  CachePut: CachePutMessage, CachePutAck: CachePutAckMessage, DirGet: DirGetMessage, DirReply: DirReplyMessage,
+  DirPut: DirPutMessage, BlockGet: BlockGetMessage, BlockReply: BlockReplyMessage, BlockPut: BlockPutMessage,
+  MigrateOrder: MigrateOrderMessage, MigrateData: MigrateDataMessage
 } as const
 
 /**
@@ -88,9 +114,23 @@ export const toRecord = (m: Message, block: RecordBlock, r: number): void => {
   block.setI(r, I.hops, 0)
   block.setI(r, I.tag, Tag[m._tag])
   block.setF(r, F.p0, "key" in m ? m.key : 0)
-  block.setF(r, F.p1, "requestId" in m ? m.requestId : 0)
-  block.setF(r, F.p2, "requestSentAt" in m ? m.requestSentAt : 0)
-  block.setI(r, I.aux, m._tag === "Tick" ? m.timer : m._tag === "Beacon" ? m.link : "hit" in m ? Number(m.hit) : "stored" in m ? Number(m.stored) : 0)
+  block.setF(r, F.p1, "requestId" in m ? m.requestId : "target" in m ? m.target : 0)
+  block.setF(r, F.p2, "requestSentAt" in m ? m.requestSentAt : "writer" in m && m._tag === "DirReply" ? m.writer : "hit" in m && m._tag === "BlockReply" ? Number(m.hit) : 0)
+  block.setI(r, I.aux, auxOf(m))
+}
+
+/** The int payload slot: timer kind, link slot, hit flag, block index, share, or writer, by message. */
+const auxOf = (m: Message): number => {
+  switch (m._tag) {
+    case "Tick": return m.timer
+    case "Beacon": return m.link
+    case "CacheGetReply": return Number(m.hit)
+    case "CachePutAck": return Number(m.stored)
+    case "DirGet": case "DirReply": return m.block
+    case "DirPut": return m.writer
+    case "BlockGet": case "BlockReply": case "BlockPut": case "MigrateOrder": case "MigrateData": return m.share
+    default: return 0
+  }
 }
 
 /** Read record r as a structured message, validated by the Schema. */
@@ -104,11 +144,19 @@ export const fromRecord = (block: RecordBlock, r: number): Message => {
   }
   const aux = block.getI(r, I.aux)
   const key = block.getF(r, F.p0), requestId = block.getF(r, F.p1), requestSentAt = block.getF(r, F.p2)
+  const p2 = requestSentAt
   const extra: Record<string, unknown> =
     name === "Tick" ? { timer: aux } :
     name === "Beacon" ? { link: aux } :
     name === "CacheGetReply" ? { key, requestId, hit: aux === 1, requestSentAt } :
     name === "CachePutAck" ? { key, requestId, stored: aux === 1, requestSentAt } :
+    name === "DirGet" ? { key, requestId, block: aux } :
+    name === "DirReply" ? { key, requestId, block: aux, writer: p2 } :
+    name === "DirPut" ? { key, writer: aux } :
+    name === "BlockGet" ? { key, requestId, share: aux } :
+    name === "BlockReply" ? { key, requestId, share: aux, hit: p2 === 1 } :
+    name === "BlockPut" || name === "MigrateData" ? { key, share: aux } :
+    name === "MigrateOrder" ? { key, share: aux, target: requestId } :
     { key, requestId }
   return decodeMessage({ ...base, ...extra })
 }

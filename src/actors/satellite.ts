@@ -1,4 +1,4 @@
-import { ChunkStore } from "../cache/store.js"
+import { ChunkStore, type EvictionPolicy } from "../cache/store.js"
 import { type ActorContext, type Behaviour, cachedStep, type Envelope } from "./actor.js"
 import { Tag } from "./messages.js"
 
@@ -9,6 +9,8 @@ import { Tag } from "./messages.js"
  */
 export interface SatelliteState {
   readonly store: ChunkStore
+  /** Replay protocol: block key -> ground user that wrote it (this satellite is the key's directory). */
+  readonly directory: Map<number, number>
   /** Virtual time each +Grid neighbour was last heard from (prev slot, next slot, prev plane, next plane). */
   readonly lastHeard: Float64Array
 }
@@ -16,7 +18,7 @@ export interface SatelliteState {
 export const BEACON_BYTES = 64
 export const CONTROL_BYTES = 64
 
-export const satellite = (opts: { capacityBytes: number; beaconIntervalSeconds: number }): Behaviour<SatelliteState> => {
+export const satellite = (opts: { capacityBytes: number; beaconIntervalSeconds: number; policy?: EvictionPolicy }): Behaviour<SatelliteState> => {
   const beacon = (ctx: ActorContext) => {
     for (let slot = 0; slot < 4; slot++) {
       const n = ctx.neighbour(slot)
@@ -43,12 +45,40 @@ export const satellite = (opts: { capacityBytes: number; beaconIntervalSeconds: 
         ctx.send(msg.origin, Tag.CachePutAck, CONTROL_BYTES, msg.p0, msg.p1, msg.sentAt, stored ? 1 : 0)
         return
       }
+      case Tag.DirGet:
+        ctx.send(msg.origin, Tag.DirReply, CONTROL_BYTES, msg.p0, msg.p1, state.directory.get(msg.p0) ?? -1, msg.aux)
+        return
+      case Tag.DirPut:
+        state.directory.set(msg.p0, msg.aux)
+        return
+      case Tag.BlockGet: {
+        // A satellite holds at most one share of a block, so the block key names it.
+        const size = state.store.get(msg.p0)
+        ctx.send(msg.origin, Tag.BlockReply, size ?? CONTROL_BYTES, msg.p0, msg.p1, size === undefined ? 0 : 1, msg.aux)
+        return
+      }
+      case Tag.BlockPut:
+      case Tag.MigrateData:
+        state.store.put(msg.p0, msg.bytes)
+        return
+      case Tag.MigrateOrder: {
+        const share = state.store.read(msg.p0)
+        if (share === undefined) return
+        state.store.delete(msg.p0)
+        ctx.count("migrationBytes", share.bytes)
+        ctx.send(msg.p1, Tag.MigrateData, share.bytes, msg.p0, 0, 0, msg.aux)
+        return
+      }
     }
   }
   return {
     kind: "satellite",
     supervision: "restart",
-    init: () => ({ store: new ChunkStore(opts.capacityBytes), lastHeard: new Float64Array(4).fill(-1) }),
+    init: () => ({
+      store: new ChunkStore({ capacityBytes: opts.capacityBytes, policy: opts.policy ?? "lru" }),
+      directory: new Map(),
+      lastHeard: new Float64Array(4).fill(-1)
+    }),
     // Beacons start at a per-satellite offset so the constellation does not pulse in lockstep.
     start: (_self, _state, ctx) => ctx.after(ctx.random() * opts.beaconIntervalSeconds, Tag.Tick),
     receive: cachedStep(handle),

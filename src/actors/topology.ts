@@ -28,8 +28,11 @@ export class TopologyActor {
   private readonly serving = new Map<number, number>()
   private readonly maxTrees: number
 
+  private readonly multiShard: boolean
+
   /** `owner[actor]` = shard of each actor: the lookahead only counts channels between shards. */
   constructor(readonly world: World, readonly owner: Int32Array) {
+    this.multiShard = owner.some((o) => o !== owner[0])
     const c = world.config
     this.snapshot = makeSnapshot(world.constellation, {
       linkModel: {
@@ -59,7 +62,7 @@ export class TopologyActor {
     }
     this.freshTrees.clear()
     this.serving.clear()
-    if (routingChanged) {
+    if (routingChanged && this.world.users.length <= 256) {
       // Every shard builds the trees of the users' serving satellites (the roots nearly all routes use)
       // here, at the same window, rather than one by one when first needed: a burst of shortest-path
       // passes on one shard while the others wait at the barrier would serialise the shards.
@@ -68,18 +71,15 @@ export class TopologyActor {
         if (s >= 0) this.treeOf(this.trees, this.routingSnapshot, s)
       }
     }
-    // Only channels between shards bound the window: ISLs across a shard cut, and ground legs between a
-    // user and a serving satellite on another shard (a user's serving satellite is fixed for the epoch).
+    // Only channels between shards bound the window: ISLs across a shard cut, and ground legs when users
+    // and satellites are spread over several shards (bounded by the lowest altitude: a user's serving
+    // satellite can be any of them, and checking every user every epoch costs more than it saves).
     let minKm = Number.POSITIVE_INFINITY
     const owner = this.owner
     for (let l = 0; l < snap.graph.linkCount; l++) {
       if (snap.up[l] && owner[snap.graph.linkA[l]!] !== owner[snap.graph.linkB[l]!] && snap.lengthKm[l]! < minKm) minKm = snap.lengthKm[l]!
     }
-    for (let u = 0; u < this.world.users.length; u++) {
-      const s = this.servingOf(u)
-      if (s >= 0 && owner[s] !== owner[this.world.satellites + u]) minKm = Math.min(minKm, this.groundRangeKm(u, s))
-    }
-    // Nothing can cross a shard this epoch: the window may span the whole epoch.
+    if (this.world.users.length > 0 && this.multiShard) minKm = Math.min(minKm, this.world.minAltitudeKm)
     this.lookahead = Number.isFinite(minKm) ? propagationSeconds(minKm) + snap.linkModel.perHopProcessingSeconds : this.world.config.epochSeconds
   }
 

@@ -57,7 +57,22 @@ export const RunConfig = Schema.Struct({
   crashAtMessage: Count,
   /** Fault injection for tests: shard that throws outside any actor at this virtual time (-1 = none). */
   crashShard: Schema.Int,
-  crashShardAt: NonNegative
+  crashShardAt: NonNegative,
+  /** "standard": beacons + key-homed gets/puts; "replay": a request trace through the cache protocol. */
+  workload: Schema.Literals(["standard", "replay"]),
+  replay: Schema.Struct({
+    /** Mooncake-format trace (.jsonl or .jsonl.gz). */
+    tracePath: Schema.String,
+    /** First N requests of the trace. */
+    requests: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)),
+    strategy: Schema.Literals(["rotation", "hop", "hop_rotation", "baseline"]),
+    servers: Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 255 })),
+    /** KV bytes of one trace block (512 tokens x 12,288 B for Qwen2.5-0.5B at fp16). */
+    blockBytes: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)),
+    storePolicy: Schema.Literals(["lru", "slru"]),
+    /** Cities with at least this population are where conversations come from (weighted by population). */
+    minCityPopulation: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
+  })
 })
 export type RunConfig = typeof RunConfig.Type
 
@@ -86,7 +101,17 @@ export const defaultRunConfig: RunConfig = {
   crashActor: -1,
   crashAtMessage: 0,
   crashShard: -1,
-  crashShardAt: 0
+  crashShardAt: 0,
+  workload: "standard",
+  replay: {
+    tracePath: "data/traces/mooncake-conversation.jsonl.gz",
+    requests: 1000,
+    strategy: "hop_rotation",
+    servers: 9,
+    blockBytes: 512 * 12_288,
+    storePolicy: "lru",
+    minCityPopulation: 100_000
+  }
 }
 
 export class ConfigError extends Error {

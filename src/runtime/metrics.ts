@@ -39,6 +39,8 @@ export class ShardMetrics {
   readonly supervision: Array<SupervisionEvent> = []
   supervisionCount = 0
   invalidFields: Record<string, number> = {}
+  /** Named counters actors add to (ActorContext.count). */
+  readonly counters = new Map<string, number>()
 }
 
 export interface SupervisionEvent {
@@ -71,6 +73,7 @@ export interface ShardReport {
   readonly supervision: ReadonlyArray<SupervisionEvent>
   readonly supervisionCount: number
   readonly invalidFields: Record<string, number>
+  readonly counters: Record<string, number>
   /** Trace-hash lanes of the actors this shard owns: [actor, lo, hi] triples. */
   readonly actorHashes: Uint32Array
   readonly storedChunks: number

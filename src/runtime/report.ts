@@ -35,6 +35,10 @@ export interface RunReport {
   readonly supervision: ReadonlyArray<SupervisionEvent>
   readonly supervisionCount: number
   readonly invalidFields: Record<string, number>
+  /** Actors' named counters, summed. */
+  readonly counters: Record<string, number>
+  /** Chunks evicted from satellite stores. */
+  readonly evictions: number
 }
 
 export const mergeReports = (world: World, reports: ReadonlyArray<ShardReport>, startSeconds: number, workers: number): RunReport => {
@@ -81,6 +85,8 @@ export const mergeReports = (world: World, reports: ReadonlyArray<ShardReport>, 
     put: latencySummary(mergeHistograms(reports.map((r) => r.putHistogram))),
     supervision: reports.flatMap((r) => r.supervision).sort((a, b) => a.time - b.time || a.actor - b.actor),
     supervisionCount: sum((r) => r.supervisionCount),
-    invalidFields: sumRecords(reports.map((r) => r.invalidFields))
+    invalidFields: sumRecords(reports.map((r) => r.invalidFields)),
+    counters: sumRecords(reports.map((r) => r.counters)),
+    evictions: sum((r) => r.evictions)
   }
 }

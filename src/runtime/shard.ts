@@ -6,6 +6,7 @@ import { checkRecord, Tag } from "../actors/messages.js"
 import type { SatelliteState } from "../actors/satellite.js"
 import { type ActorKind, behaviourFor } from "../actors/registry.js"
 import { TopologyActor } from "../actors/topology.js"
+import { serverSatellites } from "../cache/placement.js"
 import { propagationSeconds } from "../topology/index.js"
 import { EventQueue } from "./event-queue.js"
 import type { Mailboxes } from "./mailbox.js"
@@ -97,10 +98,11 @@ export class ShardEngine {
     this.lastArrival = new Float64Array(2 * links)
     this.uplinkBusy = new Float64Array(world.users.length)
     this.uplinkLast = new Float64Array(world.users.length)
-    const kc = { config: cfg, satellites: world.satellites }
+    const kc = { config: cfg, satellites: world.satellites, userRequests: world.userRequests }
     this.behaviours = {
       satellite: behaviourFor("satellite", kc),
-      ground: behaviourFor("ground", kc),
+      ground: cfg.workload === "standard" ? behaviourFor("ground", kc) : undefined,
+      client: cfg.workload === "replay" ? behaviourFor("client", kc) : undefined,
       inference: cfg.inferenceActors > 0 ? behaviourFor("inference", kc) : undefined
     }
     const self = this
@@ -112,8 +114,26 @@ export class ShardEngine {
       after: (delay, tag, aux = 0) => self.timer(self.ctx.self, self.ctx.now + delay, tag, aux),
       neighbour: (slot) => (self.ctx.self < world.satellites ? graph.neighbours[4 * self.ctx.self + slot]! : -1),
       record: (h: Histogram, seconds) => (h === "retrieval" ? self.metrics.retrieval : self.metrics.put).recordValue(Math.max(1, Math.round(seconds * 1e6))),
-      random: () => uniformFloat64(self.rngOf(self.ctx.self))
+      random: () => uniformFloat64(self.rngOf(self.ctx.self)),
+      count: (name, n = 1) => self.metrics.counters.set(name, (self.metrics.counters.get(name) ?? 0) + n),
+      servingOf: (user) => self.topology.servingOf(user),
+      placement: (centre, servers) => self.placementAround(centre, servers)
     }
+  }
+
+  private readonly placements = new Map<number, ReadonlyArray<number>>()
+
+  /** The run's placement strategy around a centre (pure in (centre, S), so cached for the run). */
+  private placementAround(centre: number, servers: number): ReadonlyArray<number> {
+    const key = centre * 256 + servers
+    let p = this.placements.get(key)
+    if (p === undefined) {
+      const strategy = this.world.config.replay.strategy
+      if (strategy === "baseline") throw new Error("the baseline placement hashes keys; it has no centre")
+      p = serverSatellites(strategy, this.world.constellation, this.topology.snapshot.graph, centre, servers)
+      this.placements.set(key, p)
+    }
+    return p
   }
 
   private behaviourOf(actor: number): Behaviour<unknown> {
@@ -467,6 +487,7 @@ export class ShardEngine {
       wallSeconds: loop.wallSeconds, syncSeconds: loop.syncSeconds, workSeconds: loop.workSeconds,
       retrievalHistogram: encodeHistogram(m.retrieval), putHistogram: encodeHistogram(m.put),
       supervision: m.supervision, supervisionCount: m.supervisionCount, invalidFields: m.invalidFields,
+      counters: Object.fromEntries(m.counters),
       actorHashes: Uint32Array.from(owned), storedChunks, evictions
     }
   }

@@ -1,5 +1,8 @@
 import { uniformFloat64 } from "pure-rand/distribution/uniformFloat64"
-import { Constellation, type GroundStation, kepler, preset, walkerDelta, walkerStar } from "../topology/index.js"
+import { conversationsOf } from "../cache/trace.js"
+import { Constellation, type GroundStation, kepler, preset, servingSatellite, walkerDelta, walkerStar } from "../topology/index.js"
+import { cityPicker } from "./cities.js"
+import { readTrace } from "./trace-file.js"
 import type { RunConfig } from "./config.js"
 import { streamRng } from "./random.js"
 import type { ActorKind } from "../actors/registry.js"
@@ -23,12 +26,32 @@ export interface World {
   /** Satellite a user was placed under at t = 0. */
   readonly userHome: Int32Array
   readonly minAltitudeKm: number
+  /** Replay workload: each user's (conversation's) requests, in time order. */
+  readonly userRequests: ReadonlyArray<ReadonlyArray<ReplayRequest>>
+}
+
+export interface ReplayRequest {
+  /** Virtual time of arrival, s. */
+  readonly time: number
+  readonly hashIds: ReadonlyArray<number>
 }
 
 export const isSatellite = (w: World, id: number): boolean => id < w.satellites
 export const isUser = (w: World, id: number): boolean => id >= w.satellites && id < w.satellites + w.users.length
 
-export const kindOf = (w: World, id: number): ActorKind => (id < w.satellites ? "satellite" : id < w.firstInference ? "ground" : "inference")
+export const kindOf = (w: World, id: number): ActorKind =>
+  id < w.satellites ? "satellite" : id < w.firstInference ? (w.config.workload === "replay" ? "client" : "ground") : "inference"
+
+/** Replay users: one per conversation, at a city drawn by population, with its requests. */
+const replayUsers = (config: RunConfig, rng: ReturnType<typeof streamRng>) => {
+  const { requests } = readTrace(config.replay.tracePath, { limit: config.replay.requests })
+  const conv = conversationsOf(requests)
+  const n = requests.length === 0 ? 0 : Math.max(...conv) + 1
+  const perUser: Array<Array<ReplayRequest>> = Array.from({ length: n }, () => [])
+  requests.forEach((r, i) => perUser[conv[i]!]!.push({ time: r.timestamp / 1000, hashIds: r.hash_ids }))
+  const picker = cityPicker(config.replay.minCityPopulation)
+  return { users: perUser.map(() => picker.pick(rng)), perUser }
+}
 
 export const makeWorld = (config: RunConfig): World => {
   const c = Constellation.make(
@@ -39,6 +62,16 @@ export const makeWorld = (config: RunConfig): World => {
   const rng = streamRng(config.seed, -1)
   const pos = new Float64Array(3 * c.size)
   kepler(c).positionsAt(0, pos)
+  if (config.workload === "replay") {
+    const { users, perUser } = replayUsers(config, rng)
+    const theta = kepler(c).earthRotationAngleAt(0)
+    // Home: the satellite highest over the user at t = 0 (any elevation), which decides its shard.
+    const userHome = Int32Array.from(users, (u) => Math.max(0, servingSatellite(u, pos, c.size, theta, -90)))
+    return {
+      config, constellation: c, satellites: c.size, users, actorCount: c.size + users.length + config.inferenceActors, userHome,
+      firstInference: c.size + users.length, minAltitudeKm: Math.min(...c.shells.map((s) => s.altitudeKm)), userRequests: perUser
+    }
+  }
   const users: Array<GroundStation> = []
   const userHome = new Int32Array(config.users)
   for (let u = 0; u < config.users; u++) {
@@ -53,7 +86,8 @@ export const makeWorld = (config: RunConfig): World => {
   return {
     config, constellation: c, satellites: c.size, users, actorCount: c.size + users.length + config.inferenceActors, userHome,
     firstInference: c.size + users.length,
-    minAltitudeKm: Math.min(...c.shells.map((s) => s.altitudeKm))
+    minAltitudeKm: Math.min(...c.shells.map((s) => s.altitudeKm)),
+    userRequests: []
   }
 }
 

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs"
 import { gunzipSync } from "node:zlib"
-import { parseTrace, type ParsedTrace } from "../../src/cache/trace.js"
+import { parseTrace, type ParsedTrace } from "../cache/trace.js"
 
 /** Read a Mooncake trace (.jsonl or .jsonl.gz); errors name the file and line. */
 export const readTrace = (path: string, opts: { lenient?: boolean; limit?: number } = {}): ParsedTrace => {

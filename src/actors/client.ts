@@ -1,0 +1,157 @@
+import { chunkCount, chunkSize } from "../cache/chunking.js"
+import { tracedBlockKey } from "../cache/keys.js"
+import { migrate } from "../cache/placement.js"
+import { type ActorContext, type Behaviour, cachedStep, type Envelope } from "./actor.js"
+import { Tag } from "./messages.js"
+import { CONTROL_BYTES } from "./satellite.js"
+
+/**
+ * A replay client: one conversation of a request trace, at one place on the ground. For each request:
+ * 1. ask each block's directory satellite (its key's home) who wrote it;
+ * 2. fetch the leading blocks that were written: one share from each of the S satellites that the
+ *    placement puts around the writer's serving satellite now (or, for the baseline, the key's hashed
+ *    satellites); a block is a hit only if all S shares come back, and the hit prefix stops at the
+ *    first block that is not;
+ * 3. write every block after the hit prefix: its shares to the S satellites around this client's
+ *    serving satellite, and the directory entry.
+ * Every epoch it checks whether its serving satellite changed; if so it migrates the blocks it wrote:
+ * servers that left the placement hand their share to the satellites that entered it.
+ */
+export interface ClientOptions {
+  readonly firstUserId: number
+  readonly requests: ReadonlyArray<ReadonlyArray<{ readonly time: number; readonly hashIds: ReadonlyArray<number> }>>
+  readonly servers: number
+  readonly blockBytes: number
+  readonly chunkBytes: number
+  readonly epochSeconds: number
+  readonly directoryOf: (key: number) => number
+  /** Baseline placement: the satellite of share k of a block, wherever the writer is. */
+  readonly hashedServer?: (key: number, share: number) => number
+  readonly namespace: { readonly modelId: string; readonly tenantSalt: string }
+}
+
+interface Pending {
+  readonly start: number
+  readonly keys: ReadonlyArray<number>
+  readonly writers: Int32Array
+  readonly shareHit: Uint8Array
+  dirLeft: number
+  fetchLeft: number
+  prefix: number
+}
+
+export interface ClientState {
+  next: number
+  centre: number
+  readonly pending: Map<number, Pending>
+  /** Blocks this client wrote -> their servers' satellites (kept current through migrations). */
+  readonly written: Map<number, Array<number>>
+}
+
+const TIMER_REQUEST = 0
+const TIMER_EPOCH = 1
+
+export const client = (o: ClientOptions): Behaviour<ClientState> => {
+  const S = o.servers
+  // Bytes of share k: the chunks c with c mod S = k.
+  const chunks = chunkCount(o.blockBytes, o.chunkBytes)
+  const shareBytes = Array.from({ length: S }, (_, k) => {
+    let n = 0
+    for (let c = k; c < chunks; c += S) n += chunkSize(o.blockBytes, o.chunkBytes, c)
+    return n
+  })
+  const serversOf = (ctx: ActorContext, key: number, writer: number): ReadonlyArray<number> => {
+    if (o.hashedServer) return Array.from({ length: S }, (_, k) => o.hashedServer!(key, k))
+    const centre = ctx.servingOf(writer)
+    return centre < 0 ? [] : ctx.placement(centre, S)
+  }
+  const finish = (state: ClientState, ctx: ActorContext, id: number, p: Pending, hit: number) => {
+    const user = ctx.self - o.firstUserId
+    ctx.count("requests")
+    ctx.count("blocks", p.keys.length)
+    ctx.count("hitBlocks", hit)
+    if (hit > 0) ctx.record("retrieval", ctx.now - p.start)
+    for (let j = hit; j < p.keys.length; j++) {
+      const key = p.keys[j]!
+      const servers = serversOf(ctx, key, user)
+      if (servers.length < S) {
+        ctx.count("unplaced")
+        continue
+      }
+      ctx.send(o.directoryOf(key), Tag.DirPut, CONTROL_BYTES, key, 0, 0, user)
+      servers.forEach((s, k) => ctx.send(s, Tag.BlockPut, shareBytes[k]!, key, 0, 0, k))
+      ctx.count("putBytes", o.blockBytes)
+      if (!o.hashedServer) state.written.set(key, [...servers])
+    }
+    state.pending.delete(id)
+  }
+  const handle = (state: ClientState, msg: Envelope, ctx: ActorContext): void => {
+    const user = ctx.self - o.firstUserId
+    const mine = o.requests[user]!
+    switch (msg.tag) {
+      case Tag.Tick: {
+        if (msg.aux === TIMER_EPOCH) {
+          const centre = ctx.servingOf(user)
+          if (centre >= 0 && centre !== state.centre) {
+            for (const [key, current] of state.written) {
+              const m = migrate(current, ctx.placement(centre, S))
+              for (const mv of m.moves) ctx.send(mv.from, Tag.MigrateOrder, CONTROL_BYTES, key, mv.to, 0, mv.server)
+              state.written.set(key, [...m.assignment])
+            }
+            state.centre = centre
+          }
+          ctx.after(o.epochSeconds, Tag.Tick, TIMER_EPOCH)
+          return
+        }
+        const id = state.next++
+        const req = mine[id]!
+        if (id + 1 < mine.length) ctx.after(Math.max(0, mine[id + 1]!.time - ctx.now), Tag.Tick, TIMER_REQUEST)
+        const keys = req.hashIds.map((h) => tracedBlockKey(h, o.namespace))
+        const p: Pending = { start: ctx.now, keys, writers: new Int32Array(keys.length).fill(-2), shareHit: new Uint8Array(keys.length * S), dirLeft: keys.length, fetchLeft: 0, prefix: 0 }
+        state.pending.set(id, p)
+        ctx.count("issued")
+        if (keys.length === 0) return finish(state, ctx, id, p, 0)
+        keys.forEach((key, j) => ctx.send(o.directoryOf(key), Tag.DirGet, CONTROL_BYTES, key, id, 0, j))
+        return
+      }
+      case Tag.DirReply: {
+        const p = state.pending.get(msg.p1)
+        if (!p) return
+        p.writers[msg.aux] = msg.p2
+        if (--p.dirLeft > 0) return
+        let m = 0
+        while (m < p.keys.length && p.writers[m]! >= 0) m++
+        const targets = Array.from({ length: m }, (_, j) => serversOf(ctx, p.keys[j]!, p.writers[j]!))
+        // A block whose writer's region has no satellite overhead now cannot be located: the prefix ends there.
+        const located = targets.findIndex((t) => t.length < S)
+        p.prefix = located < 0 ? m : located
+        if (p.prefix === 0) return finish(state, ctx, msg.p1, p, 0)
+        p.fetchLeft = p.prefix * S
+        for (let j = 0; j < p.prefix; j++) targets[j]!.forEach((s, k) => ctx.send(s, Tag.BlockGet, CONTROL_BYTES, p.keys[j]!, msg.p1, 0, j * S + k))
+        return
+      }
+      case Tag.BlockReply: {
+        const p = state.pending.get(msg.p1)
+        if (!p) return
+        p.shareHit[msg.aux] = msg.p2 === 1 ? 1 : 0
+        if (--p.fetchLeft > 0) return
+        let hit = 0
+        while (hit < p.prefix && p.shareHit.subarray(hit * S, (hit + 1) * S).every((x) => x === 1)) hit++
+        return finish(state, ctx, msg.p1, p, hit)
+      }
+    }
+  }
+  return {
+    kind: "client",
+    supervision: "restart",
+    init: () => ({ next: 0, centre: -1, pending: new Map(), written: new Map() }),
+    start: (self, _state, ctx) => {
+      const mine = o.requests[self - o.firstUserId]!
+      if (mine.length > 0) ctx.after(mine[0]!.time, Tag.Tick, TIMER_REQUEST)
+      if (!o.hashedServer && mine.length > 0) ctx.after(mine[0]!.time + o.epochSeconds / 2, Tag.Tick, TIMER_EPOCH)
+    },
+    receive: cachedStep(handle),
+    handle
+  }
+}
+
