@@ -1,6 +1,6 @@
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { baselineServer, boxAround, jumpHash, migrate, serverSatellites } from "../src/cache/placement.js"
+import { baselineServers, boxAround, jumpHash, migrate, serverSatellites } from "../src/cache/placement.js"
 import { conversationsOf, oracleHitRate, parseTrace, TraceError } from "../src/cache/trace.js"
 import { readTrace } from "../src/runtime/trace-file.js"
 import { Constellation, plusGrid, preset } from "../src/topology/index.js"
@@ -32,9 +32,14 @@ describe("placement on the physical constellation", () => {
     }), { numRuns: 100 })
   })
 
-  it("baseline spreads chunks over the whole constellation, consistently", () => {
+  it("baseline spreads shares over the whole constellation, consistently, never two of a block together", () => {
     const hits = new Uint32Array(c.size)
-    for (let b = 0; b < 2000; b++) for (let i = 0; i < 16; i++) hits[baselineServer(c, b * 7919, i)]!++
+    for (let b = 0; b < 2000; b++) {
+      const servers = baselineServers(c.size, b * 7919, 16)
+      expect(new Set(servers).size).toBe(16)
+      expect(baselineServers(c.size, b * 7919, 16)).toEqual(servers)
+      for (const s of servers) hits[s]!++
+    }
     const used = hits.filter((h) => h > 0).length
     expect(used).toBeGreaterThan(c.size * 0.99)
     // Jump hash: growing from n to n+1 buckets moves about 1/(n+1) of the keys, never between old buckets.

@@ -1,3 +1,4 @@
+import { kindOf, makeWorld } from "../src/runtime/world.js"
 import { describe, expect, it } from "vitest"
 import { ConfigError, makeRunConfig, RunFailed, runInProcess, runOnWorkers } from "../src/runtime/index.js"
 import { InjectedShardCrash } from "../src/runtime/loop.js"
@@ -45,8 +46,14 @@ describe("run config validation", () => {
   })
 })
 
-describe("the inference actors' slot", () => {
-  it("is reserved after the ground users, and refuses to run without the inference behaviour", async () => {
-    await expect(runInProcess(makeRunConfig({ simSeconds: 1, inferenceActors: 1 }), 1)).rejects.toThrow(/no behaviour is registered for actor kind "inference"/)
+describe("inference actors", () => {
+  it("sit after the ground users as ground actors, and a run without an in-process host is refused by name", async () => {
+    const world = makeWorld(makeRunConfig({ users: 5, inferenceActors: 2 }))
+    expect(world.firstInference).toBe(world.satellites + 5)
+    expect(world.users.length).toBe(7)
+    expect(world.actorCount).toBe(world.satellites + 7)
+    expect(kindOf(world, world.firstInference)).toBe("inference")
+    expect(kindOf(world, world.firstInference - 1)).toBe("ground")
+    await expect(runInProcess(makeRunConfig({ simSeconds: 1, inferenceActors: 1 }), 1)).rejects.toThrow(/actor kind "inference" needs an in-process host/)
   })
 })

@@ -63,6 +63,17 @@ export const flag = {
       return raw as C
     }
   }),
+  /** Comma-separated positive integers, e.g. "256,1024,4096". */
+  intList: (description: string, def: ReadonlyArray<number>): Flag<ReadonlyArray<number>> => ({
+    description, default: def, boolean: false, placeholder: "N,N,...", defaultText: def.join(","),
+    decode: (raw) => {
+      const parts = raw.split(",").map((p) => p.trim())
+      const values = parts.map((p) => Number(p))
+      const bad = parts.findIndex((p, i) => p === "" || !Number.isInteger(values[i]) || values[i]! < 1)
+      if (bad >= 0) throw new Error(`expected comma-separated positive integers, got "${parts[bad]}" in "${raw}"`)
+      return values
+    }
+  }),
   boolean: (description: string): Flag<boolean> => ({ description, default: false, boolean: true, placeholder: "", decode: () => true }),
   /** "LAT,LON" in degrees. */
   latLon: (description: string): Flag<{ latDeg: number; lonDeg: number } | undefined> => ({
@@ -149,6 +160,8 @@ export const runMain = (main: () => Promise<void> | void): void => {
       const err = e as { flag?: string; field?: string; message?: string }
       const where = err.flag ?? err.field
       process.stderr.write(`error: ${where ? `${where}: ` : ""}${err.message ?? String(e)}\n`)
+      // One line for users; the stack for whoever debugs (SKYMEMORY_DEBUG=1).
+      if (process.env.SKYMEMORY_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`)
       process.exitCode = exitCodeOf(e)
     })
 }

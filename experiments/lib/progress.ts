@@ -26,3 +26,14 @@ export const makeProgress = (label: string, totalVirtualSeconds: number, quiet: 
     stop: () => bar.stop()
   }
 }
+
+/** A progress bar over discrete steps (model calls, runs), with ETA; silent like makeProgress. */
+export const makeStepProgress = (label: string, totalSteps: number, quiet: boolean): { step(what: string): void; stop(): void } => {
+  if (quiet || !process.stderr.isTTY) return { step: () => {}, stop: () => {} }
+  const bar = new cliProgress.SingleBar(
+    { stream: process.stderr, format: `${label} [{bar}] {value}/{total} | {what} | ETA {eta}s`, hideCursor: true },
+    cliProgress.Presets.shades_classic
+  )
+  bar.start(totalSteps, 0, { what: "" })
+  return { step: (what) => bar.increment(1, { what }), stop: () => bar.stop() }
+}

@@ -1,7 +1,6 @@
-import { chunkCount, chunkSize } from "../cache/chunking.js"
 import { tracedBlockKey } from "../cache/keys.js"
-import { migrate } from "../cache/placement.js"
 import { type ActorContext, type Behaviour, cachedStep, type Envelope } from "./actor.js"
+import { followHandover, type HashedServer, serversOf as placedServers, shareSizes, type WrittenBlocks } from "./kv-protocol.js"
 import { Tag } from "./messages.js"
 import { CONTROL_BYTES } from "./satellite.js"
 
@@ -26,7 +25,7 @@ export interface ClientOptions {
   readonly epochSeconds: number
   readonly directoryOf: (key: number) => number
   /** Baseline placement: the satellite of share k of a block, wherever the writer is. */
-  readonly hashedServer?: (key: number, share: number) => number
+  readonly hashedServer?: HashedServer
   readonly namespace: { readonly modelId: string; readonly tenantSalt: string }
 }
 
@@ -40,12 +39,9 @@ interface Pending {
   prefix: number
 }
 
-export interface ClientState {
+export interface ClientState extends WrittenBlocks {
   next: number
-  centre: number
   readonly pending: Map<number, Pending>
-  /** Blocks this client wrote -> their servers' satellites (kept current through migrations). */
-  readonly written: Map<number, Array<number>>
 }
 
 const TIMER_REQUEST = 0
@@ -53,18 +49,8 @@ const TIMER_EPOCH = 1
 
 export const client = (o: ClientOptions): Behaviour<ClientState> => {
   const S = o.servers
-  // Bytes of share k: the chunks c with c mod S = k.
-  const chunks = chunkCount(o.blockBytes, o.chunkBytes)
-  const shareBytes = Array.from({ length: S }, (_, k) => {
-    let n = 0
-    for (let c = k; c < chunks; c += S) n += chunkSize(o.blockBytes, o.chunkBytes, c)
-    return n
-  })
-  const serversOf = (ctx: ActorContext, key: number, writer: number): ReadonlyArray<number> => {
-    if (o.hashedServer) return Array.from({ length: S }, (_, k) => o.hashedServer!(key, k))
-    const centre = ctx.servingOf(writer)
-    return centre < 0 ? [] : ctx.placement(centre, S)
-  }
+  const shareBytes = shareSizes(o.blockBytes, o.chunkBytes, S)
+  const serversOf = (ctx: ActorContext, key: number, writer: number) => placedServers(ctx, S, key, writer, o.hashedServer)
   const finish = (state: ClientState, ctx: ActorContext, id: number, p: Pending, hit: number) => {
     const user = ctx.self - o.firstUserId
     ctx.count("requests")
@@ -91,15 +77,7 @@ export const client = (o: ClientOptions): Behaviour<ClientState> => {
     switch (msg.tag) {
       case Tag.Tick: {
         if (msg.aux === TIMER_EPOCH) {
-          const centre = ctx.servingOf(user)
-          if (centre >= 0 && centre !== state.centre) {
-            for (const [key, current] of state.written) {
-              const m = migrate(current, ctx.placement(centre, S))
-              for (const mv of m.moves) ctx.send(mv.from, Tag.MigrateOrder, CONTROL_BYTES, key, mv.to, 0, mv.server)
-              state.written.set(key, [...m.assignment])
-            }
-            state.centre = centre
-          }
+          followHandover(state, ctx, user, S)
           ctx.after(o.epochSeconds, Tag.Tick, TIMER_EPOCH)
           return
         }

@@ -3,14 +3,16 @@ import type { Behaviour } from "./actor.js"
 import { ground } from "./ground.js"
 import { satellite } from "./satellite.js"
 import { client } from "./client.js"
-import { jumpHash } from "../cache/placement.js"
+import { inference, type InferencePort } from "./inference.js"
+import { baselineServers, jumpHash } from "../cache/placement.js"
+import type { PayloadWire } from "../cache/payload-wire.js"
 
 /**
  * The kinds of actor a run has, by id range: satellites 0 .. S-1, ground users S .. S+U-1, then the
  * inference actors' slot S+U .. S+U+I-1. Each kind maps to a behaviour factory; the engine looks
- * behaviours up here, so adding a kind is one line in this table. The inference kind's behaviour comes
- * with the inference actor (src/inference); until then a run that asks for inference actors is refused
- * with a clear error rather than given a stand-in.
+ * behaviours up here, so adding a kind is one line in this table. Inference actors exchange real bytes
+ * and jobs with a model outside the engine, so they need an in-process host (runtime/live.ts) that
+ * provides their port and the payload wire; a run that asks for them without one is refused by name.
  */
 export type ActorKind = "satellite" | "ground" | "client" | "inference"
 
@@ -19,6 +21,13 @@ export interface KindContext {
   readonly satellites: number
   /** Replay: each user's requests. */
   readonly userRequests: ReadonlyArray<ReadonlyArray<{ readonly time: number; readonly hashIds: ReadonlyArray<number> }>>
+  /** In-process hosts only: the inference actors' job port and the wire that carries shares' bytes. */
+  readonly hosted?: HostedServices
+}
+
+export interface HostedServices {
+  readonly port: InferencePort
+  readonly wire: PayloadWire
 }
 
 /** The replay's tenant namespace: one shared namespace, since the trace's blocks are shared by all users. */
@@ -26,11 +35,19 @@ export const replayNamespace = { modelId: "qwen2.5-0.5b", tenantSalt: "shared" }
 
 type Factory = (k: KindContext) => Behaviour<unknown>
 
+/** The directory of a block is its key's jump-hashed satellite. */
+const directoryOf = (satellites: number) => (key: number) => jumpHash(BigInt(key), satellites)
+
+/** The baseline strategy's satellites: jump hashes of (key, k) over all satellites, distinct per block. */
+const hashedPlacement = (config: RunConfig, satellites: number) =>
+  config.replay.strategy === "baseline" ? { hashedServer: (key: number) => baselineServers(satellites, key, config.replay.servers) } : {}
+
 export const actorKinds: Record<ActorKind, Factory | undefined> = {
-  satellite: ({ config }) =>
+  satellite: ({ config, hosted }) =>
     satellite({
       capacityBytes: config.capacityBytesPerSatellite, beaconIntervalSeconds: config.beaconIntervalSeconds,
-      policy: config.workload === "replay" ? config.replay.storePolicy : "lru"
+      policy: config.replay.storePolicy,
+      ...(hosted ? { wire: hosted.wire } : {})
     }) as Behaviour<unknown>,
   client: ({ config, satellites, userRequests }) =>
     client({
@@ -41,8 +58,8 @@ export const actorKinds: Record<ActorKind, Factory | undefined> = {
       chunkBytes: config.chunkBytes,
       epochSeconds: config.epochSeconds,
       // The directory of a block is its key's jump-hashed satellite.
-      directoryOf: (key) => jumpHash(BigInt(key), satellites),
-      ...(config.replay.strategy === "baseline" ? { hashedServer: (key: number, k: number) => jumpHash(BigInt(key) * 1_000_003n + BigInt(k) + 1n, satellites) } : {}),
+      directoryOf: directoryOf(satellites),
+      ...hashedPlacement(config, satellites),
       namespace: replayNamespace
     }) as Behaviour<unknown>,
   ground: ({ config, satellites }) =>
@@ -50,14 +67,20 @@ export const actorKinds: Record<ActorKind, Factory | undefined> = {
       satellites, firstUserId: satellites, requestRatePerUser: config.requestRatePerUser,
       keysPerUser: config.keysPerUser, putFraction: config.putFraction, chunkBytes: config.chunkBytes
     }) as Behaviour<unknown>,
-  inference: undefined
+  inference: ({ config, satellites, hosted }) => {
+    if (!hosted) throw new MissingActorKind("inference")
+    return inference({
+      satellites, servers: config.replay.servers, epochSeconds: config.epochSeconds,
+      directoryOf: directoryOf(satellites), ...hashedPlacement(config, satellites), port: hosted.port, wire: hosted.wire
+    }) as Behaviour<unknown>
+  }
 }
 
 export class MissingActorKind extends Error {
   readonly _tag = "MissingActorKind"
   readonly field = "inferenceActors"
   constructor(readonly kind: ActorKind) {
-    super(`no behaviour is registered for actor kind "${kind}" (the inference actor lands with src/inference)`)
+    super(`actor kind "${kind}" needs an in-process host that runs the model (runtime/live.ts); worker runs cannot host it`)
   }
 }
 

@@ -1,3 +1,4 @@
+import { type PayloadWire, type SharePayload, wireSlot } from "../cache/payload-wire.js"
 import { ChunkStore, type EvictionPolicy } from "../cache/store.js"
 import { type ActorContext, type Behaviour, cachedStep, type Envelope } from "./actor.js"
 import { Tag } from "./messages.js"
@@ -8,7 +9,8 @@ import { Tag } from "./messages.js"
  * with an empty store, as a rebooted satellite would.
  */
 export interface SatelliteState {
-  readonly store: ChunkStore
+  /** Shares held: block key -> size, and the share's bytes when the run carries them (see PayloadWire). */
+  readonly store: ChunkStore<SharePayload>
   /** Replay protocol: block key -> ground user that wrote it (this satellite is the key's directory). */
   readonly directory: Map<number, number>
   /** Virtual time each +Grid neighbour was last heard from (prev slot, next slot, prev plane, next plane). */
@@ -18,7 +20,8 @@ export interface SatelliteState {
 export const BEACON_BYTES = 64
 export const CONTROL_BYTES = 64
 
-export const satellite = (opts: { capacityBytes: number; beaconIntervalSeconds: number; policy?: EvictionPolicy }): Behaviour<SatelliteState> => {
+export const satellite = (opts: { capacityBytes: number; beaconIntervalSeconds: number; policy?: EvictionPolicy; wire?: PayloadWire }): Behaviour<SatelliteState> => {
+  const wire = opts.wire
   const beacon = (ctx: ActorContext) => {
     for (let slot = 0; slot < 4; slot++) {
       const n = ctx.neighbour(slot)
@@ -53,19 +56,23 @@ export const satellite = (opts: { capacityBytes: number; beaconIntervalSeconds: 
         return
       case Tag.BlockGet: {
         // A satellite holds at most one share of a block, so the block key names it.
-        const size = state.store.get(msg.p0)
-        ctx.send(msg.origin, Tag.BlockReply, size ?? CONTROL_BYTES, msg.p0, msg.p1, size === undefined ? 0 : 1, msg.aux)
+        const share = state.store.read(msg.p0)
+        if (share?.payload && wire) wire.stage(wireSlot.reply(msg.origin, msg.p1, msg.aux), share.payload)
+        ctx.send(msg.origin, Tag.BlockReply, share?.bytes ?? CONTROL_BYTES, msg.p0, msg.p1, share === undefined ? 0 : 1, msg.aux)
         return
       }
       case Tag.BlockPut:
+        state.store.put(msg.p0, msg.bytes, wire?.take(wireSlot.put(msg.p0, msg.aux)))
+        return
       case Tag.MigrateData:
-        state.store.put(msg.p0, msg.bytes)
+        state.store.put(msg.p0, msg.bytes, wire?.take(wireSlot.migrate(msg.p0, ctx.self)))
         return
       case Tag.MigrateOrder: {
         const share = state.store.read(msg.p0)
         if (share === undefined) return
         state.store.delete(msg.p0)
         ctx.count("migrationBytes", share.bytes)
+        if (share.payload && wire) wire.stage(wireSlot.migrate(msg.p0, msg.p1), share.payload)
         ctx.send(msg.p1, Tag.MigrateData, share.bytes, msg.p0, 0, 0, msg.aux)
         return
       }
@@ -75,7 +82,7 @@ export const satellite = (opts: { capacityBytes: number; beaconIntervalSeconds: 
     kind: "satellite",
     supervision: "restart",
     init: () => ({
-      store: new ChunkStore({ capacityBytes: opts.capacityBytes, policy: opts.policy ?? "lru" }),
+      store: new ChunkStore<SharePayload>({ capacityBytes: opts.capacityBytes, policy: opts.policy ?? "lru" }),
       directory: new Map(),
       lastHeard: new Float64Array(4).fill(-1)
     }),

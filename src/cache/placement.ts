@@ -65,7 +65,7 @@ export const bfsFrom = (g: IslGraph, centre: number, count: number, allowed: (sa
   return out
 }
 
-/** The satellites of servers 0 .. S-1 for a placement-aware strategy (baseline: use `baselineServer`). */
+/** The satellites of servers 0 .. S-1 for a placement-aware strategy (baseline: use `baselineServers`). */
 export const serverSatellites = (strategy: Exclude<Strategy, "baseline">, c: Constellation.Constellation, g: IslGraph, centre: number, servers: number): Array<number> => {
   const k = Math.ceil(Math.sqrt(servers))
   switch (strategy) {
@@ -97,9 +97,23 @@ export const jumpHash = (key: bigint, buckets: number): number => {
   return b
 }
 
-/** Baseline: the satellite holding chunk `index` of block `blockKey`, ignoring where the user is. */
-export const baselineServer = (c: Constellation.Constellation, blockKey: number, index: number): number =>
-  jumpHash(BigInt(blockKey) * 1_000_003n + BigInt(index), c.size)
+/**
+ * Baseline for striped blocks: S distinct satellites for block `blockKey` (share k on the k-th), each
+ * the jump hash of (key, k, attempt) with later attempts where a satellite is already taken, since two
+ * shares of one block on one satellite would overwrite each other.
+ */
+export const baselineServers = (satellites: number, blockKey: number, servers: number): Array<number> => {
+  if (servers > satellites) throw new RangeError(`cannot place ${servers} shares on ${satellites} distinct satellites`)
+  const out: Array<number> = []
+  const taken = new Set<number>()
+  for (let k = 0; k < servers; k++) {
+    let s = -1
+    for (let attempt = 0n; s < 0 || taken.has(s); attempt++) s = jumpHash(BigInt(blockKey) * 1_000_003n + BigInt(k) + 1n + attempt * 7_919n, satellites)
+    taken.add(s)
+    out.push(s)
+  }
+  return out
+}
 
 export interface Migration {
   /** Server i's satellite after the move. */

@@ -4,7 +4,7 @@ import type { RandomGenerator } from "pure-rand/types/RandomGenerator"
 import { ActorFailure, type ActorContext, type Behaviour, type Envelope, type Histogram } from "../actors/actor.js"
 import { checkRecord, Tag } from "../actors/messages.js"
 import type { SatelliteState } from "../actors/satellite.js"
-import { type ActorKind, behaviourFor } from "../actors/registry.js"
+import { type ActorKind, behaviourFor, type HostedServices } from "../actors/registry.js"
 import { TopologyActor } from "../actors/topology.js"
 import { serverSatellites } from "../cache/placement.js"
 import { propagationSeconds } from "../topology/index.js"
@@ -82,7 +82,8 @@ export class ShardEngine {
     readonly index: number,
     readonly owner: Int32Array,
     readonly mailboxes: Mailboxes,
-    private readonly observers: EngineObservers = {}
+    private readonly observers: EngineObservers = {},
+    hosted?: HostedServices
   ) {
     const cfg = world.config
     this.topology = new TopologyActor(world, owner)
@@ -98,7 +99,7 @@ export class ShardEngine {
     this.lastArrival = new Float64Array(2 * links)
     this.uplinkBusy = new Float64Array(world.users.length)
     this.uplinkLast = new Float64Array(world.users.length)
-    const kc = { config: cfg, satellites: world.satellites, userRequests: world.userRequests }
+    const kc = { config: cfg, satellites: world.satellites, userRequests: world.userRequests, ...(hosted ? { hosted } : {}) }
     this.behaviours = {
       satellite: behaviourFor("satellite", kc),
       ground: cfg.workload === "standard" ? behaviourFor("ground", kc) : undefined,
@@ -160,6 +161,12 @@ export class ShardEngine {
       this.ctx.now = 0
       b.start?.(a, this.states[a], this.ctx)
     }
+  }
+
+  /** Wake an owned actor at virtual time `time` (>= now) with a timer: how a host hands an actor work. */
+  wake(actor: number, time: number, tag: number, aux = 0): void {
+    if (this.owner[actor] !== this.index) throw new RangeError(`actor ${actor} is not on shard ${this.index}`)
+    this.timer(actor, time, tag, aux)
   }
 
   /** Owned satellites' actor state (for tests and memory accounting). */

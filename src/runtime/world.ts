@@ -21,7 +21,7 @@ export interface World {
   readonly satellites: number
   readonly users: ReadonlyArray<GroundStation>
   readonly actorCount: number
-  /** First id of the inference actors' slot (= satellites + users). */
+  /** First id of the inference actors (ground actors after the workload's users; `users` includes them). */
   readonly firstInference: number
   /** Satellite a user was placed under at t = 0. */
   readonly userHome: Int32Array
@@ -37,6 +37,7 @@ export interface ReplayRequest {
 }
 
 export const isSatellite = (w: World, id: number): boolean => id < w.satellites
+/** A ground actor: a workload user or an inference actor (both reach the constellation by radio). */
 export const isUser = (w: World, id: number): boolean => id >= w.satellites && id < w.satellites + w.users.length
 
 export const kindOf = (w: World, id: number): ActorKind =>
@@ -67,10 +68,10 @@ export const makeWorld = (config: RunConfig): World => {
     const theta = kepler(c).earthRotationAngleAt(0)
     // Home: the satellite highest over the user at t = 0 (any elevation), which decides its shard.
     const userHome = Int32Array.from(users, (u) => Math.max(0, servingSatellite(u, pos, c.size, theta, -90)))
-    return {
-      config, constellation: c, satellites: c.size, users, actorCount: c.size + users.length + config.inferenceActors, userHome,
+    return withInferenceSites({
+      config, constellation: c, satellites: c.size, users, actorCount: c.size + users.length, userHome,
       firstInference: c.size + users.length, minAltitudeKm: Math.min(...c.shells.map((s) => s.altitudeKm)), userRequests: perUser
-    }
+    }, pos)
   }
   const users: Array<GroundStation> = []
   const userHome = new Int32Array(config.users)
@@ -83,12 +84,35 @@ export const makeWorld = (config: RunConfig): World => {
     users.push({ name: `user-${u}`, latDeg: Math.max(-89, Math.min(89, lat)), lonDeg: lon })
     userHome[u] = s
   }
-  return {
-    config, constellation: c, satellites: c.size, users, actorCount: c.size + users.length + config.inferenceActors, userHome,
+  return withInferenceSites({
+    config, constellation: c, satellites: c.size, users, actorCount: c.size + users.length, userHome,
     firstInference: c.size + users.length,
     minAltitudeKm: Math.min(...c.shells.map((s) => s.altitudeKm)),
     userRequests: []
-  }
+  }, pos)
+}
+
+const subSatellitePoint = (pos: Float64Array, s: number) => {
+  const x = pos[3 * s]!, y = pos[3 * s + 1]!, z = pos[3 * s + 2]!
+  return { latDeg: (Math.asin(z / Math.hypot(x, y, z)) * 180) / Math.PI, lonDeg: (Math.atan2(y, x) * 180) / Math.PI }
+}
+
+/**
+ * The inference actors are ground actors too (LLM on the ground, as in the paper's ground setting): they
+ * follow the workload's users, at the sub-satellite point at t = 0 of the first shell's middle satellite
+ * (plane P/2, slot N/2: the middle of the 19x5 patch), so they start covered by the constellation.
+ */
+const withInferenceSites = (w: World, pos: Float64Array): World => {
+  const n = w.config.inferenceActors
+  if (n === 0) return w
+  const shell = w.constellation.shells[0]!
+  const centre = Math.floor(shell.planes / 2) * shell.satsPerPlane + Math.floor(shell.satsPerPlane / 2)
+  const site = subSatellitePoint(pos, centre)
+  const users = [...w.users, ...Array.from({ length: n }, (_, k) => ({ name: `inference-${k}`, ...site }))]
+  const userHome = new Int32Array(users.length)
+  userHome.set(w.userHome)
+  userHome.fill(centre, w.users.length)
+  return { ...w, users, userHome, actorCount: w.satellites + users.length }
 }
 
 /**
@@ -117,7 +141,5 @@ export const ownership = (w: World, bounds: Int32Array): Int32Array => {
   const owner = new Int32Array(w.actorCount)
   for (let k = 0; k + 1 < bounds.length; k++) owner.fill(k, bounds[k]!, bounds[k + 1]!)
   for (let u = 0; u < w.users.length; u++) owner[w.satellites + u] = owner[w.userHome[u]!]!
-  // The inference actors' slot lives on shard 0 until the inference actor decides where it sits.
-  owner.fill(0, w.firstInference, w.actorCount)
   return owner
 }

@@ -1,0 +1,78 @@
+/**
+ * Talk to a model whose KV cache lives in the live 19x5 constellation. Each turn's prompt is the whole
+ * conversation so far plus the new line, so every turn after the first finds the earlier turns' blocks
+ * in orbit. The constellation runs in real time between turns (--speed 1 = live; 60 = a minute of orbit
+ * per second), so a long pause means handovers and migrations before the next fetch.
+ * Per turn: tokens cached, satellites hit, fetch time (network, virtual) and prefill time (measured).
+ * `npx tsx experiments/chat.ts` (type lines; Ctrl-D ends) or `echo "hello" | npx tsx experiments/chat.ts --json`
+ */
+import { createInterface } from "node:readline"
+import { strategies } from "../src/cache/placement.js"
+import { codecNames } from "../src/cache/codecs.js"
+import { ConstellationKvCache } from "../src/inference/constellation-kv.js"
+import { ModelPool } from "../src/inference/model-pool.js"
+import { resolveModelFolder } from "../src/inference/runner.js"
+import { cachedTurn } from "../src/inference/session.js"
+import { presetNames } from "../src/topology/index.js"
+import { flag, parseCli, runMain } from "./lib/cli.js"
+import { fmt } from "./lib/output.js"
+
+const spec = {
+  name: "chat",
+  summary: "an interactive model backed by the live constellation's KV cache",
+  flags: {
+    model: flag.string("generated model (tiny, qwen-shape) or a model folder", "tiny", "NAME|PATH"),
+    preset: flag.choice("named constellation", presetNames, "paper-19x5"),
+    strategy: flag.choice("placement strategy", strategies, "hop_rotation"),
+    codec: flag.choice("KV codec", codecNames, "fp16"),
+    maxNewTokens: flag.number("tokens generated per turn (fewer if the model ends the text)", 48, { min: 1, integer: true }),
+    speed: flag.number("virtual seconds per wall second between turns (1 = real time)", 1, { min: 0 }),
+    blockTokens: flag.number("tokens per block", 16, { min: 1, integer: true })
+  }
+}
+
+runMain(async () => {
+  const o = parseCli(spec)
+  resolveModelFolder(o.model)
+  const model = new ModelPool(o.model)
+  const kv = ConstellationKvCache.make({
+    preset: o.preset, seed: o.seed, strategy: o.strategy, codec: o.codec, blockTokens: o.blockTokens,
+    namespace: { modelId: o.model, tenantSalt: "chat" }
+  })
+  const interactive = process.stdin.isTTY && !o.json
+  const say = (s: string) => { if (!o.json) process.stdout.write(s) }
+  say(`chat: ${o.model} with its KV cache on ${o.preset} (${o.strategy}, ${o.codec}), ${o.speed}x real time. Type a line; Ctrl-D ends.\n`)
+  let history: Array<number> = []
+  let lastWall = performance.now()
+  const rl = createInterface({ input: process.stdin, terminal: interactive })
+  if (interactive) process.stdout.write("> ")
+  try {
+    for await (const line of rl) {
+      if (line.trim() === "") {
+        if (interactive) process.stdout.write("> ")
+        continue
+      }
+      // The orbit moved on while the person typed.
+      const now = performance.now()
+      kv.advance(((now - lastWall) / 1e3) * o.speed)
+      const prompt = [...history, ...(await model.encode(`${history.length > 0 ? "\n" : ""}User: ${line}\nAssistant:`))]
+      const turn = await cachedTurn(model, kv, prompt, { maxNewTokens: o.maxNewTokens, stopAtEos: true })
+      const text = await model.decode(turn.tokens)
+      history = [...prompt, ...turn.tokens]
+      lastWall = performance.now()
+      const report = {
+        virtualTime: kv.live.now, promptTokens: turn.promptTokens, cachedTokens: turn.cachedTokens, satellites: turn.satellites,
+        fetchMs: turn.fetchMs, prefillMs: turn.prefillMs, ttftMs: turn.ttftMs, storedBlocks: turn.storedBlocks, text
+      }
+      if (o.json) process.stdout.write(`${JSON.stringify(report)}\n`)
+      else {
+        say(`${JSON.stringify(text)}\n`)
+        say(`  [t=${fmt(kv.live.now, 1)} s: ${turn.cachedTokens}/${turn.promptTokens} tokens from orbit, satellites ${turn.satellites.join(",") || "-"}; fetch ${fmt(turn.fetchMs, 1)} ms + prefill ${fmt(turn.prefillMs, 1)} ms = TTFT ${fmt(turn.ttftMs, 1)} ms; stored ${turn.storedBlocks} blocks]\n`)
+      }
+      if (interactive) process.stdout.write("> ")
+    }
+  } finally {
+    rl.close()
+    await model.close()
+  }
+})

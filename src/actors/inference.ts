@@ -1,0 +1,228 @@
+import { type PayloadWire, type ShareChunks, wireSlot } from "../cache/payload-wire.js"
+import { type ActorContext, type Behaviour, cachedStep, type Envelope } from "./actor.js"
+import { followHandover, type HashedServer, serversOf, type WrittenBlocks } from "./kv-protocol.js"
+import { Tag } from "./messages.js"
+import { CONTROL_BYTES } from "./satellite.js"
+
+/**
+ * The inference actor's network side: a ground actor that looks up and fetches a prompt prefix's blocks
+ * from the constellation and stores new ones, with their real bytes (through the PayloadWire). The
+ * model itself runs outside the engine (in a worker pool, in wall time); the driver hands this actor
+ * jobs through its port and wakes it, and the engine runs the protocol in virtual time:
+ * - lookup: ask each block's directory satellite who wrote it (blocks it wrote itself it knows); fetch every share of the leading blocks
+ *   that were written, from the S satellites the placement puts around the writer's serving satellite
+ *   now; the cached prefix is the leading blocks whose S shares all came back.
+ * - store: the directory entry and the S shares of each block, around this actor's serving satellite.
+ * Like the replay client, it moves the blocks it wrote when its serving satellite changes.
+ */
+export interface LookupResult {
+  readonly kind: "lookup"
+  /** Leading blocks whose every share came back, with their shares' bytes (share order). */
+  readonly blocks: ReadonlyArray<ReadonlyArray<ShareChunks>>
+  /** Distinct satellites that answered a share of a returned block. */
+  readonly satellites: ReadonlyArray<number>
+  readonly startedAt: number
+  readonly finishedAt: number
+}
+
+export interface StoreResult {
+  readonly kind: "store"
+  readonly satellites: ReadonlyArray<number>
+  readonly at: number
+}
+
+export type InferenceJob =
+  | { readonly kind: "lookup"; readonly keys: ReadonlyArray<number>; readonly done: (r: LookupResult) => void }
+  | {
+    readonly kind: "store"
+    readonly keys: ReadonlyArray<number>
+    /** Per block, per share: the share's chunks. */
+    readonly shares: ReadonlyArray<ReadonlyArray<ShareChunks>>
+    readonly done: (r: StoreResult) => void
+  }
+
+/** Jobs from the driver to inference actors (in-process). */
+export class InferencePort {
+  private readonly queues = new Map<number, Array<InferenceJob>>()
+  submit(actor: number, job: InferenceJob): void {
+    const q = this.queues.get(actor) ?? []
+    q.push(job)
+    this.queues.set(actor, q)
+  }
+  take(actor: number): InferenceJob | undefined {
+    return this.queues.get(actor)?.shift()
+  }
+}
+
+export interface InferenceOptions {
+  readonly satellites: number
+  readonly servers: number
+  readonly epochSeconds: number
+  readonly directoryOf: (key: number) => number
+  readonly hashedServer?: HashedServer
+  readonly port: InferencePort
+  readonly wire: PayloadWire
+  /**
+   * Where a lookup looks: "regional" (default; the paper's ground setting) asks the placement around this
+   * actor's own serving satellite for every block, one round trip to nearby satellites; "directory" asks
+   * each block's directory satellite who wrote it first, which finds blocks written by ground actors
+   * elsewhere at the price of a round trip across the constellation.
+   */
+  readonly lookup?: "regional" | "directory"
+  /** A lookup still waiting for answers after this long (virtual s) ends with what it has: the rest are misses. */
+  readonly timeoutSeconds?: number
+}
+
+interface Lookup {
+  readonly job: Extract<InferenceJob, { kind: "lookup" }>
+  readonly start: number
+  readonly writers: Int32Array
+  readonly shares: Array<Array<ShareChunks | undefined>>
+  readonly from: Int32Array
+  dirLeft: number
+  fetchLeft: number
+  prefix: number
+}
+
+export interface InferenceState extends WrittenBlocks {
+  next: number
+  readonly lookups: Map<number, Lookup>
+}
+
+/** Timer tags (aux of a Tick): a job is waiting; an epoch passed; 2 + id: lookup id's timeout. */
+export const WAKE_JOB = 0
+const WAKE_EPOCH = 1
+const WAKE_TIMEOUT = 2
+
+export const inference = (o: InferenceOptions): Behaviour<InferenceState> => {
+  const S = o.servers
+  /** Leading blocks of a lookup whose every share came back. */
+  const leadingComplete = (l: Lookup) => {
+    let hit = 0
+    while (hit < l.prefix && l.shares[hit]!.every((c) => c !== undefined)) hit++
+    return hit
+  }
+  const finishLookup = (state: InferenceState, ctx: ActorContext, id: number, l: Lookup, hit: number) => {
+    state.lookups.delete(id)
+    const satellites = new Set<number>()
+    for (let j = 0; j < hit; j++) for (let k = 0; k < S; k++) satellites.add(l.from[j * S + k]!)
+    ctx.count("inferenceLookups")
+    ctx.count("inferenceHitBlocks", hit)
+    l.job.done({
+      kind: "lookup",
+      blocks: l.shares.slice(0, hit).map((b) => b.map((c) => c!)),
+      satellites: [...satellites].sort((a, b) => a - b),
+      startedAt: l.start,
+      finishedAt: ctx.now
+    })
+  }
+  const startJob = (state: InferenceState, ctx: ActorContext, user: number, job: InferenceJob) => {
+    if (job.kind === "store") {
+      const used = new Set<number>()
+      job.keys.forEach((key, j) => {
+        const servers = serversOf(ctx, S, key, user, o.hashedServer)
+        if (servers.length < S) return ctx.count("unplaced")
+        ctx.send(o.directoryOf(key), Tag.DirPut, CONTROL_BYTES, key, 0, 0, user)
+        servers.forEach((sat, k) => {
+          const chunks = job.shares[j]![k]!
+          o.wire.stage(wireSlot.put(key, k), { share: k, chunks })
+          ctx.send(sat, Tag.BlockPut, chunks.reduce((n, c) => n + c.length, 0), key, 0, 0, k)
+          used.add(sat)
+        })
+        if (!o.hashedServer) state.written.set(key, [...servers])
+      })
+      job.done({ kind: "store", satellites: [...used].sort((a, b) => a - b), at: ctx.now })
+      return
+    }
+    const id = state.next++
+    const n = job.keys.length
+    // Out of reach of the constellation (a coverage gap): nothing can be asked, everything is a miss.
+    if (ctx.servingOf(user) < 0) {
+      ctx.count("lookupsWithoutSatellite")
+      job.done({ kind: "lookup", blocks: [], satellites: [], startedAt: ctx.now, finishedAt: ctx.now })
+      return
+    }
+    ctx.after(o.timeoutSeconds ?? 2, Tag.Tick, WAKE_TIMEOUT + id)
+    const l: Lookup = {
+      // Dense arrays of undefined, not holes: every() skips holes, and a missing share must fail it.
+      job, start: ctx.now, writers: new Int32Array(n).fill(-2), shares: Array.from({ length: n }, () => Array.from<ShareChunks | undefined>({ length: S })),
+      from: new Int32Array(n * S), dirLeft: n, fetchLeft: 0, prefix: 0
+    }
+    state.lookups.set(id, l)
+    // Blocks this actor wrote itself need no directory round trip: it knows where they are.
+    job.keys.forEach((key, j) => {
+      if (o.lookup !== "directory" || state.written.has(key)) {
+        l.writers[j] = user
+        l.dirLeft--
+      } else ctx.send(o.directoryOf(key), Tag.DirGet, CONTROL_BYTES, key, id, 0, j)
+    })
+    if (l.dirLeft === 0) fetchShares(state, ctx, id, l)
+  }
+  /** Every block's writer is known: fetch the shares of the leading written blocks. */
+  const fetchShares = (state: InferenceState, ctx: ActorContext, id: number, l: Lookup) => {
+    let m = 0
+    while (m < l.writers.length && l.writers[m]! >= 0) m++
+    // Blocks this actor wrote: where it last sent them (current through its migrations, so a lookup in
+    // the moment between a handover and the migration it triggers still finds them); others: the placement.
+    const targets = Array.from({ length: m }, (_, j) => state.written.get(l.job.keys[j]!) ?? serversOf(ctx, S, l.job.keys[j]!, l.writers[j]!, o.hashedServer))
+    const unplaced = targets.findIndex((t) => t.length < S)
+    l.prefix = unplaced < 0 ? m : unplaced
+    if (l.prefix === 0) return finishLookup(state, ctx, id, l, 0)
+    l.fetchLeft = l.prefix * S
+    for (let j = 0; j < l.prefix; j++) {
+      targets[j]!.forEach((sat, k) => ctx.send(sat, Tag.BlockGet, CONTROL_BYTES, l.job.keys[j]!, id, 0, j * S + k))
+    }
+  }
+  const handle = (state: InferenceState, msg: Envelope, ctx: ActorContext): void => {
+    const user = ctx.self - o.satellites
+    switch (msg.tag) {
+      case Tag.Tick: {
+        if (msg.aux === WAKE_EPOCH) {
+          followHandover(state, ctx, user, S)
+          ctx.after(o.epochSeconds, Tag.Tick, WAKE_EPOCH)
+          return
+        }
+        if (msg.aux >= WAKE_TIMEOUT) {
+          const id = msg.aux - WAKE_TIMEOUT
+          const l = state.lookups.get(id)
+          if (!l) return
+          // Answers were lost (a dropped message): what came back counts, the rest are misses.
+          ctx.count("lookupTimeouts")
+          return finishLookup(state, ctx, id, l, leadingComplete(l))
+        }
+        for (let job = o.port.take(ctx.self); job; job = o.port.take(ctx.self)) startJob(state, ctx, user, job)
+        return
+      }
+      case Tag.DirReply: {
+        const l = state.lookups.get(msg.p1)
+        if (!l) return
+        l.writers[msg.aux] = msg.p2
+        if (--l.dirLeft > 0) return
+        return fetchShares(state, ctx, msg.p1, l)
+      }
+      case Tag.BlockReply: {
+        const l = state.lookups.get(msg.p1)
+        if (!l) return
+        const j = Math.floor(msg.aux / S)
+        const payload = o.wire.take(wireSlot.reply(ctx.self, msg.p1, msg.aux))
+        // The share this satellite holds (after migrations, not necessarily the one asked for).
+        if (msg.p2 === 1 && payload) {
+          l.shares[j]![payload.share] = payload.chunks
+          l.from[j * S + payload.share] = msg.origin
+        }
+        if (--l.fetchLeft > 0) return
+        return finishLookup(state, ctx, msg.p1, l, leadingComplete(l))
+      }
+    }
+  }
+  return {
+    kind: "inference",
+    supervision: "restart",
+    init: () => ({ next: 0, centre: -1, lookups: new Map(), written: new Map() }),
+    start: (_self, _state, ctx) => {
+      if (!o.hashedServer) ctx.after(o.epochSeconds / 2, Tag.Tick, WAKE_EPOCH)
+    },
+    receive: cachedStep(handle),
+    handle
+  }
+}

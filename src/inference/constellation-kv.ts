@@ -1,0 +1,132 @@
+import { InferencePort, type LookupResult, type StoreResult, WAKE_JOB } from "../actors/inference.js"
+import { Tag } from "../actors/messages.js"
+import type { CodecName } from "../cache/codecs.js"
+import { blockKeys, type KeyNamespace } from "../cache/keys.js"
+import { PayloadWire } from "../cache/payload-wire.js"
+import type { Strategy } from "../cache/placement.js"
+import { makeRunConfig, type RunConfig } from "../runtime/config.js"
+import { LiveEngine } from "../runtime/live.js"
+import { joinBlocks, splitIntoBlocks } from "./kv-blocks.js"
+import { blockToShares, sharesToBlock } from "./kv-transfer.js"
+import type { PastKv } from "./runner.js"
+
+/**
+ * A model's KV cache kept in the emulated constellation: the inference actor's side of SkyMemory. A
+ * prompt's tokens give block keys (chained, salted by model and tenant); `lookup` runs the protocol in
+ * virtual time and returns the longest cached prefix's KV, decoded and checked, with the network time it
+ * took; `store` puts a prefill's new blocks. Satellites, links and the inference actor are the runtime's
+ * actors on a LiveEngine (one in-process shard, advanced as the model needs).
+ */
+export interface KvCacheOptions {
+  readonly preset: string
+  readonly seed: number
+  readonly strategy: Strategy
+  readonly servers: number
+  readonly blockTokens: number
+  readonly chunkBytes: number
+  readonly codec: CodecName
+  readonly capacityBytesPerSatellite: number
+  readonly namespace: KeyNamespace
+  /** Tenant key for chunk authentication tags (HMAC); none = CRC only. */
+  readonly authKey?: Uint8Array
+  /** Extra run settings (link rates, processing time...). */
+  readonly run?: Partial<RunConfig>
+}
+
+export const kvCacheDefaults: KvCacheOptions = {
+  preset: "paper-19x5",
+  seed: 1,
+  strategy: "hop_rotation",
+  servers: 9,
+  blockTokens: 16,
+  chunkBytes: 12_288,
+  codec: "fp16",
+  capacityBytesPerSatellite: 1024 * 2 ** 20,
+  namespace: { modelId: "tiny", tenantSalt: "tenant-a" }
+}
+
+export interface FetchedPrefix {
+  /** Tokens covered by the returned KV (whole blocks). */
+  readonly tokens: number
+  readonly past?: PastKv
+  /** Virtual time from the lookup's start to its last share's arrival, ms. */
+  readonly fetchMs: number
+  readonly satellites: ReadonlyArray<number>
+  /** Blocks that came back but failed a check (treated as misses; the prefix stops there). */
+  readonly rejectedBlocks: number
+}
+
+/** No job takes longer than this in virtual time; a job that does is a protocol bug, reported loudly. */
+const JOB_LIMIT_SECONDS = 600
+
+export class ConstellationKvCache {
+  readonly live: LiveEngine
+  private readonly port = new InferencePort()
+  readonly wire = new PayloadWire()
+  readonly actor: number
+
+  constructor(readonly options: KvCacheOptions) {
+    const config = makeRunConfig({
+      preset: options.preset, seed: options.seed, simSeconds: 86_400, users: 0, inferenceActors: 1,
+      chunkBytes: options.chunkBytes, capacityBytesPerSatellite: options.capacityBytesPerSatellite,
+      replay: { ...makeRunConfig().replay, strategy: options.strategy, servers: options.servers },
+      ...options.run
+    })
+    this.live = new LiveEngine(config, { port: this.port, wire: this.wire })
+    this.actor = this.live.world.firstInference
+  }
+
+  static make(options: Partial<KvCacheOptions> = {}): ConstellationKvCache {
+    return new ConstellationKvCache({ ...kvCacheDefaults, ...options })
+  }
+
+  keysOf(tokens: ReadonlyArray<number>, namespace = this.options.namespace): Array<number> {
+    return blockKeys(tokens, this.options.blockTokens, namespace)
+  }
+
+  private run<R>(submit: (done: (r: R) => void) => void): R {
+    let result: R | undefined
+    submit((r) => (result = r))
+    this.live.wake(this.actor, Tag.Tick, WAKE_JOB)
+    if (!this.live.advanceUntil(() => result !== undefined, JOB_LIMIT_SECONDS)) {
+      throw new Error(`the inference actor's job did not finish within ${JOB_LIMIT_SECONDS} s of virtual time`)
+    }
+    return result!
+  }
+
+  /** The longest cached prefix of `tokens`, fetched through the constellation and checked. */
+  lookup(tokens: ReadonlyArray<number>, namespace = this.options.namespace): FetchedPrefix {
+    const keys = this.keysOf(tokens, namespace)
+    const r = this.run<LookupResult>((done) => this.port.submit(this.actor, { kind: "lookup", keys, done }))
+    const blocks = []
+    let rejected = 0
+    for (let j = 0; j < r.blocks.length; j++) {
+      const v = sharesToBlock(r.blocks[j]!, keys[j]!, this.options.authKey)
+      if (!v.ok) {
+        rejected++
+        if (process.env.SKYMEMORY_DEBUG) process.stderr.write(`lookup: block ${j} rejected (${v.verdict}, chunk ${v.chunk}) shares ${r.blocks[j]!.map((s) => s.map((c) => c.length).join("+")).join(" | ")}\n`)
+        break
+      }
+      blocks.push(v.block)
+    }
+    const fetchMs = (r.finishedAt - r.startedAt) * 1e3
+    if (blocks.length === 0) return { tokens: 0, fetchMs, satellites: r.satellites, rejectedBlocks: rejected }
+    const past = joinBlocks(blocks)
+    return { tokens: past.tokens, past, fetchMs, satellites: r.satellites, rejectedBlocks: rejected }
+  }
+
+  /** Put the full blocks of `past` (the cache of `tokens`) from block `fromBlock` on. */
+  store(tokens: ReadonlyArray<number>, past: PastKv, fromBlock = 0, namespace = this.options.namespace): StoreResult & { blocks: number } {
+    const keys = this.keysOf(tokens.slice(0, past.tokens), namespace).slice(fromBlock)
+    const blocks = splitIntoBlocks(past, this.options.blockTokens).slice(fromBlock)
+    const o = this.options
+    const shares = blocks.map((b, j) => blockToShares(b, keys[j]!, { codec: o.codec, chunkBytes: o.chunkBytes, servers: o.servers, ...(o.authKey ? { authKey: o.authKey } : {}) }))
+    const r = this.run<StoreResult>((done) => this.port.submit(this.actor, { kind: "store", keys, shares, done }))
+    return { ...r, blocks: blocks.length }
+  }
+
+  /** Let `seconds` of virtual time pass (the constellation moves; stores migrate). */
+  advance(seconds: number): void {
+    this.live.advanceTo(this.live.now + seconds)
+  }
+}

@@ -1,0 +1,35 @@
+import { chunk, unchunk } from "../cache/chunking.js"
+import { type CodecName, decodeBlock, encodeBlock, type KvBlock } from "../cache/codecs.js"
+import { frameChunk, openFrame, type Verdict } from "../cache/integrity.js"
+import type { ShareChunks } from "../cache/payload-wire.js"
+
+/**
+ * A block on its way to satellites and back: encoded by the codec, cut into chunks of C bytes, each
+ * chunk sealed (CRC-32, and an HMAC tag with the tenant's key), chunk c in share c mod S. Back: every
+ * chunk checked before the block is decoded; one bad chunk makes the whole block a miss.
+ */
+export const blockToShares = (block: KvBlock, key: number, o: { codec: CodecName; chunkBytes: number; servers: number; authKey?: Uint8Array }): Array<ShareChunks> => {
+  const shares: Array<Array<Uint8Array>> = Array.from({ length: o.servers }, () => [])
+  chunk(encodeBlock(block, o.codec), o.chunkBytes).forEach((c, i) => shares[i % o.servers]!.push(frameChunk(key, i, c, o.authKey)))
+  return shares
+}
+
+export type BlockVerdict = { readonly ok: true; readonly block: KvBlock } | { readonly ok: false; readonly verdict: Exclude<Verdict, "ok"> | "malformed"; readonly chunk: number }
+
+export const sharesToBlock = (shares: ReadonlyArray<ShareChunks>, key: number, authKey?: Uint8Array): BlockVerdict => {
+  const S = shares.length
+  const total = shares.reduce((n, s) => n + s.length, 0)
+  const chunks: Array<Uint8Array> = []
+  for (let i = 0; i < total; i++) {
+    const framed = shares[i % S]![Math.floor(i / S)]
+    if (framed === undefined) return { ok: false, verdict: "malformed", chunk: i }
+    const opened = openFrame(framed, key, i, authKey)
+    if (opened.bytes === undefined) return { ok: false, verdict: opened.verdict as Exclude<Verdict, "ok">, chunk: i }
+    chunks.push(opened.bytes)
+  }
+  try {
+    return { ok: true, block: decodeBlock(unchunk(chunks)) }
+  } catch {
+    return { ok: false, verdict: "malformed", chunk: -1 }
+  }
+}

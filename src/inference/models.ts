@@ -1,0 +1,68 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs"
+import { join, resolve } from "node:path"
+import { buildDecoder, type DecoderSpec, parameterCount } from "./decoder-graph.js"
+import { configJson, generationConfigJson, tokenizerConfigJson, tokenizerJson } from "./model-files.js"
+
+/**
+ * The project's generated models, built on first use into a folder git ignores (`.cache/models/NAME`),
+ * and found again by a fingerprint of their spec. `tiny` is for tests (builds and runs in a second);
+ * `qwen-shape` has Qwen2.5-0.5B's attention shape (24 layers, hidden 896, 14 query heads, 2 KV heads x 64
+ * dims, so one token's fp16 K+V is 12,288 B, the paper's chunk) with two reductions, both for this
+ * 2-core machine: the MLP is 1,216 wide instead of 4,864 (a quarter), and the vocabulary is the 257
+ * byte-level tokens instead of 151,936. Both keep the KV cache and the attention cost exactly; they cut
+ * the weights from 494 M to 123 M parameters (the MLP and embedding share of compute). Both hold their
+ * KV cache at fp16 precision, as a half-precision deployment does (see DecoderSpec.kvPrecision).
+ */
+export type GeneratedModelName = "tiny" | "qwen-shape"
+export const generatedModels: ReadonlyArray<GeneratedModelName> = ["tiny", "qwen-shape"]
+
+export const modelSpecs: Record<GeneratedModelName, DecoderSpec> = {
+  tiny: { layers: 2, hidden: 64, heads: 4, kvHeads: 2, headDim: 16, intermediate: 128, vocab: 257, maxPositions: 8192, ropeTheta: 10_000, rmsEps: 1e-6, seed: 7, kvPrecision: "fp16" },
+  "qwen-shape": { layers: 24, hidden: 896, heads: 14, kvHeads: 2, headDim: 64, intermediate: 1216, vocab: 257, maxPositions: 8192, ropeTheta: 1_000_000, rmsEps: 1e-6, seed: 11, kvPrecision: "fp16" }
+}
+
+export const defaultModelRoot = resolve(".cache/models")
+
+const writeAtomic = (path: string, data: string | Uint8Array) => {
+  const tmp = `${path}.tmp-${process.pid}`
+  writeFileSync(tmp, data)
+  renameSync(tmp, path)
+}
+
+/**
+ * The folder of generated model `name` under `root`, building it if missing or built from another spec.
+ * Files are written atomically and the fingerprint last, so an interrupted build is rebuilt, never used.
+ */
+export const ensureModel = (name: GeneratedModelName, root = defaultModelRoot): string => {
+  const spec = modelSpecs[name]
+  const dir = join(root, name)
+  const stamp = join(dir, "skymemory-spec.json")
+  const fingerprint = JSON.stringify(spec)
+  if (existsSync(stamp) && readFileSync(stamp, "utf8") === fingerprint) return dir
+  mkdirSync(join(dir, "onnx"), { recursive: true })
+  writeAtomic(join(dir, "config.json"), JSON.stringify(configJson(spec), null, 2))
+  writeAtomic(join(dir, "tokenizer.json"), JSON.stringify(tokenizerJson()))
+  writeAtomic(join(dir, "tokenizer_config.json"), JSON.stringify(tokenizerConfigJson(spec), null, 2))
+  writeAtomic(join(dir, "generation_config.json"), JSON.stringify(generationConfigJson(), null, 2))
+  writeAtomic(join(dir, "onnx", "model.onnx"), buildDecoder(spec))
+  writeAtomic(stamp, fingerprint)
+  return dir
+}
+
+export { parameterCount }
+
+/** The arithmetic shape of a model folder's config.json (llama/qwen2 or gpt2 field names). */
+export const modelArithmetic = (folder: string) => {
+  const c = JSON.parse(readFileSync(join(folder, "config.json"), "utf8")) as Record<string, number | undefined>
+  const hidden = c.hidden_size ?? c.n_embd ?? 0
+  const heads = c.num_attention_heads ?? c.n_head ?? 1
+  return {
+    layers: c.num_hidden_layers ?? c.n_layer ?? 0,
+    hidden,
+    heads,
+    kvHeads: c.num_key_value_heads ?? heads,
+    headDim: c.head_dim ?? hidden / heads,
+    intermediate: c.intermediate_size ?? c.n_inner ?? 4 * hidden,
+    vocab: c.vocab_size ?? 0
+  }
+}

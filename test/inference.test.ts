@@ -1,0 +1,151 @@
+import { randomBytes } from "node:crypto"
+import { readFileSync } from "node:fs"
+import { join } from "node:path"
+import fc from "fast-check"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { bytesPerToken } from "../src/cache/chunking.js"
+import { ConstellationKvCache } from "../src/inference/constellation-kv.js"
+import { crossoverTokens, prefillFlops } from "../src/inference/devices.js"
+import { joinBlocks, splitIntoBlocks } from "../src/inference/kv-blocks.js"
+import { blockToShares, sharesToBlock } from "../src/inference/kv-transfer.js"
+import { ModelPool } from "../src/inference/model-pool.js"
+import { ensureModel, modelArithmetic, modelSpecs } from "../src/inference/models.js"
+import { CausalLm, maxAbsDiff, type PastKv } from "../src/inference/runner.js"
+import { cachedTurn } from "../src/inference/session.js"
+
+const randomPast = (layers: number, kvHeads: number, headDim: number, tokens: number, seed: number): PastKv => {
+  let x = seed
+  const next = () => ((x = (Math.imul(x, 1103515245) + 12345) | 0) / 2 ** 31)
+  const tensor = () => Float32Array.from({ length: kvHeads * tokens * headDim }, next)
+  return { layers, kvHeads, headDim, tokens, keys: Array.from({ length: layers }, tensor), values: Array.from({ length: layers }, tensor) }
+}
+
+describe("generated models", () => {
+  it("qwen-shape has Qwen2.5-0.5B's KV shape: 12,288 B of fp16 K+V per token", () => {
+    const s = modelSpecs["qwen-shape"]
+    expect(bytesPerToken({ layers: s.layers, kvHeads: s.kvHeads, headDim: s.headDim, bytesPerValue: 2 })).toBe(12_288)
+    expect(s.heads * s.headDim).toBe(s.hidden)
+  })
+
+  it("tiny builds into a folder transformers.js loads by path (the --model PATH route)", async () => {
+    const dir = ensureModel("tiny")
+    const config = JSON.parse(readFileSync(join(dir, "config.json"), "utf8"))
+    expect(config).toMatchObject({ model_type: "llama", num_hidden_layers: 2, num_key_value_heads: 2, head_dim: 16 })
+    expect(modelArithmetic(dir)).toMatchObject({ layers: 2, hidden: 64, heads: 4, kvHeads: 2, headDim: 16 })
+    const lm = await CausalLm.load(dir)
+    const tokens = lm.encode("orbit")
+    expect(tokens).toEqual([...Buffer.from("orbit")])
+    const r = await lm.prefill(tokens)
+    expect(r.past.tokens).toBe(5)
+    expect(r.past.keys[0]!.length).toBe(2 * 5 * 16)
+    expect(r.logits.length).toBe(257)
+  })
+})
+
+describe("KV blocks", () => {
+  it("split into B-token blocks and joined back is the cache of the full blocks, exactly", () => {
+    fc.assert(fc.property(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 9 }), (layers, kvHeads, half, tokens, B) => {
+      const past = randomPast(layers, kvHeads, 2 * half, tokens, tokens * 31 + B)
+      const blocks = splitIntoBlocks(past, B)
+      expect(blocks).toHaveLength(Math.floor(tokens / B))
+      if (blocks.length === 0) return
+      const joined = joinBlocks(blocks)
+      expect(joined.tokens).toBe(blocks.length * B)
+      for (let l = 0; l < layers; l++) {
+        for (let h = 0; h < kvHeads; h++) {
+          for (let t = 0; t < joined.tokens; t++) {
+            for (let d = 0; d < 2 * half; d++) {
+              const at = (h * joined.tokens + t) * 2 * half + d, from = (h * tokens + t) * 2 * half + d
+              expect(joined.keys[l]![at]).toBe(past.keys[l]![from])
+              expect(joined.values[l]![at]).toBe(past.values[l]![from])
+            }
+          }
+        }
+      }
+    }), { numRuns: 60 })
+  })
+
+  it("shares round-trip; a flipped bit is caught as corrupted, a chunk from another block as forged", () => {
+    const [block] = splitIntoBlocks(randomPast(2, 2, 16, 16, 5), 16)
+    const auth = randomBytes(32)
+    const shares = blockToShares(block!, 42, { codec: "fp32", chunkBytes: 500, servers: 3, authKey: auth })
+    const back = sharesToBlock(shares, 42, auth)
+    expect(back.ok).toBe(true)
+    if (back.ok) expect(back.block.keys[1]).toEqual(block!.keys[1])
+    const flipped = shares.map((s) => s.map((c) => new Uint8Array(c)))
+    flipped[1]![0]![60]! ^= 0x10 // past the 5-byte header and the 32-byte tag
+    expect(sharesToBlock(flipped, 42, auth)).toMatchObject({ ok: false, verdict: "corrupted", chunk: 1 })
+    // Well-formed chunks of block 43 served for block 42: the CRC holds, the tag does not.
+    const other = blockToShares(block!, 43, { codec: "fp32", chunkBytes: 500, servers: 3, authKey: auth })
+    expect(sharesToBlock(other, 42, auth)).toMatchObject({ ok: false, verdict: "forged" })
+  })
+})
+
+describe("device arithmetic", () => {
+  it("prefill FLOPs add up over a split, and the crossover moves with device speed", () => {
+    const m = modelArithmetic(ensureModel("tiny"))
+    expect(prefillFlops(m, 0, 100) + prefillFlops(m, 100, 164)).toBeCloseTo(prefillFlops(m, 0, 164), 3)
+    const fetch = (p: number) => 20 + 0.01 * p
+    const slow = crossoverTokens(m, 32, fetch, 1e9)
+    const fast = crossoverTokens(m, 32, fetch, 1e11)
+    expect(slow).toBeDefined()
+    expect(fast === undefined || fast > slow!).toBe(true)
+  })
+})
+
+describe("the inference actor: a real model's KV through the constellation", () => {
+  let pool: ModelPool
+  beforeAll(() => {
+    pool = new ModelPool("tiny", { threads: 1 })
+  })
+  afterAll(() => pool.close())
+
+  const prompts = (seedText: string) => {
+    const prefix = [...Buffer.from(seedText.repeat(8))].slice(0, 96)
+    return { first: [...prefix, ...Buffer.from(" first question?")], second: [...prefix, ...Buffer.from(" another one, longer!")] }
+  }
+
+  it("fp32 and fp16: logits within 1e-4 of a full prefill and the same 64 greedy tokens; int8 reported", async () => {
+    const { first, second } = prompts("Satellites keep the prefix. ")
+    const reference = await pool.generate(second, 64)
+    const errors: Record<string, number> = {}
+    for (const codec of ["fp32", "fp16", "int8"] as const) {
+      const kv = ConstellationKvCache.make({ codec, namespace: { modelId: "tiny", tenantSalt: "t" } })
+      const cold = await cachedTurn(pool, kv, first, { maxNewTokens: 1, cold: true })
+      expect(cold.storedBlocks).toBe(Math.floor(first.length / 16))
+      const warm = await cachedTurn(pool, kv, second, { maxNewTokens: 64, store: false })
+      expect(warm.cachedTokens).toBe(96)
+      expect(warm.satellites.length).toBeGreaterThanOrEqual(9)
+      expect(warm.fetchMs).toBeGreaterThan(0)
+      errors[codec] = maxAbsDiff(warm.firstLogits, reference.firstLogits)
+      if (codec !== "int8") {
+        expect(errors[codec]).toBeLessThanOrEqual(1e-4)
+        expect(warm.tokens).toEqual(reference.tokens)
+      }
+    }
+    // 8-bit keys and values move the logits measurably, but not wildly.
+    expect(errors.int8).toBeGreaterThan(1e-4)
+    expect(errors.int8).toBeLessThan(1)
+  }, 60_000)
+
+  it("another tenant gets a miss; the blocks follow the user through handovers; a lost store is a miss", async () => {
+    const { first, second } = prompts("Tenants do not share. ")
+    const kv = ConstellationKvCache.make({ codec: "fp16", namespace: { modelId: "tiny", tenantSalt: "tenant-a" } })
+    const cold = await cachedTurn(pool, kv, first, { maxNewTokens: 1, cold: true })
+    expect(cold.storedBlocks).toBeGreaterThan(0)
+    expect(kv.lookup(second, { modelId: "tiny", tenantSalt: "tenant-b" }).tokens).toBe(0)
+    const before = kv.lookup(second)
+    expect(before.tokens).toBe(96)
+    // Ten minutes later the user's serving satellite has changed; migrations moved the shares along.
+    kv.advance(600)
+    const after = kv.lookup(second)
+    expect(after.tokens).toBe(96)
+    expect(after.satellites).not.toEqual(before.satellites)
+    expect(after.rejectedBlocks).toBe(0)
+
+    // Satellites of 4 KiB cannot hold a tiny fp32 block (8 KiB: one chunk, so one share carries it all).
+    const small = ConstellationKvCache.make({ codec: "fp32", capacityBytesPerSatellite: 4096, namespace: { modelId: "tiny", tenantSalt: "a" } })
+    await cachedTurn(pool, small, first, { maxNewTokens: 1, cold: true })
+    expect(small.lookup(second).tokens).toBeLessThan(96)
+  }, 60_000)
+})
