@@ -9,6 +9,7 @@ import { runPhysicalSweeps } from "../src/cache/physical-parity.js"
 import { flag, parseCli, runMain } from "./lib/cli.js"
 import { fmt, printResult } from "./lib/output.js"
 import { writeChart, type ChartSpec } from "./lib/plot.js"
+import { writeIndex } from "./lib/report-index.js"
 import { openRunDirectory } from "./lib/results.js"
 
 const spec = {
@@ -78,5 +79,14 @@ runMain(async () => {
   for (const param of ["kvcBytes", "servers", "chunkProcessingSeconds", "altitudeMeters"]) {
     await writeChart(dir.writeText, `sweep-${param}`, sweepChart(param, paper, physical))
   }
+  const at = (strategy: string) => paper.find((r) => r.strategy === strategy && r.param === "kvcBytes" && r.value === 21 * 2 ** 20)
+  dir.writeSummary({
+    rows: paper.length,
+    "rotation max s (21 MiB)": at("rotation")?.maxSeconds ?? null,
+    "hop max s (21 MiB)": at("hop")?.maxSeconds ?? null,
+    "hop_rotation max s (21 MiB)": at("hop_rotation")?.maxSeconds ?? null,
+    "physical / paper, median": comparison.map((c) => c.physicalOverPaper).filter(Number.isFinite).sort((a, b) => a - b)[Math.floor(comparison.length / 2)] ?? null
+  })
+  writeIndex()
   printResult(o.json, o.model === "paper" ? paper : physical, () => human(paper, physical, dir.path))
 })

@@ -20,6 +20,7 @@ import { flag, parseCli, runMain } from "./lib/cli.js"
 import { fmt, printResult } from "./lib/output.js"
 import { type ChartSpec, writeChart } from "./lib/plot.js"
 import { makeStepProgress } from "./lib/progress.js"
+import { writeIndex } from "./lib/report-index.js"
 import { openRunDirectory } from "./lib/results.js"
 import { summarizeSamples } from "./lib/stats.js"
 
@@ -155,6 +156,15 @@ runMain(async () => {
     dir.writeCsv("devices.csv", crossovers)
     await writeChart(dir.writeText, "ttft-by-device", deviceChart(deviceRows, crossovers, chosen.includes("hop_rotation") ? "hop_rotation" : chosen[0]!))
     const target = rows.find((r) => r.prefixTokens === 1024 && r.strategy === "hop_rotation")
+    const crossing = (device: string) => crossovers.find((c) => c.device === device && c.strategy === (chosen.includes("hop_rotation") ? "hop_rotation" : chosen[0]))?.crossoverTokens ?? null
+    dir.writeSummary({
+      model: o.model,
+      ...(target ? { "cold ms @1024": target.coldMs, "warm ms @1024": target.warmMs, "warm/cold @1024": target.warmMs / target.coldMs } : {}),
+      "max |dlogit| fp16": codecRows.find((c) => c.codec === "fp16")?.maxAbsLogitDiff ?? null,
+      "max |dlogit| int8": codecRows.find((c) => c.codec === "int8")?.maxAbsLogitDiff ?? null,
+      ...Object.fromEntries(devices.map((d) => [`crossover tokens, ${d.name}`, crossing(d.name)]))
+    })
+    writeIndex()
     printResult(o.json, result, () => [
       `ttft: model ${o.model} (${folder}), ${o.preset}, S = ${o.servers}, ${o.blockTokens}-token blocks, codec ${o.codec}, medians of ${o.repeats}; written to ${dir.path}`,
       "prefix  strategy       cold ms   warm ms  (fetch + prefill)     warm/cold  cached  sats  max|dlogit|",

@@ -12,6 +12,8 @@ export interface RunDirectory {
   writeJson(name: string, value: unknown): string
   writeCsv(name: string, rows: ReadonlyArray<Record<string, unknown>>): string
   writeText(name: string, text: string | Uint8Array): string
+  /** The run's key numbers (a flat object), shown on results/index.html. */
+  writeSummary(numbers: Record<string, number | string | null>): string
 }
 
 export const atomicWrite = (path: string, data: string | Uint8Array): void => {
@@ -22,7 +24,10 @@ export const atomicWrite = (path: string, data: string | Uint8Array): void => {
 
 const runId = (seed: number): string => `${new Date().toISOString().replace(/[:.]/g, "-")}-seed${seed}`
 
-export const openRunDirectory = (experiment: string, config: Record<string, unknown> & { seed: number }, root = "results"): RunDirectory => {
+/** Where results go: results/ under the working directory, or SKYMEMORY_RESULTS. */
+export const resultsRoot = (): string => process.env.SKYMEMORY_RESULTS ?? "results"
+
+export const openRunDirectory = (experiment: string, config: Record<string, unknown> & { seed: number }, root = resultsRoot()): RunDirectory => {
   const path = join(root, experiment, runId(config.seed))
   mkdirSync(path, { recursive: true })
   const dir: RunDirectory = {
@@ -33,7 +38,8 @@ export const openRunDirectory = (experiment: string, config: Record<string, unkn
       return p
     },
     writeJson: (name, value) => dir.writeText(name, `${JSON.stringify(value, null, 2)}\n`),
-    writeCsv: (name, rows) => dir.writeText(name, stringify(rows as Array<Record<string, unknown>>, { header: true }))
+    writeCsv: (name, rows) => dir.writeText(name, stringify(rows as Array<Record<string, unknown>>, { header: true })),
+    writeSummary: (numbers) => dir.writeJson("summary.json", numbers)
   }
   dir.writeJson("config.json", { experiment, ...config, versions: { node: process.version, skymemory: "0.1.0" } })
   return dir

@@ -46,6 +46,8 @@ export interface ActorContext {
   random(): number
   /** Add to a named run counter (summed over shards in the run's report). */
   count(counter: string, n?: number): void
+  /** Add to a named counter over virtual time (10-s buckets in the run's report): for plots over time. */
+  countOverTime(series: string, n: number): void
   /** Serving satellite of ground user `user` (0-based) now, -1 if none is above the mask. */
   servingOf(user: number): number
   /** The run's placement: the satellites of S servers around `centre` (distinct). */

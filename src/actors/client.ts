@@ -46,18 +46,28 @@ export interface ClientState extends WrittenBlocks {
 
 const TIMER_REQUEST = 0
 const TIMER_EPOCH = 1
+/** aux = TIMER_TIMEOUT + id: request id's deadline. */
+const TIMER_TIMEOUT = 2
+/** A request still waiting after this long (virtual s) lost a message: it ends with what came back. */
+const REQUEST_TIMEOUT_SECONDS = 30
 
 export const client = (o: ClientOptions): Behaviour<ClientState> => {
   const S = o.servers
   const shareBytes = shareSizes(o.blockBytes, o.chunkBytes, S)
   const serversOf = (ctx: ActorContext, key: number, writer: number) => placedServers(ctx, S, key, writer, o.hashedServer)
-  const finish = (state: ClientState, ctx: ActorContext, id: number, p: Pending, hit: number) => {
+  /** Leading blocks of a request whose S shares all came back. */
+  const leadingHits = (p: Pending) => {
+    let hit = 0
+    while (hit < p.prefix && p.shareHit.subarray(hit * S, (hit + 1) * S).every((x) => x === 1)) hit++
+    return hit
+  }
+  const finish = (state: ClientState, ctx: ActorContext, id: number, p: Pending, hit: number, store = true) => {
     const user = ctx.self - o.firstUserId
     ctx.count("requests")
     ctx.count("blocks", p.keys.length)
     ctx.count("hitBlocks", hit)
     if (hit > 0) ctx.record("retrieval", ctx.now - p.start)
-    for (let j = hit; j < p.keys.length; j++) {
+    for (let j = hit; store && j < p.keys.length; j++) {
       const key = p.keys[j]!
       const servers = serversOf(ctx, key, user)
       if (servers.length < S) {
@@ -76,6 +86,13 @@ export const client = (o: ClientOptions): Behaviour<ClientState> => {
     const mine = o.requests[user]!
     switch (msg.tag) {
       case Tag.Tick: {
+        if (msg.aux >= TIMER_TIMEOUT) {
+          const id = msg.aux - TIMER_TIMEOUT
+          const p = state.pending.get(id)
+          if (!p) return
+          ctx.count("timedOut")
+          return finish(state, ctx, id, p, p.fetchLeft > 0 ? leadingHits(p) : 0)
+        }
         if (msg.aux === TIMER_EPOCH) {
           followHandover(state, ctx, user, S)
           ctx.after(o.epochSeconds, Tag.Tick, TIMER_EPOCH)
@@ -89,6 +106,12 @@ export const client = (o: ClientOptions): Behaviour<ClientState> => {
         state.pending.set(id, p)
         ctx.count("issued")
         if (keys.length === 0) return finish(state, ctx, id, p, 0)
+        // No satellite above the user's mask: nothing can be asked or stored; every block is a miss.
+        if (ctx.servingOf(user) < 0) {
+          ctx.count("uncovered")
+          return finish(state, ctx, id, p, 0, false)
+        }
+        ctx.after(REQUEST_TIMEOUT_SECONDS, Tag.Tick, TIMER_TIMEOUT + id)
         keys.forEach((key, j) => ctx.send(o.directoryOf(key), Tag.DirGet, CONTROL_BYTES, key, id, 0, j))
         return
       }
@@ -113,9 +136,7 @@ export const client = (o: ClientOptions): Behaviour<ClientState> => {
         if (!p) return
         p.shareHit[msg.aux] = msg.p2 === 1 ? 1 : 0
         if (--p.fetchLeft > 0) return
-        let hit = 0
-        while (hit < p.prefix && p.shareHit.subarray(hit * S, (hit + 1) * S).every((x) => x === 1)) hit++
-        return finish(state, ctx, msg.p1, p, hit)
+        return finish(state, ctx, msg.p1, p, leadingHits(p))
       }
     }
   }

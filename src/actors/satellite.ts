@@ -72,6 +72,7 @@ export const satellite = (opts: { capacityBytes: number; beaconIntervalSeconds: 
         if (share === undefined) return
         state.store.delete(msg.p0)
         ctx.count("migrationBytes", share.bytes)
+        ctx.countOverTime("migrationBytes", share.bytes)
         if (share.payload && wire) wire.stage(wireSlot.migrate(msg.p0, msg.p1), share.payload)
         ctx.send(msg.p1, Tag.MigrateData, share.bytes, msg.p0, 0, 0, msg.aux)
         return

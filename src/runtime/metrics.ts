@@ -41,7 +41,12 @@ export class ShardMetrics {
   invalidFields: Record<string, number> = {}
   /** Named counters actors add to (ActorContext.count). */
   readonly counters = new Map<string, number>()
+  /** Named counters over virtual time (ActorContext.countOverTime): "name" -> bucket start (s) -> sum. */
+  readonly series = new Map<string, Map<number, number>>()
 }
+
+/** Width of a time-series bucket, virtual seconds. */
+export const SERIES_BUCKET_SECONDS = 10
 
 export interface SupervisionEvent {
   readonly actor: number
@@ -78,6 +83,9 @@ export interface ShardReport {
   readonly actorHashes: Uint32Array
   readonly storedChunks: number
   readonly evictions: number
+  /** Owned satellites with anything stored: [satellite, bytes] pairs. */
+  readonly occupancy: ReadonlyArray<readonly [number, number]>
+  readonly series: Record<string, Record<string, number>>
 }
 
 export const tagCounts = (a: Float64Array): Record<string, number> => {
@@ -106,7 +114,11 @@ export interface LatencySummary {
   readonly p99Ms: number
   readonly maxMs: number
   readonly meanMs: number
+  /** The distribution: latency (ms) at percentiles 1, 2, ..., 99, 99.9 (empty without samples). */
+  readonly cdf: ReadonlyArray<{ readonly percentile: number; readonly ms: number }>
 }
+
+const CDF_PERCENTILES = [...Array.from({ length: 99 }, (_, i) => i + 1), 99.9]
 
 export const latencySummary = (h: Hdr): LatencySummary => ({
   count: h.totalCount,
@@ -114,8 +126,16 @@ export const latencySummary = (h: Hdr): LatencySummary => ({
   p90Ms: h.getValueAtPercentile(90) / 1e3,
   p99Ms: h.getValueAtPercentile(99) / 1e3,
   maxMs: h.maxValue / 1e3,
-  meanMs: h.totalCount > 0 ? h.mean / 1e3 : 0
+  meanMs: h.totalCount > 0 ? h.mean / 1e3 : 0,
+  cdf: h.totalCount > 0 ? CDF_PERCENTILES.map((percentile) => ({ percentile, ms: h.getValueAtPercentile(percentile) / 1e3 })) : []
 })
+
+/** Shards' time series summed per (series, bucket). */
+export const mergeSeries = (rs: ReadonlyArray<Record<string, Record<string, number>>>): Record<string, Record<string, number>> => {
+  const out: Record<string, Record<string, number>> = {}
+  for (const r of rs) for (const [name, buckets] of Object.entries(r)) out[name] = sumRecords([out[name] ?? {}, buckets])
+  return out
+}
 
 export const sumRecords = (rs: ReadonlyArray<Record<string, number>>): Record<string, number> => {
   const out: Record<string, number> = {}

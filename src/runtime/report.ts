@@ -1,5 +1,5 @@
 import { combine } from "./trace-hash.js"
-import { latencySummary, type LatencySummary, mergeHistograms, type ShardReport, type SupervisionEvent, sumRecords } from "./metrics.js"
+import { latencySummary, type LatencySummary, mergeHistograms, mergeSeries, type ShardReport, type SupervisionEvent, sumRecords } from "./metrics.js"
 import type { World } from "./world.js"
 
 /** A run's figures, merged from its shards' reports. */
@@ -39,6 +39,10 @@ export interface RunReport {
   readonly counters: Record<string, number>
   /** Chunks evicted from satellite stores. */
   readonly evictions: number
+  /** Bytes stored per satellite at the end (satellites with none are left out). */
+  readonly occupancy: ReadonlyArray<readonly [number, number]>
+  /** Actors' counters over time: name -> bucket start (virtual s) -> sum. */
+  readonly series: Record<string, Record<string, number>>
 }
 
 export const mergeReports = (world: World, reports: ReadonlyArray<ShardReport>, startSeconds: number, workers: number): RunReport => {
@@ -87,6 +91,8 @@ export const mergeReports = (world: World, reports: ReadonlyArray<ShardReport>, 
     supervisionCount: sum((r) => r.supervisionCount),
     invalidFields: sumRecords(reports.map((r) => r.invalidFields)),
     counters: sumRecords(reports.map((r) => r.counters)),
-    evictions: sum((r) => r.evictions)
+    evictions: sum((r) => r.evictions),
+    occupancy: reports.flatMap((r) => r.occupancy).sort((a, b) => a[0] - b[0]),
+    series: mergeSeries(reports.map((r) => r.series))
   }
 }

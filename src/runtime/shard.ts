@@ -10,7 +10,7 @@ import { serverSatellites } from "../cache/placement.js"
 import { propagationSeconds } from "../topology/index.js"
 import { EventQueue } from "./event-queue.js"
 import type { Mailboxes } from "./mailbox.js"
-import { DropReason, encodeHistogram, ShardMetrics, type ShardReport, dropCounts, tagCounts } from "./metrics.js"
+import { DropReason, encodeHistogram, SERIES_BUCKET_SECONDS, ShardMetrics, type ShardReport, dropCounts, tagCounts } from "./metrics.js"
 import { F, I, RecordBlock } from "./record.js"
 import { streamRng } from "./random.js"
 import { foldDelivery } from "./trace-hash.js"
@@ -117,6 +117,12 @@ export class ShardEngine {
       record: (h: Histogram, seconds) => (h === "retrieval" ? self.metrics.retrieval : self.metrics.put).recordValue(Math.max(1, Math.round(seconds * 1e6))),
       random: () => uniformFloat64(self.rngOf(self.ctx.self)),
       count: (name, n = 1) => self.metrics.counters.set(name, (self.metrics.counters.get(name) ?? 0) + n),
+      countOverTime: (name, n) => {
+        let s = self.metrics.series.get(name)
+        if (s === undefined) self.metrics.series.set(name, (s = new Map()))
+        const bucket = Math.floor(self.ctx.now / SERIES_BUCKET_SECONDS) * SERIES_BUCKET_SECONDS
+        s.set(bucket, (s.get(bucket) ?? 0) + n)
+      },
       servingOf: (user) => self.topology.servingOf(user),
       placement: (centre, servers) => self.placementAround(centre, servers)
     }
@@ -478,6 +484,7 @@ export class ShardEngine {
     const owned: Array<number> = []
     let storedChunks = 0
     let evictions = 0
+    const occupancy: Array<readonly [number, number]> = []
     for (let a = 0; a < this.world.actorCount; a++) {
       if (this.owner[a] !== this.index) continue
       owned.push(a, this.hashes[2 * a]!, this.hashes[2 * a + 1]!)
@@ -485,6 +492,7 @@ export class ShardEngine {
         const st = this.states[a] as SatelliteState
         storedChunks += st.store.size
         evictions += st.store.evictions
+        if (st.store.usedBytes > 0) occupancy.push([a, st.store.usedBytes])
       }
     }
     return {
@@ -495,7 +503,8 @@ export class ShardEngine {
       retrievalHistogram: encodeHistogram(m.retrieval), putHistogram: encodeHistogram(m.put),
       supervision: m.supervision, supervisionCount: m.supervisionCount, invalidFields: m.invalidFields,
       counters: Object.fromEntries(m.counters),
-      actorHashes: Uint32Array.from(owned), storedChunks, evictions
+      actorHashes: Uint32Array.from(owned), storedChunks, evictions, occupancy,
+      series: Object.fromEntries([...m.series].map(([name, b]) => [name, Object.fromEntries(b)]))
     }
   }
 }

@@ -153,3 +153,16 @@ export const handovers = (
   }
   return out
 }
+
+/** Earth-fixed latitude and longitude (deg) of the point under each satellite: [lat0, lon0, lat1, ...]. */
+export const subSatellitePoints = (positions: Float64Array, size: number, theta: number): Float64Array => {
+  const out = new Float64Array(2 * size)
+  for (let s = 0; s < size; s++) {
+    const x = positions[3 * s]!, y = positions[3 * s + 1]!, z = positions[3 * s + 2]!
+    out[2 * s] = Math.asin(z / Math.hypot(x, y, z)) / DEG
+    // Inertial longitude minus the Earth's rotation, wrapped to [-180, 180).
+    const lon = (Math.atan2(y, x) - theta) / DEG
+    out[2 * s + 1] = ((((lon + 180) % 360) + 360) % 360) - 180
+  }
+  return out
+}
