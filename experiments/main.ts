@@ -29,7 +29,7 @@ const spec = {
 }
 
 const TRACE = "data/traces/mooncake-conversation.jsonl.gz"
-const STRATEGIES = ["rotation", "hop", "hop_rotation", "baseline"] as const
+const STRATEGIES = ["rotation", "hop", "hop_rotation", "baseline", "ours"] as const
 
 runMain(async () => {
   const o = parseCli(spec)

@@ -17,7 +17,7 @@ import { writeIndex } from "./lib/report-index.js"
 import { openRunDirectory, type RunDirectory } from "./lib/results.js"
 import { worldMap } from "./lib/world-map.js"
 
-const STRATEGIES = ["rotation", "hop", "hop_rotation", "baseline"] as const
+const STRATEGIES = ["rotation", "hop", "hop_rotation", "baseline", "ours"] as const
 
 const spec = {
   name: "replay",
@@ -30,6 +30,7 @@ const spec = {
     requests: flag.number("replay the first N requests", 1000, { min: 1, integer: true }),
     servers: flag.number("servers S per block", 9, { min: 1, max: 255, integer: true }),
     policy: flag.choice("eviction policy", ["lru", "slru"] as const, "lru"),
+    codec: flag.choice("KV codec of the shares (ours always uses int8)", ["fp16", "int8"] as const, "fp16"),
     workers: flag.number("worker threads", 1, { min: 1, max: 64, integer: true }),
     lenient: flag.boolean("skip malformed trace lines (counted) instead of stopping at the first")
   }
@@ -74,14 +75,14 @@ runMain(async () => {
   const strategies = o.strategy === "all" ? STRATEGIES : [o.strategy]
   const rows: Array<ReplayRow> = []
   const base = { preset: o.preset, seed: o.seed, simSeconds, workload: "replay" as const, users: 0 }
-  const dir = openRunDirectory("replay", { ...base, trace: o.trace, requests: o.requests, servers: o.servers, policy: o.policy, strategies, capacityMb: o.capacityMb })
+  const dir = openRunDirectory("replay", { ...base, trace: o.trace, requests: o.requests, servers: o.servers, policy: o.policy, codec: o.codec, strategies, capacityMb: o.capacityMb })
   const reports = new Map<string, RunReport>()
   for (const capacityMb of o.capacityMb) {
     for (const strategy of strategies) {
       const config = makeRunConfig({
         ...base,
         capacityBytesPerSatellite: Math.round(capacityMb * 2 ** 20),
-        replay: { ...makeRunConfig().replay, tracePath: o.trace, requests: o.requests, strategy, servers: o.servers, storePolicy: o.policy }
+        replay: { ...makeRunConfig().replay, tracePath: o.trace, requests: o.requests, strategy, servers: o.servers, storePolicy: o.policy, codec: o.codec }
       })
       const progress = makeProgress(`replay ${strategy} ${capacityMb} MiB`, simSeconds, o.quiet || o.json)
       const report = await runOnWorkers(config, { workers: o.workers, onProgress: (p) => progress.update(p.virtualTime, p.delivered) })

@@ -9,13 +9,16 @@ import { flag, parseCli, runMain } from "./lib/cli.js"
 import { fmt, printResult } from "./lib/output.js"
 import { bytesPerSatellite } from "./scale.js"
 import { quantile } from "./lib/stats.js"
+import { type ChartSpec, writeChart } from "./lib/plot.js"
+import { writeIndex } from "./lib/report-index.js"
+import { openRunDirectory } from "./lib/results.js"
 
 const spec = {
   name: "scale-sweep",
   summary: "speed and memory of the standard workload by constellation size and worker count (medians)",
   flags: {
     repeats: flag.number("runs per cell (the median is reported)", 3, { min: 1, integer: true }),
-    workers: flag.string("worker counts, comma-separated", "1,2", "LIST")
+    workers: flag.intList("worker counts", [1, 2])
   }
 }
 
@@ -28,11 +31,8 @@ const CASES = [
 
 runMain(async () => {
   const o = parseCli(spec)
-  const workerCounts = o.workers.split(",").map((w) => {
-    const n = Number(w)
-    if (!Number.isInteger(n) || n < 1) throw Object.assign(new Error(`expected positive integers, got "${o.workers}"`), { flag: "--workers" })
-    return n
-  })
+  const workerCounts = o.workers
+  const dir = openRunDirectory("scale-sweep", { seed: o.seed, repeats: o.repeats, workers: workerCounts, cases: CASES })
   const rows: Array<Record<string, number | string>> = []
   for (const c of CASES) {
     const config = makeRunConfig({ preset: c.preset, simSeconds: c.simSeconds, seed: o.seed })
@@ -51,6 +51,21 @@ runMain(async () => {
     }
   }
   const machine = { cpu: os.cpus()[0]?.model ?? "unknown", cores: os.cpus().length, node: process.version }
+  dir.writeJson("results.json", { machine, repeats: o.repeats, rows })
+  dir.writeCsv("results.csv", rows)
+  const chart = (field: string, title: string): ChartSpec => ({
+    $schema: "https://vega.github.io/schema/vega-lite/v5.json", title, width: 420, height: 280, data: { values: rows },
+    mark: { type: "line", point: true },
+    encoding: {
+      x: { field: "satellites", type: "quantitative", scale: { type: "log" }, title: "satellites" },
+      y: { field, type: "quantitative", scale: { type: "log" }, title },
+      color: { field: "workers", type: "nominal", title: "workers" }
+    }
+  })
+  await writeChart(dir.writeText, "events-per-second", chart("eventsPerSecond", "delivered messages per wall second"))
+  await writeChart(dir.writeText, "speedup", chart("speedup", "speedup over real time"))
+  dir.writeSummary({ machine: `${machine.cpu} (${machine.cores} cores)`, ...Object.fromEntries(rows.map((r) => [`${r.preset} x${r.workers} speedup`, r.speedup as number])) })
+  writeIndex()
   printResult(o.json, { machine, repeats: o.repeats, rows }, () =>
     [
       `scale-sweep on ${machine.cpu} (${machine.cores} cores), Node ${machine.node}; median of ${o.repeats} runs`,

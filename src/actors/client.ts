@@ -26,6 +26,12 @@ export interface ClientOptions {
   readonly directoryOf: (key: number) => number
   /** Baseline placement: the satellite of share k of a block, wherever the writer is. */
   readonly hashedServer?: HashedServer
+  /**
+   * Anchored placement (our strategy): a block stays on the satellites it was written to; the directory
+   * records the write-time centre satellite instead of the writer, readers look around that centre,
+   * and nothing migrates when the writer's serving satellite changes.
+   */
+  readonly anchored?: boolean
   readonly namespace: { readonly modelId: string; readonly tenantSalt: string }
 }
 
@@ -54,7 +60,9 @@ const REQUEST_TIMEOUT_SECONDS = 30
 export const client = (o: ClientOptions): Behaviour<ClientState> => {
   const S = o.servers
   const shareBytes = shareSizes(o.blockBytes, o.chunkBytes, S)
-  const serversOf = (ctx: ActorContext, key: number, writer: number) => placedServers(ctx, S, key, writer, o.hashedServer)
+  // The directory's locator: the writer (placement follows it), or for anchored blocks the write-time centre.
+  const serversOf = (ctx: ActorContext, key: number, locator: number) =>
+    o.anchored ? ctx.placement(locator, S) : placedServers(ctx, S, key, locator, o.hashedServer)
   /** Leading blocks of a request whose S shares all came back. */
   const leadingHits = (p: Pending) => {
     let hit = 0
@@ -69,15 +77,16 @@ export const client = (o: ClientOptions): Behaviour<ClientState> => {
     if (hit > 0) ctx.record("retrieval", ctx.now - p.start)
     for (let j = hit; store && j < p.keys.length; j++) {
       const key = p.keys[j]!
-      const servers = serversOf(ctx, key, user)
+      const centre = ctx.servingOf(user)
+      const servers = o.anchored ? (centre < 0 ? [] : ctx.placement(centre, S)) : serversOf(ctx, key, user)
       if (servers.length < S) {
         ctx.count("unplaced")
         continue
       }
-      ctx.send(o.directoryOf(key), Tag.DirPut, CONTROL_BYTES, key, 0, 0, user)
+      ctx.send(o.directoryOf(key), Tag.DirPut, CONTROL_BYTES, key, 0, 0, o.anchored ? centre : user)
       servers.forEach((s, k) => ctx.send(s, Tag.BlockPut, shareBytes[k]!, key, 0, 0, k))
       ctx.count("putBytes", o.blockBytes)
-      if (!o.hashedServer) state.written.set(key, [...servers])
+      if (!o.hashedServer && !o.anchored) state.written.set(key, [...servers])
     }
     state.pending.delete(id)
   }
@@ -147,7 +156,7 @@ export const client = (o: ClientOptions): Behaviour<ClientState> => {
     start: (self, _state, ctx) => {
       const mine = o.requests[self - o.firstUserId]!
       if (mine.length > 0) ctx.after(mine[0]!.time, Tag.Tick, TIMER_REQUEST)
-      if (!o.hashedServer && mine.length > 0) ctx.after(mine[0]!.time + o.epochSeconds / 2, Tag.Tick, TIMER_EPOCH)
+      if (!o.hashedServer && !o.anchored && mine.length > 0) ctx.after(mine[0]!.time + o.epochSeconds / 2, Tag.Tick, TIMER_EPOCH)
     },
     receive: cachedStep(handle),
     handle

@@ -69,6 +69,8 @@ export interface InferenceOptions {
    * elsewhere at the price of a round trip across the constellation.
    */
   readonly lookup?: "regional" | "directory"
+  /** Anchored placement (our strategy): blocks stay where they were written; no migration on handover. */
+  readonly anchored?: boolean
   /** A lookup still waiting for answers after this long (virtual s) ends with what it has: the rest are misses. */
   readonly timeoutSeconds?: number
 }
@@ -220,7 +222,7 @@ export const inference = (o: InferenceOptions): Behaviour<InferenceState> => {
     supervision: "restart",
     init: () => ({ next: 0, centre: -1, lookups: new Map(), written: new Map() }),
     start: (_self, _state, ctx) => {
-      if (!o.hashedServer) ctx.after(o.epochSeconds / 2, Tag.Tick, WAKE_EPOCH)
+      if (!o.hashedServer && !o.anchored) ctx.after(o.epochSeconds / 2, Tag.Tick, WAKE_EPOCH)
     },
     receive: cachedStep(handle),
     handle

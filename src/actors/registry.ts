@@ -6,6 +6,8 @@ import { client } from "./client.js"
 import { inference, type InferencePort } from "./inference.js"
 import { baselineServers, jumpHash } from "../cache/placement.js"
 import type { PayloadWire } from "../cache/payload-wire.js"
+import { qwen05bShape } from "../cache/chunking.js"
+import { encodedBlockBytes } from "../cache/codecs.js"
 
 /**
  * The kinds of actor a run has, by id range: satellites 0 .. S-1, ground users S .. S+U-1, then the
@@ -35,6 +37,18 @@ export const replayNamespace = { modelId: "qwen2.5-0.5b", tenantSalt: "shared" }
 
 type Factory = (k: KindContext) => Behaviour<unknown>
 
+/**
+ * Bytes of one trace block on the wire: fp16 is the model's own precision (replay.blockBytes); int8
+ * (KIVI-style, cache/codecs.ts) is what the codec makes of a Qwen2.5-0.5B-shaped block of that many tokens.
+ */
+export const replayBlockBytes = (config: RunConfig): number => {
+  const codec = config.replay.strategy === "ours" ? "int8" : config.replay.codec
+  if (codec === "fp16") return config.replay.blockBytes
+  const tokens = config.replay.blockTokens
+  return Math.round(config.replay.blockBytes * encodedBlockBytes("int8", { ...qwenBlockShape, tokens }) / encodedBlockBytes("fp16", { ...qwenBlockShape, tokens }))
+}
+const qwenBlockShape = { layers: qwen05bShape.layers, kvHeads: qwen05bShape.kvHeads, headDim: qwen05bShape.headDim }
+
 /** The directory of a block is its key's jump-hashed satellite. */
 const directoryOf = (satellites: number) => (key: number) => jumpHash(BigInt(key), satellites)
 
@@ -54,7 +68,8 @@ export const actorKinds: Record<ActorKind, Factory | undefined> = {
       firstUserId: satellites,
       requests: userRequests,
       servers: config.replay.servers,
-      blockBytes: config.replay.blockBytes,
+      blockBytes: replayBlockBytes(config),
+      anchored: config.replay.strategy === "ours",
       chunkBytes: config.chunkBytes,
       epochSeconds: config.epochSeconds,
       // The directory of a block is its key's jump-hashed satellite.
@@ -71,7 +86,8 @@ export const actorKinds: Record<ActorKind, Factory | undefined> = {
     if (!hosted) throw new MissingActorKind("inference")
     return inference({
       satellites, servers: config.replay.servers, epochSeconds: config.epochSeconds,
-      directoryOf: directoryOf(satellites), ...hashedPlacement(config, satellites), port: hosted.port, wire: hosted.wire
+      directoryOf: directoryOf(satellites), ...hashedPlacement(config, satellites), port: hosted.port, wire: hosted.wire,
+      anchored: config.replay.strategy === "ours"
     }) as Behaviour<unknown>
   }
 }

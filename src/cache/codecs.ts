@@ -45,6 +45,9 @@ const payloadBytes = (codec: CodecName, b: Omit<KvBlock, "keys" | "values">): nu
   }
 }
 
+/** Bytes of an encoded block (header included) of the given shape: what a codec puts on the wire. */
+export const encodedBlockBytes = (codec: CodecName, shape: Omit<KvBlock, "keys" | "values">): number => HEADER + payloadBytes(codec, shape)
+
 const half = new DataView(new ArrayBuffer(2))
 /** The fp16 value nearest v in the given direction (-1 down, +1 up). */
 const f16Directed = (v: number, dir: -1 | 1): number => {

@@ -12,8 +12,8 @@ import { Constellation, type IslGraph } from "../topology/index.js"
  * - `baseline`: jump consistent hashing of each chunk's key over all satellites.
  * Pure functions of (constellation, graph, centre, S[, key]).
  */
-export type Strategy = "rotation" | "hop" | "hop_rotation" | "baseline"
-export const strategies: ReadonlyArray<Strategy> = ["rotation", "hop", "hop_rotation", "baseline"]
+export type Strategy = "rotation" | "hop" | "hop_rotation" | "baseline" | "ours"
+export const strategies: ReadonlyArray<Strategy> = ["rotation", "hop", "hop_rotation", "baseline", "ours"]
 
 const boxOffset = (k: number) => Math.floor((k - 1) / 2)
 
@@ -69,6 +69,8 @@ export const bfsFrom = (g: IslGraph, centre: number, count: number, allowed: (sa
 export const serverSatellites = (strategy: Exclude<Strategy, "baseline">, c: Constellation.Constellation, g: IslGraph, centre: number, servers: number): Array<number> => {
   const k = Math.ceil(Math.sqrt(servers))
   switch (strategy) {
+    // Ours places like hop_rotation at write time; what differs is that it never moves (see OURS in the README).
+    case "ours":
     case "rotation":
       return boxAround(c, g, centre, k).slice(0, servers)
     case "hop":

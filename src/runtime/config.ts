@@ -65,9 +65,13 @@ export const RunConfig = Schema.Struct({
     tracePath: Schema.String,
     /** First N requests of the trace. */
     requests: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)),
-    strategy: Schema.Literals(["rotation", "hop", "hop_rotation", "baseline"]),
+    strategy: Schema.Literals(["rotation", "hop", "hop_rotation", "baseline", "ours"]),
+    /** Codec of the KV shares on the wire and at rest (our strategy always uses int8). */
+    codec: Schema.Literals(["fp16", "int8"]),
     servers: Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 255 })),
-    /** KV bytes of one trace block (512 tokens x 12,288 B for Qwen2.5-0.5B at fp16). */
+    /** Tokens of one trace block (Mooncake's: 512). */
+    blockTokens: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)),
+    /** KV bytes of one trace block before encoding (512 tokens x 12,288 B for Qwen2.5-0.5B at fp16). */
     blockBytes: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)),
     storePolicy: Schema.Literals(["lru", "slru"]),
     /** Cities with at least this population are where conversations come from (weighted by population). */
@@ -107,6 +111,8 @@ export const defaultRunConfig: RunConfig = {
     tracePath: "data/traces/mooncake-conversation.jsonl.gz",
     requests: 1000,
     strategy: "hop_rotation",
+    codec: "fp16",
+    blockTokens: 512,
     servers: 9,
     blockBytes: 512 * 12_288,
     storePolicy: "lru",
