@@ -38,7 +38,8 @@ const spec = {
     preset: flag.choice("named constellation", presetNames, "paper-19x5"),
     repeats: flag.number("timed model runs per measurement (median reported)", 3, { min: 1, integer: true }),
     generate: flag.number("tokens generated per codec to compare greedy outputs", 64, { min: 1, integer: true }),
-    threads: flag.number("onnxruntime threads", 2, { min: 1, integer: true })
+    threads: flag.number("onnxruntime threads", 2, { min: 1, integer: true }),
+    device: flag.choice("compute time of the printed rows: measured here, or scaled to a device profile by FLOPs", ["this-machine", ...deviceProfiles.map((d) => d.name), "all"], "this-machine")
   }
 }
 
@@ -144,12 +145,15 @@ runMain(async () => {
         crossoverTokens: crossoverTokens(arithmetic, suffix, (p) => fit.a + fit.b * p, d.flopsPerSecond) ?? null
       }))
     })
-    const deviceRows = chosen.flatMap((strategy) => rows.filter((r) => r.strategy === strategy).flatMap((r) => devices.map((d) => ({
-      device: d.name, strategy, prefixTokens: r.prefixTokens,
-      coldMs: (prefillFlops(arithmetic, 0, r.prefixTokens + suffix) / d.flopsPerSecond) * 1e3,
-      warmMs: r.fetchMs + (prefillFlops(arithmetic, r.cachedTokens, r.prefixTokens + suffix) / d.flopsPerSecond) * 1e3
-    }))))
-    const result = { model: o.model, rows, codecs: codecRows, devices: crossovers, deviceRows }
+    // Device-profile rows: the network's time as emulated, the compute scaled by FLOPs (this machine: measured).
+    const deviceRows: Array<TtftRow & { device: string }> = rows.flatMap((r) => devices.map((d) => {
+      if (d.name === "this-machine") return { ...r, device: d.name }
+      const coldMs = (prefillFlops(arithmetic, 0, r.prefixTokens + suffix) / d.flopsPerSecond) * 1e3
+      const prefillMs = (prefillFlops(arithmetic, r.cachedTokens, r.prefixTokens + suffix) / d.flopsPerSecond) * 1e3
+      return { ...r, device: d.name, coldMs, prefillMs, warmMs: r.fetchMs + prefillMs }
+    }))
+    const printed = deviceRows.filter((r) => o.device === "all" || r.device === o.device)
+    const result = { model: o.model, rows: deviceRows, codecs: codecRows, crossovers }
     dir.writeJson("results.json", result)
     dir.writeCsv("results.csv", rows as unknown as Array<Record<string, unknown>>)
     dir.writeCsv("codecs.csv", codecRows)
@@ -165,10 +169,10 @@ runMain(async () => {
       ...Object.fromEntries(devices.map((d) => [`crossover tokens, ${d.name}`, crossing(d.name)]))
     })
     writeIndex()
-    printResult(o.json, result, () => [
-      `ttft: model ${o.model} (${folder}), ${o.preset}, S = ${o.servers}, ${o.blockTokens}-token blocks, codec ${o.codec}, medians of ${o.repeats}; written to ${dir.path}`,
+    printResult(o.json, printed, () => [
+      `ttft: model ${o.model} (${folder}), ${o.preset}, S = ${o.servers}, ${o.blockTokens}-token blocks, codec ${o.codec}, medians of ${o.repeats}, compute on ${o.device}; written to ${dir.path}`,
       "prefix  strategy       cold ms   warm ms  (fetch + prefill)     warm/cold  cached  sats  max|dlogit|",
-      ...rows.map((r) => `${String(r.prefixTokens).padStart(6)}  ${r.strategy.padEnd(13)} ${fmt(r.coldMs, 1).padStart(8)} ${fmt(r.warmMs, 1).padStart(9)}  (${fmt(r.fetchMs, 1)} + ${fmt(r.prefillMs, 1)})`.padEnd(62) + `${fmt(r.warmMs / r.coldMs, 3).padStart(8)}  ${String(r.cachedTokens).padStart(6)}  ${String(r.satellites).padStart(4)}  ${r.maxAbsLogitDiff.toExponential(2)}`),
+      ...printed.map((r) => `${o.device === "all" ? `${r.device.padEnd(22)} ` : ""}${String(r.prefixTokens).padStart(6)}  ${r.strategy.padEnd(13)} ${fmt(r.coldMs, 1).padStart(8)} ${fmt(r.warmMs, 1).padStart(9)}  (${fmt(r.fetchMs, 1)} + ${fmt(r.prefillMs, 1)})`.padEnd(62) + `${fmt(r.warmMs / r.coldMs, 3).padStart(8)}  ${String(r.cachedTokens).padStart(6)}  ${String(r.satellites).padStart(4)}  ${r.maxAbsLogitDiff.toExponential(2)}`),
       "",
       `codecs at a ${P}-token prefix, ${o.generate} greedy tokens vs. full prefill:`,
       ...codecRows.map((c) => `  ${c.codec.padEnd(5)} max|dlogit| ${c.maxAbsLogitDiff.toExponential(2)}  tokens changed ${c.tokensChanged}/${c.generated}${c.firstChangedAt >= 0 ? ` (first at ${c.firstChangedAt})` : ""}`),

@@ -1,4 +1,7 @@
 import { execFile } from "node:child_process"
+import { mkdtempSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { promisify } from "node:util"
 import { describe, expect, it } from "vitest"
 
@@ -54,4 +57,24 @@ describe("experiment command lines", () => {
     expect(bad.code).toBe(2)
     expect(bad.stderr).toContain("--workers")
   }, 60_000)
+})
+
+describe("ttft command line", () => {
+  it("--json prints one row per (prefix, strategy) with the contract's fields; device profiles rescale compute only", async () => {
+    const args = ["--model", "tiny", "--prefixes", "32,64", "--repeats", "1", "--generate", "4", "--strategy", "hop_rotation", "--json"]
+    const env = { ...process.env, SKYMEMORY_RESULTS: mkdtempSync(join(tmpdir(), "skymemory-ttft-")) }
+    const here = JSON.parse((await run(process.execPath, ["--import", "tsx", "experiments/ttft.ts", ...args], { timeout: 120_000, env })).stdout)
+    expect(here).toHaveLength(2)
+    for (const r of here) {
+      expect(Object.keys(r)).toEqual(expect.arrayContaining(["model", "prefixTokens", "strategy", "coldMs", "warmMs", "fetchMs", "prefillMs", "maxAbsLogitDiff"]))
+      expect(r.model).toBe("tiny")
+      expect(r.cachedTokens).toBe(r.prefixTokens)
+      expect(r.maxAbsLogitDiff).toBeLessThanOrEqual(1e-4)
+      expect(r.warmMs).toBeCloseTo(r.fetchMs + r.prefillMs, 6)
+    }
+    const h100 = JSON.parse((await run(process.execPath, ["--import", "tsx", "experiments/ttft.ts", ...args, "--device", "h100-sxm"], { timeout: 120_000, env })).stdout)
+    expect(h100.map((r: { device: string }) => r.device)).toEqual(["h100-sxm", "h100-sxm"])
+    // The network is the same emulated network; only compute moves to the device.
+    expect(h100.map((r: { fetchMs: number }) => r.fetchMs)).toEqual(here.map((r: { fetchMs: number }) => r.fetchMs))
+  }, 120_000)
 })
