@@ -1,4 +1,4 @@
-import { type PayloadWire, type ShareChunks, wireSlot } from "../cache/payload-wire.js"
+import { type PayloadWire, type ShareChunks, type SharePayload, wireSlot } from "../cache/payload-wire.js"
 import { type ActorContext, type Behaviour, cachedStep, type Envelope } from "./actor.js"
 import { followHandover, type HashedServer, serversOf, type WrittenBlocks } from "./kv-protocol.js"
 import { Tag } from "./messages.js"
@@ -23,6 +23,8 @@ export interface LookupResult {
   readonly satellites: ReadonlyArray<number>
   readonly startedAt: number
   readonly finishedAt: number
+  /** The lookup ended at its deadline: some answer never came (a lost message, a satellite down). */
+  readonly timedOut: boolean
 }
 
 export interface StoreResult {
@@ -81,6 +83,10 @@ interface Lookup {
   readonly writers: Int32Array
   readonly shares: Array<Array<ShareChunks | undefined>>
   readonly from: Int32Array
+  /** Share requests (j * S + k) answered, so a late duplicate after a retry counts once. */
+  readonly answered: Uint8Array
+  targets: ReadonlyArray<ReadonlyArray<number>>
+  retries: number
   dirLeft: number
   fetchLeft: number
   prefix: number
@@ -89,11 +95,23 @@ interface Lookup {
 export interface InferenceState extends WrittenBlocks {
   next: number
   readonly lookups: Map<number, Lookup>
+  /** Shares put but not acknowledged: "key:share" -> where, what, and how many sends so far. */
+  readonly unacked: Map<string, { readonly sat: number; readonly key: number; readonly payload: SharePayload; sends: number }>
 }
+
+/** Rounds of asking again for unanswered shares before a lookup gives up on them. */
+const FETCH_RETRIES = 2
+
+/** A put not acknowledged after this long (virtual s; a few round trips to the box) is sent again. */
+const PUT_TIMEOUT_SECONDS = 0.5
+
+/** Sends of a share before it is given up (the block then misses until it is written again). */
+const PUT_ATTEMPTS = 3
 
 /** Timer tags (aux of a Tick): a job is waiting; an epoch passed; 2 + id: lookup id's timeout. */
 export const WAKE_JOB = 0
 const WAKE_EPOCH = 1
+const WAKE_PUTS = -1
 const WAKE_TIMEOUT = 2
 
 export const inference = (o: InferenceOptions): Behaviour<InferenceState> => {
@@ -104,7 +122,7 @@ export const inference = (o: InferenceOptions): Behaviour<InferenceState> => {
     while (hit < l.prefix && l.shares[hit]!.every((c) => c !== undefined)) hit++
     return hit
   }
-  const finishLookup = (state: InferenceState, ctx: ActorContext, id: number, l: Lookup, hit: number) => {
+  const finishLookup = (state: InferenceState, ctx: ActorContext, id: number, l: Lookup, hit: number, timedOut = false) => {
     state.lookups.delete(id)
     const satellites = new Set<number>()
     for (let j = 0; j < hit; j++) for (let k = 0; k < S; k++) satellites.add(l.from[j * S + k]!)
@@ -115,8 +133,13 @@ export const inference = (o: InferenceOptions): Behaviour<InferenceState> => {
       blocks: l.shares.slice(0, hit).map((b) => b.map((c) => c!)),
       satellites: [...satellites].sort((a, b) => a - b),
       startedAt: l.start,
-      finishedAt: ctx.now
+      finishedAt: ctx.now,
+      timedOut
     })
+  }
+  const sendShare = (ctx: ActorContext, sat: number, key: number, payload: SharePayload) => {
+    o.wire.stage(wireSlot.put(key, payload.share), payload)
+    ctx.send(sat, Tag.BlockPut, payload.chunks.reduce((n, c) => n + c.length, 0), key, 1, 0, payload.share)
   }
   const startJob = (state: InferenceState, ctx: ActorContext, user: number, job: InferenceJob) => {
     if (job.kind === "store") {
@@ -126,9 +149,10 @@ export const inference = (o: InferenceOptions): Behaviour<InferenceState> => {
         if (servers.length < S) return ctx.count("unplaced")
         ctx.send(o.directoryOf(key), Tag.DirPut, CONTROL_BYTES, key, 0, 0, user)
         servers.forEach((sat, k) => {
-          const chunks = job.shares[j]![k]!
-          o.wire.stage(wireSlot.put(key, k), { share: k, chunks })
-          ctx.send(sat, Tag.BlockPut, chunks.reduce((n, c) => n + c.length, 0), key, 0, 0, k)
+          const payload = { share: k, chunks: job.shares[j]![k]! }
+          if (state.unacked.size === 0) ctx.after(PUT_TIMEOUT_SECONDS, Tag.Tick, WAKE_PUTS)
+          state.unacked.set(`${key}:${k}`, { sat, key, payload, sends: 1 })
+          sendShare(ctx, sat, key, payload)
           used.add(sat)
         })
         if (!o.hashedServer) state.written.set(key, [...servers])
@@ -141,14 +165,14 @@ export const inference = (o: InferenceOptions): Behaviour<InferenceState> => {
     // Out of reach of the constellation (a coverage gap): nothing can be asked, everything is a miss.
     if (ctx.servingOf(user) < 0) {
       ctx.count("lookupsWithoutSatellite")
-      job.done({ kind: "lookup", blocks: [], satellites: [], startedAt: ctx.now, finishedAt: ctx.now })
+      job.done({ kind: "lookup", blocks: [], satellites: [], startedAt: ctx.now, finishedAt: ctx.now, timedOut: false })
       return
     }
     ctx.after(o.timeoutSeconds ?? 2, Tag.Tick, WAKE_TIMEOUT + id)
     const l: Lookup = {
       // Dense arrays of undefined, not holes: every() skips holes, and a missing share must fail it.
       job, start: ctx.now, writers: new Int32Array(n).fill(-2), shares: Array.from({ length: n }, () => Array.from<ShareChunks | undefined>({ length: S })),
-      from: new Int32Array(n * S), dirLeft: n, fetchLeft: 0, prefix: 0
+      from: new Int32Array(n * S), answered: new Uint8Array(n * S), targets: [], retries: 0, dirLeft: n, fetchLeft: 0, prefix: 0
     }
     state.lookups.set(id, l)
     // Blocks this actor wrote itself need no directory round trip: it knows where they are.
@@ -171,6 +195,7 @@ export const inference = (o: InferenceOptions): Behaviour<InferenceState> => {
     l.prefix = unplaced < 0 ? m : unplaced
     if (l.prefix === 0) return finishLookup(state, ctx, id, l, 0)
     l.fetchLeft = l.prefix * S
+    l.targets = targets
     for (let j = 0; j < l.prefix; j++) {
       targets[j]!.forEach((sat, k) => ctx.send(sat, Tag.BlockGet, CONTROL_BYTES, l.job.keys[j]!, id, 0, j * S + k))
     }
@@ -184,17 +209,48 @@ export const inference = (o: InferenceOptions): Behaviour<InferenceState> => {
           ctx.after(o.epochSeconds, Tag.Tick, WAKE_EPOCH)
           return
         }
+        if (msg.aux === WAKE_PUTS) {
+          // Shares whose acknowledgement did not come: send again, up to PUT_ATTEMPTS in all.
+          for (const [slot, u] of state.unacked) {
+            if (u.sends >= PUT_ATTEMPTS) {
+              state.unacked.delete(slot)
+              ctx.count("putsAbandoned")
+              continue
+            }
+            u.sends++
+            ctx.count("putRetries")
+            sendShare(ctx, u.sat, u.key, u.payload)
+          }
+          if (state.unacked.size > 0) ctx.after(PUT_TIMEOUT_SECONDS, Tag.Tick, WAKE_PUTS)
+          return
+        }
         if (msg.aux >= WAKE_TIMEOUT) {
           const id = msg.aux - WAKE_TIMEOUT
           const l = state.lookups.get(id)
           if (!l) return
-          // Answers were lost (a dropped message): what came back counts, the rest are misses.
+          // Answers were lost (a dropped message). Ask again for exactly the shares that did not answer,
+          // with a new deadline, up to FETCH_RETRIES times; then what came back counts, the rest are misses.
+          if (l.retries < FETCH_RETRIES && l.fetchLeft > 0) {
+            l.retries++
+            for (let j = 0; j < l.prefix; j++) {
+              for (let k = 0; k < S; k++) {
+                if (l.answered[j * S + k]) continue
+                ctx.send(l.targets[j]![k]!, Tag.BlockGet, CONTROL_BYTES, l.job.keys[j]!, id, 0, j * S + k)
+                ctx.count("shareRetries")
+              }
+            }
+            ctx.after(o.timeoutSeconds ?? 2, Tag.Tick, WAKE_TIMEOUT + id)
+            return
+          }
           ctx.count("lookupTimeouts")
-          return finishLookup(state, ctx, id, l, leadingComplete(l))
+          return finishLookup(state, ctx, id, l, leadingComplete(l), true)
         }
         for (let job = o.port.take(ctx.self); job; job = o.port.take(ctx.self)) startJob(state, ctx, user, job)
         return
       }
+      case Tag.CachePutAck:
+        state.unacked.delete(`${msg.p0}:${msg.aux}`)
+        return
       case Tag.DirReply: {
         const l = state.lookups.get(msg.p1)
         if (!l) return
@@ -204,9 +260,10 @@ export const inference = (o: InferenceOptions): Behaviour<InferenceState> => {
       }
       case Tag.BlockReply: {
         const l = state.lookups.get(msg.p1)
-        if (!l) return
+        if (!l || l.answered[msg.aux]) return
+        l.answered[msg.aux] = 1
         const j = Math.floor(msg.aux / S)
-        const payload = o.wire.take(wireSlot.reply(ctx.self, msg.p1, msg.aux))
+        const payload = o.wire.take(wireSlot.reply(ctx.self, msg.p1, msg.aux), msg.hops)
         // The share this satellite holds (after migrations, not necessarily the one asked for).
         if (msg.p2 === 1 && payload) {
           l.shares[j]![payload.share] = payload.chunks
@@ -220,7 +277,7 @@ export const inference = (o: InferenceOptions): Behaviour<InferenceState> => {
   return {
     kind: "inference",
     supervision: "restart",
-    init: () => ({ next: 0, centre: -1, lookups: new Map(), written: new Map() }),
+    init: () => ({ next: 0, centre: -1, lookups: new Map(), written: new Map(), unacked: new Map() }),
     start: (_self, _state, ctx) => {
       if (!o.hashedServer && !o.anchored) ctx.after(o.epochSeconds / 2, Tag.Tick, WAKE_EPOCH)
     },

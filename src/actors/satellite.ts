@@ -61,11 +61,16 @@ export const satellite = (opts: { capacityBytes: number; beaconIntervalSeconds: 
         ctx.send(msg.origin, Tag.BlockReply, share?.bytes ?? CONTROL_BYTES, msg.p0, msg.p1, share === undefined ? 0 : 1, msg.aux)
         return
       }
-      case Tag.BlockPut:
-        state.store.put(msg.p0, msg.bytes, wire?.take(wireSlot.put(msg.p0, msg.aux)))
+      case Tag.BlockPut: {
+        const payload = wire?.take(wireSlot.put(msg.p0, msg.aux), msg.hops)
+        // With bytes on the wire, a put whose bytes were already taken is a duplicate of a retransmission.
+        if (!(wire && payload === undefined)) state.store.put(msg.p0, msg.bytes, payload)
+        // p1 = 1: the sender wants an acknowledgement (it retransmits unacknowledged shares).
+        if (msg.p1 === 1) ctx.send(msg.origin, Tag.CachePutAck, CONTROL_BYTES, msg.p0, 0, 0, msg.aux)
         return
+      }
       case Tag.MigrateData:
-        state.store.put(msg.p0, msg.bytes, wire?.take(wireSlot.migrate(msg.p0, ctx.self)))
+        state.store.put(msg.p0, msg.bytes, wire?.take(wireSlot.migrate(msg.p0, ctx.self), msg.hops))
         return
       case Tag.MigrateOrder: {
         const share = state.store.read(msg.p0)

@@ -20,15 +20,39 @@ export interface SharePayload {
 
 export class PayloadWire {
   private readonly slots = new Map<string, SharePayload>()
+  /** Bits flipped in flight (fault injection), and chunks that carried at least one. */
+  flippedBits = 0
+  corruptedChunks = 0
+
+  /**
+   * @param bitErrors per-bit error probability on every link a share crosses (0 = none), and the
+   *   seeded uniform [0, 1) source that decides which bits flip.
+   */
+  constructor(private readonly bitErrors?: { readonly rate: number; readonly random: () => number }) {}
 
   stage(slot: string, payload: SharePayload): void {
     this.slots.set(slot, payload)
   }
 
-  take(slot: string): SharePayload | undefined {
+  /** The share staged under `slot`, after crossing `hops` links (bit errors applied to a copy). */
+  take(slot: string, hops = 1): SharePayload | undefined {
     const c = this.slots.get(slot)
-    if (c !== undefined) this.slots.delete(slot)
-    return c
+    if (c === undefined) return undefined
+    this.slots.delete(slot)
+    const e = this.bitErrors
+    if (e === undefined || e.rate <= 0) return c
+    const chunks = c.chunks.map((chunk) => {
+      // P(at least one flip) over the chunk's bits on every link; then one flipped bit (rates are small).
+      const p = -Math.expm1(chunk.length * 8 * Math.max(1, hops) * Math.log1p(-e.rate))
+      if (chunk.length === 0 || e.random() >= p) return chunk
+      const bad = Uint8Array.from(chunk)
+      const bit = Math.floor(e.random() * chunk.length * 8)
+      bad[bit >>> 3]! ^= 1 << (bit & 7)
+      this.flippedBits++
+      this.corruptedChunks++
+      return bad
+    })
+    return { share: c.share, chunks }
   }
 
   get staged(): number {

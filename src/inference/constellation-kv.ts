@@ -7,7 +7,9 @@ import type { Strategy } from "../cache/placement.js"
 import { makeRunConfig, type RunConfig } from "../runtime/config.js"
 import { LiveEngine } from "../runtime/live.js"
 import { joinBlocks, splitIntoBlocks } from "./kv-blocks.js"
-import { blockToShares, sharesToBlock } from "./kv-transfer.js"
+import { badChunks, blockToShares, sharesToBlock } from "./kv-transfer.js"
+import { streamRng } from "../runtime/random.js"
+import { uniformFloat64 } from "pure-rand/distribution/uniformFloat64"
 import type { PastKv } from "./runner.js"
 
 /**
@@ -31,6 +33,8 @@ export interface KvCacheOptions {
   readonly authKey?: Uint8Array
   /** Extra run settings (link rates, processing time...). */
   readonly run?: Partial<RunConfig>
+  /** Fault injection: bit errors per bit per link on shares in flight, and loss per message (end to end). */
+  readonly faults?: { readonly bitErrorRate: number; readonly lossRate: number }
 }
 
 export const kvCacheDefaults: KvCacheOptions = {
@@ -54,6 +58,12 @@ export interface FetchedPrefix {
   readonly satellites: ReadonlyArray<number>
   /** Blocks that came back but failed a check (treated as misses; the prefix stops there). */
   readonly rejectedBlocks: number
+  /** Chunks of the returned blocks that failed their check (all checked, not only up to the first). */
+  readonly badChunks: number
+  /** The lookup ended at its deadline (an answer was lost). */
+  readonly timedOut: boolean
+  /** What came back, as bytes, before any check: for fault accounting against ground truth. */
+  readonly raw: ReadonlyArray<ReadonlyArray<ReadonlyArray<Uint8Array>>>
 }
 
 /** No job takes longer than this in virtual time; a job that does is a protocol bug, reported loudly. */
@@ -62,7 +72,7 @@ const JOB_LIMIT_SECONDS = 600
 export class ConstellationKvCache {
   readonly live: LiveEngine
   private readonly port = new InferencePort()
-  readonly wire = new PayloadWire()
+  readonly wire: PayloadWire
   readonly actor: number
 
   constructor(readonly options: KvCacheOptions) {
@@ -72,8 +82,22 @@ export class ConstellationKvCache {
       replay: { ...makeRunConfig().replay, strategy: options.strategy, servers: options.servers },
       ...options.run
     })
+    const f = options.faults
+    const rng = streamRng(options.seed, -4)
+    this.wire = new PayloadWire(f && f.bitErrorRate > 0 ? { rate: f.bitErrorRate, random: () => uniformFloat64(rng) } : undefined)
     this.live = new LiveEngine(config, { port: this.port, wire: this.wire })
+    if (f) this.live.engine.injectFaults({ lossRate: f.lossRate, seed: options.seed })
     this.actor = this.live.world.firstInference
+  }
+
+  /** Crash satellites now (stores lost); each takes nothing for `downSeconds`. */
+  crash(satellites: ReadonlyArray<number>, downSeconds: number): void {
+    for (const s of satellites) this.live.engine.crashSatellite(s, this.live.now, downSeconds)
+  }
+
+  /** The inference actor's ground station is out for `seconds` from now. */
+  groundOutage(seconds: number): void {
+    this.live.engine.groundOutage(this.actor - this.live.world.satellites, this.live.now + seconds)
   }
 
   static make(options: Partial<KvCacheOptions> = {}): ConstellationKvCache {
@@ -100,6 +124,8 @@ export class ConstellationKvCache {
     const r = this.run<LookupResult>((done) => this.port.submit(this.actor, { kind: "lookup", keys, done }))
     const blocks = []
     let rejected = 0
+    const bad = r.blocks.reduce((n, shares, j) => n + badChunks(shares, keys[j]!, this.options.authKey), 0)
+    const common = { satellites: r.satellites, rejectedBlocks: 0, badChunks: bad, timedOut: r.timedOut, raw: r.blocks }
     for (let j = 0; j < r.blocks.length; j++) {
       const v = sharesToBlock(r.blocks[j]!, keys[j]!, this.options.authKey)
       if (!v.ok) {
@@ -110,9 +136,9 @@ export class ConstellationKvCache {
       blocks.push(v.block)
     }
     const fetchMs = (r.finishedAt - r.startedAt) * 1e3
-    if (blocks.length === 0) return { tokens: 0, fetchMs, satellites: r.satellites, rejectedBlocks: rejected }
+    if (blocks.length === 0) return { ...common, tokens: 0, fetchMs, rejectedBlocks: rejected }
     const past = joinBlocks(blocks)
-    return { tokens: past.tokens, past, fetchMs, satellites: r.satellites, rejectedBlocks: rejected }
+    return { ...common, tokens: past.tokens, past, fetchMs, rejectedBlocks: rejected }
   }
 
   /** Put the full blocks of `past` (the cache of `tokens`) from block `fromBlock` on. */

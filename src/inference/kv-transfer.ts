@@ -16,6 +16,18 @@ export const blockToShares = (block: KvBlock, key: number, o: { codec: CodecName
 
 export type BlockVerdict = { readonly ok: true; readonly block: KvBlock } | { readonly ok: false; readonly verdict: Exclude<Verdict, "ok"> | "malformed"; readonly chunk: number }
 
+/** Chunks of a block's shares that fail their check (every chunk is checked; for fault accounting). */
+export const badChunks = (shares: ReadonlyArray<ShareChunks>, key: number, authKey?: Uint8Array): number => {
+  const S = shares.length
+  const total = shares.reduce((n, s) => n + s.length, 0)
+  let bad = 0
+  for (let i = 0; i < total; i++) {
+    const framed = shares[i % S]![Math.floor(i / S)]
+    if (framed === undefined || openFrame(framed, key, i, authKey).verdict !== "ok") bad++
+  }
+  return bad
+}
+
 export const sharesToBlock = (shares: ReadonlyArray<ShareChunks>, key: number, authKey?: Uint8Array): BlockVerdict => {
   const S = shares.length
   const total = shares.reduce((n, s) => n + s.length, 0)

@@ -11,7 +11,9 @@ export const DropReason = {
   noSatellite: 2,
   ttl: 3,
   actorStopped: 4,
-  invalid: 5
+  invalid: 5,
+  /** Injected message loss (fault injection). */
+  lost: 6
 } as const
 export const dropReasonNames = Object.keys(DropReason) as ReadonlyArray<keyof typeof DropReason>
 

@@ -169,6 +169,31 @@ export class ShardEngine {
     }
   }
 
+  /**
+   * Fault injection by an in-process host (ConstellationKvCache): each message is lost with probability
+   * `lossRate` (seeded stream), satellites can be down for a while (store lost, everything sent to them
+   * dropped), a ground actor's radio can be out. Off unless set; costs one branch per hop when off.
+   */
+  private faults?: { lossRate: number; rng: RandomGenerator; downUntil: Float64Array; outageUntil: Float64Array }
+
+  injectFaults(o: { lossRate: number; seed: number }): void {
+    this.faults = { lossRate: o.lossRate, rng: streamRng(o.seed, -3), downUntil: new Float64Array(this.world.actorCount), outageUntil: new Float64Array(this.world.users.length) }
+  }
+
+  /** A satellite crashes at `now`: its state (and store) is lost; it takes nothing for `downSeconds`. */
+  crashSatellite(actor: number, now: number, downSeconds: number): void {
+    if (!this.faults) throw new Error("crashSatellite: call injectFaults first")
+    this.states[actor] = this.behaviourOf(actor).init(actor)
+    this.faults.downUntil[actor] = now + downSeconds
+    this.metrics.supervisionCount++
+  }
+
+  /** Ground actor `user`'s radio is out until `until` (virtual s): nothing goes up or comes down. */
+  groundOutage(user: number, until: number): void {
+    if (!this.faults) throw new Error("groundOutage: call injectFaults first")
+    this.faults.outageUntil[user] = until
+  }
+
   /** Wake an owned actor at virtual time `time` (>= now) with a timer: how a host hands an actor work. */
   wake(actor: number, time: number, tag: number, aux = 0): void {
     if (this.owner[actor] !== this.index) throw new RangeError(`actor ${actor} is not on shard ${this.index}`)
@@ -230,6 +255,9 @@ export class ShardEngine {
     s.setI(0, I.aux, aux)
     s.setI(0, I.route, -1)
     this.metrics.sent++
+    // Injected loss: the message never arrives (one draw per message, end to end).
+    const f = this.faults
+    if (f !== undefined && f.lossRate > 0 && uniformFloat64(f.rng) < f.lossRate) return this.drop(DropReason.lost)
     this.hop(s, 0, now, seq)
   }
 
@@ -256,6 +284,11 @@ export class ShardEngine {
     let depart = now
     let usedLink = -1
     if (b.getI(r, I.hops) >= cfg.maxHops) return this.drop(DropReason.ttl)
+    const f = this.faults
+    if (f !== undefined) {
+      if (at >= w.satellites && f.outageUntil[at - w.satellites]! > now) return this.drop(DropReason.noSatellite)
+      if (isUser(w, dst) && f.outageUntil[dst - w.satellites]! > now) return this.drop(DropReason.noSatellite)
+    }
     if (at === dst) {
       next = dst
       arrival = now
@@ -401,7 +434,7 @@ export class ShardEngine {
         continue
       }
       const timer = p.getI(slot, I.hops) === -1
-      if (this.stopped[at]) {
+      if (this.stopped[at] || (!timer && this.faults !== undefined && this.faults.downUntil[at]! > time)) {
         if (!timer) this.drop(DropReason.actorStopped)
         q.release(slot)
         continue

@@ -1,0 +1,168 @@
+/**
+ * The cache under faults: the Mooncake conversation trace's prefix structure replayed by the inference
+ * actor with real KV bytes (checked against ground truth), once per fault profile, all in virtual time
+ * and seeded. Each row counts what was served wrong (must be 0), what corruption arrived and what the
+ * checks caught (must be equal), messages lost, retries, and the retrieval p99.
+ * `npx tsx experiments/chaos.ts --requests 300 --json`
+ */
+import { uniformFloat64 } from "pure-rand/distribution/uniformFloat64"
+import { decodeBlock, encodeBlock, type KvBlock } from "../src/cache/codecs.js"
+import { strategies } from "../src/cache/placement.js"
+import { ConstellationKvCache } from "../src/inference/constellation-kv.js"
+import { joinBlocks } from "../src/inference/kv-blocks.js"
+import { blockToShares } from "../src/inference/kv-transfer.js"
+import { DropReason } from "../src/runtime/metrics.js"
+import { streamRng } from "../src/runtime/random.js"
+import { readTrace } from "../src/runtime/trace-file.js"
+import { presetNames } from "../src/topology/index.js"
+import { flag, parseCli, runMain } from "./lib/cli.js"
+import { fmt, printResult } from "./lib/output.js"
+import { type ChartSpec, writeChart } from "./lib/plot.js"
+import { makeStepProgress } from "./lib/progress.js"
+import { writeIndex } from "./lib/report-index.js"
+import { openRunDirectory } from "./lib/results.js"
+import { quantile } from "./lib/stats.js"
+
+const PROFILES = ["none", "bit-errors", "message-loss", "satellite-crash", "mass-failure", "ground-outage"] as const
+type Profile = typeof PROFILES[number]
+
+const spec = {
+  name: "chaos",
+  summary: "hit rate and wrong KV under injected faults (bit errors, loss, crashes, mass failure, outages)",
+  flags: {
+    trace: flag.string("Mooncake-format trace whose prefix structure is replayed", "data/traces/mooncake-conversation.jsonl.gz", "PATH"),
+    requests: flag.number("first N requests", 300, { min: 1, integer: true }),
+    // Global coverage: retries stretch virtual time past the 19x5 patch's pass over its ground station.
+    preset: flag.choice("named constellation", presetNames, "starlink-shell1"),
+    strategy: flag.choice("placement strategy", strategies, "hop_rotation"),
+    fault: flag.choice("fault profile", [...PROFILES, "all"] as const, "all"),
+    bitErrorRate: flag.number("bit-errors: error probability per bit per link", 1e-6, { min: 0, max: 0.01 }),
+    lossRate: flag.number("message-loss: loss probability per message (end to end)", 0.01, { min: 0, max: 0.5 }),
+    massFraction: flag.number("mass-failure: share of satellites down at once", 0.3, { min: 0, max: 1 })
+  }
+}
+
+// Small blocks striped over every server: 16 tokens x 2 layers x 2 KV heads x 16 dims, fp16, 512-B chunks.
+const SHAPE = { layers: 2, kvHeads: 2, headDim: 16, tokens: 16 }
+const CHUNK_BYTES = 512
+
+/** The ground truth: a block's KV is a pure function of its key (so any reader can check what it got). */
+const truthOf = (key: number): KvBlock => {
+  const n = SHAPE.kvHeads * SHAPE.tokens * SHAPE.headDim
+  const rng = streamRng(key % 2 ** 31, Math.floor(key / 2 ** 31))
+  const t = () => Float32Array.from({ length: n }, () => uniformFloat64(rng) * 4 - 2)
+  return { ...SHAPE, keys: [t(), t()], values: [t(), t()] }
+}
+
+export interface ChaosRow {
+  readonly fault: Profile
+  readonly requests: number
+  readonly hitRate: number
+  readonly wrongKvServed: number
+  readonly corruptedDetected: number
+  readonly corruptedInjected: number
+  readonly lostMessages: number
+  readonly retries: number
+  readonly redundancy: number
+  readonly p99RetrievalMs: number
+}
+
+const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i])
+
+runMain(async () => {
+  const o = parseCli(spec)
+  const trace = readTrace(o.trace, { limit: o.requests })
+  const profiles: ReadonlyArray<Profile> = o.fault === "all" ? PROFILES : [o.fault]
+  const dir = openRunDirectory("chaos", { ...o, json: undefined, quiet: undefined, help: undefined })
+  const progress = makeStepProgress("chaos", profiles.length, o.quiet || o.json)
+  const rows: Array<ChaosRow> = []
+  for (const fault of profiles) {
+    const kv = ConstellationKvCache.make({
+      preset: o.preset, seed: o.seed, strategy: o.strategy, blockTokens: SHAPE.tokens, chunkBytes: CHUNK_BYTES, codec: "fp16",
+      namespace: { modelId: "chaos", tenantSalt: "t" },
+      faults: { bitErrorRate: fault === "bit-errors" ? o.bitErrorRate : 0, lossRate: fault === "message-loss" ? o.lossRate : 0 }
+    })
+    const satellites = kv.live.world.satellites
+    const rng = streamRng(o.seed, -5)
+    const t0 = trace.requests[0]?.timestamp ?? 0
+    let blocks = 0, hits = 0, wrong = 0, injected = 0, detected = 0, retries = 0, nextCrash = 5
+    const latencies: Array<number> = []
+    for (const req of trace.requests) {
+      const at = (req.timestamp - t0) / 1000
+      // Faults on their clocks, between requests (all in virtual time, from the seeded stream).
+      if (fault === "satellite-crash") {
+        for (; nextCrash <= at; nextCrash += 5) kv.crash([Math.floor(uniformFloat64(rng) * satellites)], 60)
+      }
+      if (fault === "mass-failure" && nextCrash <= at && nextCrash < 20) {
+        const down = Array.from({ length: satellites }, (_, s) => s).filter(() => uniformFloat64(rng) < o.massFraction)
+        kv.crash(down, 60)
+        nextCrash = 20
+      }
+      if (fault === "ground-outage" && at >= nextCrash) {
+        kv.groundOutage(10)
+        nextCrash = at + 50
+      }
+      if (at > kv.live.now) kv.advance(at - kv.live.now)
+      // Tokens: 16 per trace block, derived from its hash id, so keys chain exactly as the trace's blocks.
+      const tokens = req.hash_ids.flatMap((h) => Array.from({ length: SHAPE.tokens }, (_, i) => (h * 16 + i) % 1_000_003))
+      const keys = kv.keysOf(tokens)
+      let got = kv.lookup(tokens)
+      if (got.timedOut) {
+        retries++
+        got = kv.lookup(tokens)
+      }
+      blocks += keys.length
+      const served = got.tokens / SHAPE.tokens
+      if (process.env.SKYMEMORY_DEBUG) process.stderr.write(`${fault} t=${at.toFixed(1)} keys=${keys.length} served=${served} timedOut=${got.timedOut} rejected=${got.rejectedBlocks}\n`)
+      hits += served
+      if (served > 0) latencies.push(got.fetchMs)
+      // Against ground truth: wrong KV that reached the model, and corrupted chunks that arrived.
+      const truth = keys.map(truthOf)
+      if (got.past) {
+        const expected = joinBlocks(truth.slice(0, served).map((b) => decodeRound(b)))
+        for (let l = 0; l < SHAPE.layers; l++) {
+          if (!sameFloats(got.past.keys[l]!, expected.keys[l]!) || !sameFloats(got.past.values[l]!, expected.values[l]!)) wrong++
+        }
+      }
+      got.raw.forEach((shares, j) => {
+        const want = blockToShares(truth[j]!, keys[j]!, { codec: "fp16", chunkBytes: CHUNK_BYTES, servers: shares.length })
+        shares.forEach((share, k) => share.forEach((chunk, c) => { if (!sameBytes(chunk, want[k]![c]!)) injected++ }))
+      })
+      detected += got.badChunks
+      // Store what the request computed beyond its cached prefix.
+      if (served < keys.length) kv.store(tokens, joinBlocks(truth), served)
+    }
+    const lost = kv.live.engine.metrics.dropped[DropReason.lost]!
+    // Lookups asked again after a deadline, and the shares the actor itself asked again.
+    retries += (kv.live.engine.metrics.counters.get("shareRetries") ?? 0) + (kv.live.engine.metrics.counters.get("putRetries") ?? 0)
+    const sorted = Float64Array.from(latencies).sort()
+    rows.push({
+      fault, requests: trace.requests.length, hitRate: hits / Math.max(1, blocks), wrongKvServed: wrong,
+      corruptedDetected: detected, corruptedInjected: injected, lostMessages: lost, retries, redundancy: 1,
+      p99RetrievalMs: sorted.length > 0 ? quantile(sorted, 0.99) : 0
+    })
+    progress.step(fault)
+  }
+  progress.stop()
+  dir.writeJson("results.json", rows)
+  dir.writeCsv("results.csv", rows as unknown as Array<Record<string, unknown>>)
+  await writeChart(dir.writeText, "chaos", {
+    $schema: "https://vega.github.io/schema/vega-lite/v5.json", title: "Hit rate and wrong KV served under each fault", width: 420, height: 260,
+    data: { values: rows.flatMap((r) => [{ fault: r.fault, measure: "hit rate", value: r.hitRate }, { fault: r.fault, measure: "wrong KV served", value: r.wrongKvServed }]) },
+    mark: "bar",
+    encoding: { x: { field: "fault", type: "nominal", sort: null }, y: { field: "value", type: "quantitative" }, column: { field: "measure", type: "nominal" }, color: { field: "measure", type: "nominal", legend: null } },
+    resolve: { scale: { y: "independent" } }
+  } as ChartSpec)
+  dir.writeSummary(Object.fromEntries(rows.flatMap((r) => [[`${r.fault} hit rate`, r.hitRate], [`${r.fault} wrong KV`, r.wrongKvServed]])))
+  writeIndex()
+  printResult(o.json, rows, () => [
+    `chaos: ${trace.requests.length} requests' prefix structure from ${o.trace}, ${o.preset}, ${o.strategy}, seed ${o.seed}; written to ${dir.path}`,
+    "fault             hit rate   wrong KV   corrupted detected/arrived   lost msgs   retries   p99 ms",
+    ...rows.map((r) => `${r.fault.padEnd(16)} ${fmt(r.hitRate, 4).padStart(9)} ${String(r.wrongKvServed).padStart(10)}   ${`${r.corruptedDetected}/${r.corruptedInjected}`.padStart(26)} ${String(r.lostMessages).padStart(11)} ${String(r.retries).padStart(9)} ${fmt(r.p99RetrievalMs, 1).padStart(8)}`)
+  ].join("\n"))
+})
+
+/** What the fp16 codec gives back for a block: the values the model should see. */
+const decodeRound = (b: KvBlock): KvBlock => decodeBlock(encodeBlock(b, "fp16"))
+
+const sameFloats = (a: Float32Array, b: Float32Array) => a.length === b.length && a.every((x, i) => Object.is(x, b[i]))

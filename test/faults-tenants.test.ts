@@ -1,0 +1,123 @@
+import { execFile, spawn } from "node:child_process"
+import { randomBytes } from "node:crypto"
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { promisify } from "node:util"
+import { describe, expect, it } from "vitest"
+import { frameChunk } from "../src/cache/integrity.js"
+import type { SatelliteState } from "../src/actors/satellite.js"
+import { ConstellationKvCache } from "../src/inference/constellation-kv.js"
+import type { PastKv } from "../src/inference/runner.js"
+
+const run = promisify(execFile)
+
+const pastOf = (tokens: number, seed: number): PastKv => {
+  const t = (k: number) => Float32Array.from({ length: 2 * tokens * 16 }, (_, i) => Math.sin(seed + k * 1000 + i))
+  return { layers: 2, kvHeads: 2, headDim: 16, tokens, keys: [t(0), t(1)], values: [t(2), t(3)] }
+}
+const promptOf = (seed: number, n = 96) => Array.from({ length: n + 5 }, (_, i) => (seed * 131 + i * 7) % 256)
+
+/** Two-sample Kolmogorov-Smirnov statistic (a test helper: the largest gap between two empirical CDFs). */
+const ksStatistic = (a: ReadonlyArray<number>, b: ReadonlyArray<number>): number => {
+  const xs = [...new Set([...a, ...b])].sort((x, y) => x - y)
+  const cdf = (s: ReadonlyArray<number>, x: number) => s.filter((v) => v <= x).length / s.length
+  return Math.max(...xs.map((x) => Math.abs(cdf(a, x) - cdf(b, x))))
+}
+
+describe("tenants", () => {
+  it("tenant B probing tenant A's exact prompt gets a miss, timed like any cold miss (distributions, not one run)", () => {
+    const kv = ConstellationKvCache.make({ chunkBytes: 512, namespace: { modelId: "m", tenantSalt: "tenant-a" } })
+    const b = { modelId: "m", tenantSalt: "tenant-b" }
+    const probes: Array<number> = [], colds: Array<number> = []
+    for (let i = 0; i < 24; i++) {
+      kv.store(promptOf(i), pastOf(96, i))
+      kv.advance(1)
+      // A's prompt is cached for A...
+      expect(kv.lookup(promptOf(i)).tokens).toBe(96)
+      // ...and a miss for B, which learns nothing from the time either.
+      const probe = kv.lookup(promptOf(i), b)
+      expect(probe.tokens).toBe(0)
+      probes.push(probe.fetchMs)
+      colds.push(kv.lookup(promptOf(1000 + i), b).fetchMs)
+      kv.advance(2)
+    }
+    // KS critical value at alpha = 0.05 for 24 + 24 samples: 1.36 * sqrt(2 / 24) = 0.39.
+    expect(ksStatistic(probes, colds)).toBeLessThan(0.39)
+  }, 60_000)
+
+  it("a compromised satellite serving forged or replayed shares is caught every time (HMAC with the tenant key)", () => {
+    const authKey = randomBytes(32)
+    const kv = ConstellationKvCache.make({ chunkBytes: 512, authKey, namespace: { modelId: "m", tenantSalt: "a" } })
+    const [victim, other] = [promptOf(1), promptOf(2)]
+    kv.store(victim, pastOf(96, 1))
+    kv.store(other, pastOf(96, 2))
+    kv.advance(1)
+    const before = kv.lookup(victim)
+    expect(before.tokens).toBe(96)
+    const [vKey] = kv.keysOf(victim), [oKey] = kv.keysOf(other)
+    let forged = 0, caught = 0
+    for (const sat of before.satellites) {
+      const st = kv.live.engine.stateOf(sat) as SatelliteState
+      const mine = st.store.read(vKey!)
+      const theirs = st.store.read(oKey!)
+      if (!mine?.payload || mine.payload.chunks.length === 0) continue
+      // Attack 1: replay another block's (valid, sealed) chunks under the victim's key.
+      // Attack 2: forge bytes with a correct CRC but no key.
+      const chunks = theirs?.payload && theirs.payload.chunks.length === mine.payload.chunks.length
+        ? theirs.payload.chunks
+        : mine.payload.chunks.map((c, i) => frameChunk(vKey!, i, randomBytes(c.length - 5 - 32)))
+      st.store.put(vKey!, mine.bytes, { share: mine.payload.share, chunks })
+      forged++
+      const got = kv.lookup(victim)
+      // The victim's first block is refused; nothing of it reaches the model.
+      expect(got.tokens).toBe(0)
+      if (got.rejectedBlocks === 1 && got.badChunks > 0) caught++
+      st.store.put(vKey!, mine.bytes, mine.payload)
+    }
+    expect(forged).toBeGreaterThan(0)
+    expect(caught).toBe(forged)
+  }, 60_000)
+})
+
+describe("faults", () => {
+  it("chaos: no wrong KV under any fault, every corrupted chunk that arrives is caught, faults really happen", async () => {
+    const env = { ...process.env, SKYMEMORY_RESULTS: mkdtempSync(join(tmpdir(), "skymemory-chaos-")) }
+    const { stdout } = await run(process.execPath, ["--import", "tsx", "experiments/chaos.ts", "--requests", "60", "--bit-error-rate", "1e-5", "--json"], { env, timeout: 180_000 })
+    const rows = JSON.parse(stdout) as Array<Record<string, number | string>>
+    expect(rows.map((r) => r.fault)).toEqual(["none", "bit-errors", "message-loss", "satellite-crash", "mass-failure", "ground-outage"])
+    for (const r of rows) {
+      expect(r.wrongKvServed).toBe(0)
+      expect(r.corruptedDetected).toBe(r.corruptedInjected)
+    }
+    const by = Object.fromEntries(rows.map((r) => [r.fault, r]))
+    expect(by["bit-errors"]!.corruptedInjected).toBeGreaterThan(0)
+    expect(by["message-loss"]!.lostMessages).toBeGreaterThan(0)
+    expect(by.none!.hitRate).toBeGreaterThan(0)
+  }, 180_000)
+
+  it("a run killed mid-way leaves every earlier result intact and no half-written file", async () => {
+    const root = mkdtempSync(join(tmpdir(), "skymemory-kill-"))
+    const env = { ...process.env, SKYMEMORY_RESULTS: root }
+    await run(process.execPath, ["--import", "tsx", "experiments/paper-parity.ts", "--quiet"], { env, timeout: 120_000 })
+    const earlier = join(root, "paper-parity", readdirSync(join(root, "paper-parity"))[0]!)
+    const before = Object.fromEntries(readdirSync(earlier).map((f) => [f, readFileSync(join(earlier, f))]))
+    // A long replay, killed with SIGKILL (no chance to clean up) once it has started writing.
+    const child = spawn(process.execPath, ["--import", "tsx", "experiments/replay.ts", "--requests", "2000", "--quiet", "--capacity-mb", "64,1024"], { env, stdio: "ignore" })
+    await new Promise<void>((resolve) => {
+      const poll = setInterval(() => {
+        if (existsSync(join(root, "replay"))) {
+          clearInterval(poll)
+          setTimeout(() => { child.kill("SIGKILL"); resolve() }, 1500)
+        }
+      }, 100)
+    })
+    await new Promise((r) => child.on("exit", r))
+    for (const [f, bytes] of Object.entries(before)) expect(readFileSync(join(earlier, f)).equals(bytes)).toBe(true)
+    for (const runDir of readdirSync(join(root, "replay"))) {
+      for (const f of readdirSync(join(root, "replay", runDir)).filter((n) => n.endsWith(".json"))) {
+        expect(() => JSON.parse(readFileSync(join(root, "replay", runDir, f), "utf8"))).not.toThrow()
+      }
+    }
+  }, 180_000)
+})
