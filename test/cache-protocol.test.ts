@@ -3,7 +3,10 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
+import { CodecError, decodeBlock } from "../src/cache/codecs.js"
+import { openFrame } from "../src/cache/integrity.js"
 import { oracleHitRate, parseTrace } from "../src/cache/trace.js"
+import { sharesToBlock } from "../src/inference/kv-transfer.js"
 import { ConstellationKvCache } from "../src/inference/constellation-kv.js"
 import type { PastKv } from "../src/inference/runner.js"
 import { makeRunConfig, runInProcess } from "../src/runtime/index.js"
@@ -74,4 +77,22 @@ describe("the cache protocol through the actors", () => {
       expect(ours.migration).toBe(0)
     }
   }, 120_000)
+})
+
+describe("decoders on arbitrary bytes", () => {
+  it("a chunk frame or a block from random bytes is a typed rejection, never a crash or wrong data", () => {
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), fc.integer({ min: 0, max: 2 ** 40 }), fc.nat({ max: 50 }), (bytes, key, index) => {
+      const opened = openFrame(bytes, key, index)
+      expect(["ok", "corrupted", "forged"]).toContain(opened.verdict)
+      // Random bytes pass a CRC-32 about once in 4 billion: not in 200 runs.
+      expect(opened.verdict).not.toBe("ok")
+      try {
+        decodeBlock(bytes)
+      } catch (e) {
+        expect(e).toBeInstanceOf(CodecError)
+      }
+      const verdict = sharesToBlock([[bytes]], key)
+      expect(verdict.ok).toBe(false)
+    }), { numRuns: 200 })
+  })
 })
