@@ -12,6 +12,8 @@ import { ShardEngine } from "../src/runtime/shard.js"
 import { makeWorld, ownership, shardBounds } from "../src/runtime/world.js"
 import { flag, parseCli, runMain } from "./lib/cli.js"
 import { fmt, printResult } from "./lib/output.js"
+import { writeIndex } from "./lib/report-index.js"
+import { openRunDirectory } from "./lib/results.js"
 import { makeProgress } from "./lib/progress.js"
 
 export const scaleSpec = {
@@ -70,6 +72,11 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       : await runOnWorkers(config, { workers: o.workers, onProgress: (p) => progress.update(p.virtualTime, p.delivered) })
     progress.stop()
     const result = toScaleResult(report, perActor)
+    const dir = openRunDirectory("scale", { ...o, json: undefined, quiet: undefined, help: undefined })
+    dir.writeJson("results.json", result)
+    dir.writeJson("latency.json", { retrieval: report.retrieval, put: report.put })
+    dir.writeSummary({ preset: result.preset, satellites: result.satellites, workers: result.workers, speedup: result.speedup, "messages/s": result.eventsPerSecond, "retrieval p99 ms": result.retrievalMs.p99, "trace hash": result.traceHash })
+    writeIndex()
     printResult(o.json, result, () =>
       [
         `scale: ${result.preset}, ${result.satellites} satellites, ${result.users} users, ${result.workers || "in-process"} ${result.workers === 1 ? "worker" : "workers"}, ${result.simSeconds} s virtual`,
@@ -80,7 +87,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
         `  windows         ${result.windows}, ${fmt(100 * result.barrierWaitShare, 1)}% of shard time waiting at barriers`,
         `  retrieval       p50 ${fmt(result.retrievalMs.p50, 2)} ms  p90 ${fmt(result.retrievalMs.p90, 2)} ms  p99 ${fmt(result.retrievalMs.p99, 2)} ms`,
         `  memory          ${fmt(result.rssMB, 0)} MB RSS, ${fmt(result.bytesPerActor, 0)} bytes per satellite actor`,
-        `  trace hash      ${result.traceHash}`
+        `  trace hash      ${result.traceHash}`,
+        `written to ${dir.path}`
       ].join("\n"))
   })
 }

@@ -7,6 +7,8 @@ import os from "node:os"
 import { Constellation, makeSnapshot, preset } from "../src/topology/index.js"
 import { flag, parseCli, runMain } from "./lib/cli.js"
 import { fmt, printResult } from "./lib/output.js"
+import { writeIndex } from "./lib/report-index.js"
+import { openRunDirectory } from "./lib/results.js"
 import { timeMicros } from "./lib/stats.js"
 
 const spec = {
@@ -33,6 +35,11 @@ runMain(() => {
     }
   })
   const machine = { cpu: os.cpus()[0]?.model ?? "unknown", cores: os.cpus().length, node: process.version }
+  const dir = openRunDirectory("topology-bench", { seed: o.seed, runs: o.runs, cases: CASES })
+  dir.writeJson("results.json", { machine, rows })
+  dir.writeCsv("results.csv", rows)
+  dir.writeSummary({ machine: `${machine.cpu} (${machine.cores} cores)`, ...Object.fromEntries(rows.flatMap((r) => [[`${r.preset} update us`, r.updateMicros], [`${r.preset} route us`, r.routeMicros]])) })
+  writeIndex()
   printResult(o.json, { machine, rows }, () =>
     [
       `topology-bench on ${machine.cpu} (${machine.cores} cores), Node ${machine.node}, median of ${o.runs} runs, one core`,
