@@ -14,7 +14,7 @@ import { makeRunConfig, type RunReport, runOnWorkers } from "../src/runtime/inde
 import { readTrace } from "../src/runtime/trace-file.js"
 import { flag, parseCli, runMain } from "./lib/cli.js"
 import { fmt, printResult } from "./lib/output.js"
-import { makeProgress } from "./lib/progress.js"
+import { makeProgress, makeStepProgress } from "./lib/progress.js"
 import { writeIndex } from "./lib/report-index.js"
 import { openRunDirectory } from "./lib/results.js"
 import { bytesPerSatellite, toScaleResult } from "./scale.js"
@@ -53,8 +53,9 @@ runMain(async () => {
   const oracle = oracleHitRate(trace.requests).hitRate
   const simSeconds = Math.max(...trace.requests.map((r) => r.timestamp)) / 1000 + 60
   const replay: Array<{ strategy: string; hitRate: number; p50Ms: number; p99Ms: number; migrationMB: number; uncovered: number }> = []
+  const steps = makeStepProgress("trace replay", STRATEGIES.length, quiet)
   for (const strategy of STRATEGIES) {
-    log(`replay: ${strategy} ...`)
+    steps.step(strategy)
     const r: RunReport = await runOnWorkers(makeRunConfig({
       preset: "paper-19x5", seed: o.seed, simSeconds, workload: "replay", users: 0,
       replay: { ...makeRunConfig().replay, tracePath: TRACE, requests: o.requests, strategy }
@@ -65,6 +66,8 @@ runMain(async () => {
       migrationMB: (c.migrationBytes ?? 0) / 2 ** 20, uncovered: c.uncovered ?? 0
     })
   }
+
+  steps.stop()
 
   // 4. The model with its KV cache in orbit.
   log("inference: tiny model, prompts sharing a prefix ...")

@@ -10,6 +10,7 @@ import { fmt, printResult } from "./lib/output.js"
 import { bytesPerSatellite } from "./scale.js"
 import { quantile } from "./lib/stats.js"
 import { type ChartSpec, writeChart } from "./lib/plot.js"
+import { makeStepProgress } from "./lib/progress.js"
 import { writeIndex } from "./lib/report-index.js"
 import { openRunDirectory } from "./lib/results.js"
 
@@ -34,12 +35,16 @@ runMain(async () => {
   const workerCounts = o.workers
   const dir = openRunDirectory("scale-sweep", { seed: o.seed, repeats: o.repeats, workers: workerCounts, cases: CASES })
   const rows: Array<Record<string, number | string>> = []
+  const progress = makeStepProgress("scale-sweep", CASES.length * workerCounts.length * o.repeats, o.quiet || o.json)
   for (const c of CASES) {
     const config = makeRunConfig({ preset: c.preset, simSeconds: c.simSeconds, seed: o.seed })
     const perActor = bytesPerSatellite(config)
     for (const w of workerCounts) {
       const runs: Array<RunReport> = []
-      for (let k = 0; k < o.repeats; k++) runs.push(await runOnWorkers(config, { workers: w }))
+      for (let k = 0; k < o.repeats; k++) {
+        runs.push(await runOnWorkers(config, { workers: w }))
+        progress.step(`${c.preset} x${w} run ${k + 1}`)
+      }
       const med = (f: (r: RunReport) => number) => quantile(Float64Array.from(runs.map(f)).sort(), 0.5)
       rows.push({
         preset: c.preset, satellites: runs[0]!.satellites, workers: w, simSeconds: c.simSeconds,
@@ -47,9 +52,9 @@ runMain(async () => {
         startSeconds: med((r) => r.startSeconds), rssMB: med((r) => r.rssMB), bytesPerActor: perActor, barrierWaitShare: med((r) => r.barrierWaitShare),
         traceHash: runs[0]!.traceHash, sameHash: runs.every((r) => r.traceHash === runs[0]!.traceHash) ? "yes" : "NO"
       })
-      process.stderr.write(`  ${c.preset} x${w}: ${fmt(rows.at(-1)!.speedup as number, 1)}x\n`)
     }
   }
+  progress.stop()
   const machine = { cpu: os.cpus()[0]?.model ?? "unknown", cores: os.cpus().length, node: process.version }
   dir.writeJson("results.json", { machine, repeats: o.repeats, rows })
   dir.writeCsv("results.csv", rows)

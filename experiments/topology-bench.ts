@@ -7,6 +7,7 @@ import os from "node:os"
 import { Constellation, makeSnapshot, preset } from "../src/topology/index.js"
 import { flag, parseCli, runMain } from "./lib/cli.js"
 import { fmt, printResult } from "./lib/output.js"
+import { makeStepProgress } from "./lib/progress.js"
 import { writeIndex } from "./lib/report-index.js"
 import { openRunDirectory } from "./lib/results.js"
 import { timeMicros } from "./lib/stats.js"
@@ -21,6 +22,7 @@ const CASES = ["starlink-shell1", "starlink-phase1", "mega-10k"] as const
 
 runMain(() => {
   const o = parseCli(spec)
+  const progress = makeStepProgress("topology-bench", CASES.length, o.quiet || o.json)
   const rows = CASES.map((name) => {
     const c = Constellation.make(preset(name))
     const snap = makeSnapshot(c).update(0)
@@ -28,12 +30,14 @@ runMain(() => {
     const update = timeMicros((k) => snap.update(0.1 * k), o.runs)
     snap.update(0)
     const route = timeMicros((k) => snap.routeFrom((k * 7919) % c.size), o.runs)
+    progress.step(name)
     return {
       preset: name, satellites: c.size, links: snap.graph.linkCount,
       updateMicros: update.median, updateP90Micros: update.p90,
       routeMicros: route.median, routeP90Micros: route.p90, runs: o.runs
     }
   })
+  progress.stop()
   const machine = { cpu: os.cpus()[0]?.model ?? "unknown", cores: os.cpus().length, node: process.version }
   const dir = openRunDirectory("topology-bench", { seed: o.seed, runs: o.runs, cases: CASES })
   dir.writeJson("results.json", { machine, rows })
