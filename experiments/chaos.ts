@@ -23,7 +23,7 @@ import { writeIndex } from "./lib/report-index.js"
 import { openRunDirectory } from "./lib/results.js"
 import { quantile } from "./lib/stats.js"
 
-const PROFILES = ["none", "bit-errors", "message-loss", "satellite-crash", "mass-failure", "ground-outage"] as const
+const PROFILES = ["none", "bit-errors", "message-loss", "isl-flaps", "satellite-crash", "mass-failure", "ground-outage"] as const
 type Profile = typeof PROFILES[number]
 
 const spec = {
@@ -38,7 +38,8 @@ const spec = {
     fault: flag.choice("fault profile", [...PROFILES, "all"] as const, "all"),
     bitErrorRate: flag.number("bit-errors: error probability per bit per link", 1e-6, { min: 0, max: 0.01 }),
     lossRate: flag.number("message-loss: loss probability per message (end to end)", 0.01, { min: 0, max: 0.5 }),
-    massFraction: flag.number("mass-failure: share of satellites down at once", 0.3, { min: 0, max: 1 })
+    massFraction: flag.number("mass-failure: share of satellites down at once", 0.3, { min: 0, max: 1 }),
+    flapProbability: flag.number("isl-flaps: probability an ISL is down for a 1-s link epoch", 0.05, { min: 0, max: 1 })
   }
 }
 
@@ -62,6 +63,7 @@ export interface ChaosRow {
   readonly corruptedDetected: number
   readonly corruptedInjected: number
   readonly lostMessages: number
+  readonly linkDownDrops: number
   readonly retries: number
   readonly redundancy: number
   readonly p99RetrievalMs: number
@@ -80,7 +82,8 @@ runMain(async () => {
     const kv = ConstellationKvCache.make({
       preset: o.preset, seed: o.seed, strategy: o.strategy, blockTokens: SHAPE.tokens, chunkBytes: CHUNK_BYTES, codec: "fp16",
       namespace: { modelId: "chaos", tenantSalt: "t" },
-      faults: { bitErrorRate: fault === "bit-errors" ? o.bitErrorRate : 0, lossRate: fault === "message-loss" ? o.lossRate : 0 }
+      faults: { bitErrorRate: fault === "bit-errors" ? o.bitErrorRate : 0, lossRate: fault === "message-loss" ? o.lossRate : 0 },
+      ...(fault === "isl-flaps" ? { run: { islFlapProbability: o.flapProbability } } : {})
     })
     const satellites = kv.live.world.satellites
     const rng = streamRng(o.seed, -5)
@@ -132,13 +135,17 @@ runMain(async () => {
       // Store what the request computed beyond its cached prefix.
       if (served < keys.length) kv.store(tokens, joinBlocks(truth), served)
     }
-    const lost = kv.live.engine.metrics.dropped[DropReason.lost]!
+    const dropped = kv.live.engine.metrics.dropped
+    if (process.env.SKYMEMORY_DEBUG) process.stderr.write(`${fault}: dropped ${Array.from(dropped).join(",")} counters ${JSON.stringify(Object.fromEntries(kv.live.engine.metrics.counters))}\n`)
+    // Messages that never arrived: injected loss, and no route left (links down). Beacons to a neighbour
+    // whose link is down are counted apart (linkDownDrops): they are link-local probes, not cache traffic.
+    const lost = dropped[DropReason.lost]! + dropped[DropReason.unreachable]!
     // Lookups asked again after a deadline, and the shares the actor itself asked again.
     retries += (kv.live.engine.metrics.counters.get("shareRetries") ?? 0) + (kv.live.engine.metrics.counters.get("putRetries") ?? 0)
     const sorted = Float64Array.from(latencies).sort()
     rows.push({
       fault, requests: trace.requests.length, hitRate: hits / Math.max(1, blocks), wrongKvServed: wrong,
-      corruptedDetected: detected, corruptedInjected: injected, lostMessages: lost, retries, redundancy: 1,
+      corruptedDetected: detected, corruptedInjected: injected, lostMessages: lost, linkDownDrops: dropped[DropReason.linkDown]!, retries, redundancy: 1,
       p99RetrievalMs: sorted.length > 0 ? quantile(sorted, 0.99) : 0
     })
     progress.step(fault)

@@ -85,7 +85,7 @@ describe("faults", () => {
     const env = { ...process.env, SKYMEMORY_RESULTS: mkdtempSync(join(tmpdir(), "skymemory-chaos-")) }
     const { stdout } = await run(process.execPath, ["--import", "tsx", "experiments/chaos.ts", "--requests", "60", "--bit-error-rate", "1e-5", "--json"], { env, timeout: 180_000 })
     const rows = JSON.parse(stdout) as Array<Record<string, number | string>>
-    expect(rows.map((r) => r.fault)).toEqual(["none", "bit-errors", "message-loss", "satellite-crash", "mass-failure", "ground-outage"])
+    expect(rows.map((r) => r.fault)).toEqual(["none", "bit-errors", "message-loss", "isl-flaps", "satellite-crash", "mass-failure", "ground-outage"])
     for (const r of rows) {
       expect(r.wrongKvServed).toBe(0)
       expect(r.corruptedDetected).toBe(r.corruptedInjected)
@@ -93,6 +93,7 @@ describe("faults", () => {
     const by = Object.fromEntries(rows.map((r) => [r.fault, r]))
     expect(by["bit-errors"]!.corruptedInjected).toBeGreaterThan(0)
     expect(by["message-loss"]!.lostMessages).toBeGreaterThan(0)
+    expect(by["isl-flaps"]!.linkDownDrops).toBeGreaterThan(by.none!.linkDownDrops as number)
     expect(by.none!.hitRate).toBeGreaterThan(0)
   }, 180_000)
 

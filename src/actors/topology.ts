@@ -16,6 +16,17 @@ import type { World } from "../runtime/world.js"
  * has gone down is rerouted on a tree of the current link state. Either way a tree is a function of
  * (destination, epoch) only, never of when a shard first needed it, so routing is the same on every shard.
  */
+/** A uniform number in [0, 1) from three integers (murmur3's finalizer over a mix of them). */
+const unitHash = (a: number, b: number, c: number): number => {
+  let h = Math.imul(a ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(b + 0x27d4eb2f, 0xc2b2ae35) ^ Math.imul(c + 0x165667b1, 0x9e3779b1)
+  h ^= h >>> 16
+  h = Math.imul(h, 0x85ebca6b)
+  h ^= h >>> 13
+  h = Math.imul(h, 0xc2b2ae35)
+  h ^= h >>> 16
+  return (h >>> 0) / 2 ** 32
+}
+
 export class TopologyActor {
   readonly snapshot: Snapshot
   epoch = -1
@@ -53,11 +64,13 @@ export class TopologyActor {
     this.epoch = e
     const start = e * this.world.config.epochSeconds
     const snap = this.snapshot.update(start)
+    this.flap(snap, e)
     const re = Math.floor(start / this.world.config.routingEpochSeconds)
     const routingChanged = re !== this.routingEpoch
     if (routingChanged) {
       this.routingEpoch = re
-      this.routingSnapshot.update(re * this.world.config.routingEpochSeconds)
+      const rStart = re * this.world.config.routingEpochSeconds
+      this.flap(this.routingSnapshot.update(rStart), Math.floor(rStart / this.world.config.epochSeconds))
       this.trees.clear()
     }
     this.freshTrees.clear()
@@ -95,7 +108,13 @@ export class TopologyActor {
    * home satellites share the few trees of the users' serving satellites. If the table's link is down now,
    * the hop is rerouted on a tree of the current link state. next = -1: unreachable.
    */
-  toward(at: number, target: number, root: number): { next: number; link: number } {
+  toward(at: number, target: number, root: number, detoured = false): { next: number; link: number; detoured: boolean } {
+    // A message already sent round a down link stays on trees of the current link state: mixing the
+    // routing epoch's tree with the current one can bounce it between two satellites until its TTL.
+    if (detoured) {
+      const fresh = this.treeOf(this.freshTrees, this.snapshot, target)
+      return { next: fresh.next[at]!, link: fresh.link[at]!, detoured: true }
+    }
     const tree = this.treeOf(this.trees, this.routingSnapshot, root)
     let next: number
     let link: number
@@ -109,9 +128,9 @@ export class TopologyActor {
       next = v
       link = v >= 0 ? tree.link[v]! : -1
     }
-    if (link >= 0 && this.snapshot.up[link] === 1) return { next, link }
+    if (link >= 0 && this.snapshot.up[link] === 1) return { next, link, detoured: false }
     const fresh = this.treeOf(this.freshTrees, this.snapshot, target)
-    return { next: fresh.next[at]!, link: fresh.link[at]! }
+    return { next: fresh.next[at]!, link: fresh.link[at]!, detoured: true }
   }
 
   private treeOf(cache: Map<number, { next: Int32Array; link: Int32Array }>, snap: Snapshot, dst: number) {
@@ -124,6 +143,20 @@ export class TopologyActor {
       cache.set(dst, tree)
     }
     return tree
+  }
+
+  /**
+   * ISL flaps (fault injection): a link that geometry allows is down for a whole link epoch with
+   * probability islFlapProbability, drawn from (seed, link, epoch) alone, so every shard's replica agrees
+   * and a rerun flaps the same links. Messages then reroute around it, or drop (linkDown) if they must use it.
+   */
+  private flap(snap: Snapshot, epoch: number): void {
+    const p = this.world.config.islFlapProbability
+    if (p <= 0) return
+    const seed = this.world.config.seed
+    for (let l = 0; l < snap.graph.linkCount; l++) {
+      if (snap.up[l] === 1 && unitHash(seed, l, epoch) < p) snap.up[l] = 0
+    }
   }
 
   /** Serving satellite of ground user u (0-based) this epoch, -1 if none is above the mask. */

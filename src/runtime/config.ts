@@ -44,6 +44,8 @@ export const RunConfig = Schema.Struct({
   chunkBytes: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)),
   capacityBytesPerSatellite: Count,
   perHopProcessingSeconds: Positive,
+  /** Fault injection: each ISL is down for a whole link epoch with this probability (0 = geometry only). */
+  islFlapProbability: Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1 })),
   islBandwidthBitsPerSecond: Positive,
   groundBandwidthBitsPerSecond: Positive,
   elevationMaskDeg: Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 90 })),
@@ -96,6 +98,7 @@ export const defaultRunConfig: RunConfig = {
   chunkBytes: 12_288,
   capacityBytesPerSatellite: 64 * 1024 * 1024,
   perHopProcessingSeconds: 1e-4,
+  islFlapProbability: 0,
   islBandwidthBitsPerSecond: 10e9,
   groundBandwidthBitsPerSecond: 1e9,
   elevationMaskDeg: 25,

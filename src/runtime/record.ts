@@ -15,7 +15,7 @@ const I32_BASE = 12
 /** float64 fields */
 export const F = { time: 0, sentAt: 1, p0: 2, p1: 3, p2: 4, p3: 5 } as const
 /** int32 fields */
-/** `route`: root satellite of the routing tree the message follows (-1 until its first ISL hop). */
+/** `route`: root satellite of the routing tree the message follows (-1 until its first ISL hop; -2 - root once detoured round a down link). */
 export const I = { at: 0, src: 1, seq: 2, dst: 3, tag: 4, hops: 5, bytes: 6, origin: 7, originSeq: 8, aux: 9, route: 10, spare: 11 } as const
 
 export type F64Field = (typeof F)[keyof typeof F]

@@ -328,13 +328,17 @@ export class ShardEngine {
         } else {
           // Requests between satellites follow the tree of their ingress satellite, everything bound
           // for a ground user the tree of the user's serving satellite (see TopologyActor.toward).
-          let root = b.getI(r, I.route)
-          if (root < 0) {
-            root = userDst ? target : at
-            b.setI(r, I.route, root)
+          // I.route: -1 unset; r >= 0 the tree root; r <= -2 detoured (root -2 - r), see TopologyActor.toward.
+          let route = b.getI(r, I.route)
+          if (route === -1) {
+            route = userDst ? target : at
+            b.setI(r, I.route, route)
           }
-          const h = topo.toward(at, target, userDst ? target : root)
+          const detoured = route <= -2
+          const root = detoured ? -2 - route : route
+          const h = topo.toward(at, target, userDst ? target : root, detoured)
           if (h.next < 0) return this.drop(DropReason.unreachable)
+          if (h.detoured && !detoured) b.setI(r, I.route, -2 - root)
           next = h.next
           link = h.link
         }
