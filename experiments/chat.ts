@@ -16,6 +16,8 @@ import { cachedTurn } from "../src/inference/session.js"
 import { presetNames } from "../src/topology/index.js"
 import { flag, parseCli, runMain } from "./lib/cli.js"
 import { fmt } from "./lib/output.js"
+import { writeIndex } from "./lib/report-index.js"
+import { openRunDirectory } from "./lib/results.js"
 
 const spec = {
   name: "chat",
@@ -43,6 +45,7 @@ runMain(async () => {
   const say = (s: string) => { if (!o.json) process.stdout.write(s) }
   say(`chat: ${o.model} with its KV cache on ${o.preset} (${o.strategy}, ${o.codec}), ${o.speed}x real time. Type a line; Ctrl-D ends.\n`)
   let history: Array<number> = []
+  const turns: Array<Record<string, unknown>> = []
   let lastWall = performance.now()
   const rl = createInterface({ input: process.stdin, terminal: interactive })
   if (interactive) process.stdout.write("> ")
@@ -64,6 +67,7 @@ runMain(async () => {
         virtualTime: kv.live.now, promptTokens: turn.promptTokens, cachedTokens: turn.cachedTokens, satellites: turn.satellites,
         fetchMs: turn.fetchMs, prefillMs: turn.prefillMs, ttftMs: turn.ttftMs, storedBlocks: turn.storedBlocks, text
       }
+      turns.push(report)
       if (o.json) process.stdout.write(`${JSON.stringify(report)}\n`)
       else {
         say(`${JSON.stringify(text)}\n`)
@@ -74,5 +78,11 @@ runMain(async () => {
   } finally {
     rl.close()
     await model.close()
+    // The conversation's record, written once at the end (atomically, like every result).
+    const dir = openRunDirectory("chat", { ...o, json: undefined, quiet: undefined, help: undefined })
+    dir.writeJson("results.json", turns)
+    dir.writeSummary({ turns: turns.length, "tokens from orbit": turns.reduce((n, t) => n + (t.cachedTokens as number), 0) })
+    writeIndex()
+    say(`written to ${dir.path}\n`)
   }
 })

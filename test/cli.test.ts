@@ -78,3 +78,22 @@ describe("ttft command line", () => {
     expect(h100.map((r: { fetchMs: number }) => r.fetchMs)).toEqual(here.map((r: { fetchMs: number }) => r.fetchMs))
   }, 120_000)
 })
+
+describe("chat command line", () => {
+  it("piped turns: the second turn's prompt (the whole conversation) comes partly from orbit", async () => {
+    const env = { ...process.env, SKYMEMORY_RESULTS: mkdtempSync(join(tmpdir(), "skymemory-chat-")) }
+    const child = execFile(process.execPath, ["--import", "tsx", "experiments/chat.ts", "--json", "--max-new-tokens", "8"], { env, timeout: 120_000 })
+    child.stdin!.end("Hello there\nAnd a second question\n")
+    const out = await new Promise<string>((resolve, reject) => {
+      let s = ""
+      child.stdout!.on("data", (d) => (s += d))
+      child.on("exit", (code) => (code === 0 ? resolve(s) : reject(new Error(`chat exited ${code}`))))
+    })
+    const turns = out.trim().split("\n").map((l) => JSON.parse(l))
+    expect(turns).toHaveLength(2)
+    expect(turns[0].cachedTokens).toBe(0)
+    expect(turns[1].cachedTokens).toBeGreaterThanOrEqual(16)
+    expect(turns[1].satellites.length).toBeGreaterThanOrEqual(9)
+    expect(turns[1].ttftMs).toBeCloseTo(turns[1].fetchMs + turns[1].prefillMs, 6)
+  }, 120_000)
+})
