@@ -1,6 +1,6 @@
 import { tracedBlockKey } from "../cache/keys.js"
 import { type ActorContext, type Behaviour, cachedStep, type Envelope } from "./actor.js"
-import { followHandover, type HashedServer, serversOf as placedServers, shareSizes, type WrittenBlocks } from "./kv-protocol.js"
+import { askPrefixShares, followHandover, type HashedServer, serversOf as placedServers, shareSizes, type WrittenBlocks } from "./kv-protocol.js"
 import { Tag } from "./messages.js"
 import { CONTROL_BYTES } from "./satellite.js"
 
@@ -129,15 +129,9 @@ export const client = (o: ClientOptions): Behaviour<ClientState> => {
         if (!p) return
         p.writers[msg.aux] = msg.p2
         if (--p.dirLeft > 0) return
-        let m = 0
-        while (m < p.keys.length && p.writers[m]! >= 0) m++
-        const targets = Array.from({ length: m }, (_, j) => serversOf(ctx, p.keys[j]!, p.writers[j]!))
-        // A block whose writer's region has no satellite overhead now cannot be located: the prefix ends there.
-        const located = targets.findIndex((t) => t.length < S)
-        p.prefix = located < 0 ? m : located
+        p.prefix = askPrefixShares(ctx, S, p.keys, p.writers, msg.p1, (j) => serversOf(ctx, p.keys[j]!, p.writers[j]!)).prefix
         if (p.prefix === 0) return finish(state, ctx, msg.p1, p, 0)
         p.fetchLeft = p.prefix * S
-        for (let j = 0; j < p.prefix; j++) targets[j]!.forEach((s, k) => ctx.send(s, Tag.BlockGet, CONTROL_BYTES, p.keys[j]!, msg.p1, 0, j * S + k))
         return
       }
       case Tag.BlockReply: {

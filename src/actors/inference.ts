@@ -1,6 +1,6 @@
 import { type PayloadWire, type ShareChunks, type SharePayload, wireSlot } from "../cache/payload-wire.js"
 import { type ActorContext, type Behaviour, cachedStep, type Envelope } from "./actor.js"
-import { followHandover, type HashedServer, serversOf, type WrittenBlocks } from "./kv-protocol.js"
+import { askPrefixShares, followHandover, type HashedServer, serversOf, type WrittenBlocks } from "./kv-protocol.js"
 import { Tag } from "./messages.js"
 import { CONTROL_BYTES } from "./satellite.js"
 
@@ -186,19 +186,14 @@ export const inference = (o: InferenceOptions): Behaviour<InferenceState> => {
   }
   /** Every block's writer is known: fetch the shares of the leading written blocks. */
   const fetchShares = (state: InferenceState, ctx: ActorContext, id: number, l: Lookup) => {
-    let m = 0
-    while (m < l.writers.length && l.writers[m]! >= 0) m++
+    const keys = l.job.keys
     // Blocks this actor wrote: where it last sent them (current through its migrations, so a lookup in
     // the moment between a handover and the migration it triggers still finds them); others: the placement.
-    const targets = Array.from({ length: m }, (_, j) => state.written.get(l.job.keys[j]!) ?? serversOf(ctx, S, l.job.keys[j]!, l.writers[j]!, o.hashedServer))
-    const unplaced = targets.findIndex((t) => t.length < S)
-    l.prefix = unplaced < 0 ? m : unplaced
+    const asked = askPrefixShares(ctx, S, keys, l.writers, id, (j) => state.written.get(keys[j]!) ?? serversOf(ctx, S, keys[j]!, l.writers[j]!, o.hashedServer))
+    l.prefix = asked.prefix
+    l.targets = asked.targets
     if (l.prefix === 0) return finishLookup(state, ctx, id, l, 0)
     l.fetchLeft = l.prefix * S
-    l.targets = targets
-    for (let j = 0; j < l.prefix; j++) {
-      targets[j]!.forEach((sat, k) => ctx.send(sat, Tag.BlockGet, CONTROL_BYTES, l.job.keys[j]!, id, 0, j * S + k))
-    }
   }
   const handle = (state: InferenceState, msg: Envelope, ctx: ActorContext): void => {
     const user = ctx.self - o.satellites

@@ -53,3 +53,22 @@ export const followHandover = (state: WrittenBlocks, ctx: ActorContext, user: nu
   }
   state.centre = centre
 }
+
+/**
+ * Once every block's writer is known (-1: never written): the leading blocks that can be fetched now,
+ * i.e. written and placed on S satellites (a writer with no satellite overhead cannot be located, so the
+ * prefix ends there), and a BlockGet to each of their S satellites (aux = j * S + k, p1 = request id).
+ * Returns the targets and the prefix length; nothing is sent when the prefix is empty.
+ */
+export const askPrefixShares = (
+  ctx: ActorContext, servers: number, keys: ReadonlyArray<number>, writers: Int32Array, request: number,
+  targetOf: (j: number) => ReadonlyArray<number>
+): { targets: ReadonlyArray<ReadonlyArray<number>>; prefix: number } => {
+  let m = 0
+  while (m < keys.length && writers[m]! >= 0) m++
+  const targets = Array.from({ length: m }, (_, j) => targetOf(j))
+  const unplaced = targets.findIndex((t) => t.length < servers)
+  const prefix = unplaced < 0 ? m : unplaced
+  for (let j = 0; j < prefix; j++) targets[j]!.forEach((sat, k) => ctx.send(sat, Tag.BlockGet, CONTROL_BYTES, keys[j]!, request, 0, j * servers + k))
+  return { targets, prefix }
+}
