@@ -124,17 +124,20 @@ export class ConstellationKvCache {
     const r = this.run<LookupResult>((done) => this.port.submit(this.actor, { kind: "lookup", keys, done }))
     const blocks = []
     let rejected = 0
-    const bad = r.blocks.reduce((n, shares, j) => n + badChunks(shares, keys[j]!, this.options.authKey), 0)
-    const common = { satellites: r.satellites, rejectedBlocks: 0, badChunks: bad, timedOut: r.timedOut, raw: r.blocks }
+    let bad = 0
     for (let j = 0; j < r.blocks.length; j++) {
       const v = sharesToBlock(r.blocks[j]!, keys[j]!, this.options.authKey)
       if (!v.ok) {
         rejected++
-        if (process.env.SKYMEMORY_DEBUG) process.stderr.write(`lookup: block ${j} rejected (${v.verdict}, chunk ${v.chunk}) shares ${r.blocks[j]!.map((s) => s.map((c) => c.length).join("+")).join(" | ")}\n`)
+        if (process.env.SKYMEMORY_DEBUG) process.stderr.write(`lookup: block ${j} rejected (${v.verdict}, chunk ${v.chunk})\n`)
+        // Blocks that decoded had every chunk checked and good; count the bad chunks of the rest, all of
+        // them, for fault accounting (sharesToBlock stops at the first).
+        for (let b = j; b < r.blocks.length; b++) bad += badChunks(r.blocks[b]!, keys[b]!, this.options.authKey)
         break
       }
       blocks.push(v.block)
     }
+    const common = { satellites: r.satellites, rejectedBlocks: 0, badChunks: bad, timedOut: r.timedOut, raw: r.blocks }
     const fetchMs = (r.finishedAt - r.startedAt) * 1e3
     if (blocks.length === 0) return { ...common, tokens: 0, fetchMs, rejectedBlocks: rejected }
     const past = joinBlocks(blocks)
