@@ -1,6 +1,6 @@
 import { uniformFloat64 } from "pure-rand/distribution/uniformFloat64"
 import { conversationsOf } from "../cache/trace.js"
-import { Constellation, type GroundStation, kepler, preset, servingSatellite, walkerDelta, walkerStar } from "../topology/index.js"
+import { Constellation, type GroundStation, kepler, preset, servingSatellite, subSatellitePoint, walkerDelta, walkerStar } from "../topology/index.js"
 import { cityPicker } from "./cities.js"
 import { readTrace } from "./trace-file.js"
 import type { RunConfig } from "./config.js"
@@ -78,9 +78,9 @@ export const makeWorld = (config: RunConfig): World => {
   for (let u = 0; u < config.users; u++) {
     // Under a random satellite at t = 0, jittered by up to 2 deg, so every user starts covered.
     const s = Math.floor(uniformFloat64(rng) * c.size)
-    const x = pos[3 * s]!, y = pos[3 * s + 1]!, z = pos[3 * s + 2]!
-    const lat = (Math.asin(z / Math.hypot(x, y, z)) * 180) / Math.PI + (uniformFloat64(rng) - 0.5) * 4
-    const lon = (Math.atan2(y, x) * 180) / Math.PI + (uniformFloat64(rng) - 0.5) * 4
+    const under = subSatellitePoint(pos, s, 0)
+    const lat = under.latDeg + (uniformFloat64(rng) - 0.5) * 4
+    const lon = under.lonDeg + (uniformFloat64(rng) - 0.5) * 4
     users.push({ name: `user-${u}`, latDeg: Math.max(-89, Math.min(89, lat)), lonDeg: lon })
     userHome[u] = s
   }
@@ -90,11 +90,6 @@ export const makeWorld = (config: RunConfig): World => {
     minAltitudeKm: Math.min(...c.shells.map((s) => s.altitudeKm)),
     userRequests: []
   }, pos)
-}
-
-const subSatellitePoint = (pos: Float64Array, s: number) => {
-  const x = pos[3 * s]!, y = pos[3 * s + 1]!, z = pos[3 * s + 2]!
-  return { latDeg: (Math.asin(z / Math.hypot(x, y, z)) * 180) / Math.PI, lonDeg: (Math.atan2(y, x) * 180) / Math.PI }
 }
 
 /**
@@ -107,7 +102,7 @@ const withInferenceSites = (w: World, pos: Float64Array): World => {
   if (n === 0) return w
   const shell = w.constellation.shells[0]!
   const centre = Math.floor(shell.planes / 2) * shell.satsPerPlane + Math.floor(shell.satsPerPlane / 2)
-  const site = subSatellitePoint(pos, centre)
+  const site = subSatellitePoint(pos, centre, 0)
   const users = [...w.users, ...Array.from({ length: n }, (_, k) => ({ name: `inference-${k}`, ...site }))]
   const userHome = new Int32Array(users.length)
   userHome.set(w.userHome)

@@ -154,15 +154,21 @@ export const handovers = (
   return out
 }
 
-/** Earth-fixed latitude and longitude (deg) of the point under each satellite: [lat0, lon0, lat1, ...]. */
+/** Earth-fixed latitude and longitude (deg) of the point under satellite s, at Earth rotation angle theta. */
+export const subSatellitePoint = (positions: Float64Array, s: number, theta: number): { latDeg: number; lonDeg: number } => {
+  const x = positions[3 * s]!, y = positions[3 * s + 1]!, z = positions[3 * s + 2]!
+  // Inertial longitude minus the Earth's rotation, wrapped to [-180, 180).
+  const lon = (Math.atan2(y, x) - theta) / DEG
+  return { latDeg: Math.asin(z / Math.hypot(x, y, z)) / DEG, lonDeg: ((((lon + 180) % 360) + 360) % 360) - 180 }
+}
+
+/** subSatellitePoint of every satellite, packed: [lat0, lon0, lat1, lon1, ...]. */
 export const subSatellitePoints = (positions: Float64Array, size: number, theta: number): Float64Array => {
   const out = new Float64Array(2 * size)
   for (let s = 0; s < size; s++) {
-    const x = positions[3 * s]!, y = positions[3 * s + 1]!, z = positions[3 * s + 2]!
-    out[2 * s] = Math.asin(z / Math.hypot(x, y, z)) / DEG
-    // Inertial longitude minus the Earth's rotation, wrapped to [-180, 180).
-    const lon = (Math.atan2(y, x) - theta) / DEG
-    out[2 * s + 1] = ((((lon + 180) % 360) + 360) % 360) - 180
+    const p = subSatellitePoint(positions, s, theta)
+    out[2 * s] = p.latDeg
+    out[2 * s + 1] = p.lonDeg
   }
   return out
 }
