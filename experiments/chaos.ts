@@ -8,6 +8,7 @@
 import { uniformFloat64 } from "pure-rand/distribution/uniformFloat64"
 import { decodeBlock, encodeBlock, type KvBlock } from "../src/cache/codecs.js"
 import { strategies } from "../src/cache/placement.js"
+import { MAX_REDUNDANCY } from "../src/actors/inference.js"
 import { ConstellationKvCache } from "../src/inference/constellation-kv.js"
 import { joinBlocks } from "../src/inference/kv-blocks.js"
 import { blockToShares } from "../src/inference/kv-transfer.js"
@@ -39,7 +40,8 @@ const spec = {
     bitErrorRate: flag.number("bit-errors: error probability per bit per link", 1e-6, { min: 0, max: 0.01 }),
     lossRate: flag.number("message-loss: loss probability per message (end to end)", 0.01, { min: 0, max: 0.5 }),
     massFraction: flag.number("mass-failure: share of satellites down at once", 0.3, { min: 0, max: 1 }),
-    flapProbability: flag.number("isl-flaps: probability an ISL is down for a 1-s link epoch", 0.05, { min: 0, max: 1 })
+    flapProbability: flag.number("isl-flaps: probability an ISL is down for a 1-s link epoch", 0.05, { min: 0, max: 1 }),
+    redundancy: flag.intList("copies of each share on distinct satellites; every fault runs at each value", [1, 2], MAX_REDUNDANCY)
   }
 }
 
@@ -66,6 +68,8 @@ export interface ChaosRow {
   readonly linkDownDrops: number
   readonly retries: number
   readonly redundancy: number
+  /** Shares written back where a copy was found missing or corrupted (re-placement after a crash). */
+  readonly readRepairs: number
   readonly p99RetrievalMs: number
 }
 
@@ -76,10 +80,12 @@ runMain(async () => {
   const trace = readTrace(o.trace, { limit: o.requests })
   const profiles: ReadonlyArray<Profile> = o.fault === "all" ? PROFILES : [o.fault]
   const dir = openRunDirectory("chaos", { ...o, json: undefined, quiet: undefined, help: undefined })
-  const progress = makeStepProgress("chaos", profiles.length, o.quiet || o.json)
+  const runs = o.redundancy.flatMap((redundancy) => profiles.map((fault) => ({ fault, redundancy })))
+  const progress = makeStepProgress("chaos", runs.length, o.quiet || o.json)
   const rows: Array<ChaosRow> = []
-  for (const fault of profiles) {
+  for (const { fault, redundancy } of runs) {
     const kv = ConstellationKvCache.make({
+      redundancy,
       preset: o.preset, seed: o.seed, strategy: o.strategy, blockTokens: SHAPE.tokens, chunkBytes: CHUNK_BYTES, codec: "fp16",
       namespace: { modelId: "chaos", tenantSalt: "t" },
       faults: { bitErrorRate: fault === "bit-errors" ? o.bitErrorRate : 0, lossRate: fault === "message-loss" ? o.lossRate : 0 },
@@ -127,10 +133,16 @@ runMain(async () => {
           if (!sameFloats(got.past.keys[l]!, expected.keys[l]!) || !sameFloats(got.past.values[l]!, expected.values[l]!)) wrong++
         }
       }
+      const wanted = (j: number) => blockToShares(truth[j]!, keys[j]!, { codec: "fp16", chunkBytes: CHUNK_BYTES, servers: kv.options.servers })
       got.raw.forEach((shares, j) => {
-        const want = blockToShares(truth[j]!, keys[j]!, { codec: "fp16", chunkBytes: CHUNK_BYTES, servers: shares.length })
+        const want = wanted(j)
         shares.forEach((share, k) => share.forEach((chunk, c) => { if (!sameBytes(chunk, want[k]![c]!)) injected++ }))
       })
+      // Shares the check refused on arrival (they never reach a block) are compared with the truth too.
+      for (const d of got.discarded) {
+        const want = wanted(d.block)[d.share.share]!
+        d.share.chunks.forEach((chunk, c) => { if (!sameBytes(chunk, want[c]!)) injected++ })
+      }
       detected += got.badChunks
       // Store what the request computed beyond its cached prefix.
       if (served < keys.length) kv.store(tokens, joinBlocks(truth), served)
@@ -141,31 +153,35 @@ runMain(async () => {
     // whose link is down are counted apart (linkDownDrops): they are link-local probes, not cache traffic.
     const lost = dropped[DropReason.lost]! + dropped[DropReason.unreachable]!
     // Lookups asked again after a deadline, and the shares the actor itself asked again.
-    retries += (kv.live.engine.metrics.counters.get("shareRetries") ?? 0) + (kv.live.engine.metrics.counters.get("putRetries") ?? 0)
+    const counter = (name: string) => kv.live.engine.metrics.counters.get(name) ?? 0
+    retries += counter("shareRetries") + counter("putRetries")
     const sorted = Float64Array.from(latencies).sort()
     rows.push({
       fault, requests: trace.requests.length, hitRate: hits / Math.max(1, blocks), wrongKvServed: wrong,
-      corruptedDetected: detected, corruptedInjected: injected, lostMessages: lost, linkDownDrops: dropped[DropReason.linkDown]!, retries, redundancy: 1,
+      corruptedDetected: detected, corruptedInjected: injected, lostMessages: lost, linkDownDrops: dropped[DropReason.linkDown]!, retries, redundancy, readRepairs: counter("readRepairs"),
       p99RetrievalMs: sorted.length > 0 ? quantile(sorted, 0.99) : 0
     })
-    progress.step(fault)
+    progress.step(`${fault} r=${redundancy}`)
   }
   progress.stop()
   dir.writeJson("results.json", rows)
   dir.writeCsv("results.csv", rows as unknown as Array<Record<string, unknown>>)
   await writeChart(dir.writeText, "chaos", {
-    $schema: "https://vega.github.io/schema/vega-lite/v5.json", title: "Hit rate and wrong KV served under each fault", width: 420, height: 260,
-    data: { values: rows.flatMap((r) => [{ fault: r.fault, measure: "hit rate", value: r.hitRate }, { fault: r.fault, measure: "wrong KV served", value: r.wrongKvServed }]) },
+    $schema: "https://vega.github.io/schema/vega-lite/v5.json", title: "Hit rate and wrong KV served under each fault, by copies per share", width: 420, height: 260,
+    data: { values: rows.flatMap((r) => [{ fault: r.fault, copies: `r = ${r.redundancy}`, measure: "hit rate", value: r.hitRate }, { fault: r.fault, copies: `r = ${r.redundancy}`, measure: "wrong KV served", value: r.wrongKvServed }]) },
     mark: "bar",
-    encoding: { x: { field: "fault", type: "nominal", sort: null }, y: { field: "value", type: "quantitative" }, column: { field: "measure", type: "nominal" }, color: { field: "measure", type: "nominal", legend: null } },
+    encoding: {
+      x: { field: "fault", type: "nominal", sort: null }, xOffset: { field: "copies", type: "nominal" }, y: { field: "value", type: "quantitative" },
+      column: { field: "measure", type: "nominal" }, color: { field: "copies", type: "nominal" }
+    },
     resolve: { scale: { y: "independent" } }
   } as ChartSpec)
-  dir.writeSummary(Object.fromEntries(rows.flatMap((r) => [[`${r.fault} hit rate`, r.hitRate], [`${r.fault} wrong KV`, r.wrongKvServed]])))
+  dir.writeSummary(Object.fromEntries(rows.flatMap((r) => [[`${r.fault} r=${r.redundancy} hit rate`, r.hitRate], [`${r.fault} r=${r.redundancy} wrong KV`, r.wrongKvServed]])))
   writeIndex()
   printResult(o.json, rows, () => [
     `chaos: ${trace.requests.length} requests' prefix structure from ${o.trace}, ${o.preset}, ${o.strategy}, seed ${o.seed}; written to ${dir.path}`,
-    "fault             hit rate   wrong KV   corrupted detected/arrived   lost msgs   retries   p99 ms",
-    ...rows.map((r) => `${r.fault.padEnd(16)} ${fmt(r.hitRate, 4).padStart(9)} ${String(r.wrongKvServed).padStart(10)}   ${`${r.corruptedDetected}/${r.corruptedInjected}`.padStart(26)} ${String(r.lostMessages).padStart(11)} ${String(r.retries).padStart(9)} ${fmt(r.p99RetrievalMs, 1).padStart(8)}`)
+    "fault            r   hit rate   wrong KV   corrupted detected/arrived   lost msgs   retries   repairs   p99 ms",
+    ...rows.map((r) => `${r.fault.padEnd(16)} ${String(r.redundancy)} ${fmt(r.hitRate, 4).padStart(10)} ${String(r.wrongKvServed).padStart(10)}   ${`${r.corruptedDetected}/${r.corruptedInjected}`.padStart(26)} ${String(r.lostMessages).padStart(11)} ${String(r.retries).padStart(9)} ${String(r.readRepairs).padStart(9)} ${fmt(r.p99RetrievalMs, 1).padStart(8)}`)
   ].join("\n"))
 })
 

@@ -6,6 +6,7 @@ import { join } from "node:path"
 import { promisify } from "node:util"
 import { describe, expect, it } from "vitest"
 import { frameChunk } from "../src/cache/integrity.js"
+import type { InferenceState } from "../src/actors/inference.js"
 import type { SatelliteState } from "../src/actors/satellite.js"
 import { ConstellationKvCache } from "../src/inference/constellation-kv.js"
 import type { PastKv } from "../src/inference/runner.js"
@@ -80,17 +81,81 @@ describe("tenants", () => {
   }, 60_000)
 })
 
+describe("redundancy and re-placement", () => {
+  const S = 9
+  const stored = (redundancy: number) => {
+    const kv = ConstellationKvCache.make({ preset: "starlink-shell1", chunkBytes: 512, redundancy, faults: { bitErrorRate: 0, lossRate: 0 }, namespace: { modelId: "m", tenantSalt: "a" } })
+    const prompt = promptOf(3)
+    kv.store(prompt, pastOf(96, 3))
+    kv.advance(0.5)
+    const keys = kv.keysOf(prompt)
+    const written = () => (kv.live.engine.stateOf(kv.actor) as InferenceState).written
+    const counter = (name: string) => kv.live.engine.metrics.counters.get(name) ?? 0
+    const holds = (sat: number, key: number, share: number) => (kv.live.engine.stateOf(sat) as SatelliteState).store.read(key)?.payload?.share === share
+    return { kv, prompt, keys, written, counter, holds }
+  }
+
+  it("two copies: satellites that crash lose nothing, and their shares are re-placed on live satellites", () => {
+    const { kv, prompt, keys, written, counter, holds } = stored(2)
+    const first = written().get(keys[0]!)!.slice(0, S)
+    kv.crash(first, 120)
+    // Before the health check runs: every share of the first copy is asked, misses, and the second serves.
+    const got = kv.lookup(prompt)
+    expect(got.tokens).toBe(96)
+    expect(got.satellites.some((s) => first.includes(s))).toBe(false)
+    kv.advance(2)
+    expect(counter("sharesReplaced")).toBeGreaterThanOrEqual(S * keys.length)
+    expect(counter("sharesLost")).toBe(0)
+    for (const key of keys) {
+      const now = written().get(key)!
+      expect(now.some((s) => first.includes(s))).toBe(false)
+      now.forEach((sat, p) => expect(holds(sat, key, p % S)).toBe(true))
+    }
+    // The second copies' satellites go too: the re-placed copies serve the block.
+    kv.crash(written().get(keys[0]!)!.slice(S), 120)
+    expect(kv.lookup(prompt).tokens).toBe(96)
+  }, 60_000)
+
+  it("one copy: a crash loses the shares it held (counted), and the block misses until it is written again", () => {
+    const { kv, prompt, keys, written, counter } = stored(1)
+    kv.crash(written().get(keys[0]!)!.slice(0, 1), 120)
+    kv.advance(2)
+    expect(counter("sharesLost")).toBeGreaterThanOrEqual(keys.length)
+    expect(kv.lookup(prompt).tokens).toBe(0)
+  }, 60_000)
+
+  it("read repair: a copy corrupted at rest is refused, served from the other copy, and written back good", () => {
+    const { kv, prompt, keys, written, counter } = stored(2)
+    const sat = written().get(keys[0]!)![0]!
+    const st = kv.live.engine.stateOf(sat) as SatelliteState
+    const good = st.store.read(keys[0]!)!
+    const bad = good.payload!.chunks.map((c) => { const x = Uint8Array.from(c); x[x.length - 1]! ^= 0xff; return x })
+    st.store.put(keys[0]!, good.bytes, { share: good.payload!.share, chunks: bad })
+    const got = kv.lookup(prompt)
+    expect(got.tokens).toBe(96)
+    expect(got.badChunks).toBeGreaterThan(0)
+    expect(counter("readRepairs")).toBe(1)
+    kv.advance(0.5)
+    const repaired = (kv.live.engine.stateOf(sat) as SatelliteState).store.read(keys[0]!)!.payload!
+    expect(repaired.chunks.map((c) => Buffer.from(c).toString("hex"))).toEqual(good.payload!.chunks.map((c) => Buffer.from(c).toString("hex")))
+  }, 60_000)
+})
+
 describe("faults", () => {
   it("chaos: no wrong KV under any fault, every corrupted chunk that arrives is caught, faults really happen", async () => {
     const env = { ...process.env, SKYMEMORY_RESULTS: mkdtempSync(join(tmpdir(), "skymemory-chaos-")) }
-    const { stdout } = await run(process.execPath, ["--import", "tsx", "experiments/chaos.ts", "--requests", "60", "--bit-error-rate", "1e-5", "--json"], { env, timeout: 180_000 })
+    const { stdout } = await run(process.execPath, ["--import", "tsx", "experiments/chaos.ts", "--requests", "60", "--bit-error-rate", "1e-5", "--redundancy", "1,2", "--json"], { env, timeout: 180_000 })
     const rows = JSON.parse(stdout) as Array<Record<string, number | string>>
-    expect(rows.map((r) => r.fault)).toEqual(["none", "bit-errors", "message-loss", "isl-flaps", "satellite-crash", "mass-failure", "ground-outage"])
+    const faults = ["none", "bit-errors", "message-loss", "isl-flaps", "satellite-crash", "mass-failure", "ground-outage"]
+    expect(rows.map((r) => `${r.fault} ${r.redundancy}`)).toEqual([...faults.map((f) => `${f} 1`), ...faults.map((f) => `${f} 2`)])
     for (const r of rows) {
       expect(r.wrongKvServed).toBe(0)
       expect(r.corruptedDetected).toBe(r.corruptedInjected)
     }
-    const by = Object.fromEntries(rows.map((r) => [r.fault, r]))
+    const by = Object.fromEntries(rows.filter((r) => r.redundancy === 1).map((r) => [r.fault, r]))
+    const two = Object.fromEntries(rows.filter((r) => r.redundancy === 2).map((r) => [r.fault, r]))
+    // A second copy on other satellites: a mass failure costs no more than with one copy.
+    expect(two["mass-failure"]!.hitRate).toBeGreaterThanOrEqual(by["mass-failure"]!.hitRate as number)
     expect(by["bit-errors"]!.corruptedInjected).toBeGreaterThan(0)
     expect(by["message-loss"]!.lostMessages).toBeGreaterThan(0)
     expect(by["isl-flaps"]!.linkDownDrops).toBeGreaterThan(by.none!.linkDownDrops as number)

@@ -18,7 +18,7 @@ const arbMessage: fc.Arbitrary<Message> = fc.oneof(
   fc.record({ _tag: fc.constant("BlockGet" as const), key: fc.integer(), requestId: fc.nat(), share: fc.nat(255) }),
   fc.record({ _tag: fc.constant("BlockReply" as const), key: fc.integer(), requestId: fc.nat(), share: fc.nat(255), hit: fc.boolean() }),
   fc.record({ _tag: fc.constant("BlockPut" as const), key: fc.integer(), share: fc.nat(255) }),
-  fc.record({ _tag: fc.constant("MigrateOrder" as const), key: fc.integer(), share: fc.nat(255), target: fc.nat(10000) }),
+  fc.record({ _tag: fc.constant("MigrateOrder" as const), key: fc.integer(), share: fc.nat(255), target: fc.nat(10000), keep: fc.boolean() }),
   fc.record({ _tag: fc.constant("MigrateData" as const), key: fc.integer(), share: fc.nat(255) })
 ).map((m) => ({ ...envelope, ...m }) as Message)
 

@@ -63,14 +63,16 @@ export const flag = {
       return raw as C
     }
   }),
-  /** Comma-separated positive integers, e.g. "256,1024,4096". */
-  intList: (description: string, def: ReadonlyArray<number>): Flag<ReadonlyArray<number>> => ({
+  /** Comma-separated positive integers (at most `max`), e.g. "256,1024,4096". */
+  intList: (description: string, def: ReadonlyArray<number>, max = Number.MAX_SAFE_INTEGER): Flag<ReadonlyArray<number>> => ({
     description, default: def, boolean: false, placeholder: "N,N,...", defaultText: def.join(","),
     decode: (raw) => {
       const parts = raw.split(",").map((p) => p.trim())
       const values = parts.map((p) => Number(p))
       const bad = parts.findIndex((p, i) => p === "" || !Number.isInteger(values[i]) || values[i]! < 1)
       if (bad >= 0) throw new Error(`expected comma-separated positive integers, got "${parts[bad]}" in "${raw}"`)
+      const over = values.find((v) => v > max)
+      if (over !== undefined) throw new Error(`each value must be at most ${max}, got ${over} in "${raw}"`)
       return values
     }
   }),

@@ -52,6 +52,11 @@ export interface ActorContext {
   servingOf(user: number): number
   /** The run's placement: the satellites of S servers around `centre` (distinct). */
   placement(centre: number, servers: number): ReadonlyArray<number>
+  /**
+   * Whether satellite `sat` is up, as the operator's health view has it (a crashed satellite stops
+   * beaconing; its neighbours notice within a beacon interval, modelled here as at once).
+   */
+  satelliteUp(sat: number): boolean
 }
 
 export type SupervisionPolicy = "restart" | "stop"

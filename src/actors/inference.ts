@@ -1,6 +1,6 @@
 import { type PayloadWire, type ShareChunks, type SharePayload, wireSlot } from "../cache/payload-wire.js"
 import { type ActorContext, type Behaviour, cachedStep, type Envelope } from "./actor.js"
-import { askPrefixShares, followHandover, type HashedServer, serversOf, type WrittenBlocks } from "./kv-protocol.js"
+import { fetchablePrefix, followHandover, type HashedServer, serversOf, type WrittenBlocks } from "./kv-protocol.js"
 import { Tag } from "./messages.js"
 import { CONTROL_BYTES } from "./satellite.js"
 
@@ -12,7 +12,12 @@ import { CONTROL_BYTES } from "./satellite.js"
  * - lookup: ask each block's directory satellite who wrote it (blocks it wrote itself it knows); fetch every share of the leading blocks
  *   that were written, from the S satellites the placement puts around the writer's serving satellite
  *   now; the cached prefix is the leading blocks whose S shares all came back.
- * - store: the directory entry and the S shares of each block, around this actor's serving satellite.
+ * - store: the directory entry and the S shares of each block, around this actor's serving satellite;
+ *   with redundancy r, r copies of each share on r x S distinct satellites (copy g of share k on the
+ *   placement's satellite g * S + k: the nearest S hold the first copy).
+ * Each share that comes back is checked (CRC, HMAC) before it counts. A share that is missing, corrupted
+ * or unanswered is asked of its next copy; a copy found where an earlier one was missing or corrupted is
+ * written back there (read repair: how a crashed satellite's shares are re-placed once it is back).
  * Like the replay client, it moves the blocks it wrote when its serving satellite changes.
  */
 export interface LookupResult {
@@ -25,6 +30,10 @@ export interface LookupResult {
   readonly finishedAt: number
   /** The lookup ended at its deadline: some answer never came (a lost message, a satellite down). */
   readonly timedOut: boolean
+  /** Shares that came back but failed their check (block index, the share as it arrived): never served. */
+  readonly discarded: ReadonlyArray<{ readonly block: number; readonly share: SharePayload }>
+  /** Chunks of the discarded shares that failed their check. */
+  readonly badChunks: number
 }
 
 export interface StoreResult {
@@ -73,9 +82,16 @@ export interface InferenceOptions {
   readonly lookup?: "regional" | "directory"
   /** Anchored placement (our strategy): blocks stay where they were written; no migration on handover. */
   readonly anchored?: boolean
-  /** A lookup still waiting for answers after this long (virtual s) ends with what it has: the rest are misses. */
+  /** A lookup still waiting for answers after this long (virtual s) asks again; see FETCH_RETRIES. */
   readonly timeoutSeconds?: number
+  /** Copies of each share (default 1), on distinct satellites. */
+  readonly redundancy?: number
+  /** Chunks of a share that fail their integrity check (0 = good); none = shares are taken as they come. */
+  readonly verify?: (key: number, share: SharePayload, servers: number) => number
 }
+
+/** Where one share of a lookup stands. */
+const WAITING = 0, GOT = 1, FAILED = 2
 
 interface Lookup {
   readonly job: Extract<InferenceJob, { kind: "lookup" }>
@@ -83,20 +99,33 @@ interface Lookup {
   readonly writers: Int32Array
   readonly shares: Array<Array<ShareChunks | undefined>>
   readonly from: Int32Array
-  /** Share requests (j * S + k) answered, so a late duplicate after a retry counts once. */
-  readonly answered: Uint8Array
+  /** Per share (j * S + k): WAITING, GOT or FAILED; the copy asked last; whether that copy came back corrupted once. */
+  readonly status: Uint8Array
+  readonly copy: Uint8Array
+  readonly corruptOnce: Uint8Array
+  /** Per share: bit g set when copy g answered "not here" or came back corrupted twice (read-repair targets). */
+  readonly lostCopies: Uint8Array
+  /** Every BlockGet sent (aux = its index): share index * COPY_BITS + copy. */
+  readonly asks: Array<number>
+  readonly discarded: Array<{ block: number; share: SharePayload }>
+  badChunks: number
   targets: ReadonlyArray<ReadonlyArray<number>>
   retries: number
   dirLeft: number
-  fetchLeft: number
+  /** Shares of blocks before `prefix` still WAITING. */
+  waiting: number
   prefix: number
 }
+
+/** Copies per share are at most 2^COPY_SHIFT (an ask record packs the share index and the copy). */
+const COPY_SHIFT = 3
+export const MAX_REDUNDANCY = 1 << COPY_SHIFT
 
 export interface InferenceState extends WrittenBlocks {
   next: number
   readonly lookups: Map<number, Lookup>
   /** Shares put but not acknowledged: "key:share" -> where, what, and how many sends so far. */
-  readonly unacked: Map<string, { readonly sat: number; readonly key: number; readonly payload: SharePayload; sends: number }>
+  readonly unacked: Map<string, { readonly sat: number; readonly key: number; readonly payload: SharePayload; sends: number; due: number }>
 }
 
 /** Rounds of asking again for unanswered shares before a lookup gives up on them. */
@@ -116,6 +145,10 @@ const WAKE_TIMEOUT = 2
 
 export const inference = (o: InferenceOptions): Behaviour<InferenceState> => {
   const S = o.servers
+  const R = o.redundancy ?? 1
+  if (!(Number.isInteger(R) && R >= 1 && R <= MAX_REDUNDANCY)) throw new RangeError(`redundancy must be an integer in [1, ${MAX_REDUNDANCY}], got ${R}`)
+  /** Satellites of every copy of a block's shares (R x S, copy-major). */
+  const placed = (ctx: ActorContext, key: number, writer: number) => serversOf(ctx, R * S, key, writer, o.hashedServer)
   /** Leading blocks of a lookup whose every share came back. */
   const leadingComplete = (l: Lookup) => {
     let hit = 0
@@ -134,24 +167,64 @@ export const inference = (o: InferenceOptions): Behaviour<InferenceState> => {
       satellites: [...satellites].sort((a, b) => a - b),
       startedAt: l.start,
       finishedAt: ctx.now,
-      timedOut
+      timedOut,
+      discarded: l.discarded,
+      badChunks: l.badChunks
     })
   }
-  const sendShare = (ctx: ActorContext, sat: number, key: number, payload: SharePayload) => {
-    o.wire.stage(wireSlot.put(key, payload.share), payload)
-    ctx.send(sat, Tag.BlockPut, payload.chunks.reduce((n, c) => n + c.length, 0), key, 1, 0, payload.share)
+  /** Put a share on a satellite; acked = the satellite acknowledges (and this actor retransmits until it does). */
+  const sendShare = (ctx: ActorContext, sat: number, key: number, payload: SharePayload, acked = true) => {
+    o.wire.stage(wireSlot.put(key, payload.share, sat), payload)
+    ctx.send(sat, Tag.BlockPut, payload.chunks.reduce((n, c) => n + c.length, 0), key, acked ? 1 : 0, 0, payload.share)
+  }
+  /** Ask copy `copy` of share `slot` (= j * S + k) of lookup `id`. */
+  const ask = (ctx: ActorContext, id: number, l: Lookup, slot: number, copy: number) => {
+    const j = Math.floor(slot / S)
+    l.copy[slot] = copy
+    ctx.send(l.targets[j]![copy * S + (slot % S)]!, Tag.BlockGet, CONTROL_BYTES, l.job.keys[j]!, id, 0, l.asks.length)
+    l.asks.push((slot << COPY_SHIFT) | copy)
+  }
+  /** Share `slot` is settled (GOT or FAILED): a failed one ends the usable prefix at its block. */
+  const settle = (state: InferenceState, ctx: ActorContext, id: number, l: Lookup, slot: number, status: number) => {
+    const j = Math.floor(slot / S)
+    l.status[slot] = status
+    if (j < l.prefix) l.waiting--
+    if (status === FAILED && j < l.prefix) {
+      // Blocks from j on cannot be served: stop waiting for them.
+      for (let i = (j + 1) * S; i < l.prefix * S; i++) if (l.status[i] === WAITING) l.waiting--
+      for (let i = j * S; i < (j + 1) * S; i++) if (i !== slot && l.status[i] === WAITING) l.waiting--
+      l.prefix = j
+    }
+    if (l.waiting === 0) finishLookup(state, ctx, id, l, leadingComplete(l))
+  }
+  /** Copy `copy` of share `slot` did not serve: ask the next copy, or the share has failed. */
+  const nextCopy = (state: InferenceState, ctx: ActorContext, id: number, l: Lookup, slot: number, copy: number) => {
+    if (copy + 1 < R) return ask(ctx, id, l, slot, copy + 1)
+    settle(state, ctx, id, l, slot, FAILED)
+  }
+  /** A good copy of share `slot` arrived: keep it, and write it back where earlier copies were lost. */
+  const accept = (state: InferenceState, ctx: ActorContext, id: number, l: Lookup, slot: number, share: SharePayload, from: number) => {
+    const j = Math.floor(slot / S)
+    l.shares[j]![share.share] = share.chunks
+    l.from[slot] = from
+    for (let g = 0; g < R; g++) {
+      if ((l.lostCopies[slot]! & (1 << g)) === 0) continue
+      sendShare(ctx, l.targets[j]![g * S + share.share]!, l.job.keys[j]!, share, false)
+      ctx.count("readRepairs")
+    }
+    settle(state, ctx, id, l, slot, GOT)
   }
   const startJob = (state: InferenceState, ctx: ActorContext, user: number, job: InferenceJob) => {
     if (job.kind === "store") {
       const used = new Set<number>()
       job.keys.forEach((key, j) => {
-        const servers = serversOf(ctx, S, key, user, o.hashedServer)
-        if (servers.length < S) return ctx.count("unplaced")
+        const servers = placed(ctx, key, user)
+        if (servers.length < R * S) return ctx.count("unplaced")
         ctx.send(o.directoryOf(key), Tag.DirPut, CONTROL_BYTES, key, 0, 0, user)
-        servers.forEach((sat, k) => {
-          const payload = { share: k, chunks: job.shares[j]![k]! }
+        servers.forEach((sat, p) => {
+          const payload = { share: p % S, chunks: job.shares[j]![p % S]! }
           if (state.unacked.size === 0) ctx.after(PUT_TIMEOUT_SECONDS, Tag.Tick, WAKE_PUTS)
-          state.unacked.set(`${key}:${k}`, { sat, key, payload, sends: 1 })
+          state.unacked.set(`${key}:${sat}`, { sat, key, payload, sends: 1, due: ctx.now + PUT_TIMEOUT_SECONDS })
           sendShare(ctx, sat, key, payload)
           used.add(sat)
         })
@@ -165,14 +238,15 @@ export const inference = (o: InferenceOptions): Behaviour<InferenceState> => {
     // Out of reach of the constellation (a coverage gap): nothing can be asked, everything is a miss.
     if (ctx.servingOf(user) < 0) {
       ctx.count("lookupsWithoutSatellite")
-      job.done({ kind: "lookup", blocks: [], satellites: [], startedAt: ctx.now, finishedAt: ctx.now, timedOut: false })
+      job.done({ kind: "lookup", blocks: [], satellites: [], startedAt: ctx.now, finishedAt: ctx.now, timedOut: false, discarded: [], badChunks: 0 })
       return
     }
     ctx.after(o.timeoutSeconds ?? 2, Tag.Tick, WAKE_TIMEOUT + id)
     const l: Lookup = {
       // Dense arrays of undefined, not holes: every() skips holes, and a missing share must fail it.
       job, start: ctx.now, writers: new Int32Array(n).fill(-2), shares: Array.from({ length: n }, () => Array.from<ShareChunks | undefined>({ length: S })),
-      from: new Int32Array(n * S), answered: new Uint8Array(n * S), targets: [], retries: 0, dirLeft: n, fetchLeft: 0, prefix: 0
+      from: new Int32Array(n * S), status: new Uint8Array(n * S), copy: new Uint8Array(n * S), corruptOnce: new Uint8Array(n * S), lostCopies: new Uint8Array(n * S),
+      asks: [], discarded: [], badChunks: 0, targets: [], retries: 0, dirLeft: n, waiting: 0, prefix: 0
     }
     state.lookups.set(id, l)
     // Blocks this actor wrote itself need no directory round trip: it knows where they are.
@@ -184,55 +258,98 @@ export const inference = (o: InferenceOptions): Behaviour<InferenceState> => {
     })
     if (l.dirLeft === 0) fetchShares(state, ctx, id, l)
   }
-  /** Every block's writer is known: fetch the shares of the leading written blocks. */
+  /** Every block's writer is known: ask the first copy of every share of the leading written blocks. */
   const fetchShares = (state: InferenceState, ctx: ActorContext, id: number, l: Lookup) => {
     const keys = l.job.keys
     // Blocks this actor wrote: where it last sent them (current through its migrations, so a lookup in
     // the moment between a handover and the migration it triggers still finds them); others: the placement.
-    const asked = askPrefixShares(ctx, S, keys, l.writers, id, (j) => state.written.get(keys[j]!) ?? serversOf(ctx, S, keys[j]!, l.writers[j]!, o.hashedServer))
-    l.prefix = asked.prefix
-    l.targets = asked.targets
+    const found = fetchablePrefix(R * S, l.writers, (j) => state.written.get(keys[j]!) ?? placed(ctx, keys[j]!, l.writers[j]!))
+    l.prefix = found.prefix
+    l.targets = found.targets
+    l.waiting = l.prefix * S
     if (l.prefix === 0) return finishLookup(state, ctx, id, l, 0)
-    l.fetchLeft = l.prefix * S
+    for (let slot = 0; slot < l.prefix * S; slot++) ask(ctx, id, l, slot, 0)
+  }
+  /** A copy answered: good (keep it), missing or corrupted (ask another copy, or the same once more). */
+  const onShare = (state: InferenceState, ctx: ActorContext, msg: Envelope, l: Lookup) => {
+    const id = msg.p1
+    const record = l.asks[msg.aux]!
+    const slot = record >>> COPY_SHIFT, copy = record & ((1 << COPY_SHIFT) - 1)
+    const j = Math.floor(slot / S)
+    const payload = o.wire.take(wireSlot.reply(ctx.self, id, msg.aux), msg.hops)
+    // Settled already, or an answer from a copy asked before the last one (a late reply after a retry).
+    if (l.status[slot] !== WAITING || j >= l.prefix) return
+    const stale = copy !== l.copy[slot]
+    if (msg.p2 === 1 && payload) {
+      const bad = o.verify?.(l.job.keys[j]!, payload, S) ?? 0
+      // The share this satellite holds is normally the one asked for; after a migration of blocks this
+      // actor did not write, the placement's order can differ: a different share fills its own place.
+      const into = j * S + payload.share
+      if (bad === 0) {
+        if (into === slot) return accept(state, ctx, id, l, slot, payload, msg.origin)
+        if (l.status[into] === WAITING) accept(state, ctx, id, l, into, payload, msg.origin)
+        if (!state.lookups.has(id) || stale) return
+        return nextCopy(state, ctx, id, l, slot, copy)
+      }
+      l.badChunks += bad
+      l.discarded.push({ block: j, share: payload })
+      ctx.count("corruptChunksDetected", bad)
+      if (stale) return
+      // Corrupted in flight, a second read is clean; corrupted at rest, the copy is lost.
+      if (!l.corruptOnce[slot]) {
+        l.corruptOnce[slot] = 1
+        ctx.count("shareRetries")
+        return ask(ctx, id, l, slot, copy)
+      }
+      l.corruptOnce[slot] = 0
+      l.lostCopies[slot]! |= 1 << copy
+      return nextCopy(state, ctx, id, l, slot, copy)
+    }
+    if (stale) return
+    l.lostCopies[slot]! |= 1 << copy
+    nextCopy(state, ctx, id, l, slot, copy)
   }
   const handle = (state: InferenceState, msg: Envelope, ctx: ActorContext): void => {
     const user = ctx.self - o.satellites
     switch (msg.tag) {
       case Tag.Tick: {
         if (msg.aux === WAKE_EPOCH) {
-          followHandover(state, ctx, user, S)
+          followHandover(state, ctx, user, S, R)
           ctx.after(o.epochSeconds, Tag.Tick, WAKE_EPOCH)
           return
         }
         if (msg.aux === WAKE_PUTS) {
-          // Shares whose acknowledgement did not come: send again, up to PUT_ATTEMPTS in all.
+          // Shares whose acknowledgement did not come in time: send again, up to PUT_ATTEMPTS in all.
           for (const [slot, u] of state.unacked) {
+            if (u.due > ctx.now) continue
             if (u.sends >= PUT_ATTEMPTS) {
               state.unacked.delete(slot)
               ctx.count("putsAbandoned")
               continue
             }
             u.sends++
+            u.due = ctx.now + PUT_TIMEOUT_SECONDS
             ctx.count("putRetries")
             sendShare(ctx, u.sat, u.key, u.payload)
           }
-          if (state.unacked.size > 0) ctx.after(PUT_TIMEOUT_SECONDS, Tag.Tick, WAKE_PUTS)
+          let due = Number.POSITIVE_INFINITY
+          for (const u of state.unacked.values()) due = Math.min(due, u.due)
+          if (due < Number.POSITIVE_INFINITY) ctx.after(due - ctx.now, Tag.Tick, WAKE_PUTS)
           return
         }
         if (msg.aux >= WAKE_TIMEOUT) {
           const id = msg.aux - WAKE_TIMEOUT
           const l = state.lookups.get(id)
           if (!l) return
-          // Answers were lost (a dropped message). Ask again for exactly the shares that did not answer,
-          // with a new deadline, up to FETCH_RETRIES times; then what came back counts, the rest are misses.
-          if (l.retries < FETCH_RETRIES && l.fetchLeft > 0) {
+          // Answers were lost (a dropped message, a satellite down). Ask again for exactly the shares
+          // still waiting, of their next copy (the same one when there is one copy), with a new deadline,
+          // up to FETCH_RETRIES times; then what came back counts, the rest are misses.
+          if (l.retries < FETCH_RETRIES) {
             l.retries++
-            for (let j = 0; j < l.prefix; j++) {
-              for (let k = 0; k < S; k++) {
-                if (l.answered[j * S + k]) continue
-                ctx.send(l.targets[j]![k]!, Tag.BlockGet, CONTROL_BYTES, l.job.keys[j]!, id, 0, j * S + k)
-                ctx.count("shareRetries")
-              }
+            for (let slot = 0; slot < l.prefix * S; slot++) {
+              if (l.status[slot] !== WAITING) continue
+              ask(ctx, id, l, slot, (l.copy[slot]! + 1) % R)
+              ctx.count("shareRetries")
             }
             ctx.after(o.timeoutSeconds ?? 2, Tag.Tick, WAKE_TIMEOUT + id)
             return
@@ -244,7 +361,7 @@ export const inference = (o: InferenceOptions): Behaviour<InferenceState> => {
         return
       }
       case Tag.CachePutAck:
-        state.unacked.delete(`${msg.p0}:${msg.aux}`)
+        state.unacked.delete(`${msg.p0}:${msg.origin}`)
         return
       case Tag.DirReply: {
         const l = state.lookups.get(msg.p1)
@@ -255,17 +372,11 @@ export const inference = (o: InferenceOptions): Behaviour<InferenceState> => {
       }
       case Tag.BlockReply: {
         const l = state.lookups.get(msg.p1)
-        if (!l || l.answered[msg.aux]) return
-        l.answered[msg.aux] = 1
-        const j = Math.floor(msg.aux / S)
-        const payload = o.wire.take(wireSlot.reply(ctx.self, msg.p1, msg.aux), msg.hops)
-        // The share this satellite holds (after migrations, not necessarily the one asked for).
-        if (msg.p2 === 1 && payload) {
-          l.shares[j]![payload.share] = payload.chunks
-          l.from[j * S + payload.share] = msg.origin
+        if (!l) {
+          o.wire.take(wireSlot.reply(ctx.self, msg.p1, msg.aux))
+          return
         }
-        if (--l.fetchLeft > 0) return
-        return finishLookup(state, ctx, msg.p1, l, leadingComplete(l))
+        return onShare(state, ctx, msg, l)
       }
     }
   }

@@ -20,17 +20,18 @@ export const shareSizes = (blockBytes: number, chunkBytes: number, servers: numb
   })
 }
 
-/** Satellites of a block's S shares (share k on the k-th) under a placement-unaware (hashed) strategy. */
-export type HashedServer = (key: number) => ReadonlyArray<number>
+/** Satellites of a block's `count` shares (share k on the k-th) under a placement-unaware (hashed) strategy. */
+export type HashedServer = (key: number, count: number) => ReadonlyArray<number>
 
 /**
  * The S satellites holding a block written by ground user `writer`: the strategy's placement around the
- * writer's serving satellite now, or the key's hashed satellites; [] if the writer has no satellite.
+ * writer's serving satellite now (live satellites only, see livePlacement), or the key's hashed
+ * satellites; [] if the writer has no satellite.
  */
 export const serversOf = (ctx: ActorContext, servers: number, key: number, writer: number, hashed?: HashedServer): ReadonlyArray<number> => {
-  if (hashed) return hashed(key)
+  if (hashed) return hashed(key, servers)
   const centre = ctx.servingOf(writer)
-  return centre < 0 ? [] : ctx.placement(centre, servers)
+  return centre < 0 ? [] : livePlacement(ctx, centre, servers)
 }
 
 export interface WrittenBlocks {
@@ -40,15 +41,55 @@ export interface WrittenBlocks {
 }
 
 /**
- * If `user`'s serving satellite changed, order every block it wrote to move: the servers that left the
- * placement hand their share to the ones that entered it (minimal moves, see cache/placement.migrate).
+ * The placement's first `count` satellites around `centre` that are up (the health view), taking the
+ * next ones the strategy would use in place of satellites that are down; fewer if the shell runs out.
  */
-export const followHandover = (state: WrittenBlocks, ctx: ActorContext, user: number, servers: number): void => {
+export const livePlacement = (ctx: ActorContext, centre: number, count: number): ReadonlyArray<number> => {
+  let all = ctx.placement(centre, count)
+  let up = all.filter((s) => ctx.satelliteUp(s))
+  for (let extra = count - up.length; up.length < count && extra <= count; extra *= 2) {
+    try {
+      all = ctx.placement(centre, count + extra)
+    } catch (e) {
+      if (e instanceof RangeError) break // the strategy's box no longer fits the shell
+      throw e
+    }
+    up = all.filter((s) => ctx.satelliteUp(s))
+  }
+  return up.slice(0, count)
+}
+
+/**
+ * Keep the blocks `user` wrote where the placement wants them: when its serving satellite changed,
+ * servers that left the placement hand their share to the satellites that entered it (minimal moves,
+ * see cache/placement.migrate); and whether or not it changed, a share held by a satellite that went
+ * down is re-placed on a live one, copied from another copy of the same share (`copies` > 1; position p
+ * holds share p mod `servers`). With one copy a lost share stays lost (counted): the block misses and
+ * is written again by its next reader.
+ */
+export const followHandover = (state: WrittenBlocks, ctx: ActorContext, user: number, servers: number, copies = 1): void => {
   const centre = ctx.servingOf(user)
-  if (centre < 0 || centre === state.centre) return
+  if (centre < 0) return
+  const moved = centre !== state.centre
+  const n = servers * copies
+  let target: ReadonlyArray<number> | undefined
   for (const [key, current] of state.written) {
-    const m = migrate(current, ctx.placement(centre, servers))
-    for (const mv of m.moves) ctx.send(mv.from, Tag.MigrateOrder, CONTROL_BYTES, key, mv.to, 0, mv.server)
+    if (!moved && current.every((s) => ctx.satelliteUp(s))) continue
+    target ??= livePlacement(ctx, centre, n)
+    if (target.length < n) break // not enough live satellites around: leave everything where it is
+    const m = migrate(current, target)
+    // Copies first: a surviving copy may itself be about to move, and its order must arrive after.
+    for (const mv of m.moves) {
+      if (ctx.satelliteUp(mv.from)) continue
+      const source = current.findIndex((s, q) => q % servers === mv.server % servers && q !== mv.server && ctx.satelliteUp(s))
+      if (source < 0) {
+        ctx.count("sharesLost")
+        continue
+      }
+      ctx.send(current[source]!, Tag.MigrateOrder, CONTROL_BYTES, key, mv.to, 1, mv.server)
+      ctx.count("sharesReplaced")
+    }
+    for (const mv of m.moves) if (ctx.satelliteUp(mv.from)) ctx.send(mv.from, Tag.MigrateOrder, CONTROL_BYTES, key, mv.to, 0, mv.server)
     state.written.set(key, [...m.assignment])
   }
   state.centre = centre
@@ -56,19 +97,28 @@ export const followHandover = (state: WrittenBlocks, ctx: ActorContext, user: nu
 
 /**
  * Once every block's writer is known (-1: never written): the leading blocks that can be fetched now,
- * i.e. written and placed on S satellites (a writer with no satellite overhead cannot be located, so the
- * prefix ends there), and a BlockGet to each of their S satellites (aux = j * S + k, p1 = request id).
- * Returns the targets and the prefix length; nothing is sent when the prefix is empty.
+ * i.e. written and placed on at least S satellites (a writer with no satellite overhead cannot be
+ * located, so the prefix ends there), with each block's satellites (`targetOf`, in placement order).
+ */
+export const fetchablePrefix = (
+  servers: number, writers: Int32Array, targetOf: (j: number) => ReadonlyArray<number>
+): { targets: ReadonlyArray<ReadonlyArray<number>>; prefix: number } => {
+  let m = 0
+  while (m < writers.length && writers[m]! >= 0) m++
+  const targets = Array.from({ length: m }, (_, j) => targetOf(j))
+  const unplaced = targets.findIndex((t) => t.length < servers)
+  return { targets, prefix: unplaced < 0 ? m : unplaced }
+}
+
+/**
+ * The fetchable prefix (see fetchablePrefix) and a BlockGet to each of its blocks' S satellites
+ * (aux = j * S + k, p1 = request id). Nothing is sent when the prefix is empty.
  */
 export const askPrefixShares = (
   ctx: ActorContext, servers: number, keys: ReadonlyArray<number>, writers: Int32Array, request: number,
   targetOf: (j: number) => ReadonlyArray<number>
 ): { targets: ReadonlyArray<ReadonlyArray<number>>; prefix: number } => {
-  let m = 0
-  while (m < keys.length && writers[m]! >= 0) m++
-  const targets = Array.from({ length: m }, (_, j) => targetOf(j))
-  const unplaced = targets.findIndex((t) => t.length < servers)
-  const prefix = unplaced < 0 ? m : unplaced
-  for (let j = 0; j < prefix; j++) targets[j]!.forEach((sat, k) => ctx.send(sat, Tag.BlockGet, CONTROL_BYTES, keys[j]!, request, 0, j * servers + k))
-  return { targets, prefix }
+  const found = fetchablePrefix(servers, writers, targetOf)
+  for (let j = 0; j < found.prefix; j++) found.targets[j]!.forEach((sat, k) => ctx.send(sat, Tag.BlockGet, CONTROL_BYTES, keys[j]!, request, 0, j * servers + k))
+  return found
 }

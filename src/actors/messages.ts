@@ -63,7 +63,8 @@ export const DirPutMessage = Schema.TaggedStruct("DirPut", { ...envelope, key: K
 export const BlockGetMessage = Schema.TaggedStruct("BlockGet", { ...envelope, key: Key, requestId: Schema.Finite, share: Share })
 export const BlockReplyMessage = Schema.TaggedStruct("BlockReply", { ...envelope, key: Key, requestId: Schema.Finite, share: Share, hit: Schema.Boolean })
 export const BlockPutMessage = Schema.TaggedStruct("BlockPut", { ...envelope, key: Key, share: Share })
-export const MigrateOrderMessage = Schema.TaggedStruct("MigrateOrder", { ...envelope, key: Key, share: Share, target: Share })
+/** keep: copy the share to the target and keep it (re-placing a lost copy) instead of moving it. */
+export const MigrateOrderMessage = Schema.TaggedStruct("MigrateOrder", { ...envelope, key: Key, share: Share, target: Share, keep: Schema.Boolean })
 export const MigrateDataMessage = Schema.TaggedStruct("MigrateData", { ...envelope, key: Key, share: Share })
 
 export const Message = Schema.Union([
@@ -115,7 +116,7 @@ export const toRecord = (m: Message, block: RecordBlock, r: number): void => {
   block.setI(r, I.tag, Tag[m._tag])
   block.setF(r, F.p0, "key" in m ? m.key : 0)
   block.setF(r, F.p1, "requestId" in m ? m.requestId : "target" in m ? m.target : 0)
-  block.setF(r, F.p2, "requestSentAt" in m ? m.requestSentAt : "writer" in m && m._tag === "DirReply" ? m.writer : "hit" in m && m._tag === "BlockReply" ? Number(m.hit) : 0)
+  block.setF(r, F.p2, "requestSentAt" in m ? m.requestSentAt : "writer" in m && m._tag === "DirReply" ? m.writer : "hit" in m && m._tag === "BlockReply" ? Number(m.hit) : m._tag === "MigrateOrder" ? Number(m.keep) : 0)
   block.setI(r, I.aux, auxOf(m))
 }
 
@@ -156,7 +157,7 @@ export const fromRecord = (block: RecordBlock, r: number): Message => {
     name === "BlockGet" ? { key, requestId, share: aux } :
     name === "BlockReply" ? { key, requestId, share: aux, hit: p2 === 1 } :
     name === "BlockPut" || name === "MigrateData" ? { key, share: aux } :
-    name === "MigrateOrder" ? { key, share: aux, target: requestId } :
+    name === "MigrateOrder" ? { key, share: aux, target: requestId, keep: p2 === 1 } :
     { key, requestId }
   return decodeMessage({ ...base, ...extra })
 }

@@ -1,11 +1,11 @@
-import type { RunConfig } from "../runtime/config.js"
 import type { Behaviour } from "./actor.js"
 import { ground } from "./ground.js"
 import { satellite } from "./satellite.js"
 import { client } from "./client.js"
 import { inference, type InferencePort } from "./inference.js"
 import { baselineServers, jumpHash } from "../cache/placement.js"
-import type { PayloadWire } from "../cache/payload-wire.js"
+import type { PayloadWire, SharePayload } from "../cache/payload-wire.js"
+import { ConfigError, type RunConfig } from "../runtime/config.js"
 import { qwen05bShape } from "../cache/chunking.js"
 import { encodedBlockBytes } from "../cache/codecs.js"
 
@@ -30,6 +30,8 @@ export interface KindContext {
 export interface HostedServices {
   readonly port: InferencePort
   readonly wire: PayloadWire
+  /** The integrity check inference actors apply to each share that comes back (see InferenceOptions.verify). */
+  readonly verify?: (key: number, share: SharePayload, servers: number) => number
 }
 
 /** The replay's tenant namespace: one shared namespace, since the trace's blocks are shared by all users. */
@@ -54,7 +56,7 @@ const directoryOf = (satellites: number) => (key: number) => jumpHash(BigInt(key
 
 /** The baseline strategy's satellites: jump hashes of (key, k) over all satellites, distinct per block. */
 const hashedPlacement = (config: RunConfig, satellites: number) =>
-  config.replay.strategy === "baseline" ? { hashedServer: (key: number) => baselineServers(satellites, key, config.replay.servers) } : {}
+  config.replay.strategy === "baseline" ? { hashedServer: (key: number, count: number) => baselineServers(satellites, key, count) } : {}
 
 export const actorKinds: Record<ActorKind, Factory | undefined> = {
   satellite: ({ config, hosted }) =>
@@ -63,8 +65,9 @@ export const actorKinds: Record<ActorKind, Factory | undefined> = {
       policy: config.replay.storePolicy,
       ...(hosted ? { wire: hosted.wire } : {})
     }) as Behaviour<unknown>,
-  client: ({ config, satellites, userRequests }) =>
-    client({
+  client: ({ config, satellites, userRequests }) => {
+    if (config.redundancy > 1) throw new ConfigError("redundancy", `config.redundancy: replay clients keep one copy of each share (got ${config.redundancy}); redundancy is the inference actors' (chaos.ts --redundancy)`)
+    return client({
       firstUserId: satellites,
       requests: userRequests,
       servers: config.replay.servers,
@@ -76,7 +79,8 @@ export const actorKinds: Record<ActorKind, Factory | undefined> = {
       directoryOf: directoryOf(satellites),
       ...hashedPlacement(config, satellites),
       namespace: replayNamespace
-    }) as Behaviour<unknown>,
+    }) as Behaviour<unknown>
+  },
   ground: ({ config, satellites }) =>
     ground({
       satellites, firstUserId: satellites, requestRatePerUser: config.requestRatePerUser,
@@ -87,7 +91,8 @@ export const actorKinds: Record<ActorKind, Factory | undefined> = {
     return inference({
       satellites, servers: config.replay.servers, epochSeconds: config.epochSeconds,
       directoryOf: directoryOf(satellites), ...hashedPlacement(config, satellites), port: hosted.port, wire: hosted.wire,
-      anchored: config.replay.strategy === "ours"
+      anchored: config.replay.strategy === "ours", redundancy: config.redundancy,
+      ...(hosted.verify ? { verify: hosted.verify } : {})
     }) as Behaviour<unknown>
   }
 }

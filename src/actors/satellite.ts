@@ -62,7 +62,7 @@ export const satellite = (opts: { capacityBytes: number; beaconIntervalSeconds: 
         return
       }
       case Tag.BlockPut: {
-        const payload = wire?.take(wireSlot.put(msg.p0, msg.aux), msg.hops)
+        const payload = wire?.take(wireSlot.put(msg.p0, msg.aux, ctx.self), msg.hops)
         // With bytes on the wire, a put whose bytes were already taken is a duplicate of a retransmission.
         if (!(wire && payload === undefined)) state.store.put(msg.p0, msg.bytes, payload)
         // p1 = 1: the sender wants an acknowledgement (it retransmits unacknowledged shares).
@@ -75,7 +75,8 @@ export const satellite = (opts: { capacityBytes: number; beaconIntervalSeconds: 
       case Tag.MigrateOrder: {
         const share = state.store.read(msg.p0)
         if (share === undefined) return
-        state.store.delete(msg.p0)
+        // p2 = 1: a copy for a satellite that lost its own (re-placement); this one keeps its share.
+        if (msg.p2 !== 1) state.store.delete(msg.p0)
         ctx.count("migrationBytes", share.bytes)
         ctx.countOverTime("migrationBytes", share.bytes)
         if (share.payload && wire) wire.stage(wireSlot.migrate(msg.p0, msg.p1), share.payload)

@@ -62,7 +62,8 @@ export class PayloadWire {
 
 /** Slot names: one per kind of message that carries a share. */
 export const wireSlot = {
-  put: (key: number, share: number) => `put:${key}:${share}`,
+  // The destination is part of the name: with replicas, copies of one share travel to several satellites at once.
+  put: (key: number, share: number, to: number) => `put:${key}:${share}:${to}`,
   reply: (reader: number, request: number, index: number) => `reply:${reader}:${request}:${index}`,
   migrate: (key: number, to: number) => `mig:${key}:${to}`
 }

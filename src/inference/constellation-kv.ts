@@ -2,12 +2,12 @@ import { InferencePort, type LookupResult, type StoreResult, WAKE_JOB } from "..
 import { Tag } from "../actors/messages.js"
 import type { CodecName } from "../cache/codecs.js"
 import { blockKeys, type KeyNamespace } from "../cache/keys.js"
-import { PayloadWire } from "../cache/payload-wire.js"
+import { PayloadWire, type SharePayload } from "../cache/payload-wire.js"
 import type { Strategy } from "../cache/placement.js"
 import { makeRunConfig, type RunConfig } from "../runtime/config.js"
 import { LiveEngine } from "../runtime/live.js"
 import { joinBlocks, splitIntoBlocks } from "./kv-blocks.js"
-import { badChunks, blockToShares, sharesToBlock } from "./kv-transfer.js"
+import { badChunks, badShareChunks, blockToShares, sharesToBlock } from "./kv-transfer.js"
 import { streamRng } from "../runtime/random.js"
 import { uniformFloat64 } from "pure-rand/distribution/uniformFloat64"
 import type { PastKv } from "./runner.js"
@@ -33,6 +33,8 @@ export interface KvCacheOptions {
   readonly authKey?: Uint8Array
   /** Extra run settings (link rates, processing time...). */
   readonly run?: Partial<RunConfig>
+  /** Copies of each share, on distinct satellites (1 = one copy). */
+  readonly redundancy: number
   /** Fault injection: bit errors per bit per link on shares in flight, and loss per message (end to end). */
   readonly faults?: { readonly bitErrorRate: number; readonly lossRate: number }
 }
@@ -46,6 +48,7 @@ export const kvCacheDefaults: KvCacheOptions = {
   chunkBytes: 12_288,
   codec: "fp16",
   capacityBytesPerSatellite: 1024 * 2 ** 20,
+  redundancy: 1,
   namespace: { modelId: "tiny", tenantSalt: "tenant-a" }
 }
 
@@ -56,14 +59,16 @@ export interface FetchedPrefix {
   /** Virtual time from the lookup's start to its last share's arrival, ms. */
   readonly fetchMs: number
   readonly satellites: ReadonlyArray<number>
-  /** Blocks that came back but failed a check (treated as misses; the prefix stops there). */
+  /** Blocks with a share that came back but failed its check and no good copy of it (the prefix stops there). */
   readonly rejectedBlocks: number
-  /** Chunks of the returned blocks that failed their check (all checked, not only up to the first). */
+  /** Chunks that came back and failed their check (every chunk of every share that arrived is checked). */
   readonly badChunks: number
   /** The lookup ended at its deadline (an answer was lost). */
   readonly timedOut: boolean
-  /** What came back, as bytes, before any check: for fault accounting against ground truth. */
+  /** The returned blocks' shares as bytes: for fault accounting against ground truth. */
   readonly raw: ReadonlyArray<ReadonlyArray<ReadonlyArray<Uint8Array>>>
+  /** Shares that came back and were refused by the check (block index, share as it arrived). */
+  readonly discarded: LookupResult["discarded"]
 }
 
 /** No job takes longer than this in virtual time; a job that does is a protocol bug, reported loudly. */
@@ -79,13 +84,15 @@ export class ConstellationKvCache {
     const config = makeRunConfig({
       preset: options.preset, seed: options.seed, simSeconds: 86_400, users: 0, inferenceActors: 1,
       chunkBytes: options.chunkBytes, capacityBytesPerSatellite: options.capacityBytesPerSatellite,
-      replay: { ...makeRunConfig().replay, strategy: options.strategy, servers: options.servers },
+      replay: { ...makeRunConfig().replay, strategy: options.strategy, servers: options.servers }, redundancy: options.redundancy,
       ...options.run
     })
     const f = options.faults
     const rng = streamRng(options.seed, -4)
     this.wire = new PayloadWire(f && f.bitErrorRate > 0 ? { rate: f.bitErrorRate, random: () => uniformFloat64(rng) } : undefined)
-    this.live = new LiveEngine(config, { port: this.port, wire: this.wire })
+    // Every share is checked as it arrives, so a bad one can be asked again or of another copy.
+    const verify = (key: number, share: SharePayload, servers: number) => badShareChunks(share.chunks, share.share, servers, key, options.authKey)
+    this.live = new LiveEngine(config, { port: this.port, wire: this.wire, verify })
     if (f) this.live.engine.injectFaults({ lossRate: f.lossRate, seed: options.seed })
     this.actor = this.live.world.firstInference
   }
@@ -123,25 +130,28 @@ export class ConstellationKvCache {
     const keys = this.keysOf(tokens, namespace)
     const r = this.run<LookupResult>((done) => this.port.submit(this.actor, { kind: "lookup", keys, done }))
     const blocks = []
-    let rejected = 0
-    let bad = 0
+    // Shares are checked by the actor as they arrive; decoding checks the served ones again (cheap), so a
+    // check that let something through here would still be caught before the model sees it.
+    let bad = r.badChunks
+    let served = r.blocks.length
     for (let j = 0; j < r.blocks.length; j++) {
       const v = sharesToBlock(r.blocks[j]!, keys[j]!, this.options.authKey)
       if (!v.ok) {
-        rejected++
         if (process.env.SKYMEMORY_DEBUG) process.stderr.write(`lookup: block ${j} rejected (${v.verdict}, chunk ${v.chunk})\n`)
-        // Blocks that decoded had every chunk checked and good; count the bad chunks of the rest, all of
-        // them, for fault accounting (sharesToBlock stops at the first).
         for (let b = j; b < r.blocks.length; b++) bad += badChunks(r.blocks[b]!, keys[b]!, this.options.authKey)
+        served = j
         break
       }
       blocks.push(v.block)
     }
-    const common = { satellites: r.satellites, rejectedBlocks: 0, badChunks: bad, timedOut: r.timedOut, raw: r.blocks }
+    // Blocks refused: a share that failed its check with no good copy, at or after the served prefix.
+    const refused = new Set(r.discarded.map((d) => d.block).filter((j) => j >= served))
+    const rejected = new Set([...refused, ...(served < r.blocks.length ? [served] : [])]).size
+    const common = { satellites: r.satellites, rejectedBlocks: rejected, badChunks: bad, timedOut: r.timedOut, raw: r.blocks, discarded: r.discarded }
     const fetchMs = (r.finishedAt - r.startedAt) * 1e3
-    if (blocks.length === 0) return { ...common, tokens: 0, fetchMs, rejectedBlocks: rejected }
+    if (blocks.length === 0) return { ...common, tokens: 0, fetchMs }
     const past = joinBlocks(blocks)
-    return { ...common, tokens: past.tokens, past, fetchMs, rejectedBlocks: rejected }
+    return { ...common, tokens: past.tokens, past, fetchMs }
   }
 
   /** Put the full blocks of `past` (the cache of `tokens`) from block `fromBlock` on. */

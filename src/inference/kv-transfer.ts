@@ -16,17 +16,16 @@ export const blockToShares = (block: KvBlock, key: number, o: { codec: CodecName
 
 export type BlockVerdict = { readonly ok: true; readonly block: KvBlock } | { readonly ok: false; readonly verdict: Exclude<Verdict, "ok"> | "malformed"; readonly chunk: number }
 
-/** Chunks of a block's shares that fail their check (every chunk is checked; for fault accounting). */
-export const badChunks = (shares: ReadonlyArray<ShareChunks>, key: number, authKey?: Uint8Array): number => {
-  const S = shares.length
-  const total = shares.reduce((n, s) => n + s.length, 0)
+/** Chunks of one share (share `share` of S: chunks share, share + S, ...) that fail their check. */
+export const badShareChunks = (chunks: ShareChunks, share: number, servers: number, key: number, authKey?: Uint8Array): number => {
   let bad = 0
-  for (let i = 0; i < total; i++) {
-    const framed = shares[i % S]![Math.floor(i / S)]
-    if (framed === undefined || openFrame(framed, key, i, authKey).verdict !== "ok") bad++
-  }
+  chunks.forEach((framed, c) => { if (openFrame(framed, key, c * servers + share, authKey).verdict !== "ok") bad++ })
   return bad
 }
+
+/** Chunks of a block's shares that fail their check (every chunk is checked; for fault accounting). */
+export const badChunks = (shares: ReadonlyArray<ShareChunks>, key: number, authKey?: Uint8Array): number =>
+  shares.reduce((n, chunks, k) => n + badShareChunks(chunks, k, shares.length, key, authKey), 0)
 
 export const sharesToBlock = (shares: ReadonlyArray<ShareChunks>, key: number, authKey?: Uint8Array): BlockVerdict => {
   const S = shares.length

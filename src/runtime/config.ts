@@ -35,6 +35,11 @@ export const RunConfig = Schema.Struct({
   users: Count,
   /** Inference actors (the slot after the ground users; see src/actors/registry.ts). */
   inferenceActors: Count,
+  /**
+   * Copies of each share an inference actor stores, on distinct satellites (1 = none extra). Replay
+   * clients move sizes, not bytes, and keep one copy; a replay run with more is refused by name.
+   */
+  redundancy: Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 8 })),
   /** Requests per second per user (Poisson). */
   requestRatePerUser: NonNegative,
   /** Distinct keys per user. */
@@ -92,6 +97,7 @@ export const defaultRunConfig: RunConfig = {
   beaconIntervalSeconds: 1,
   users: 32,
   inferenceActors: 0,
+  redundancy: 1,
   requestRatePerUser: 2,
   keysPerUser: 64,
   putFraction: 0.3,

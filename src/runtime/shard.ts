@@ -124,7 +124,8 @@ export class ShardEngine {
         s.set(bucket, (s.get(bucket) ?? 0) + n)
       },
       servingOf: (user) => self.topology.servingOf(user),
-      placement: (centre, servers) => self.placementAround(centre, servers)
+      placement: (centre, servers) => self.placementAround(centre, servers),
+      satelliteUp: (sat) => self.faults === undefined || self.faults.downUntil[sat]! <= self.ctx.now
     }
   }
 
@@ -132,7 +133,7 @@ export class ShardEngine {
 
   /** The run's placement strategy around a centre (pure in (centre, S), so cached for the run). */
   private placementAround(centre: number, servers: number): ReadonlyArray<number> {
-    const key = centre * 256 + servers
+    const key = centre * 65_536 + servers
     let p = this.placements.get(key)
     if (p === undefined) {
       const strategy = this.world.config.replay.strategy
