@@ -42,6 +42,22 @@ describe("experiment command lines", () => {
     }
   })
 
+  it("flood --json: one row per rate, every request accounted for; bad rates and redundancy exit 2", async () => {
+    const { stdout } = await tsx("flood", ["--requests", "60", "--rates", "1,10", "--json"])
+    const rows = JSON.parse(stdout) as Array<Record<string, number>>
+    expect(rows.map((r) => r.rate)).toEqual([1, 10])
+    for (const r of rows) {
+      expect(r.issued).toBe(60)
+      expect(r.unaccounted).toBe(0)
+      expect(r.served! + r.missed! + r.rejected!).toBe(60)
+    }
+    for (const [script, args, flag] of [["flood", ["--rates", "1,0"], "--rates"], ["chaos", ["--redundancy", "9"], "--redundancy"]] as const) {
+      const r = await fails(script, args)
+      expect(r.code).toBe(2)
+      expect(r.stderr).toContain(flag)
+    }
+  })
+
   it("scale --json prints the contract's fields", async () => {
     const { stdout } = await tsx("scale", ["--preset", "paper-19x5", "--sim-seconds", "5", "--workers", "2", "--json"])
     const r = JSON.parse(stdout)

@@ -15,6 +15,9 @@ import { CONTROL_BYTES } from "./satellite.js"
  *    serving satellite, and the directory entry.
  * Every epoch it checks whether its serving satellite changed; if so it migrates the blocks it wrote:
  * servers that left the placement hand their share to the satellites that entered it.
+ * Every request ends in one outcome, counted with its reason: served (some blocks hit), missed (none:
+ * not cached, no satellite overhead, or answers lost past the deadline), or rejected (a satellite's
+ * mailbox was full, or this client already had maxInFlight requests waiting).
  */
 export interface ClientOptions {
   readonly firstUserId: number
@@ -33,6 +36,8 @@ export interface ClientOptions {
    */
   readonly anchored?: boolean
   readonly namespace: { readonly modelId: string; readonly tenantSalt: string }
+  /** Requests in flight at once; one more is rejected at the source (default: unbounded). */
+  readonly maxInFlight?: number
 }
 
 interface Pending {
@@ -69,11 +74,20 @@ export const client = (o: ClientOptions): Behaviour<ClientState> => {
     while (hit < p.prefix && p.shareHit.subarray(hit * S, (hit + 1) * S).every((x) => x === 1)) hit++
     return hit
   }
+  /** A request that will not be served from the cache: every block is a miss (the model prefills it all). */
+  const reject = (state: ClientState, ctx: ActorContext, id: number, blocks: number, reason: "satelliteMailbox" | "clientBacklog") => {
+    ctx.count("requests")
+    ctx.count("blocks", blocks)
+    ctx.count("outcome.rejected")
+    ctx.count(`rejectedBy.${reason}`)
+    state.pending.delete(id)
+  }
   const finish = (state: ClientState, ctx: ActorContext, id: number, p: Pending, hit: number, store = true) => {
     const user = ctx.self - o.firstUserId
     ctx.count("requests")
     ctx.count("blocks", p.keys.length)
     ctx.count("hitBlocks", hit)
+    ctx.count(hit > 0 ? "outcome.served" : "outcome.missed")
     if (hit > 0) ctx.record("retrieval", ctx.now - p.start)
     for (let j = hit; store && j < p.keys.length; j++) {
       const key = p.keys[j]!
@@ -111,9 +125,11 @@ export const client = (o: ClientOptions): Behaviour<ClientState> => {
         const req = mine[id]!
         if (id + 1 < mine.length) ctx.after(Math.max(0, mine[id + 1]!.time - ctx.now), Tag.Tick, TIMER_REQUEST)
         const keys = req.hashIds.map((h) => tracedBlockKey(h, o.namespace))
+        ctx.count("issued")
+        // Backpressure at the source: a client with too many requests waiting refuses the next one.
+        if (state.pending.size >= (o.maxInFlight ?? Number.POSITIVE_INFINITY)) return reject(state, ctx, id, keys.length, "clientBacklog")
         const p: Pending = { start: ctx.now, keys, writers: new Int32Array(keys.length).fill(-2), shareHit: new Uint8Array(keys.length * S), dirLeft: keys.length, fetchLeft: 0, prefix: 0 }
         state.pending.set(id, p)
-        ctx.count("issued")
         if (keys.length === 0) return finish(state, ctx, id, p, 0)
         // No satellite above the user's mask: nothing can be asked or stored; every block is a miss.
         if (ctx.servingOf(user) < 0) {
@@ -133,6 +149,14 @@ export const client = (o: ClientOptions): Behaviour<ClientState> => {
         if (p.prefix === 0) return finish(state, ctx, msg.p1, p, 0)
         p.fetchLeft = p.prefix * S
         return
+      }
+      case Tag.Busy: {
+        // A satellite refused a message (mailbox full). A refused lookup ends the request as rejected;
+        // a refused put or migration leaves that share unwritten (the block misses later).
+        if (msg.p2 !== Tag.DirGet && msg.p2 !== Tag.BlockGet) return ctx.count("writesRejected")
+        const p = state.pending.get(msg.p1)
+        if (!p) return
+        return reject(state, ctx, msg.p1, p.keys.length, "satelliteMailbox")
       }
       case Tag.BlockReply: {
         const p = state.pending.get(msg.p1)

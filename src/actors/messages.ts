@@ -28,7 +28,9 @@ export const Tag = {
   BlockPut: 12,
   /** Tell a server to hand its share of a block to another satellite (migration). */
   MigrateOrder: 13,
-  MigrateData: 14
+  MigrateData: 14,
+  /** A satellite's mailbox was full: the message (tag `rejected`) was refused, not lost (backpressure). */
+  Busy: 15
 } as const
 export type TagCode = (typeof Tag)[keyof typeof Tag]
 export const tagNames: Record<number, string> = Object.fromEntries(Object.entries(Tag).map(([k, v]) => [v, k]))
@@ -66,10 +68,11 @@ export const BlockPutMessage = Schema.TaggedStruct("BlockPut", { ...envelope, ke
 /** keep: copy the share to the target and keep it (re-placing a lost copy) instead of moving it. */
 export const MigrateOrderMessage = Schema.TaggedStruct("MigrateOrder", { ...envelope, key: Key, share: Share, target: Share, keep: Schema.Boolean })
 export const MigrateDataMessage = Schema.TaggedStruct("MigrateData", { ...envelope, key: Key, share: Share })
+export const BusyMessage = Schema.TaggedStruct("Busy", { ...envelope, key: Key, requestId: Schema.Finite, share: Schema.Int, rejected: Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 14 })) })
 
 export const Message = Schema.Union([
   TickMessage, BeaconMessage, CacheGetMessage, CacheGetReplyMessage, CachePutMessage, CachePutAckMessage, DirGetMessage, DirReplyMessage,
-  DirPutMessage, BlockGetMessage, BlockReplyMessage, BlockPutMessage, MigrateOrderMessage, MigrateDataMessage
+  DirPutMessage, BlockGetMessage, BlockReplyMessage, BlockPutMessage, MigrateOrderMessage, MigrateDataMessage, BusyMessage
 ])
 export type Message = typeof Message.Type
 
@@ -80,7 +83,7 @@ const members = {
   Tick: TickMessage, Beacon: BeaconMessage, CacheGet: CacheGetMessage, CacheGetReply: CacheGetReplyMessage,
   CachePut: CachePutMessage, CachePutAck: CachePutAckMessage, DirGet: DirGetMessage, DirReply: DirReplyMessage,
   DirPut: DirPutMessage, BlockGet: BlockGetMessage, BlockReply: BlockReplyMessage, BlockPut: BlockPutMessage,
-  MigrateOrder: MigrateOrderMessage, MigrateData: MigrateDataMessage
+  MigrateOrder: MigrateOrderMessage, MigrateData: MigrateDataMessage, Busy: BusyMessage
 } as const
 
 /**
@@ -116,7 +119,7 @@ export const toRecord = (m: Message, block: RecordBlock, r: number): void => {
   block.setI(r, I.tag, Tag[m._tag])
   block.setF(r, F.p0, "key" in m ? m.key : 0)
   block.setF(r, F.p1, "requestId" in m ? m.requestId : "target" in m ? m.target : 0)
-  block.setF(r, F.p2, "requestSentAt" in m ? m.requestSentAt : "writer" in m && m._tag === "DirReply" ? m.writer : "hit" in m && m._tag === "BlockReply" ? Number(m.hit) : m._tag === "MigrateOrder" ? Number(m.keep) : 0)
+  block.setF(r, F.p2, "requestSentAt" in m ? m.requestSentAt : "writer" in m && m._tag === "DirReply" ? m.writer : "hit" in m && m._tag === "BlockReply" ? Number(m.hit) : m._tag === "MigrateOrder" ? Number(m.keep) : m._tag === "Busy" ? m.rejected : 0)
   block.setI(r, I.aux, auxOf(m))
 }
 
@@ -129,7 +132,7 @@ const auxOf = (m: Message): number => {
     case "CachePutAck": return Number(m.stored)
     case "DirGet": case "DirReply": return m.block
     case "DirPut": return m.writer
-    case "BlockGet": case "BlockReply": case "BlockPut": case "MigrateOrder": case "MigrateData": return m.share
+    case "BlockGet": case "BlockReply": case "BlockPut": case "MigrateOrder": case "MigrateData": case "Busy": return m.share
     default: return 0
   }
 }
@@ -158,6 +161,7 @@ export const fromRecord = (block: RecordBlock, r: number): Message => {
     name === "BlockReply" ? { key, requestId, share: aux, hit: p2 === 1 } :
     name === "BlockPut" || name === "MigrateData" ? { key, share: aux } :
     name === "MigrateOrder" ? { key, share: aux, target: requestId, keep: p2 === 1 } :
+    name === "Busy" ? { key, requestId, share: aux, rejected: p2 } :
     { key, requestId }
   return decodeMessage({ ...base, ...extra })
 }

@@ -78,7 +78,8 @@ export const actorKinds: Record<ActorKind, Factory | undefined> = {
       // The directory of a block is its key's jump-hashed satellite.
       directoryOf: directoryOf(satellites),
       ...hashedPlacement(config, satellites),
-      namespace: replayNamespace
+      namespace: replayNamespace,
+      maxInFlight: config.clientMaxInFlight
     }) as Behaviour<unknown>
   },
   ground: ({ config, satellites }) =>

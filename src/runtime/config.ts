@@ -49,6 +49,17 @@ export const RunConfig = Schema.Struct({
   chunkBytes: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)),
   capacityBytesPerSatellite: Count,
   perHopProcessingSeconds: Positive,
+  /**
+   * Satellite service model (overload): a satellite handles one cache message at a time, taking
+   * satelliteServiceSecondsPerMessage plus bytes / satelliteServiceBytesPerSecond; messages wait in a
+   * mailbox of at most satelliteMailboxMessages, and one that finds it full is refused with a Busy
+   * reply to its sender. Both rates 0 (the default) = handling takes no time, nothing waits.
+   */
+  satelliteServiceSecondsPerMessage: NonNegative,
+  satelliteServiceBytesPerSecond: NonNegative,
+  satelliteMailboxMessages: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)),
+  /** Replay clients: requests in flight per client; a request beyond it is rejected at the source. */
+  clientMaxInFlight: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)),
   /** Fault injection: each ISL is down for a whole link epoch with this probability (0 = geometry only). */
   islFlapProbability: Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1 })),
   islBandwidthBitsPerSecond: Positive,
@@ -82,7 +93,9 @@ export const RunConfig = Schema.Struct({
     blockBytes: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)),
     storePolicy: Schema.Literals(["lru", "slru"]),
     /** Cities with at least this population are where conversations come from (weighted by population). */
-    minCityPopulation: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
+    minCityPopulation: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)),
+    /** Request rate relative to the trace's (10 = every request ten times sooner: a flood). */
+    rateScale: Positive
   })
 })
 export type RunConfig = typeof RunConfig.Type
@@ -104,6 +117,10 @@ export const defaultRunConfig: RunConfig = {
   chunkBytes: 12_288,
   capacityBytesPerSatellite: 64 * 1024 * 1024,
   perHopProcessingSeconds: 1e-4,
+  satelliteServiceSecondsPerMessage: 0,
+  satelliteServiceBytesPerSecond: 0,
+  satelliteMailboxMessages: 256,
+  clientMaxInFlight: 16,
   islFlapProbability: 0,
   islBandwidthBitsPerSecond: 10e9,
   groundBandwidthBitsPerSecond: 1e9,
@@ -125,7 +142,8 @@ export const defaultRunConfig: RunConfig = {
     servers: 9,
     blockBytes: 512 * 12_288,
     storePolicy: "lru",
-    minCityPopulation: 100_000
+    minCityPopulation: 100_000,
+    rateScale: 1
   }
 }
 

@@ -13,7 +13,9 @@ export const DropReason = {
   actorStopped: 4,
   invalid: 5,
   /** Injected message loss (fault injection). */
-  lost: 6
+  lost: 6,
+  /** Refused at a satellite whose mailbox was full; the sender was told (Tag.Busy), so it is not silent. */
+  mailboxFull: 7
 } as const
 export const dropReasonNames = Object.keys(DropReason) as ReadonlyArray<keyof typeof DropReason>
 
@@ -41,6 +43,8 @@ export class ShardMetrics {
   readonly supervision: Array<SupervisionEvent> = []
   supervisionCount = 0
   invalidFields: Record<string, number> = {}
+  /** Deepest any satellite's mailbox got (service model; 0 when off). */
+  peakMailbox = 0
   /** Named counters actors add to (ActorContext.count). */
   readonly counters = new Map<string, number>()
   /** Named counters over virtual time (ActorContext.countOverTime): "name" -> bucket start (s) -> sum. */
@@ -88,6 +92,9 @@ export interface ShardReport {
   /** Owned satellites with anything stored: [satellite, bytes] pairs. */
   readonly occupancy: ReadonlyArray<readonly [number, number]>
   readonly series: Record<string, Record<string, number>>
+  /** Deepest satellite mailbox, and the event queue's high-water mark in records (its memory / 96 B). */
+  readonly peakMailbox: number
+  readonly peakQueueRecords: number
 }
 
 export const tagCounts = (a: Float64Array): Record<string, number> => {

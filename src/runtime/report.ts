@@ -43,6 +43,9 @@ export interface RunReport {
   readonly occupancy: ReadonlyArray<readonly [number, number]>
   /** Actors' counters over time: name -> bucket start (virtual s) -> sum. */
   readonly series: Record<string, Record<string, number>>
+  /** Deepest satellite mailbox (service model), and the largest event queue of any shard, in records. */
+  readonly peakMailbox: number
+  readonly peakQueueRecords: number
 }
 
 export const mergeReports = (world: World, reports: ReadonlyArray<ShardReport>, startSeconds: number, workers: number): RunReport => {
@@ -93,6 +96,8 @@ export const mergeReports = (world: World, reports: ReadonlyArray<ShardReport>, 
     counters: sumRecords(reports.map((r) => r.counters)),
     evictions: sum((r) => r.evictions),
     occupancy: reports.flatMap((r) => r.occupancy).sort((a, b) => a[0] - b[0]),
-    series: mergeSeries(reports.map((r) => r.series))
+    series: mergeSeries(reports.map((r) => r.series)),
+    peakMailbox: Math.max(...reports.map((r) => r.peakMailbox)),
+    peakQueueRecords: Math.max(...reports.map((r) => r.peakQueueRecords))
   }
 }

@@ -71,6 +71,10 @@ export class ShardEngine {
   private readonly uplinkBusy: Float64Array
   private readonly uplinkLast: Float64Array
   private readonly downlink = new Map<number, [busy: number, last: number]>()
+  /** Satellite service model (see RunConfig.satelliteService*): when each satellite is free, and its mailbox. */
+  private readonly serviceFree: Float64Array
+  private readonly mailboxDepth: Int32Array
+  private readonly serviceOn: boolean
   private readonly scratch = new RecordBlock(1)
   private readonly env: Envelope = { time: 0, sentAt: 0, origin: 0, originSeq: 0, dst: 0, tag: 0, bytes: 0, hops: 0, p0: 0, p1: 0, p2: 0, aux: 0 }
   private readonly ctx: ActorContext & { now: number; self: number }
@@ -99,6 +103,9 @@ export class ShardEngine {
     this.lastArrival = new Float64Array(2 * links)
     this.uplinkBusy = new Float64Array(world.users.length)
     this.uplinkLast = new Float64Array(world.users.length)
+    this.serviceOn = cfg.satelliteServiceSecondsPerMessage > 0 || cfg.satelliteServiceBytesPerSecond > 0
+    this.serviceFree = new Float64Array(this.serviceOn ? world.satellites : 0)
+    this.mailboxDepth = new Int32Array(this.serviceOn ? world.satellites : 0)
     const kc = { config: cfg, satellites: world.satellites, userRequests: world.userRequests, ...(hosted ? { hosted } : {}) }
     this.behaviours = {
       satellite: behaviourFor("satellite", kc),
@@ -255,6 +262,7 @@ export class ShardEngine {
     s.setI(0, I.originSeq, seq)
     s.setI(0, I.aux, aux)
     s.setI(0, I.route, -1)
+    s.setI(0, I.spare, 0)
     this.metrics.sent++
     // Injected loss: the message never arrives (one draw per message, end to end).
     const f = this.faults
@@ -444,6 +452,7 @@ export class ShardEngine {
         q.release(slot)
         continue
       }
+      if (this.serviceOn && !timer && at < this.world.satellites && this.admit(slot, at, time)) continue
       env.time = time
       env.sentAt = p.getF(slot, F.sentAt)
       env.origin = p.getI(slot, I.origin)
@@ -479,6 +488,38 @@ export class ShardEngine {
       }
     }
     return false
+  }
+
+  /**
+   * The satellite service model, at a cache message's arrival: the first time the message is seen it
+   * joins the satellite's mailbox (back in the queue until its service ends; returns true) or, if the
+   * mailbox is full, is refused with a Busy reply to its sender (returns true); the second time it is
+   * delivered (returns false). Beacons and Busy replies are link-level and take no service time.
+   */
+  private admit(slot: number, at: number, time: number): boolean {
+    const p = this.queue.pool
+    const tag = p.getI(slot, I.tag)
+    if (tag === Tag.Beacon || tag === Tag.Busy) return false
+    if (p.getI(slot, I.spare) === 1) {
+      this.mailboxDepth[at]!--
+      return false
+    }
+    const cfg = this.world.config
+    if (this.mailboxDepth[at]! >= cfg.satelliteMailboxMessages) {
+      this.drop(DropReason.mailboxFull)
+      this.send(at, time, p.getI(slot, I.origin), Tag.Busy, 64, p.getF(slot, F.p0), p.getF(slot, F.p1), tag, p.getI(slot, I.aux))
+      this.queue.release(slot)
+      return true
+    }
+    const start = Math.max(time, this.serviceFree[at]!)
+    const done = start + cfg.satelliteServiceSecondsPerMessage + (cfg.satelliteServiceBytesPerSecond > 0 ? p.getI(slot, I.bytes) / cfg.satelliteServiceBytesPerSecond : 0)
+    this.serviceFree[at] = done
+    const depth = ++this.mailboxDepth[at]!
+    if (depth > this.metrics.peakMailbox) this.metrics.peakMailbox = depth
+    p.setF(slot, F.time, done)
+    p.setI(slot, I.spare, 1)
+    this.queue.push(slot)
+    return true
   }
 
   /** Fault injection for tests: the configured actor fails at its n-th delivery. */
@@ -542,7 +583,8 @@ export class ShardEngine {
       supervision: m.supervision, supervisionCount: m.supervisionCount, invalidFields: m.invalidFields,
       counters: Object.fromEntries(m.counters),
       actorHashes: Uint32Array.from(owned), storedChunks, evictions, occupancy,
-      series: Object.fromEntries([...m.series].map(([name, b]) => [name, Object.fromEntries(b)]))
+      series: Object.fromEntries([...m.series].map(([name, b]) => [name, Object.fromEntries(b)])),
+      peakMailbox: m.peakMailbox, peakQueueRecords: this.queue.pool.capacity
     }
   }
 }

@@ -49,7 +49,7 @@ const replayUsers = (config: RunConfig, rng: ReturnType<typeof streamRng>) => {
   const conv = conversationsOf(requests)
   const n = requests.length === 0 ? 0 : Math.max(...conv) + 1
   const perUser: Array<Array<ReplayRequest>> = Array.from({ length: n }, () => [])
-  requests.forEach((r, i) => perUser[conv[i]!]!.push({ time: r.timestamp / 1000, hashIds: r.hash_ids }))
+  requests.forEach((r, i) => perUser[conv[i]!]!.push({ time: r.timestamp / 1000 / config.replay.rateScale, hashIds: r.hash_ids }))
   const picker = cityPicker(config.replay.minCityPopulation)
   return { users: perUser.map(() => picker.pick(rng)), perUser }
 }

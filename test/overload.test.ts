@@ -1,0 +1,51 @@
+import { describe, expect, it } from "vitest"
+import { makeRunConfig, runInProcess } from "../src/runtime/index.js"
+
+/**
+ * Overload: satellites with a service rate and bounded mailboxes, clients with a bound on requests in
+ * flight. Nothing may vanish: every request ends served, missed or rejected with a reason, every
+ * refused message is answered with a Busy, and mailboxes never exceed their bound.
+ */
+// The first 120 requests span 42 s of the trace (one conversation each); the first 300, 99 s.
+const flood = (o: { rate: number; mailbox: number; maxInFlight: number; requests: number }) => makeRunConfig({
+  preset: "starlink-shell1", seed: 3, simSeconds: (o.requests > 120 ? 100 : 43) / o.rate + 40, workload: "replay", users: 0,
+  satelliteServiceBytesPerSecond: 100e6 / 8, satelliteServiceSecondsPerMessage: 20e-6,
+  satelliteMailboxMessages: o.mailbox, clientMaxInFlight: o.maxInFlight,
+  replay: { ...makeRunConfig().replay, requests: o.requests, strategy: "ours", rateScale: o.rate }
+})
+
+const outcomes = (c: Record<string, number>) => ({
+  issued: c.issued ?? 0, served: c["outcome.served"] ?? 0, missed: c["outcome.missed"] ?? 0, rejected: c["outcome.rejected"] ?? 0,
+  byMailbox: c["rejectedBy.satelliteMailbox"] ?? 0, byBacklog: c["rejectedBy.clientBacklog"] ?? 0
+})
+
+describe("overload", () => {
+  it("tight bounds: requests are rejected with reasons, none vanishes, every refusal is answered, mailboxes stay bounded", async () => {
+    const r = await runInProcess(flood({ rate: 100, mailbox: 8, maxInFlight: 1, requests: 300 }), 2)
+    const o = outcomes(r.counters)
+    expect(o.issued).toBe(300)
+    expect(o.served + o.missed + o.rejected).toBe(o.issued)
+    expect(o.byMailbox).toBeGreaterThan(0)
+    expect(o.byBacklog).toBeGreaterThan(0)
+    expect(o.byMailbox + o.byBacklog).toBe(o.rejected)
+    expect(r.peakMailbox).toBe(8)
+    // A refused message is dropped with its reason and its sender told: one Busy per refusal.
+    expect(r.dropped.mailboxFull).toBeGreaterThan(0)
+    expect((r.deliveredByTag.Busy ?? 0) + r.inFlight).toBeGreaterThanOrEqual(r.dropped.mailboxFull!)
+    expect(r.sent).toBe(r.delivered + r.droppedTotal + r.inFlight)
+  }, 120_000)
+
+  it("ten times the trace's rate: retrieval latency grows, memory does not run away, and the run is deterministic", async () => {
+    const calm = await runInProcess(flood({ rate: 1, mailbox: 256, maxInFlight: 16, requests: 120 }), 1)
+    const busy = await runInProcess(flood({ rate: 10, mailbox: 256, maxInFlight: 16, requests: 120 }), 1)
+    for (const r of [calm, busy]) {
+      const o = outcomes(r.counters)
+      expect(o.served + o.missed + o.rejected).toBe(o.issued)
+      expect(r.peakMailbox).toBeLessThanOrEqual(256)
+    }
+    expect(busy.retrieval.p50Ms).toBeGreaterThan(calm.retrieval.p50Ms)
+    // The event queue (the emulator's memory for messages in flight) stays within a small multiple.
+    expect(busy.peakQueueRecords).toBeLessThanOrEqual(4 * calm.peakQueueRecords)
+    expect((await runInProcess(flood({ rate: 10, mailbox: 256, maxInFlight: 16, requests: 120 }), 3)).traceHash).toBe(busy.traceHash)
+  }, 180_000)
+})
