@@ -28,6 +28,21 @@ describe("determinism: same config and seed, same trace hash, whatever the worke
     expect(a.events).toBeGreaterThan(3 * 1584 * 4 * 0.9)
   }, 120_000)
 
+  it("windows bounded by each event's distance to a shard cut: replay and a busy standard workload agree on 1, 2 and 3 shards", async () => {
+    const replay = makeRunConfig({ preset: "starlink-shell1", simSeconds: 50, workload: "replay", users: 0, replay: { ...makeRunConfig().replay, requests: 80 } })
+    const standard = makeRunConfig({ preset: "starlink-shell1", simSeconds: 8, users: 64, requestRatePerUser: 20 })
+    for (const config of [replay, standard]) {
+      const one = await runInProcess(config, 1)
+      for (const shards of [2, 3]) {
+        const r = await runInProcess(config, shards)
+        expect(r.traceHash).toBe(one.traceHash)
+        expect(r.dropped.invalid).toBe(0)
+        // Fewer windows than one global lookahead (about 2 ms: a user served across a cut) would need.
+        expect(r.windows).toBeLessThan(config.simSeconds / 0.002)
+      }
+    }
+  }, 120_000)
+
   it("a different seed gives a different trace", async () => {
     const a = await runInProcess(makeRunConfig({ simSeconds: 5, seed: 1 }), 1)
     const b = await runInProcess(makeRunConfig({ simSeconds: 5, seed: 2 }), 1)

@@ -31,6 +31,14 @@ export class TopologyActor {
   readonly snapshot: Snapshot
   epoch = -1
   lookahead = 0
+  /**
+   * Per actor, this epoch: the least delay before anything it does can reach an actor of another shard
+   * (over ISLs up now to a cut link, or a ground leg to or from a user served across a cut). An event at
+   * actor a at time t cannot cause a cross-shard arrival before t + toCut[a]: the earliest output time
+   * that bounds PDES windows far better than one global lookahead (see runtime/loop.ts).
+   */
+  readonly toCut: Float64Array
+  private readonly cutStart: Float64Array
   private readonly trees = new Map<number, { next: Int32Array; link: Int32Array }>()
   private readonly freshTrees = new Map<number, { next: Int32Array; link: Int32Array }>()
   /** Link state at the start of the current routing epoch (trees are computed on it). */
@@ -53,6 +61,8 @@ export class TopologyActor {
       }
     })
     this.routingSnapshot = makeSnapshot(world.constellation, { linkModel: this.snapshot.linkModel })
+    this.toCut = new Float64Array(world.actorCount)
+    this.cutStart = new Float64Array(world.satellites)
     // Trees cost 8 bytes per satellite each; keep about 64 MB of them at most.
     this.maxTrees = Math.max(16, Math.floor((64 * 1024 * 1024) / (8 * world.satellites)))
   }
@@ -84,16 +94,67 @@ export class TopologyActor {
         if (s >= 0) this.treeOf(this.trees, this.routingSnapshot, s)
       }
     }
-    // Only channels between shards bound the window: ISLs across a shard cut, and ground legs when users
-    // and satellites are spread over several shards (bounded by the lowest altitude: a user's serving
-    // satellite can be any of them, and checking every user every epoch costs more than it saves).
+    // Only channels between shards bound the window: ISLs across a shard cut, and ground legs that cross one.
     let minKm = Number.POSITIVE_INFINITY
     const owner = this.owner
     for (let l = 0; l < snap.graph.linkCount; l++) {
       if (snap.up[l] && owner[snap.graph.linkA[l]!] !== owner[snap.graph.linkB[l]!] && snap.lengthKm[l]! < minKm) minKm = snap.lengthKm[l]!
     }
-    if (this.world.users.length > 0 && this.multiShard) minKm = Math.min(minKm, this.world.minAltitudeKm)
+    if (this.multiShard) minKm = Math.min(minKm, this.computeToCut(snap))
     this.lookahead = Number.isFinite(minKm) ? propagationSeconds(minKm) + snap.linkModel.perHopProcessingSeconds : this.world.config.epochSeconds
+    // Any other actor (none in multi-shard runs today): the global bound.
+    this.toCut.fill(this.lookahead, this.world.satellites + this.world.users.length)
+  }
+
+  /**
+   * toCut for this epoch (see its doc); returns the shortest ground leg that crosses a cut, km. Ground
+   * legs cross shards only for users whose serving satellite (fixed for the epoch) is owned by another
+   * shard than the user: the uplink and the downlink then take that satellite's range. With many users,
+   * finding every serving satellite each epoch costs more than it saves: any satellite is then taken to
+   * serve a user across a cut at the lowest altitude (a zenith pass).
+   */
+  private computeToCut(snap: Snapshot): number {
+    const S = this.world.satellites
+    const owner = this.owner
+    const g = snap.graph
+    const start = this.cutStart.fill(Number.POSITIVE_INFINITY)
+    for (let l = 0; l < g.linkCount; l++) {
+      const a = g.linkA[l]!, b = g.linkB[l]!
+      if (snap.up[l] === 0 || owner[a] === owner[b]) continue
+      start[a] = Math.min(start[a]!, snap.linkDelay[l]!)
+      start[b] = Math.min(start[b]!, snap.linkDelay[l]!)
+    }
+    const hop = snap.linkModel.perHopProcessingSeconds
+    const users = this.world.users.length
+    let minKm = Number.POSITIVE_INFINITY
+    const exact = users <= 256
+    if (!exact && users > 0) {
+      minKm = this.world.minAltitudeKm
+      start.fill(Math.min(propagationSeconds(minKm) + hop, Number.POSITIVE_INFINITY), 0, S)
+    }
+    const leg = new Float64Array(users)
+    for (let u = 0; exact && u < users; u++) {
+      const s = this.servingOf(u)
+      if (s < 0) continue
+      const km = this.groundRangeKm(u, s)
+      leg[u] = propagationSeconds(km) + hop
+      if (owner[s] !== owner[S + u]) {
+        start[s] = Math.min(start[s]!, leg[u]!)
+        minKm = Math.min(minKm, km)
+      }
+    }
+    const toCut = this.toCut
+    toCut.set(snap.delaysToNearest(start).subarray(0, S))
+    for (let u = 0; u < users; u++) {
+      if (!exact) {
+        toCut[S + u] = propagationSeconds(this.world.minAltitudeKm) + hop
+        continue
+      }
+      const s = this.servingOf(u)
+      // A user with no satellite overhead sends nothing this epoch (its messages are dropped).
+      toCut[S + u] = s < 0 ? Number.POSITIVE_INFINITY : owner[s] !== owner[S + u] ? leg[u]! : leg[u]! + toCut[s]!
+    }
+    return minKm
   }
 
   get epochEnd(): number {

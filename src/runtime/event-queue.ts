@@ -107,6 +107,38 @@ export class EventQueue {
     return top
   }
 
+  private stack = new Int32Array(64)
+
+  /**
+   * The least (time + weight[at]) over queued events, where `at` is the record's I.at: the earliest
+   * output time of this queue when weight[a] is the least delay from actor a to another shard. Weights
+   * are >= 0, so a heap subtree whose root's time is already past the best cannot hold a better event:
+   * only the events earlier than the answer are visited, a few dozen, not the whole queue.
+   */
+  minTimePlus(weight: Float64Array): number {
+    let best = Number.POSITIVE_INFINITY
+    if (this.size === 0) return best
+    let stack = this.stack
+    let top = 0
+    stack[top++] = 0
+    while (top > 0) {
+      const k = stack[--top]!
+      const t = this.keyTime[k]!
+      if (t >= best) continue
+      const v = t + weight[this.pool.getI(this.heap[k]!, I.at)]!
+      if (v < best) best = v
+      if (top + 2 > stack.length) {
+        const bigger = new Int32Array(stack.length * 2)
+        bigger.set(stack)
+        this.stack = stack = bigger
+      }
+      const l = 2 * k + 1
+      if (l < this.size) stack[top++] = l
+      if (l + 1 < this.size) stack[top++] = l + 1
+    }
+    return best
+  }
+
   /** Slots currently queued (unordered), for counting what is in flight at the end of a run. */
   *slots(): Generator<number> {
     for (let k = 0; k < this.size; k++) yield this.heap[k]!

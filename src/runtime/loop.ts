@@ -5,14 +5,20 @@ import type { ShardEngine } from "./shard.js"
 /**
  * Conservative synchronisation of shards, window by window. Before window w every shard has published,
  * in slot parity w % 2, the earliest time it could next act (its queue head, or the earliest arrival it
- * sent another shard); after the barrier all read the same slots, so all agree on T = min, and the window
- * is [T, min(T + lookahead, epoch end, sim end)). The lookahead is the smallest delay any message can have
- * this epoch, so nothing sent inside a window can land inside it on another shard.
+ * sent another shard) and its earliest output time (the earliest anything it holds could reach another
+ * shard, from each event's actor's distance to a shard cut: ShardEngine.earliestOutput); after the
+ * barrier all read the same slots, so all agree on T = min of the first and the window is
+ * [T, min(min of the second, epoch end, sim end)): nothing any shard does can land inside it on another.
+ * The first window of an epoch (distances change with the link state) uses the epoch's lookahead, the
+ * smallest delay any message can have: [T, T + lookahead).
  *
- * Shared layout (Float64Array): next times [parity * shards + k], then a stop flag per parity written by
- * shard 0 only (so every shard sees the same decision).
+ * Shared layout (Float64Array): next times [parity * shards + k], output times [2 * shards + parity *
+ * shards + k] (-Infinity: not known, use the lookahead), then a control word per parity written
+ * by shard 0 only, so every shard sees the same decision: 0 go on, 1 stop, 2 let the event loop run first
+ * (all shards yield at the same window: one shard yielding alone would stall the others at the barrier).
  */
-export const sharedSlots = (shards: number): number => 2 * shards + 2
+const GO = 0, STOP = 1, YIELD = 2
+export const sharedSlots = (shards: number): number => 4 * shards + 2
 
 export interface LoopOptions {
   readonly shards: number
@@ -40,7 +46,8 @@ export const driveShards = async (engines: ReadonlyArray<ShardEngine>, shared: F
   const N = o.shards
   for (const e of engines) {
     shared[e.index] = e.queue.peekTime()
-    if (e.index === 0) shared[2 * N] = 0
+    shared[2 * N + e.index] = Number.NEGATIVE_INFINITY
+    if (e.index === 0) shared[4 * N] = 0
   }
   sync()
   // The run itself is timed from here: start-up (actor state, first link state) is not in it.
@@ -55,10 +62,19 @@ export const driveShards = async (engines: ReadonlyArray<ShardEngine>, shared: F
     let T = Number.POSITIVE_INFINITY
     for (let k = 0; k < N; k++) T = Math.min(T, shared[parity * N + k]!)
     for (const e of engines) e.ingest(parity, T)
-    if (T >= o.simEnd || shared[2 * N + parity] === 1) break
+    const control = shared[4 * N + parity]
+    if (T >= o.simEnd || control === STOP) break
+    if (control === YIELD) {
+      await yieldToEventLoop()
+      lastYield = performance.now()
+    }
     const topo = engines[0]!.topology
+    // Output times were computed with this epoch's distances: they bound a window only within it.
+    const sameEpoch = T < topo.epochEnd
     for (const e of engines) e.topology.enterEpochOf(T)
-    const end = Math.min(T + topo.lookahead, topo.epochEnd, o.simEnd)
+    let output = Number.POSITIVE_INFINITY
+    for (let k = 0; k < N; k++) output = Math.min(output, shared[2 * N + parity * N + k]!)
+    const end = Math.min(sameEpoch && output > Number.NEGATIVE_INFINITY ? output : T + topo.lookahead, topo.epochEnd, o.simEnd)
     if (o.realtimeFactor > 0) {
       const due = wallStart + (T / o.realtimeFactor) * 1e3
       const wait = due - performance.now()
@@ -70,18 +86,18 @@ export const driveShards = async (engines: ReadonlyArray<ShardEngine>, shared: F
       e.runWindow(end, nextParity)
       workMs += performance.now() - w0
       shared[nextParity * N + e.index] = Math.min(e.queue.peekTime(), e.minSent)
-      if (e.index === 0) shared[2 * N + nextParity] = o.shouldStop?.() ? 1 : 0
+      // Distances to the cut hold for this epoch only: after its last window, the next one falls back.
+      shared[2 * N + nextParity * N + e.index] = N > 1 && end < topo.epochEnd ? e.earliestOutput() : Number.NEGATIVE_INFINITY
+      if (e.index === 0) {
+        const yieldNow = o.yieldEveryMs !== undefined && performance.now() - lastYield > o.yieldEveryMs
+        shared[4 * N + nextParity] = o.shouldStop?.() ? STOP : yieldNow ? YIELD : GO
+      }
     }
     o.onWindow?.(end)
     const before = performance.now()
     sync()
     syncMs += performance.now() - before
     w++
-    const now = performance.now()
-    if (o.yieldEveryMs !== undefined && now - lastYield > o.yieldEveryMs) {
-      await yieldToEventLoop()
-      lastYield = performance.now()
-    }
   }
   return { wallSeconds: (performance.now() - wallStart) / 1e3, windows: w, syncSeconds: syncMs / 1e3, workSeconds: workMs / 1e3 }
 }

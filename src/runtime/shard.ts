@@ -60,6 +60,8 @@ export class ShardEngine {
   readonly hashes: Uint32Array
   /** Earliest arrival time of anything this shard sent another shard in the current window. */
   minSent = Number.POSITIVE_INFINITY
+  /** Earliest output time (see earliestOutput) of what this shard sent other shards in the current window. */
+  private minSentOutput = Number.POSITIVE_INFINITY
   private readonly seq: Int32Array
   private readonly states: Array<unknown>
   private readonly stopped: Uint8Array
@@ -377,6 +379,8 @@ export class ShardEngine {
       const [mb, k] = this.mailboxes.reserve(this.index, owner, this.parity)
       mb.copyFrom(b, r, k)
       if (arrival < this.minSent) this.minSent = arrival
+      const out = arrival + this.topology.toCut[next]!
+      if (out < this.minSentOutput) this.minSentOutput = out
     }
   }
 
@@ -402,32 +406,30 @@ export class ShardEngine {
     }
   }
 
-  /** Run every event before `end`; cross-shard output goes to mailboxes of parity `outParity`. */
+  /**
+   * Run every event before `end`; cross-shard output goes to mailboxes of parity `outParity`. Deliveries
+   * to behaviours with a synchronous core (`handle`) run inline in stageDelivery; a behaviour without one
+   * has its `receive` Effect run here. A failure in either is supervised and the window goes on.
+   */
   runWindow(end: number, outParity: number): void {
     this.parity = outParity
     this.minSent = Number.POSITIVE_INFINITY
+    this.minSentOutput = Number.POSITIVE_INFINITY
     this.metrics.windows++
-    for (;;) {
-      this.windowEnd = end
-      const exit = Effect.runSyncExit(this.windowEffect)
-      if (Exit.isSuccess(exit)) return
-      this.supervise(this.current, exit.cause)
+    while (this.stageDelivery(end)) {
+      const exit = Effect.runSyncExit(this.deliverStaged())
+      if (Exit.isFailure(exit)) this.supervise(this.current, exit.cause)
     }
   }
 
   /**
-   * One window as one Effect: `Effect.whileLoop` stages the next delivery (handling relays, timers of
-   * stopped actors and drops inline, which are the topology actor's work, not an actor's) and its body
-   * is the receiving actor's behaviour. A failure ends the effect; runWindow supervises and resumes.
+   * The earliest virtual time at which anything this shard holds (its queue, and what it sent other
+   * shards in the window just run) could reach an actor of another shard this epoch: min over events of
+   * time + topology.toCut[actor]. No shard can receive anything before the least of these over shards.
    */
-  private windowEnd = 0
-  // Built once: a window is this effect run with `windowEnd` set (closures per window cost more than
-  // the window itself when windows hold a handful of events).
-  private readonly windowEffect: Effect.Effect<void, ActorFailure> = Effect.whileLoop({
-    while: () => this.stageDelivery(this.windowEnd),
-    body: () => this.deliverStaged(),
-    step: () => {}
-  })
+  earliestOutput(): number {
+    return Math.min(this.queue.minTimePlus(this.topology.toCut), this.minSentOutput)
+  }
 
   /** Pop events until one is a delivery to a live actor before `end`; false when the window is done. */
   private stageDelivery(end: number): boolean {

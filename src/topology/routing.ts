@@ -19,6 +19,11 @@ export interface ShortestPaths {
 export interface Router {
   /** Source-to-all pass. `linkDelay[l]` must be the delay of link l; links with up[l] = 0 are skipped. */
   fromSource(source: number, up: Uint8Array, linkDelay: Float64Array): ShortestPaths
+  /**
+   * Many sources at once: `start[v]` is v's delay before any link (+Infinity: not a source). Each
+   * satellite gets its smallest start + path delay, e.g. the delay from it to the nearest of a set.
+   */
+  fromSources(start: Float64Array, up: Uint8Array, linkDelay: Float64Array): ShortestPaths
 }
 
 export const makeRouter = (g: IslGraph): Router => {
@@ -60,48 +65,63 @@ export const makeRouter = (g: IslGraph): Router => {
       i = m
     }
   }
-  return {
-    fromSource(source, up, linkDelay) {
-      delay.fill(Number.POSITIVE_INFINITY)
-      prev.fill(-1)
-      prevLink.fill(-1)
-      hops.fill(0)
-      pos.fill(-1)
-      size = 0
-      delay[source] = 0
-      heap[size] = source
-      pos[source] = size++
-      while (size > 0) {
-        const u = heap[0]!
-        size--
-        if (size > 0) {
-          heap[0] = heap[size]!
-          pos[heap[0]!] = 0
-          down(0)
-        }
-        pos[u] = -2
-        const du = delay[u]!
-        for (let k = g.adjStart[u]!, end = g.adjStart[u + 1]!; k < end; k++) {
-          const l = g.adjLink[k]!
-          if (up[l] === 0) continue
-          const v = g.adjPeer[k]!
-          const pv = pos[v]!
-          if (pv === -2) continue
-          const dv = du + linkDelay[l]!
-          if (dv < delay[v]! || (dv === delay[v]! && u < prev[v]!)) {
-            delay[v] = dv
-            prev[v] = u
-            prevLink[v] = l
-            hops[v] = hops[u]! + 1
-            if (pv === -1) {
-              heap[size] = v
-              pos[v] = size++
-              up_(size - 1)
-            } else up_(pv)
-          }
+  const reset = () => {
+    delay.fill(Number.POSITIVE_INFINITY)
+    prev.fill(-1)
+    prevLink.fill(-1)
+    hops.fill(0)
+    pos.fill(-1)
+    size = 0
+  }
+  const push = (v: number, d: number) => {
+    delay[v] = d
+    heap[size] = v
+    pos[v] = size++
+    up_(size - 1)
+  }
+  const run = (up: Uint8Array, linkDelay: Float64Array): ShortestPaths => {
+    while (size > 0) {
+      const u = heap[0]!
+      size--
+      if (size > 0) {
+        heap[0] = heap[size]!
+        pos[heap[0]!] = 0
+        down(0)
+      }
+      pos[u] = -2
+      const du = delay[u]!
+      for (let k = g.adjStart[u]!, end = g.adjStart[u + 1]!; k < end; k++) {
+        const l = g.adjLink[k]!
+        if (up[l] === 0) continue
+        const v = g.adjPeer[k]!
+        const pv = pos[v]!
+        if (pv === -2) continue
+        const dv = du + linkDelay[l]!
+        if (dv < delay[v]! || (dv === delay[v]! && u < prev[v]!)) {
+          delay[v] = dv
+          prev[v] = u
+          prevLink[v] = l
+          hops[v] = hops[u]! + 1
+          if (pv === -1) {
+            heap[size] = v
+            pos[v] = size++
+            up_(size - 1)
+          } else up_(pv)
         }
       }
-      return { delay, prev, prevLink, hops }
+    }
+    return { delay, prev, prevLink, hops }
+  }
+  return {
+    fromSource(source, up, linkDelay) {
+      reset()
+      push(source, 0)
+      return run(up, linkDelay)
+    },
+    fromSources(start, up, linkDelay) {
+      reset()
+      for (let v = 0; v < n; v++) if (start[v]! < Number.POSITIVE_INFINITY) push(v, start[v]!)
+      return run(up, linkDelay)
     }
   }
 }

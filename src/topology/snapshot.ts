@@ -27,6 +27,8 @@ export interface Snapshot {
   update(t: number): Snapshot
   /** Source-to-all shortest paths over the links that are up now (result reused by the next call). */
   routeFrom(source: number): ShortestPaths
+  /** Per satellite, the least start[v] + path delay over links up now (Router.fromSources); a scratch array reused by the next call. */
+  delaysToNearest(start: Float64Array): Float64Array
 }
 
 export interface SnapshotOptions {
@@ -60,6 +62,11 @@ export const makeSnapshot = (c: Constellation, opts: SnapshotOptions = {}): Snap
     routeFrom(source: number) {
       router ??= makeRouter(graph)
       return router.fromSource(source, up, linkDelay)
+    },
+    /** Shortest delays over the links up now from every satellite to the nearest of a set (see Router.fromSources). */
+    delaysToNearest(start: Float64Array) {
+      router ??= makeRouter(graph)
+      return router.fromSources(start, up, linkDelay).delay
     }
   }
   return snap
