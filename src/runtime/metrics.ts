@@ -43,8 +43,6 @@ export class ShardMetrics {
   readonly supervision: Array<SupervisionEvent> = []
   supervisionCount = 0
   invalidFields: Record<string, number> = {}
-  /** Deepest any satellite's mailbox got (service model; 0 when off). */
-  peakMailbox = 0
   /** Named counters actors add to (ActorContext.count). */
   readonly counters = new Map<string, number>()
   /** Named counters over virtual time (ActorContext.countOverTime): "name" -> bucket start (s) -> sum. */

@@ -9,6 +9,8 @@ import { TopologyActor } from "../actors/topology.js"
 import { serverSatellites } from "../cache/placement.js"
 import { propagationSeconds } from "../topology/index.js"
 import { EventQueue } from "./event-queue.js"
+import { Faults } from "./faults.js"
+import { SatelliteService } from "./satellite-service.js"
 import type { Mailboxes } from "./mailbox.js"
 import { DropReason, encodeHistogram, SERIES_BUCKET_SECONDS, ShardMetrics, type ShardReport, dropCounts, tagCounts } from "./metrics.js"
 import { F, I, RecordBlock } from "./record.js"
@@ -73,10 +75,8 @@ export class ShardEngine {
   private readonly uplinkBusy: Float64Array
   private readonly uplinkLast: Float64Array
   private readonly downlink = new Map<number, [busy: number, last: number]>()
-  /** Satellite service model (see RunConfig.satelliteService*): when each satellite is free, and its mailbox. */
-  private readonly serviceFree: Float64Array
-  private readonly mailboxDepth: Int32Array
-  private readonly serviceOn: boolean
+  /** Satellites' service time and bounded mailboxes (overload model); undefined when off. */
+  private readonly service: SatelliteService | undefined
   private readonly scratch = new RecordBlock(1)
   private readonly env: Envelope = { time: 0, sentAt: 0, origin: 0, originSeq: 0, dst: 0, tag: 0, bytes: 0, hops: 0, p0: 0, p1: 0, p2: 0, aux: 0 }
   private readonly ctx: ActorContext & { now: number; self: number }
@@ -105,9 +105,7 @@ export class ShardEngine {
     this.lastArrival = new Float64Array(2 * links)
     this.uplinkBusy = new Float64Array(world.users.length)
     this.uplinkLast = new Float64Array(world.users.length)
-    this.serviceOn = cfg.satelliteServiceSecondsPerMessage > 0 || cfg.satelliteServiceBytesPerSecond > 0
-    this.serviceFree = new Float64Array(this.serviceOn ? world.satellites : 0)
-    this.mailboxDepth = new Int32Array(this.serviceOn ? world.satellites : 0)
+    this.service = SatelliteService.fromConfig(cfg, world.satellites)
     const kc = { config: cfg, satellites: world.satellites, userRequests: world.userRequests, ...(hosted ? { hosted } : {}) }
     this.behaviours = {
       satellite: behaviourFor("satellite", kc),
@@ -134,7 +132,7 @@ export class ShardEngine {
       },
       servingOf: (user) => self.topology.servingOf(user),
       placement: (centre, servers) => self.placementAround(centre, servers),
-      satelliteUp: (sat) => self.faults === undefined || self.faults.downUntil[sat]! <= self.ctx.now
+      satelliteUp: (sat) => self.faults === undefined || !self.faults.isDown(sat, self.ctx.now)
     }
   }
 
@@ -179,29 +177,25 @@ export class ShardEngine {
     }
   }
 
-  /**
-   * Fault injection by an in-process host (ConstellationKvCache): each message is lost with probability
-   * `lossRate` (seeded stream), satellites can be down for a while (store lost, everything sent to them
-   * dropped), a ground actor's radio can be out. Off unless set; costs one branch per hop when off.
-   */
-  private faults?: { lossRate: number; rng: RandomGenerator; downUntil: Float64Array; outageUntil: Float64Array }
+  /** Fault injection by an in-process host (see Faults); off unless set, one branch per hop when off. */
+  private faults?: Faults
 
   injectFaults(o: { lossRate: number; seed: number }): void {
-    this.faults = { lossRate: o.lossRate, rng: streamRng(o.seed, -3), downUntil: new Float64Array(this.world.actorCount), outageUntil: new Float64Array(this.world.users.length) }
+    this.faults = new Faults(o.lossRate, o.seed, this.world.actorCount, this.world.users.length)
   }
 
   /** A satellite crashes at `now`: its state (and store) is lost; it takes nothing for `downSeconds`. */
   crashSatellite(actor: number, now: number, downSeconds: number): void {
     if (!this.faults) throw new Error("crashSatellite: call injectFaults first")
     this.states[actor] = this.behaviourOf(actor).init(actor)
-    this.faults.downUntil[actor] = now + downSeconds
+    this.faults.down(actor, now + downSeconds)
     this.metrics.supervisionCount++
   }
 
   /** Ground actor `user`'s radio is out until `until` (virtual s): nothing goes up or comes down. */
   groundOutage(user: number, until: number): void {
     if (!this.faults) throw new Error("groundOutage: call injectFaults first")
-    this.faults.outageUntil[user] = until
+    this.faults.radioOut(user, until)
   }
 
   /** Wake an owned actor at virtual time `time` (>= now) with a timer: how a host hands an actor work. */
@@ -267,8 +261,7 @@ export class ShardEngine {
     s.setI(0, I.spare, 0)
     this.metrics.sent++
     // Injected loss: the message never arrives (one draw per message, end to end).
-    const f = this.faults
-    if (f !== undefined && f.lossRate > 0 && uniformFloat64(f.rng) < f.lossRate) return this.drop(DropReason.lost)
+    if (this.faults?.lost()) return this.drop(DropReason.lost)
     this.hop(s, 0, now, seq)
   }
 
@@ -297,8 +290,8 @@ export class ShardEngine {
     if (b.getI(r, I.hops) >= cfg.maxHops) return this.drop(DropReason.ttl)
     const f = this.faults
     if (f !== undefined) {
-      if (at >= w.satellites && f.outageUntil[at - w.satellites]! > now) return this.drop(DropReason.noSatellite)
-      if (isUser(w, dst) && f.outageUntil[dst - w.satellites]! > now) return this.drop(DropReason.noSatellite)
+      if (at >= w.satellites && f.isRadioOut(at - w.satellites, now)) return this.drop(DropReason.noSatellite)
+      if (isUser(w, dst) && f.isRadioOut(dst - w.satellites, now)) return this.drop(DropReason.noSatellite)
     }
     if (at === dst) {
       next = dst
@@ -449,12 +442,25 @@ export class ShardEngine {
         continue
       }
       const timer = p.getI(slot, I.hops) === -1
-      if (this.stopped[at] || (!timer && this.faults !== undefined && this.faults.downUntil[at]! > time)) {
+      if (this.stopped[at] || (!timer && this.faults !== undefined && this.faults.isDown(at, time))) {
         if (!timer) this.drop(DropReason.actorStopped)
         q.release(slot)
         continue
       }
-      if (this.serviceOn && !timer && at < this.world.satellites && this.admit(slot, at, time)) continue
+      if (this.service !== undefined && !timer && at < this.world.satellites) {
+        const arrival = this.service.arrive(p, slot, at, time)
+        if (arrival === "wait") {
+          q.push(slot)
+          continue
+        }
+        if (arrival === "refuse") {
+          // Backpressure: dropped with its reason, and the sender told (never a silent loss).
+          this.drop(DropReason.mailboxFull)
+          this.send(at, time, p.getI(slot, I.origin), Tag.Busy, 64, p.getF(slot, F.p0), p.getF(slot, F.p1), p.getI(slot, I.tag), p.getI(slot, I.aux))
+          q.release(slot)
+          continue
+        }
+      }
       env.time = time
       env.sentAt = p.getF(slot, F.sentAt)
       env.origin = p.getI(slot, I.origin)
@@ -490,38 +496,6 @@ export class ShardEngine {
       }
     }
     return false
-  }
-
-  /**
-   * The satellite service model, at a cache message's arrival: the first time the message is seen it
-   * joins the satellite's mailbox (back in the queue until its service ends; returns true) or, if the
-   * mailbox is full, is refused with a Busy reply to its sender (returns true); the second time it is
-   * delivered (returns false). Beacons and Busy replies are link-level and take no service time.
-   */
-  private admit(slot: number, at: number, time: number): boolean {
-    const p = this.queue.pool
-    const tag = p.getI(slot, I.tag)
-    if (tag === Tag.Beacon || tag === Tag.Busy) return false
-    if (p.getI(slot, I.spare) === 1) {
-      this.mailboxDepth[at]!--
-      return false
-    }
-    const cfg = this.world.config
-    if (this.mailboxDepth[at]! >= cfg.satelliteMailboxMessages) {
-      this.drop(DropReason.mailboxFull)
-      this.send(at, time, p.getI(slot, I.origin), Tag.Busy, 64, p.getF(slot, F.p0), p.getF(slot, F.p1), tag, p.getI(slot, I.aux))
-      this.queue.release(slot)
-      return true
-    }
-    const start = Math.max(time, this.serviceFree[at]!)
-    const done = start + cfg.satelliteServiceSecondsPerMessage + (cfg.satelliteServiceBytesPerSecond > 0 ? p.getI(slot, I.bytes) / cfg.satelliteServiceBytesPerSecond : 0)
-    this.serviceFree[at] = done
-    const depth = ++this.mailboxDepth[at]!
-    if (depth > this.metrics.peakMailbox) this.metrics.peakMailbox = depth
-    p.setF(slot, F.time, done)
-    p.setI(slot, I.spare, 1)
-    this.queue.push(slot)
-    return true
   }
 
   /** Fault injection for tests: the configured actor fails at its n-th delivery. */
@@ -586,7 +560,7 @@ export class ShardEngine {
       counters: Object.fromEntries(m.counters),
       actorHashes: Uint32Array.from(owned), storedChunks, evictions, occupancy,
       series: Object.fromEntries([...m.series].map(([name, b]) => [name, Object.fromEntries(b)])),
-      peakMailbox: m.peakMailbox, peakQueueRecords: this.queue.pool.capacity
+      peakMailbox: this.service?.peak ?? 0, peakQueueRecords: this.queue.pool.capacity
     }
   }
 }
