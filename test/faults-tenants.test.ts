@@ -5,7 +5,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { promisify } from "node:util"
 import { describe, expect, it } from "vitest"
-import { frameChunk } from "../src/cache/integrity.js"
+import { frameChunk, frameIntact } from "../src/cache/integrity.js"
 import type { InferenceState } from "../src/actors/inference.js"
 import type { SatelliteState } from "../src/actors/satellite.js"
 import { ConstellationKvCache } from "../src/inference/constellation-kv.js"
@@ -122,6 +122,27 @@ describe("redundancy and re-placement", () => {
     kv.advance(2)
     expect(counter("sharesLost")).toBeGreaterThanOrEqual(keys.length)
     expect(kv.lookup(prompt).tokens).toBe(0)
+  }, 60_000)
+
+  it("link bit errors never settle into the stores: corrupted puts and migrations are refused and sent again", () => {
+    const kv = ConstellationKvCache.make({ chunkBytes: 512, faults: { bitErrorRate: 1e-5, lossRate: 0 }, namespace: { modelId: "m", tenantSalt: "a" } })
+    for (let p = 0; p < 6; p++) kv.store(promptOf(10 + p), pastOf(96, p))
+    // Long enough for handovers: hop_rotation migrates every block to the new serving satellite's box.
+    kv.advance(240)
+    const counter = (name: string) => kv.live.engine.metrics.counters.get(name) ?? 0
+    expect(counter("corruptPutsRefused")).toBeGreaterThan(0)
+    expect(counter("corruptMigrationsRefused")).toBeGreaterThan(0)
+    expect(counter("migrationResends")).toBeGreaterThan(0)
+    let shares = 0
+    for (let sat = 0; sat < kv.live.world.satellites; sat++) {
+      for (const key of (kv.live.engine.stateOf(sat) as SatelliteState).store.keys()) {
+        const share = (kv.live.engine.stateOf(sat) as SatelliteState).store.read(key)!
+        expect(share.payload!.chunks.every(frameIntact)).toBe(true)
+        shares++
+      }
+    }
+    // Every share of every block is somewhere (a put corrupted three times running would be missing).
+    expect(shares).toBeGreaterThanOrEqual(6 * 6 * 9)
   }, 60_000)
 
   it("read repair: a copy corrupted at rest is refused, served from the other copy, and written back good", () => {

@@ -20,7 +20,8 @@ const arbMessage: fc.Arbitrary<Message> = fc.oneof(
   fc.record({ _tag: fc.constant("BlockPut" as const), key: fc.integer(), share: fc.nat(255) }),
   fc.record({ _tag: fc.constant("MigrateOrder" as const), key: fc.integer(), share: fc.nat(255), target: fc.nat(10000), keep: fc.boolean() }),
   fc.record({ _tag: fc.constant("MigrateData" as const), key: fc.integer(), share: fc.nat(255) }),
-  fc.record({ _tag: fc.constant("Busy" as const), key: fc.integer(), requestId: fc.nat(), share: fc.integer({ min: -1, max: 10000 }), rejected: fc.integer({ min: 1, max: 14 }) })
+  fc.record({ _tag: fc.constant("Busy" as const), key: fc.integer(), requestId: fc.nat(), share: fc.integer({ min: -1, max: 10000 }), rejected: fc.integer({ min: 1, max: 16 }) }),
+  fc.record({ _tag: fc.constant("MigrateAck" as const), key: fc.integer(), share: fc.nat(255), accepted: fc.boolean() })
 ).map((m) => ({ ...envelope, ...m }) as Message)
 
 describe("messages", () => {

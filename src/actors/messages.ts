@@ -30,7 +30,9 @@ export const Tag = {
   MigrateOrder: 13,
   MigrateData: 14,
   /** A satellite's mailbox was full: the message (tag `rejected`) was refused, not lost (backpressure). */
-  Busy: 15
+  Busy: 15,
+  /** A migration's receiver to its sender: the share arrived intact and is stored, or was refused (corrupted). */
+  MigrateAck: 16
 } as const
 export type TagCode = (typeof Tag)[keyof typeof Tag]
 export const tagNames: Record<number, string> = Object.fromEntries(Object.entries(Tag).map(([k, v]) => [v, k]))
@@ -68,11 +70,12 @@ export const BlockPutMessage = Schema.TaggedStruct("BlockPut", { ...envelope, ke
 /** keep: copy the share to the target and keep it (re-placing a lost copy) instead of moving it. */
 export const MigrateOrderMessage = Schema.TaggedStruct("MigrateOrder", { ...envelope, key: Key, share: Share, target: Share, keep: Schema.Boolean })
 export const MigrateDataMessage = Schema.TaggedStruct("MigrateData", { ...envelope, key: Key, share: Share })
-export const BusyMessage = Schema.TaggedStruct("Busy", { ...envelope, key: Key, requestId: Schema.Finite, share: Schema.Int, rejected: Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 14 })) })
+export const BusyMessage = Schema.TaggedStruct("Busy", { ...envelope, key: Key, requestId: Schema.Finite, share: Schema.Int, rejected: Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 16 })) })
+export const MigrateAckMessage = Schema.TaggedStruct("MigrateAck", { ...envelope, key: Key, share: Share, accepted: Schema.Boolean })
 
 export const Message = Schema.Union([
   TickMessage, BeaconMessage, CacheGetMessage, CacheGetReplyMessage, CachePutMessage, CachePutAckMessage, DirGetMessage, DirReplyMessage,
-  DirPutMessage, BlockGetMessage, BlockReplyMessage, BlockPutMessage, MigrateOrderMessage, MigrateDataMessage, BusyMessage
+  DirPutMessage, BlockGetMessage, BlockReplyMessage, BlockPutMessage, MigrateOrderMessage, MigrateDataMessage, BusyMessage, MigrateAckMessage
 ])
 export type Message = typeof Message.Type
 
@@ -83,7 +86,7 @@ const members = {
   Tick: TickMessage, Beacon: BeaconMessage, CacheGet: CacheGetMessage, CacheGetReply: CacheGetReplyMessage,
   CachePut: CachePutMessage, CachePutAck: CachePutAckMessage, DirGet: DirGetMessage, DirReply: DirReplyMessage,
   DirPut: DirPutMessage, BlockGet: BlockGetMessage, BlockReply: BlockReplyMessage, BlockPut: BlockPutMessage,
-  MigrateOrder: MigrateOrderMessage, MigrateData: MigrateDataMessage, Busy: BusyMessage
+  MigrateOrder: MigrateOrderMessage, MigrateData: MigrateDataMessage, Busy: BusyMessage, MigrateAck: MigrateAckMessage
 } as const
 
 /**
@@ -119,7 +122,7 @@ export const toRecord = (m: Message, block: RecordBlock, r: number): void => {
   block.setI(r, I.tag, Tag[m._tag])
   block.setF(r, F.p0, "key" in m ? m.key : 0)
   block.setF(r, F.p1, "requestId" in m ? m.requestId : "target" in m ? m.target : 0)
-  block.setF(r, F.p2, "requestSentAt" in m ? m.requestSentAt : "writer" in m && m._tag === "DirReply" ? m.writer : "hit" in m && m._tag === "BlockReply" ? Number(m.hit) : m._tag === "MigrateOrder" ? Number(m.keep) : m._tag === "Busy" ? m.rejected : 0)
+  block.setF(r, F.p2, "requestSentAt" in m ? m.requestSentAt : "writer" in m && m._tag === "DirReply" ? m.writer : "hit" in m && m._tag === "BlockReply" ? Number(m.hit) : m._tag === "MigrateOrder" ? Number(m.keep) : m._tag === "Busy" ? m.rejected : m._tag === "MigrateAck" ? Number(m.accepted) : 0)
   block.setI(r, I.aux, auxOf(m))
 }
 
@@ -132,7 +135,7 @@ const auxOf = (m: Message): number => {
     case "CachePutAck": return Number(m.stored)
     case "DirGet": case "DirReply": return m.block
     case "DirPut": return m.writer
-    case "BlockGet": case "BlockReply": case "BlockPut": case "MigrateOrder": case "MigrateData": case "Busy": return m.share
+    case "BlockGet": case "BlockReply": case "BlockPut": case "MigrateOrder": case "MigrateData": case "Busy": case "MigrateAck": return m.share
     default: return 0
   }
 }
@@ -162,6 +165,7 @@ export const fromRecord = (block: RecordBlock, r: number): Message => {
     name === "BlockPut" || name === "MigrateData" ? { key, share: aux } :
     name === "MigrateOrder" ? { key, share: aux, target: requestId, keep: p2 === 1 } :
     name === "Busy" ? { key, requestId, share: aux, rejected: p2 } :
+    name === "MigrateAck" ? { key, share: aux, accepted: p2 === 1 } :
     { key, requestId }
   return decodeMessage({ ...base, ...extra })
 }

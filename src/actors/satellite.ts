@@ -1,3 +1,4 @@
+import { frameIntact } from "../cache/integrity.js"
 import { type PayloadWire, type SharePayload, wireSlot } from "../cache/payload-wire.js"
 import { ChunkStore, type EvictionPolicy } from "../cache/store.js"
 import { type ActorContext, type Behaviour, cachedStep, type Envelope } from "./actor.js"
@@ -7,6 +8,10 @@ import { Tag } from "./messages.js"
  * A satellite: hosts a chunk store, beacons its four ISL neighbours every beacon interval (so neighbours
  * learn which links are alive), and answers cache gets and puts from ground users. Supervision: restart
  * with an empty store, as a rebooted satellite would.
+ * When shares carry their bytes (the payload wire), a satellite checks each chunk's CRC as bytes arrive:
+ * a corrupted put is not stored (nor acknowledged, so the writer sends it again), and a migrated share
+ * is handed over only once its receiver acknowledges it intact (the sender keeps it and sends it again
+ * on a refusal, up to HANDOFF_ATTEMPTS sends), so link bit errors never settle into the stores.
  */
 export interface SatelliteState {
   /** Shares held: block key -> size, and the share's bytes when the run carries them (see PayloadWire). */
@@ -15,7 +20,15 @@ export interface SatelliteState {
   readonly directory: Map<number, number>
   /** Virtual time each +Grid neighbour was last heard from (prev slot, next slot, prev plane, next plane). */
   readonly lastHeard: Float64Array
+  /** With bytes on the wire: shares sent to another satellite and not yet acknowledged ("key:to" -> sends, keep a copy). */
+  readonly handoffs: Map<string, { sends: number; readonly keep: boolean }>
 }
+
+/** Sends of a migrated share before the sender gives up (and keeps it). */
+const HANDOFF_ATTEMPTS = 3
+
+/** Every chunk of a share matches its CRC (checked without the tenant's key). */
+const intact = (share: SharePayload) => share.chunks.every(frameIntact)
 
 export const BEACON_BYTES = 64
 export const CONTROL_BYTES = 64
@@ -63,24 +76,53 @@ export const satellite = (opts: { capacityBytes: number; beaconIntervalSeconds: 
       }
       case Tag.BlockPut: {
         const payload = wire?.take(wireSlot.put(msg.p0, msg.aux, ctx.self), msg.hops)
+        if (payload && !intact(payload)) return ctx.count("corruptPutsRefused")
         // With bytes on the wire, a put whose bytes were already taken is a duplicate of a retransmission.
         if (!(wire && payload === undefined)) state.store.put(msg.p0, msg.bytes, payload)
         // p1 = 1: the sender wants an acknowledgement (it retransmits unacknowledged shares).
         if (msg.p1 === 1) ctx.send(msg.origin, Tag.CachePutAck, CONTROL_BYTES, msg.p0, 0, 0, msg.aux)
         return
       }
-      case Tag.MigrateData:
-        state.store.put(msg.p0, msg.bytes, wire?.take(wireSlot.migrate(msg.p0, ctx.self), msg.hops))
+      case Tag.MigrateData: {
+        const payload = wire?.take(wireSlot.migrate(msg.p0, ctx.self), msg.hops)
+        if (!wire) return void state.store.put(msg.p0, msg.bytes, undefined)
+        if (payload === undefined) return // a duplicate of a share sent again
+        const ok = intact(payload)
+        if (ok) state.store.put(msg.p0, msg.bytes, payload)
+        else ctx.count("corruptMigrationsRefused")
+        ctx.send(msg.origin, Tag.MigrateAck, CONTROL_BYTES, msg.p0, 0, ok ? 1 : 0, msg.aux)
         return
+      }
       case Tag.MigrateOrder: {
         const share = state.store.read(msg.p0)
         if (share === undefined) return
-        // p2 = 1: a copy for a satellite that lost its own (re-placement); this one keeps its share.
-        if (msg.p2 !== 1) state.store.delete(msg.p0)
         ctx.count("migrationBytes", share.bytes)
         ctx.countOverTime("migrationBytes", share.bytes)
-        if (share.payload && wire) wire.stage(wireSlot.migrate(msg.p0, msg.p1), share.payload)
+        // p2 = 1: a copy for a satellite that lost its own (re-placement); this one keeps its share.
+        const keep = msg.p2 === 1
+        if (share.payload && wire) {
+          // Kept until the receiver acknowledges it intact (MigrateAck).
+          state.handoffs.set(`${msg.p0}:${msg.p1}`, { sends: 1, keep })
+          wire.stage(wireSlot.migrate(msg.p0, msg.p1), share.payload)
+        } else if (!keep) state.store.delete(msg.p0)
         ctx.send(msg.p1, Tag.MigrateData, share.bytes, msg.p0, 0, 0, msg.aux)
+        return
+      }
+      case Tag.MigrateAck: {
+        const slot = `${msg.p0}:${msg.origin}`
+        const h = state.handoffs.get(slot)
+        if (h === undefined) return
+        const share = state.store.read(msg.p0)
+        if (msg.p2 === 1 || share?.payload === undefined || h.sends >= HANDOFF_ATTEMPTS) {
+          state.handoffs.delete(slot)
+          if (msg.p2 === 1 && !h.keep) state.store.delete(msg.p0)
+          return
+        }
+        // Refused (corrupted on the way): send it again.
+        h.sends++
+        ctx.count("migrationResends")
+        wire!.stage(wireSlot.migrate(msg.p0, msg.origin), share.payload)
+        ctx.send(msg.origin, Tag.MigrateData, share.bytes, msg.p0, 0, 0, msg.aux)
         return
       }
     }
@@ -91,7 +133,8 @@ export const satellite = (opts: { capacityBytes: number; beaconIntervalSeconds: 
     init: () => ({
       store: new ChunkStore<SharePayload>({ capacityBytes: opts.capacityBytes, policy: opts.policy ?? "lru" }),
       directory: new Map(),
-      lastHeard: new Float64Array(4).fill(-1)
+      lastHeard: new Float64Array(4).fill(-1),
+      handoffs: new Map()
     }),
     // Beacons start at a per-satellite offset so the constellation does not pulse in lockstep.
     start: (_self, _state, ctx) => ctx.after(ctx.random() * opts.beaconIntervalSeconds, Tag.Tick),

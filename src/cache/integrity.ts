@@ -71,3 +71,9 @@ export const openFrame = (framed: Uint8Array, blockKey: number, index: number, a
   const verdict = verify(e, blockKey, index, authKey)
   return verdict === "ok" ? { verdict, bytes: e.bytes } : { verdict }
 }
+
+/**
+ * A framed chunk's bytes match its CRC: what a satellite can check without the tenant's key, to refuse
+ * bytes corrupted on the way in rather than store them (the HMAC is checked by the reader).
+ */
+export const frameIntact = (framed: Uint8Array): boolean => openFrame(framed, 0, 0).verdict === "ok"

@@ -1,5 +1,5 @@
 import * as hdr from "hdr-histogram-js"
-import { tagNames } from "../actors/messages.js"
+import { MAX_TAG, tagNames } from "../actors/messages.js"
 
 /**
  * Per-shard counters and latency histograms (hdr-histogram-js, microseconds, 3 significant digits), and
@@ -33,7 +33,7 @@ export class ShardMetrics {
   forwarded = 0
   timersSet = 0
   timersFired = 0
-  readonly deliveredByTag = new Float64Array(16)
+  readonly deliveredByTag = new Float64Array(MAX_TAG + 1)
   readonly dropped = new Float64Array(dropReasonNames.length)
   readonly retrieval = makeHistogram()
   readonly put = makeHistogram()

@@ -5,7 +5,8 @@ import { F, I, type RecordBlock } from "./record.js"
 /**
  * The satellite service model (overload): a satellite handles one cache message at a time, each taking
  * satelliteServiceSecondsPerMessage + bytes / satelliteServiceBytesPerSecond, and messages wait in a
- * mailbox of at most satelliteMailboxMessages. Beacons and Busy replies are link-level: no service time.
+ * mailbox of at most satelliteMailboxMessages. Beacons, Busy replies and migration acks are link-level
+ * control: no service time.
  * The engine asks `arrive` when a message reaches its satellite; a waiting message goes back into the
  * event queue until its service ends, marked (I.spare = 1) so that its second arrival is its delivery.
  */
@@ -34,7 +35,7 @@ export class SatelliteService {
    */
   arrive(pool: RecordBlock, slot: number, at: number, time: number): Arrival {
     const tag = pool.getI(slot, I.tag)
-    if (tag === Tag.Beacon || tag === Tag.Busy) return "deliver"
+    if (tag === Tag.Beacon || tag === Tag.Busy || tag === Tag.MigrateAck) return "deliver"
     if (pool.getI(slot, I.spare) === 1) {
       this.depth[at]!--
       return "deliver"
