@@ -76,7 +76,8 @@ export const followHandover = (state: WrittenBlocks, ctx: ActorContext, user: nu
   for (const [key, current] of state.written) {
     if (!moved && current.every((s) => ctx.satelliteUp(s))) continue
     target ??= livePlacement(ctx, centre, n)
-    if (target.length < n) break // not enough live satellites around: leave everything where it is
+    // Not enough live satellites around: leave everything where it is, and try again next epoch.
+    if (target.length < n) return
     const m = migrate(current, target)
     // Copies first: a surviving copy may itself be about to move, and its order must arrive after.
     for (const mv of m.moves) {
