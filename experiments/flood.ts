@@ -101,7 +101,7 @@ runMain(async () => {
     $schema: schema, title: "How each request ended", width: 420, height: 260,
     data: { values: rows.flatMap((r) => [["served", r.served], ["missed", r.missed], ["rejected: satellite mailbox", r.rejectedSatelliteMailbox], ["rejected: client backlog", r.rejectedClientBacklog]].map(([outcome, n]) => ({ rate: `${r.rate}x`, outcome, n }))) },
     mark: "bar",
-    encoding: { x: { field: "rate", type: "nominal", sort: null }, y: { field: "n", type: "quantitative", title: "requests" }, color: { field: "outcome", type: "nominal" } }
+    encoding: { x: { field: "rate", type: "nominal", sort: null, axis: { labelAngle: 0 } }, y: { field: "n", type: "quantitative", title: "requests" }, color: { field: "outcome", type: "nominal", legend: { labelLimit: 0 } } }
   } as ChartSpec)
   dir.writeSummary(Object.fromEntries(rows.flatMap((r) => [[`${r.rate}x p99 ms`, r.retrievalMs.p99], [`${r.rate}x rejected`, r.rejected], [`${r.rate}x unaccounted`, r.unaccounted]])))
   writeIndex()
