@@ -39,6 +39,8 @@ export class TopologyActor {
    */
   readonly toCut: Float64Array
   private readonly cutStart: Float64Array
+  /** Scratch: each user's ground-leg delay to its serving satellite this epoch. */
+  private readonly userLeg: Float64Array
   private readonly trees = new Map<number, { next: Int32Array; link: Int32Array }>()
   private readonly freshTrees = new Map<number, { next: Int32Array; link: Int32Array }>()
   /** Link state at the start of the current routing epoch (trees are computed on it). */
@@ -63,6 +65,7 @@ export class TopologyActor {
     this.routingSnapshot = makeSnapshot(world.constellation, { linkModel: this.snapshot.linkModel })
     this.toCut = new Float64Array(world.actorCount)
     this.cutStart = new Float64Array(world.satellites)
+    this.userLeg = new Float64Array(world.users.length)
     // Trees cost 8 bytes per satellite each; keep about 64 MB of them at most.
     this.maxTrees = Math.max(16, Math.floor((64 * 1024 * 1024) / (8 * world.satellites)))
   }
@@ -94,29 +97,27 @@ export class TopologyActor {
         if (s >= 0) this.treeOf(this.trees, this.routingSnapshot, s)
       }
     }
-    // Only channels between shards bound the window: ISLs across a shard cut, and ground legs that cross one.
-    let minKm = Number.POSITIVE_INFINITY
-    const owner = this.owner
-    for (let l = 0; l < snap.graph.linkCount; l++) {
-      if (snap.up[l] && owner[snap.graph.linkA[l]!] !== owner[snap.graph.linkB[l]!] && snap.lengthKm[l]! < minKm) minKm = snap.lengthKm[l]!
-    }
-    if (this.multiShard) minKm = Math.min(minKm, this.computeToCut(snap))
-    this.lookahead = Number.isFinite(minKm) ? propagationSeconds(minKm) + snap.linkModel.perHopProcessingSeconds : this.world.config.epochSeconds
+    // Only channels between shards bound the window (ISLs across a shard cut, ground legs that cross
+    // one: see computeToCut); with one shard the window is the epoch.
+    this.lookahead = this.multiShard ? this.computeToCut(snap) : this.world.config.epochSeconds
     // Any other actor (none in multi-shard runs today): the global bound.
     this.toCut.fill(this.lookahead, this.world.satellites + this.world.users.length)
   }
 
   /**
-   * toCut for this epoch (see its doc); returns the shortest ground leg that crosses a cut, km. Ground
-   * legs cross shards only for users whose serving satellite (fixed for the epoch) is owned by another
-   * shard than the user: the uplink and the downlink then take that satellite's range. With many users,
-   * finding every serving satellite each epoch costs more than it saves: any satellite is then taken to
-   * serve a user across a cut at the lowest altitude (a zenith pass).
+   * toCut for this epoch (see its doc); returns the lookahead, the smallest delay of any channel between
+   * shards (epochSeconds if there is none). Ground legs cross shards only for users whose serving
+   * satellite (fixed for the epoch) is owned by another shard than the user: the uplink and the
+   * downlink then take that satellite's range. With many users, finding every serving satellite each
+   * epoch costs more than it saves: any satellite is then taken to serve a user across a cut at the
+   * lowest altitude (a zenith pass).
    */
   private computeToCut(snap: Snapshot): number {
     const S = this.world.satellites
+    const users = this.world.users.length
     const owner = this.owner
     const g = snap.graph
+    const hop = snap.linkModel.perHopProcessingSeconds
     const start = this.cutStart.fill(Number.POSITIVE_INFINITY)
     for (let l = 0; l < g.linkCount; l++) {
       const a = g.linkA[l]!, b = g.linkB[l]!
@@ -124,37 +125,30 @@ export class TopologyActor {
       start[a] = Math.min(start[a]!, snap.linkDelay[l]!)
       start[b] = Math.min(start[b]!, snap.linkDelay[l]!)
     }
-    const hop = snap.linkModel.perHopProcessingSeconds
-    const users = this.world.users.length
-    let minKm = Number.POSITIVE_INFINITY
     const exact = users <= 256
-    if (!exact && users > 0) {
-      minKm = this.world.minAltitudeKm
-      start.fill(Math.min(propagationSeconds(minKm) + hop, Number.POSITIVE_INFINITY), 0, S)
-    }
-    const leg = new Float64Array(users)
+    const zenith = propagationSeconds(this.world.minAltitudeKm) + hop
+    if (!exact && users > 0) for (let s = 0; s < S; s++) start[s] = Math.min(start[s]!, zenith)
+    const leg = this.userLeg
     for (let u = 0; exact && u < users; u++) {
       const s = this.servingOf(u)
       if (s < 0) continue
-      const km = this.groundRangeKm(u, s)
-      leg[u] = propagationSeconds(km) + hop
-      if (owner[s] !== owner[S + u]) {
-        start[s] = Math.min(start[s]!, leg[u]!)
-        minKm = Math.min(minKm, km)
-      }
+      leg[u] = propagationSeconds(this.groundRangeKm(u, s)) + hop
+      if (owner[s] !== owner[S + u]) start[s] = Math.min(start[s]!, leg[u]!)
     }
+    let lookahead = Number.POSITIVE_INFINITY
+    for (let s = 0; s < S; s++) lookahead = Math.min(lookahead, start[s]!)
     const toCut = this.toCut
     toCut.set(snap.delaysToNearest(start).subarray(0, S))
     for (let u = 0; u < users; u++) {
       if (!exact) {
-        toCut[S + u] = propagationSeconds(this.world.minAltitudeKm) + hop
+        toCut[S + u] = zenith
         continue
       }
       const s = this.servingOf(u)
       // A user with no satellite overhead sends nothing this epoch (its messages are dropped).
       toCut[S + u] = s < 0 ? Number.POSITIVE_INFINITY : owner[s] !== owner[S + u] ? leg[u]! : leg[u]! + toCut[s]!
     }
-    return minKm
+    return Number.isFinite(lookahead) ? lookahead : this.world.config.epochSeconds
   }
 
   get epochEnd(): number {
