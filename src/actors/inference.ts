@@ -1,6 +1,6 @@
 import { type PayloadWire, type ShareChunks, type SharePayload, wireSlot } from "../cache/payload-wire.js"
 import { AckedPuts, sendShare } from "./acked-puts.js"
-import { MAX_COPIES, ShareFetch, type ShareFetchOptions } from "./share-fetch.js"
+import { MAX_COPIES, type ShareCheck, ShareFetch, type ShareFetchOptions } from "./share-fetch.js"
 import { type ActorContext, type Behaviour, cachedStep, type Envelope } from "./actor.js"
 import { fetchablePrefix, followHandover, type HashedServer, serversOf, type WrittenBlocks } from "./kv-protocol.js"
 import { Tag } from "./messages.js"
@@ -88,8 +88,8 @@ export interface InferenceOptions {
   readonly timeoutSeconds?: number
   /** Copies of each share (default 1), on distinct satellites. */
   readonly redundancy?: number
-  /** Chunks of a share that fail their integrity check (0 = good); none = shares are taken as they come. */
-  readonly verify?: (key: number, share: SharePayload, servers: number) => number
+  /** The check each share that comes back must pass; none = shares are taken as they come. */
+  readonly verify?: ShareCheck
 }
 
 interface Lookup {

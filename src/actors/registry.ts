@@ -4,7 +4,8 @@ import { satellite } from "./satellite.js"
 import { client } from "./client.js"
 import { inference, type InferencePort } from "./inference.js"
 import { baselineServers, jumpHash } from "../cache/placement.js"
-import type { PayloadWire, SharePayload } from "../cache/payload-wire.js"
+import type { PayloadWire } from "../cache/payload-wire.js"
+import type { ShareCheck } from "./share-fetch.js"
 import { ConfigError, type RunConfig } from "../runtime/config.js"
 import { qwen05bShape } from "../cache/chunking.js"
 import { encodedBlockBytes } from "../cache/codecs.js"
@@ -31,7 +32,7 @@ export interface HostedServices {
   readonly port: InferencePort
   readonly wire: PayloadWire
   /** The integrity check inference actors apply to each share that comes back (see InferenceOptions.verify). */
-  readonly verify?: (key: number, share: SharePayload, servers: number) => number
+  readonly verify?: ShareCheck
 }
 
 /** The replay's tenant namespace: one shared namespace, since the trace's blocks are shared by all users. */
@@ -75,7 +76,6 @@ export const actorKinds: Record<ActorKind, Factory | undefined> = {
       anchored: config.replay.strategy === "ours",
       chunkBytes: config.chunkBytes,
       epochSeconds: config.epochSeconds,
-      // The directory of a block is its key's jump-hashed satellite.
       directoryOf: directoryOf(satellites),
       ...hashedPlacement(config, satellites),
       namespace: replayNamespace,

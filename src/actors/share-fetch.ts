@@ -13,12 +13,16 @@ import { CONTROL_BYTES } from "./satellite.js"
  * written back over them (read repair, through `repair`). A share with no copy left fails, and the usable
  * prefix ends at its block. Use one ShareFetch per lookup; the actor feeds it replies and deadlines.
  */
+/** Chunks of a share (share.share of `servers`, block `key`) that fail their integrity check; 0 = good. */
+export type ShareCheck = (key: number, share: SharePayload, servers: number) => number
+
 export interface ShareFetchOptions {
   readonly servers: number
+  /** 1 .. MAX_COPIES (the owner checks it once, where it is configured). */
   readonly copies: number
   readonly wire: PayloadWire
-  /** Chunks of a share that fail their integrity check (0 = good); none = shares are taken as they come. */
-  readonly verify?: (key: number, share: SharePayload, servers: number) => number
+  /** The check every share that arrives must pass; none = shares are taken as they come. */
+  readonly verify?: ShareCheck
   /** Write a good share back to a satellite whose copy was lost. */
   readonly repair: (ctx: ActorContext, sat: number, key: number, share: SharePayload) => void
 }
@@ -58,7 +62,6 @@ export class ShareFetch {
     private readonly targets: ReadonlyArray<ReadonlyArray<number>>,
     prefix: number
   ) {
-    if (!(Number.isInteger(o.copies) && o.copies >= 1 && o.copies <= MAX_COPIES)) throw new RangeError(`copies must be an integer in [1, ${MAX_COPIES}], got ${o.copies}`)
     const S = o.servers
     this.prefix = prefix
     this.waiting = prefix * S
