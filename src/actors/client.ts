@@ -74,24 +74,26 @@ export const client = (o: ClientOptions): Behaviour<ClientState> => {
     while (hit < p.prefix && p.shareHit.subarray(hit * S, (hit + 1) * S).every((x) => x === 1)) hit++
     return hit
   }
-  /** A request that will not be served from the cache: every block is a miss (the model prefills it all). */
-  const reject = (state: ClientState, ctx: ActorContext, id: number, blocks: number, reason: "satelliteMailbox" | "clientBacklog") => {
+  /** Count a request's end: its blocks, those served from the cache, and its outcome. */
+  const tally = (ctx: ActorContext, blocks: number, hit: number, outcome: "served" | "missed" | "rejected") => {
     ctx.count("requests")
     ctx.count("blocks", blocks)
-    ctx.count("outcome.rejected")
+    ctx.count("hitBlocks", hit)
+    ctx.count(`outcome.${outcome}`)
+  }
+  /** A request that will not be served from the cache: every block is a miss (the model prefills it all). */
+  const reject = (state: ClientState, ctx: ActorContext, id: number, blocks: number, reason: "satelliteMailbox" | "clientBacklog") => {
+    tally(ctx, blocks, 0, "rejected")
     ctx.count(`rejectedBy.${reason}`)
     state.pending.delete(id)
   }
   const finish = (state: ClientState, ctx: ActorContext, id: number, p: Pending, hit: number, store = true) => {
     const user = ctx.self - o.firstUserId
-    ctx.count("requests")
-    ctx.count("blocks", p.keys.length)
-    ctx.count("hitBlocks", hit)
-    ctx.count(hit > 0 ? "outcome.served" : "outcome.missed")
+    tally(ctx, p.keys.length, hit, hit > 0 ? "served" : "missed")
     if (hit > 0) ctx.record("retrieval", ctx.now - p.start)
+    const centre = ctx.servingOf(user)
     for (let j = hit; store && j < p.keys.length; j++) {
       const key = p.keys[j]!
-      const centre = ctx.servingOf(user)
       const servers = o.anchored ? (centre < 0 ? [] : ctx.placement(centre, S)) : serversOf(ctx, key, user)
       if (servers.length < S) {
         ctx.count("unplaced")
