@@ -1,6 +1,6 @@
 import { frameIntact } from "../cache/integrity.js"
 import { type PayloadWire, type SharePayload, wireSlot } from "../cache/payload-wire.js"
-import { ChunkStore, type EvictionPolicy } from "../cache/store.js"
+import { ChunkStore, type Entry, type EvictionPolicy } from "../cache/store.js"
 import { type ActorContext, type Behaviour, cachedStep, type Envelope } from "./actor.js"
 import { Tag } from "./messages.js"
 
@@ -41,6 +41,11 @@ export const satellite = (opts: { capacityBytes: number; beaconIntervalSeconds: 
       if (n >= 0) ctx.send(n, Tag.Beacon, BEACON_BYTES, 0, 0, 0, slot)
     }
     ctx.after(opts.beaconIntervalSeconds, Tag.Tick)
+  }
+  /** Send a share to satellite `to` (its bytes staged on the wire when it has them). */
+  const sendShareTo = (ctx: ActorContext, to: number, key: number, share: Entry<SharePayload>, aux: number) => {
+    if (share.payload && wire) wire.stage(wireSlot.migrate(key, to), share.payload)
+    ctx.send(to, Tag.MigrateData, share.bytes, key, 0, 0, aux)
   }
   const handle = (state: SatelliteState, msg: Envelope, ctx: ActorContext): void => {
     switch (msg.tag) {
@@ -100,12 +105,10 @@ export const satellite = (opts: { capacityBytes: number; beaconIntervalSeconds: 
         ctx.countOverTime("migrationBytes", share.bytes)
         // p2 = 1: a copy for a satellite that lost its own (re-placement); this one keeps its share.
         const keep = msg.p2 === 1
-        if (share.payload && wire) {
-          // Kept until the receiver acknowledges it intact (MigrateAck).
-          state.handoffs.set(`${msg.p0}:${msg.p1}`, { sends: 1, keep })
-          wire.stage(wireSlot.migrate(msg.p0, msg.p1), share.payload)
-        } else if (!keep) state.store.delete(msg.p0)
-        ctx.send(msg.p1, Tag.MigrateData, share.bytes, msg.p0, 0, 0, msg.aux)
+        // With bytes, kept until the receiver acknowledges it intact (MigrateAck).
+        if (share.payload && wire) state.handoffs.set(`${msg.p0}:${msg.p1}`, { sends: 1, keep })
+        else if (!keep) state.store.delete(msg.p0)
+        sendShareTo(ctx, msg.p1, msg.p0, share, msg.aux)
         return
       }
       case Tag.MigrateAck: {
@@ -121,8 +124,7 @@ export const satellite = (opts: { capacityBytes: number; beaconIntervalSeconds: 
         // Refused (corrupted on the way): send it again.
         h.sends++
         ctx.count("migrationResends")
-        wire!.stage(wireSlot.migrate(msg.p0, msg.origin), share.payload)
-        ctx.send(msg.origin, Tag.MigrateData, share.bytes, msg.p0, 0, 0, msg.aux)
+        sendShareTo(ctx, msg.origin, msg.p0, share, msg.aux)
         return
       }
     }

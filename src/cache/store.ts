@@ -21,7 +21,8 @@ export interface StoreOptions {
   readonly protectedShare?: number
 }
 
-interface Entry<P> {
+/** A stored item: its size, and its bytes when the owner keeps them. */
+export interface Entry<P> {
   readonly bytes: number
   readonly payload: P | undefined
 }
