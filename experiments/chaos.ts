@@ -15,8 +15,8 @@ import { blockToShares } from "../src/inference/kv-transfer.js"
 import { DropReason } from "../src/runtime/metrics.js"
 import { streamRng } from "../src/runtime/random.js"
 import { readTrace } from "../src/runtime/trace-file.js"
-import { presetNames } from "../src/topology/index.js"
-import { flag, parseCli, runMain } from "./lib/cli.js"
+import { flag, parseCli, runMain, traceFlags } from "./lib/cli.js"
+import { presetFlag } from "./lib/constellation-flags.js"
 import { fmt, printResult } from "./lib/output.js"
 import { type ChartSpec, writeChart } from "./lib/plot.js"
 import { makeStepProgress } from "./lib/progress.js"
@@ -31,10 +31,9 @@ const spec = {
   name: "chaos",
   summary: "hit rate and wrong KV under injected faults (bit errors, loss, crashes, mass failure, outages)",
   flags: {
-    trace: flag.string("Mooncake-format trace whose prefix structure is replayed", "data/traces/mooncake-conversation.jsonl.gz", "PATH"),
-    requests: flag.number("first N requests", 300, { min: 1, integer: true }),
+    ...traceFlags(300),
     // Global coverage: retries stretch virtual time past the 19x5 patch's pass over its ground station.
-    preset: flag.choice("named constellation", presetNames, "starlink-shell1"),
+    preset: presetFlag("starlink-shell1"),
     strategy: flag.choice("placement strategy", strategies, "hop_rotation"),
     fault: flag.choice("fault profile", [...PROFILES, "all"] as const, "all"),
     bitErrorRate: flag.number("bit-errors: error probability per bit per link", 1e-6, { min: 0, max: 0.01 }),

@@ -13,8 +13,8 @@ import { ConstellationKvCache } from "../src/inference/constellation-kv.js"
 import { ModelPool } from "../src/inference/model-pool.js"
 import { resolveModelFolder } from "../src/inference/runner.js"
 import { cachedTurn } from "../src/inference/session.js"
-import { presetNames } from "../src/topology/index.js"
 import { flag, parseCli, runMain } from "./lib/cli.js"
+import { presetFlag } from "./lib/constellation-flags.js"
 import { fmt } from "./lib/output.js"
 import { writeIndex } from "./lib/report-index.js"
 import { openRunDirectory } from "./lib/results.js"
@@ -24,7 +24,7 @@ const spec = {
   summary: "an interactive model backed by the live constellation's KV cache",
   flags: {
     model: flag.string("generated model (tiny, qwen-shape) or a model folder", "tiny", "NAME|PATH"),
-    preset: flag.choice("named constellation", presetNames, "paper-19x5"),
+    preset: presetFlag("paper-19x5"),
     strategy: flag.choice("placement strategy", strategies, "hop_rotation"),
     codec: flag.choice("KV codec", codecNames, "fp16"),
     maxNewTokens: flag.number("tokens generated per turn (fewer if the model ends the text)", 48, { min: 1, integer: true }),

@@ -8,8 +8,8 @@
 import { makeRunConfig, type RunReport, runOnWorkers } from "../src/runtime/index.js"
 import { RECORD_BYTES } from "../src/runtime/record.js"
 import { readTrace } from "../src/runtime/trace-file.js"
-import { presetNames } from "../src/topology/index.js"
-import { flag, parseCli, runMain } from "./lib/cli.js"
+import { flag, parseCli, runMain, traceFlags } from "./lib/cli.js"
+import { presetFlag } from "./lib/constellation-flags.js"
 import { fmt, printResult } from "./lib/output.js"
 import { type ChartSpec, writeChart } from "./lib/plot.js"
 import { makeProgress } from "./lib/progress.js"
@@ -20,10 +20,9 @@ const spec = {
   name: "flood",
   summary: "the replay workload at multiples of the trace's request rate: latency, bounded memory, every request accounted for",
   flags: {
-    trace: flag.string("Mooncake-format trace (.jsonl or .jsonl.gz)", "data/traces/mooncake-conversation.jsonl.gz", "PATH"),
-    requests: flag.number("replay the first N requests", 500, { min: 1, integer: true }),
     rates: flag.intList("request rate as multiples of the trace's", [1, 3, 10]),
-    preset: flag.choice("named constellation", presetNames, "starlink-shell1"),
+    ...traceFlags(500),
+    preset: presetFlag("starlink-shell1"),
     strategy: flag.choice("placement strategy", ["rotation", "hop", "hop_rotation", "baseline", "ours"] as const, "ours"),
     serviceMbps: flag.number("bytes a satellite's cache handles per second, Mbit/s (100: the trace at 1x loads the busiest satellites moderately, 10x saturates them)", 100, { min: 0.001 }),
     serviceUs: flag.number("fixed handling time per cache message, microseconds", 20, { min: 0 }),

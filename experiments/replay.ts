@@ -8,8 +8,9 @@
 import { oracleHitRate } from "../src/cache/trace.js"
 import { makeRunConfig, type RunReport, runOnWorkers } from "../src/runtime/index.js"
 import { readTrace } from "../src/runtime/trace-file.js"
-import { Constellation, kepler, preset, presetNames, subSatellitePoints } from "../src/topology/index.js"
-import { flag, parseCli, runMain } from "./lib/cli.js"
+import { Constellation, kepler, preset, subSatellitePoints } from "../src/topology/index.js"
+import { flag, parseCli, runMain, traceFlags } from "./lib/cli.js"
+import { presetFlag } from "./lib/constellation-flags.js"
 import { fmt, printResult } from "./lib/output.js"
 import { makeProgress } from "./lib/progress.js"
 import { writeChart, type ChartSpec } from "./lib/plot.js"
@@ -23,11 +24,10 @@ const spec = {
   name: "replay",
   summary: "a request trace through the cache protocol: hit rate, retrieval latency, migration traffic",
   flags: {
-    trace: flag.string("Mooncake-format trace (.jsonl or .jsonl.gz)", "data/traces/mooncake-conversation.jsonl.gz", "PATH"),
-    preset: flag.choice("named constellation", presetNames, "starlink-shell1"),
+    ...traceFlags(1000),
+    preset: presetFlag("starlink-shell1"),
     strategy: flag.choice("placement strategy", [...STRATEGIES, "all"] as const, "all"),
     capacityMb: flag.intList("store capacity per satellite, MiB; several values draw the capacity curve", [1024]),
-    requests: flag.number("replay the first N requests", 1000, { min: 1, integer: true }),
     servers: flag.number("servers S per block", 9, { min: 1, max: 255, integer: true }),
     policy: flag.choice("eviction policy", ["lru", "slru"] as const, "lru"),
     codec: flag.choice("KV codec of the shares (ours always uses int8)", ["fp16", "int8"] as const, "fp16"),

@@ -4,13 +4,13 @@
  * in virtual time on a piscina pool.
  * `npx tsx experiments/scale.ts --preset starlink-shell1 --sim-seconds 60 --workers 2 --json`
  */
-import { presetNames } from "../src/topology/index.js"
 import { makeRunConfig, runInProcess, runOnWorkers, type RunReport } from "../src/runtime/index.js"
 import { measureBytesPerSatellite } from "../src/runtime/memory.js"
 import { Mailboxes } from "../src/runtime/mailbox.js"
 import { ShardEngine } from "../src/runtime/shard.js"
 import { makeWorld, ownership, shardBounds } from "../src/runtime/world.js"
 import { flag, parseCli, runMain } from "./lib/cli.js"
+import { presetFlag } from "./lib/constellation-flags.js"
 import { fmt, printResult } from "./lib/output.js"
 import { writeIndex } from "./lib/report-index.js"
 import { openRunDirectory } from "./lib/results.js"
@@ -20,7 +20,7 @@ export const scaleSpec = {
   name: "scale",
   summary: "emulator speed and memory on the standard workload (beacons + ground cache traffic)",
   flags: {
-    preset: flag.choice("named constellation", presetNames, "paper-19x5"),
+    preset: presetFlag("paper-19x5"),
     simSeconds: flag.number("virtual seconds to simulate", 10, { min: 0.001, placeholder: "S" }),
     workers: flag.number("worker threads (piscina), one shard each", 2, { min: 1, max: 64, integer: true, placeholder: "W" }),
     users: flag.number("ground users issuing cache requests", 32, { min: 0, integer: true }),

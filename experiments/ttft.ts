@@ -15,8 +15,8 @@ import { modelArithmetic } from "../src/inference/models.js"
 import { maxAbsDiff, resolveModelFolder } from "../src/inference/runner.js"
 import { cachedTurn } from "../src/inference/session.js"
 import { streamRng } from "../src/runtime/random.js"
-import { presetNames } from "../src/topology/index.js"
 import { flag, parseCli, runMain } from "./lib/cli.js"
+import { presetFlag } from "./lib/constellation-flags.js"
 import { fmt, printResult } from "./lib/output.js"
 import { type ChartSpec, writeChart } from "./lib/plot.js"
 import { makeStepProgress } from "./lib/progress.js"
@@ -35,7 +35,7 @@ const spec = {
     codec: flag.choice("KV codec for the timing rows", codecNames, "fp16"),
     blockTokens: flag.number("tokens per block", 16, { min: 1, integer: true }),
     servers: flag.number("servers S per block", 9, { min: 1, max: 255, integer: true }),
-    preset: flag.choice("named constellation", presetNames, "paper-19x5"),
+    preset: presetFlag("paper-19x5"),
     repeats: flag.number("timed model runs per measurement (median reported)", 3, { min: 1, integer: true }),
     generate: flag.number("tokens generated per codec to compare greedy outputs", 64, { min: 1, integer: true }),
     threads: flag.number("onnxruntime threads", 2, { min: 1, integer: true }),

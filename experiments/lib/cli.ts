@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util"
 import { Data, Schema } from "effect"
+import { defaultRunConfig } from "../../src/runtime/config.js"
 
 /**
  * Command-line flags for experiments: node's own parser (util.parseArgs, strict) for the syntax, Effect
@@ -90,6 +91,12 @@ export const flag = {
     }
   })
 }
+
+/** What every trace-driven experiment reads: a Mooncake-format trace, and how many of its requests. */
+export const traceFlags = (defaultRequests: number) => ({
+  trace: flag.string("Mooncake-format trace (.jsonl or .jsonl.gz)", defaultRunConfig.replay.tracePath, "PATH"),
+  requests: flag.number("replay the first N requests", defaultRequests, { min: 1, integer: true })
+})
 
 export const commonFlags = {
   seed: flag.number("random seed; same seed, same results", 1, { integer: true, min: 0 }),

@@ -1,12 +1,15 @@
 import { Constellation, preset, presetNames, type Shell, walkerDelta, walkerStar } from "../../src/topology/index.js"
 import { CliError, flag } from "./cli.js"
 
+/** The constellation to run on, by preset name (every experiment that runs the runtime takes it). */
+export const presetFlag = (def: (typeof presetNames)[number]) => flag.choice("named constellation", presetNames, def)
+
 /**
  * Flags that choose a constellation: a named preset, or one Walker shell by parameters
  * (--planes and --sats-per-plane switch to the custom shell).
  */
 export const constellationFlags = {
-  preset: flag.choice("named constellation", presetNames, "paper-19x5"),
+  preset: presetFlag("paper-19x5"),
   planes: flag.optionalNumber("custom shell: orbital planes (with --sats-per-plane)", { min: 1 }),
   satsPerPlane: flag.optionalNumber("custom shell: satellites per plane", { min: 1 }),
   altitudeKm: flag.number("custom shell: altitude, km", 550, { min: 100, max: 50000 }),
