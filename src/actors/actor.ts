@@ -12,6 +12,17 @@ import { Data, Effect } from "effect"
  */
 export class ActorFailure extends Data.TaggedError("ActorFailure")<{ readonly actor: number; readonly reason: string }> {}
 
+/**
+ * A behaviour sent a message or set a timer while handling a tag it declared silent (Behaviour.silentTags).
+ * A defect in the behaviour, not a supervised failure: the engine's window bounds trusted the declaration,
+ * so the run stops instead of risking an event delivered out of order.
+ */
+export class SilentTagSent extends Data.TaggedError("SilentTagSent")<{ readonly actor: number; readonly kind: string; readonly tag: number; readonly sent: number }> {
+  override get message(): string {
+    return `actor ${this.actor} (${this.kind}) declared tag ${this.tag} silent but sent tag ${this.sent} (or set a timer) while handling it`
+  }
+}
+
 /** A delivered message, as the receiving actor sees it. Reused between deliveries: copy what you keep. */
 export interface Envelope {
   time: number
@@ -76,6 +87,13 @@ export interface Behaviour<S> {
    * a third of the engine's cost per message). A throw is the same failure as a failing receive.
    */
   handle?(state: S, msg: Envelope, ctx: ActorContext): void
+  /**
+   * Tags whose delivery only changes this actor's state: no send, no timer. Declare the frequent ones
+   * (beacons, acknowledgements that are only counted): the engine's window bound (earliest output time,
+   * see ShardEngine.earliestOutput) then ignores them, so shards synchronise less often. A declared tag
+   * whose handling sends stops the run with SilentTagSent.
+   */
+  readonly silentTags?: ReadonlyArray<number>
 }
 
 /**

@@ -53,6 +53,8 @@ export const ground = (o: GroundOptions): Behaviour<GroundState> => {
   return {
     kind: "ground",
     supervision: "restart",
+    // Replies are only recorded.
+    silentTags: [Tag.CacheGetReply, Tag.CachePutAck],
     init: () => ({ nextRequest: 0 }),
     start: (_self, _state, ctx) => {
       if (o.requestRatePerUser > 0) ctx.after(nextArrival(ctx), Tag.Tick)

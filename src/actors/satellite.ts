@@ -132,6 +132,8 @@ export const satellite = (opts: { capacityBytes: number; beaconIntervalSeconds: 
   return {
     kind: "satellite",
     supervision: "restart",
+    // Beacons only refresh lastHeard; DirPut only writes the directory.
+    silentTags: [Tag.Beacon, Tag.DirPut],
     init: () => ({
       store: new ChunkStore<SharePayload>({ capacityBytes: opts.capacityBytes, policy: opts.policy ?? "lru" }),
       directory: new Map(),

@@ -113,9 +113,10 @@ export class EventQueue {
    * The least (time + weight[at]) over queued events, where `at` is the record's I.at: the earliest
    * output time of this queue when weight[a] is the least delay from actor a to another shard. Weights
    * are >= 0, so a heap subtree whose root's time is already past the best cannot hold a better event:
-   * only the events earlier than the answer are visited, a few dozen, not the whole queue.
+   * only the events earlier than the answer are visited, a few dozen, not the whole queue. Events for
+   * which `ignore(slot)` holds (deliveries that cannot send) do not count.
    */
-  minTimePlus(weight: Float64Array): number {
+  minTimePlus(weight: Float64Array, ignore?: (slot: number) => boolean): number {
     let best = Number.POSITIVE_INFINITY
     if (this.size === 0) return best
     let stack = this.stack
@@ -125,8 +126,9 @@ export class EventQueue {
       const k = stack[--top]!
       const t = this.keyTime[k]!
       if (t >= best) continue
-      const v = t + weight[this.pool.getI(this.heap[k]!, I.at)]!
-      if (v < best) best = v
+      const slot = this.heap[k]!
+      const v = t + weight[this.pool.getI(slot, I.at)]!
+      if (v < best && (ignore === undefined || !ignore(slot))) best = v
       if (top + 2 > stack.length) {
         const bigger = new Int32Array(stack.length * 2)
         bigger.set(stack)

@@ -12,6 +12,9 @@ import { F, I, type RecordBlock } from "./record.js"
  */
 export type Arrival = "deliver" | "wait" | "refuse"
 
+/** Link-level control: delivered at once, never queued nor refused (so never answered with Busy). */
+export const isLinkLevel = (tag: number): boolean => tag === Tag.Beacon || tag === Tag.Busy || tag === Tag.MigrateAck
+
 export class SatelliteService {
   private readonly free: Float64Array
   private readonly depth: Int32Array
@@ -35,7 +38,7 @@ export class SatelliteService {
    */
   arrive(pool: RecordBlock, slot: number, at: number, time: number): Arrival {
     const tag = pool.getI(slot, I.tag)
-    if (tag === Tag.Beacon || tag === Tag.Busy || tag === Tag.MigrateAck) return "deliver"
+    if (isLinkLevel(tag)) return "deliver"
     if (pool.getI(slot, I.spare) === 1) {
       this.depth[at]!--
       return "deliver"

@@ -1,8 +1,8 @@
 import { Cause, Effect, Exit } from "effect"
 import { uniformFloat64 } from "pure-rand/distribution/uniformFloat64"
 import type { RandomGenerator } from "pure-rand/types/RandomGenerator"
-import { ActorFailure, type ActorContext, type Behaviour, type Envelope, type Histogram } from "../actors/actor.js"
-import { checkRecord, Tag } from "../actors/messages.js"
+import { ActorFailure, SilentTagSent, type ActorContext, type Behaviour, type Envelope, type Histogram } from "../actors/actor.js"
+import { checkRecord, MAX_TAG, Tag } from "../actors/messages.js"
 import type { SatelliteState } from "../actors/satellite.js"
 import { type ActorKind, behaviourFor, type HostedServices } from "../actors/registry.js"
 import { TopologyActor } from "../actors/topology.js"
@@ -10,7 +10,7 @@ import { serverSatellites } from "../cache/placement.js"
 import { propagationSeconds } from "../topology/index.js"
 import { EventQueue } from "./event-queue.js"
 import { Faults } from "./faults.js"
-import { SatelliteService } from "./satellite-service.js"
+import { isLinkLevel, SatelliteService } from "./satellite-service.js"
 import type { Mailboxes } from "./mailbox.js"
 import { DropReason, encodeHistogram, SERIES_BUCKET_SECONDS, ShardMetrics, type ShardReport, dropCounts, tagCounts } from "./metrics.js"
 import { F, I, RecordBlock } from "./record.js"
@@ -82,6 +82,11 @@ export class ShardEngine {
   private readonly ctx: ActorContext & { now: number; self: number }
   private parity = 0
   private current = -1
+  /** Per tag, 1 if its delivery to a satellite (resp. a ground user) cannot send: see Behaviour.silentTags. */
+  private readonly silentSatellite = new Uint8Array(MAX_TAG + 1)
+  private readonly silentUser = new Uint8Array(MAX_TAG + 1)
+  /** The delivery being handled is of a silent tag: a send or timer now is a SilentTagSent defect. */
+  private silentNow = false
 
   constructor(
     readonly world: World,
@@ -113,13 +118,21 @@ export class ShardEngine {
       client: cfg.workload === "replay" ? behaviourFor("client", kc) : undefined,
       inference: cfg.inferenceActors > 0 ? behaviourFor("inference", kc) : undefined
     }
+    this.declareSilent(this.silentSatellite, this.behaviours.satellite, (tag) => this.service === undefined || isLinkLevel(tag))
+    this.declareSilent(this.silentUser, this.behaviours.ground ?? this.behaviours.client, () => true)
     const self = this
     const graph = this.topology.snapshot.graph
     this.ctx = {
       now: 0,
       self: 0,
-      send: (dst, tag, bytes, p0 = 0, p1 = 0, p2 = 0, aux = 0) => self.send(self.ctx.self, self.ctx.now, dst, tag, bytes, p0, p1, p2, aux),
-      after: (delay, tag, aux = 0) => self.timer(self.ctx.self, self.ctx.now + delay, tag, aux),
+      send: (dst, tag, bytes, p0 = 0, p1 = 0, p2 = 0, aux = 0) => {
+        if (self.silentNow) self.silentViolation(tag)
+        self.send(self.ctx.self, self.ctx.now, dst, tag, bytes, p0, p1, p2, aux)
+      },
+      after: (delay, tag, aux = 0) => {
+        if (self.silentNow) self.silentViolation(tag)
+        self.timer(self.ctx.self, self.ctx.now + delay, tag, aux)
+      },
       neighbour: (slot) => (self.ctx.self < world.satellites ? graph.neighbours[4 * self.ctx.self + slot]! : -1),
       record: (h: Histogram, seconds) => (h === "retrieval" ? self.metrics.retrieval : self.metrics.put).recordValue(Math.max(1, Math.round(seconds * 1e6))),
       random: () => uniformFloat64(self.rngOf(self.ctx.self)),
@@ -137,6 +150,32 @@ export class ShardEngine {
   }
 
   private readonly placements = new Map<number, ReadonlyArray<number>>()
+
+  /**
+   * A behaviour's silent tags, those `safe` allows: with the overload model on, a satellite answers a
+   * refused message with Busy, so only link-level tags (never refused) stay silent there.
+   */
+  private declareSilent(table: Uint8Array, b: Behaviour<unknown> | undefined, safe: (tag: number) => boolean): void {
+    for (const tag of b?.silentTags ?? []) if (safe(tag)) table[tag] = 1
+  }
+
+  /** Whether delivering `tag` to `actor` cannot send (its behaviour declared it silent). */
+  private isSilent(actor: number, tag: number): boolean {
+    const w = this.world
+    return actor < w.satellites ? this.silentSatellite[tag] === 1 : actor < w.satellites + w.users.length && this.silentUser[tag] === 1
+  }
+
+  /** Queued record `slot` is a delivery (not a relay, not a timer) of a silent tag: it cannot send. */
+  private readonly silentDelivery = (slot: number): boolean => {
+    const p = this.queue.pool
+    const at = p.getI(slot, I.at)
+    return at === p.getI(slot, I.dst) && p.getI(slot, I.hops) !== -1 && this.isSilent(at, p.getI(slot, I.tag))
+  }
+
+  private silentViolation(sent: number): never {
+    const actor = this.ctx.self
+    throw new SilentTagSent({ actor, kind: kindOf(this.world, actor), tag: this.env.tag, sent })
+  }
 
   /** The run's placement strategy around a centre (pure in (centre, S), so cached for the run). */
   private placementAround(centre: number, servers: number): ReadonlyArray<number> {
@@ -372,7 +411,8 @@ export class ShardEngine {
       const [mb, k] = this.mailboxes.reserve(this.index, owner, this.parity)
       mb.copyFrom(b, r, k)
       if (arrival < this.minSent) this.minSent = arrival
-      const out = arrival + this.topology.toCut[next]!
+      // A silent delivery there cannot send on: it bounds nothing.
+      const out = next === dst && this.isSilent(next, tag) ? Number.POSITIVE_INFINITY : arrival + this.topology.toCut[next]!
       if (out < this.minSentOutput) this.minSentOutput = out
     }
   }
@@ -413,15 +453,17 @@ export class ShardEngine {
       const exit = Effect.runSyncExit(this.deliverStaged())
       if (Exit.isFailure(exit)) this.supervise(this.current, exit.cause)
     }
+    this.silentNow = false
   }
 
   /**
    * The earliest virtual time at which anything this shard holds (its queue, and what it sent other
    * shards in the window just run) could reach an actor of another shard this epoch: min over events of
-   * time + topology.toCut[actor]. No shard can receive anything before the least of these over shards.
+   * time + topology.toCut[actor], deliveries of silent tags left out (they cannot send). No shard can
+   * receive anything before the least of these over shards.
    */
   earliestOutput(): number {
-    return Math.min(this.queue.minTimePlus(this.topology.toCut), this.minSentOutput)
+    return Math.min(this.queue.minTimePlus(this.topology.toCut, this.silentDelivery), this.minSentOutput)
   }
 
   /** Pop events until one is a delivery to a live actor before `end`; false when the window is done. */
@@ -485,6 +527,7 @@ export class ShardEngine {
       this.ctx.self = at
       this.ctx.now = time
       this.current = at
+      this.silentNow = !timer && this.isSilent(at, env.tag)
       const b = this.behaviourOf(at)
       if (b.handle === undefined) return true
       // Fast path: the behaviour's synchronous core, run here, still inside the window's Effect.
@@ -519,6 +562,8 @@ export class ShardEngine {
   private supervise(actor: number, cause: Cause.Cause<unknown>): void {
     const b = this.behaviourOf(actor)
     const err = Cause.squash(cause) as { reason?: string; message?: string }
+    // Not the actor's failure but a broken promise the window bounds relied on: stop the run.
+    if (err instanceof SilentTagSent) throw err
     const reason = err?.reason ?? err?.message ?? String(err)
     const action = b.supervision
     if (action === "restart") this.states[actor] = b.init(actor)
