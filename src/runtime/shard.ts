@@ -161,8 +161,7 @@ export class ShardEngine {
 
   /** Whether delivering `tag` to `actor` cannot send (its behaviour declared it silent). */
   private isSilent(actor: number, tag: number): boolean {
-    const w = this.world
-    return actor < w.satellites ? this.silentSatellite[tag] === 1 : actor < w.satellites + w.users.length && this.silentUser[tag] === 1
+    return actor < this.world.satellites ? this.silentSatellite[tag] === 1 : isUser(this.world, actor) && this.silentUser[tag] === 1
   }
 
   /** Queued record `slot` is a delivery (not a relay, not a timer) of a silent tag: it cannot send. */
