@@ -28,6 +28,21 @@ describe("supervision and failing workers", () => {
     expect(performance.now() - t0).toBeLessThan(30_000)
   }, 60_000)
 
+  // A run short enough to end before its worker reads its next message used to close the control port
+  // before the reply to start() went out, and the main thread waited for that reply forever.
+  it("a run that ends at once, or a shard that fails at once, still ends the run (no lost control reply)", async () => {
+    const tiny = makeRunConfig({ simSeconds: 2, users: 4 })
+    const hashes = new Set<string>()
+    for (let i = 0; i < 5; i++) {
+      const r = await runOnWorkers(tiny, { workers: 2 })
+      expect(r.delivered).toBeGreaterThan(0)
+      hashes.add(r.traceHash)
+    }
+    expect(hashes.size).toBe(1)
+    const err = await runOnWorkers(makeRunConfig({ simSeconds: 30, crashShard: 0, crashShardAt: 0 }), { workers: 2 }).then(() => undefined, (e: unknown) => e)
+    expect((err as Error).message).toMatch(/shard 0 failed: injected crash of shard 0 at t = 0/)
+  }, 20_000)
+
   it("in-process, a failing shard surfaces its error", async () => {
     await expect(runInProcess(makeRunConfig({ simSeconds: 5, crashShard: 0, crashShardAt: 1 }), 2)).rejects.toBeInstanceOf(InjectedShardCrash)
   })

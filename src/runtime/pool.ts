@@ -48,6 +48,8 @@ export const runOnWorkers = async (config: RunConfig, o: PoolOptions): Promise<R
   // order their rejections arrive in.
   let failure: RunFailed | undefined
   let aborted: RunFailed | undefined
+  let failed!: () => void
+  const anyFailed = new Promise<void>((r) => (failed = r))
   const tasks = Array.from({ length: W }, (_, shard) => {
     const { port1, port2 } = new MessageChannel()
     remotes.push(Comlink.wrap<ShardControl>(nodeEndpoint(port1)))
@@ -57,14 +59,20 @@ export const runOnWorkers = async (config: RunConfig, o: PoolOptions): Promise<R
       if (released) aborted ??= new RunFailed(Number(released[1]), e)
       else failure ??= new RunFailed(shard, e)
       new Barrier(layout.barrier(control), W).abort(shard)
+      failed()
       return undefined
     })
   })
+  // A control-plane call is answered by a worker's task; once a task has failed or all have ended, some
+  // call may never be answered (a task that failed before it listened, a run that ended at once), so
+  // every such wait also ends then.
+  const ended = Promise.race([Promise.all(tasks), anyFailed]).then(() => undefined)
+  const unlessEnded = <A>(call: Promise<A>): Promise<A | undefined> => Promise.race([call, ended])
   let timer: ReturnType<typeof setInterval> | undefined
   try {
-    await waitReady(remotes, () => failure ?? aborted)
+    await waitReady(remotes, unlessEnded, () => failure ?? aborted)
     const startSeconds = performance.now() / 1e3
-    await Promise.all(remotes.map((r) => r.start()))
+    await unlessEnded(Promise.all(remotes.map((r) => r.start())))
     if (o.onProgress) {
       timer = setInterval(() => {
         Promise.all(remotes.map((r) => r.stats()))
@@ -82,11 +90,16 @@ export const runOnWorkers = async (config: RunConfig, o: PoolOptions): Promise<R
   }
 }
 
-const waitReady = async (remotes: ReadonlyArray<Comlink.Remote<ShardControl>>, failed: () => RunFailed | undefined): Promise<void> => {
+const waitReady = async (
+  remotes: ReadonlyArray<Comlink.Remote<ShardControl>>,
+  unlessEnded: <A>(call: Promise<A>) => Promise<A | undefined>,
+  failed: () => RunFailed | undefined
+): Promise<void> => {
   for (;;) {
+    const ready = await unlessEnded(Promise.all(remotes.map((r) => r.ready())))
     const f = failed()
     if (f) throw f
-    const ready = await Promise.all(remotes.map((r) => r.ready()))
+    if (ready === undefined) throw new Error("the shard tasks ended before they were started")
     if (ready.every(Boolean)) return
     await new Promise((r) => setTimeout(r, 5))
   }

@@ -1,3 +1,4 @@
+import { setImmediate as yieldToEventLoop } from "node:timers/promises"
 import type { MessagePort } from "node:worker_threads"
 import * as Comlink from "comlink"
 import { nodeEndpoint } from "./comlink-node.js"
@@ -61,6 +62,9 @@ export default async function runShardTask(task: ShardTask): Promise<ShardReport
     engine = new ShardEngine(world, task.shard, owner, new Mailboxes(task.mailboxes, task.shards, task.config.mailboxCapacity))
     engine.start()
     await started
+    // Let comlink post the reply to start() before the run takes the thread: a run short enough to end
+    // without yielding would otherwise close the port first, and the main thread would wait forever.
+    await yieldToEventLoop()
     const cfg = task.config
     const loop = await driveShards([engine], layout.shared(task.control), () => barrier.arrive(), {
       shards: task.shards,
