@@ -1,10 +1,13 @@
 import { makeSnapshot, propagationSeconds, type Snapshot, servingSatellite, stationInertial } from "../topology/index.js"
 import type { World } from "../runtime/world.js"
+import { EAGER_TREE_USERS, type RoutingShare } from "./routing-share.js"
 
 /**
  * The topology actor: every message goes through it, and it decides the next hop and when the message
  * gets there from the link state of the current epoch. It is replicated, one replica per shard, each
- * computing the same link state from the same config, so routing needs no cross-shard request.
+ * computing the same link state from the same config, so routing needs no cross-shard request. The
+ * heavier per-epoch work (distances to the cuts, the users' routing trees) the replicas of a run split
+ * between them through a RoutingShare.
  *
  * Per epoch it keeps: the snapshot (positions, links up, link delays), the serving satellite of each
  * ground user, and the lookahead: the smallest delay any message can have this epoch (the shortest up
@@ -51,8 +54,16 @@ export class TopologyActor {
 
   private readonly multiShard: boolean
 
-  /** `owner[actor]` = shard of each actor: the lookahead only counts channels between shards. */
-  constructor(readonly world: World, readonly owner: Int32Array) {
+  /** (slot, root) pairs of this routing epoch's trees that other shards build: see adoptShared. */
+  private readonly sharedRoots: Array<number> = []
+  /** Scratch: links up between two of this shard's satellites (computeToCut with a RoutingShare). */
+  private ownUp: Uint8Array | undefined
+
+  /**
+   * `owner[actor]` = shard of each actor: the lookahead only counts channels between shards. `share`:
+   * where the shards of a run split the work of an epoch between them (none: do all of it).
+   */
+  constructor(readonly world: World, readonly owner: Int32Array, private readonly share?: RoutingShare) {
     this.multiShard = owner.some((o) => o !== owner[0])
     const c = world.config
     this.snapshot = makeSnapshot(world.constellation, {
@@ -68,6 +79,30 @@ export class TopologyActor {
     this.userLeg = new Float64Array(world.users.length)
     // Trees cost 8 bytes per satellite each; keep about 64 MB of them at most.
     this.maxTrees = Math.max(16, Math.floor((64 * 1024 * 1024) / (8 * world.satellites)))
+  }
+
+  /**
+   * True after an enterEpochOf that left part of the epoch's work to other shards (RoutingShare): every
+   * shard then passes a barrier and calls adoptShared before it routes anything (runtime/loop.ts).
+   */
+  get awaitsShared(): boolean {
+    return this.cutShared || this.treesShared
+  }
+  private cutShared = false
+  private treesShared = false
+
+  /** Take what the other shards computed for this epoch (after the barrier that follows their writes). */
+  adoptShared(): void {
+    const share = this.share!
+    const pending = this.sharedRoots
+    for (let k = 0; k < pending.length; k += 2) this.trees.set(pending[k + 1]!, share.tree(pending[k]!))
+    pending.length = 0
+    this.treesShared = false
+    if (this.cutShared) {
+      this.toCut.set(share.toCut)
+      this.usersToCut()
+      this.cutShared = false
+    }
   }
 
   /** Move to the epoch containing t (no-op if already there). */
@@ -88,13 +123,24 @@ export class TopologyActor {
     }
     this.freshTrees.clear()
     this.serving.clear()
-    if (routingChanged && this.world.users.length <= 256) {
-      // Every shard builds the trees of the users' serving satellites (the roots nearly all routes use)
-      // here, at the same window, rather than one by one when first needed: a burst of shortest-path
-      // passes on one shard while the others wait at the barrier would serialise the shards.
+    if (routingChanged && this.world.users.length <= EAGER_TREE_USERS) {
+      // The trees of the users' serving satellites (the roots nearly all routes use) are built here, at
+      // the same window on every shard, rather than one by one when first needed: a burst of
+      // shortest-path passes on one shard while the others wait at the barrier would serialise the
+      // shards. With a RoutingShare each shard builds its part of them and adopts the others' after
+      // the next barrier (adoptShared).
+      const share = this.share
+      this.treesShared = share !== undefined
+      const roots: Array<number> = []
       for (let u = 0; u < this.world.users.length; u++) {
         const s = this.servingOf(u)
-        if (s >= 0) this.treeOf(this.trees, this.routingSnapshot, s)
+        if (s >= 0 && !roots.includes(s)) roots.push(s)
+      }
+      for (let i = 0; i < roots.length; i++) {
+        if (share === undefined) this.treeOf(this.trees, this.routingSnapshot, roots[i]!)
+        else if (i >= share.slots) this.treeOf(this.trees, this.routingSnapshot, roots[i]!)
+        else if (i % share.shards === share.shard) this.trees.set(roots[i]!, share.writeTree(i, this.routingSnapshot.routeFrom(roots[i]!)))
+        else this.sharedRoots.push(i, roots[i]!)
       }
     }
     // Only channels between shards bound the window (ISLs across a shard cut, ground legs that cross
@@ -125,7 +171,7 @@ export class TopologyActor {
       start[a] = Math.min(start[a]!, snap.linkDelay[l]!)
       start[b] = Math.min(start[b]!, snap.linkDelay[l]!)
     }
-    const exact = users <= 256
+    const exact = users <= EAGER_TREE_USERS
     const zenith = propagationSeconds(this.world.minAltitudeKm) + hop
     if (!exact && users > 0) for (let s = 0; s < S; s++) start[s] = Math.min(start[s]!, zenith)
     const leg = this.userLeg
@@ -137,9 +183,34 @@ export class TopologyActor {
     }
     let lookahead = Number.POSITIVE_INFINITY
     for (let s = 0; s < S; s++) lookahead = Math.min(lookahead, start[s]!)
+    const share = this.share
+    if (share === undefined) {
+      this.toCut.set(snap.delaysToNearest(start).subarray(0, S))
+      this.usersToCut()
+    } else {
+      // A path to a cut leaves this shard's satellites only over a cut link, which start[] already
+      // counts: so the search need not go beyond them, and each shard does its own satellites. The
+      // others' values and the users' come after the barrier (adoptShared).
+      const mine = share.shard
+      const ownUp = (this.ownUp ??= new Uint8Array(g.linkCount))
+      for (let l = 0; l < g.linkCount; l++) ownUp[l] = snap.up[l] === 1 && owner[g.linkA[l]!] === mine && owner[g.linkB[l]!] === mine ? 1 : 0
+      for (let s = 0; s < S; s++) if (owner[s] !== mine) start[s] = Number.POSITIVE_INFINITY
+      const delay = snap.delaysToNearest(start, ownUp)
+      for (let s = 0; s < S; s++) if (owner[s] === mine) share.toCut[s] = delay[s]!
+      this.cutShared = true
+    }
+    return Number.isFinite(lookahead) ? lookahead : this.world.config.epochSeconds
+  }
+
+  /** Users' toCut, from their satellites' (see computeToCut). */
+  private usersToCut(): void {
+    const S = this.world.satellites
+    const owner = this.owner
     const toCut = this.toCut
-    toCut.set(snap.delaysToNearest(start).subarray(0, S))
-    for (let u = 0; u < users; u++) {
+    const leg = this.userLeg
+    const exact = this.world.users.length <= EAGER_TREE_USERS
+    const zenith = propagationSeconds(this.world.minAltitudeKm) + this.snapshot.linkModel.perHopProcessingSeconds
+    for (let u = 0; u < this.world.users.length; u++) {
       if (!exact) {
         toCut[S + u] = zenith
         continue
@@ -148,7 +219,6 @@ export class TopologyActor {
       // A user with no satellite overhead sends nothing this epoch (its messages are dropped).
       toCut[S + u] = s < 0 ? Number.POSITIVE_INFINITY : owner[s] !== owner[S + u] ? leg[u]! : leg[u]! + toCut[s]!
     }
-    return Number.isFinite(lookahead) ? lookahead : this.world.config.epochSeconds
   }
 
   get epochEnd(): number {

@@ -19,7 +19,7 @@ export class LiveEngine {
   constructor(config: RunConfig, hosted: HostedServices) {
     this.world = makeWorld(config)
     const owner = ownership(this.world, shardBounds(this.world, 1))
-    this.engine = new ShardEngine(this.world, 0, owner, Mailboxes.allocate(1, config.mailboxCapacity), {}, hosted)
+    this.engine = new ShardEngine(this.world, 0, owner, Mailboxes.allocate(1, config.mailboxCapacity), { hosted })
     this.engine.start()
   }
 

@@ -1,3 +1,4 @@
+import { RoutingShare } from "../actors/routing-share.js"
 import type { RunConfig } from "./config.js"
 import { driveShards, sharedSlots } from "./loop.js"
 import { Mailboxes } from "./mailbox.js"
@@ -13,7 +14,11 @@ export const runInProcess = async (config: RunConfig, shards = 1, observers: Eng
   const world = makeWorld(config)
   const owner = ownership(world, shardBounds(world, shards))
   const mail = Mailboxes.allocate(shards, config.mailboxCapacity)
-  const engines = Array.from({ length: shards }, (_, k) => new ShardEngine(world, k, owner, mail, observers))
+  const routing = new SharedArrayBuffer(RoutingShare.bytesFor(world, shards))
+  const engines = Array.from({ length: shards }, (_, k) => {
+    const share = RoutingShare.of(routing, world, k, shards)
+    return new ShardEngine(world, k, owner, mail, { observers, ...(share ? { routing: share } : {}) })
+  })
   for (const e of engines) e.start()
   const startSeconds = performance.now() / 1e3
   const shared = new Float64Array(sharedSlots(shards))

@@ -72,6 +72,12 @@ export const driveShards = async (engines: ReadonlyArray<ShardEngine>, shared: F
     // Output times were computed with this epoch's distances: they bound a window only within it.
     const sameEpoch = T < topo.epochEnd
     for (const e of engines) e.topology.enterEpochOf(T)
+    // The epoch's distances to the cut and routing trees, split between the shards: each did its part
+    // above; one more barrier and each takes the others'. All shards enter an epoch at the same window.
+    if (engines[0]!.topology.awaitsShared) {
+      sync()
+      for (const e of engines) e.topology.adoptShared()
+    }
     let output = Number.POSITIVE_INFINITY
     for (let k = 0; k < N; k++) output = Math.min(output, shared[2 * N + parity * N + k]!)
     const end = Math.min(sameEpoch && output > Number.NEGATIVE_INFINITY ? output : T + topo.lookahead, topo.epochEnd, o.simEnd)

@@ -2,6 +2,7 @@ import { MessageChannel } from "node:worker_threads"
 import * as Comlink from "comlink"
 import { nodeEndpoint } from "./comlink-node.js"
 import { Piscina } from "piscina"
+import { RoutingShare } from "../actors/routing-share.js"
 import { Barrier, RunAborted } from "./barrier.js"
 import type { RunConfig } from "./config.js"
 import { mailboxBytes } from "./mailbox.js"
@@ -34,6 +35,7 @@ export const runOnWorkers = async (config: RunConfig, o: PoolOptions): Promise<R
   const layout = controlLayout(W)
   const control = new SharedArrayBuffer(layout.bytes)
   const mailboxes = new SharedArrayBuffer(mailboxBytes(W, config.mailboxCapacity))
+  const routing = new SharedArrayBuffer(RoutingShare.bytesFor(world, W))
   const pool = new Piscina({
     filename: new URL("./worker-entry.mjs", import.meta.url).href,
     minThreads: W,
@@ -53,7 +55,7 @@ export const runOnWorkers = async (config: RunConfig, o: PoolOptions): Promise<R
   const tasks = Array.from({ length: W }, (_, shard) => {
     const { port1, port2 } = new MessageChannel()
     remotes.push(Comlink.wrap<ShardControl>(nodeEndpoint(port1)))
-    const task: ShardTask = { config, shard, shards: W, control, mailboxes, port: port2 }
+    const task: ShardTask = { config, shard, shards: W, control, mailboxes, routing, port: port2 }
     return (pool.run(task, { transferList: [port2] }) as Promise<ShardReport>).catch((e: unknown) => {
       const released = /^run aborted by shard (\d+)/.exec((e as Error)?.message ?? "")
       if (released) aborted ??= new RunFailed(Number(released[1]), e)

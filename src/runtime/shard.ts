@@ -5,6 +5,7 @@ import { ActorFailure, SilentTagSent, type ActorContext, type Behaviour, type En
 import { checkRecord, MAX_TAG, Tag } from "../actors/messages.js"
 import type { SatelliteState } from "../actors/satellite.js"
 import { type ActorKind, behaviourFor, type HostedServices } from "../actors/registry.js"
+import type { RoutingShare } from "../actors/routing-share.js"
 import { TopologyActor } from "../actors/topology.js"
 import { serverSatellites } from "../cache/placement.js"
 import { propagationSeconds } from "../topology/index.js"
@@ -77,6 +78,7 @@ export class ShardEngine {
   private readonly downlink = new Map<number, [busy: number, last: number]>()
   /** Satellites' service time and bounded mailboxes (overload model); undefined when off. */
   private readonly service: SatelliteService | undefined
+  private readonly observers: EngineObservers
   private readonly scratch = new RecordBlock(1)
   private readonly env: Envelope = { time: 0, sentAt: 0, origin: 0, originSeq: 0, dst: 0, tag: 0, bytes: 0, hops: 0, p0: 0, p1: 0, p2: 0, aux: 0 }
   private readonly ctx: ActorContext & { now: number; self: number }
@@ -93,11 +95,12 @@ export class ShardEngine {
     readonly index: number,
     readonly owner: Int32Array,
     readonly mailboxes: Mailboxes,
-    private readonly observers: EngineObservers = {},
-    hosted?: HostedServices
+    o: { readonly observers?: EngineObservers; readonly hosted?: HostedServices; readonly routing?: RoutingShare } = {}
   ) {
     const cfg = world.config
-    this.topology = new TopologyActor(world, owner)
+    const hosted = o.hosted
+    this.observers = o.observers ?? {}
+    this.topology = new TopologyActor(world, owner, o.routing)
     const n = world.actorCount
     this.hashes = new Uint32Array(2 * n)
     this.seq = new Int32Array(n)

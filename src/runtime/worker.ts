@@ -2,6 +2,7 @@ import { setImmediate as yieldToEventLoop } from "node:timers/promises"
 import type { MessagePort } from "node:worker_threads"
 import * as Comlink from "comlink"
 import { nodeEndpoint } from "./comlink-node.js"
+import { RoutingShare } from "../actors/routing-share.js"
 import { Barrier, BARRIER_INTS } from "./barrier.js"
 import type { RunConfig } from "./config.js"
 import { driveShards, sharedSlots } from "./loop.js"
@@ -23,6 +24,8 @@ export interface ShardTask {
   /** Barrier ints, then shared Float64 slots (see loop.ts). */
   readonly control: SharedArrayBuffer
   readonly mailboxes: SharedArrayBuffer
+  /** What the shards compute once between them at an epoch (RoutingShare); empty with one shard. */
+  readonly routing: SharedArrayBuffer
   readonly port: MessagePort
 }
 
@@ -59,7 +62,8 @@ export default async function runShardTask(task: ShardTask): Promise<ShardReport
   try {
     const world = makeWorld(task.config)
     const owner = ownership(world, shardBounds(world, task.shards))
-    engine = new ShardEngine(world, task.shard, owner, new Mailboxes(task.mailboxes, task.shards, task.config.mailboxCapacity))
+    const routing = RoutingShare.of(task.routing, world, task.shard, task.shards)
+    engine = new ShardEngine(world, task.shard, owner, new Mailboxes(task.mailboxes, task.shards, task.config.mailboxCapacity), routing ? { routing } : {})
     engine.start()
     await started
     // Let comlink post the reply to start() before the run takes the thread: a run short enough to end

@@ -27,8 +27,11 @@ export interface Snapshot {
   update(t: number): Snapshot
   /** Source-to-all shortest paths over the links that are up now (result reused by the next call). */
   routeFrom(source: number): ShortestPaths
-  /** Per satellite, the least start[v] + path delay over links up now (Router.fromSources); a scratch array reused by the next call. */
-  delaysToNearest(start: Float64Array): Float64Array
+  /**
+   * Per satellite, the least start[v] + path delay over links up now, or over the links `over` marks
+   * (Router.fromSources); a scratch array reused by the next call.
+   */
+  delaysToNearest(start: Float64Array, over?: Uint8Array): Float64Array
 }
 
 export interface SnapshotOptions {
@@ -64,9 +67,9 @@ export const makeSnapshot = (c: Constellation, opts: SnapshotOptions = {}): Snap
       return router.fromSource(source, up, linkDelay)
     },
     /** Shortest delays over the links up now from every satellite to the nearest of a set (see Router.fromSources). */
-    delaysToNearest(start: Float64Array) {
+    delaysToNearest(start: Float64Array, over?: Uint8Array) {
       router ??= makeRouter(graph)
-      return router.fromSources(start, up, linkDelay).delay
+      return router.fromSources(start, over ?? up, linkDelay).delay
     }
   }
   return snap
