@@ -38,9 +38,12 @@ describe("routing share: the epoch work split between shards gives what each sha
     })
   }
 
-  it("one shard has nothing to share", () => {
-    const world = makeWorld(makeRunConfig({ preset: "paper-19x5" }))
-    expect(RoutingShare.bytesFor(world, 1)).toBe(0)
-    expect(RoutingShare.of(new SharedArrayBuffer(0), world, 0, 1)).toBeUndefined()
+  it("one shard, or a small constellation, shares nothing", () => {
+    const shell = makeWorld(makeRunConfig({ preset: "starlink-shell1" }))
+    expect(RoutingShare.bytesFor(shell, 1)).toBe(0)
+    expect(RoutingShare.bytesFor(shell, 2)).toBeGreaterThan(0)
+    const paper = makeWorld(makeRunConfig({ preset: "paper-19x5" }))
+    expect(RoutingShare.bytesFor(paper, 2)).toBe(0)
+    expect(RoutingShare.of(new SharedArrayBuffer(0), paper, 0, 2)).toBeUndefined()
   })
 })

@@ -4,6 +4,13 @@ import type { World } from "../runtime/world.js"
 export const EAGER_TREE_USERS = 256
 
 /**
+ * Below this many satellites the shards do not share: on paper-19x5 (95) sharing made 2 workers ~5%
+ * slower (one more barrier per epoch for a search of a few microseconds); from starlink-shell1 (1,584)
+ * to mega-10k it made them 7-11% faster (medians of 4 interleaved runs).
+ */
+export const SHARED_FROM_SATELLITES = 1000
+
+/**
  * What the shards of a run compute once between them at an epoch instead of each computing all of it
  * (see TopologyActor.enterEpochOf), in memory every shard sees:
  * - each satellite's distance to a shard cut (`toCut`), written by the satellite's own shard, which only
@@ -16,9 +23,12 @@ export const EAGER_TREE_USERS = 256
  * Layout: toCut Float64 x satellites, then tree slots of 2 x Int32 x satellites each.
  */
 export class RoutingShare {
-  /** Bytes for a run on `shards` shards (0 for one shard: nothing to share). */
+  /**
+   * Bytes for a run on `shards` shards: 0 (nothing shared) for one shard, or for fewer than
+   * SHARED_FROM_SATELLITES satellites, where an epoch's work costs less than the barrier sharing adds.
+   */
   static bytesFor = (world: World, shards: number): number =>
-    shards > 1 ? 8 * world.satellites + (world.users.length <= EAGER_TREE_USERS ? world.users.length * world.satellites * 8 : 0) : 0
+    shards > 1 && world.satellites >= SHARED_FROM_SATELLITES ? 8 * world.satellites + (world.users.length <= EAGER_TREE_USERS ? world.users.length * world.satellites * 8 : 0) : 0
 
   /** Shard `shard`'s view, or none where bytesFor gave 0. */
   static of = (buffer: SharedArrayBuffer, world: World, shard: number, shards: number): RoutingShare | undefined =>
