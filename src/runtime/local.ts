@@ -15,10 +15,7 @@ export const runInProcess = async (config: RunConfig, shards = 1, observers: Eng
   const owner = ownership(world, shardBounds(world, shards))
   const mail = Mailboxes.allocate(shards, config.mailboxCapacity)
   const routing = new SharedArrayBuffer(RoutingShare.bytesFor(world, shards))
-  const engines = Array.from({ length: shards }, (_, k) => {
-    const share = RoutingShare.of(routing, world, k, shards)
-    return new ShardEngine(world, k, owner, mail, { observers, ...(share ? { routing: share } : {}) })
-  })
+  const engines = Array.from({ length: shards }, (_, k) => new ShardEngine(world, k, owner, mail, { observers, routing: RoutingShare.of(routing, world, k, shards) }))
   for (const e of engines) e.start()
   const startSeconds = performance.now() / 1e3
   const shared = new Float64Array(sharedSlots(shards))

@@ -95,7 +95,7 @@ export class ShardEngine {
     readonly index: number,
     readonly owner: Int32Array,
     readonly mailboxes: Mailboxes,
-    o: { readonly observers?: EngineObservers; readonly hosted?: HostedServices; readonly routing?: RoutingShare } = {}
+    o: { readonly observers?: EngineObservers; readonly hosted?: HostedServices; readonly routing?: RoutingShare | undefined } = {}
   ) {
     const cfg = world.config
     const hosted = o.hosted

@@ -62,8 +62,8 @@ export default async function runShardTask(task: ShardTask): Promise<ShardReport
   try {
     const world = makeWorld(task.config)
     const owner = ownership(world, shardBounds(world, task.shards))
-    const routing = RoutingShare.of(task.routing, world, task.shard, task.shards)
-    engine = new ShardEngine(world, task.shard, owner, new Mailboxes(task.mailboxes, task.shards, task.config.mailboxCapacity), routing ? { routing } : {})
+    const mailboxes = new Mailboxes(task.mailboxes, task.shards, task.config.mailboxCapacity)
+    engine = new ShardEngine(world, task.shard, owner, mailboxes, { routing: RoutingShare.of(task.routing, world, task.shard, task.shards) })
     engine.start()
     await started
     // Let comlink post the reply to start() before the run takes the thread: a run short enough to end
