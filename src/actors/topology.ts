@@ -137,8 +137,7 @@ export class TopologyActor {
         if (s >= 0 && !roots.includes(s)) roots.push(s)
       }
       for (let i = 0; i < roots.length; i++) {
-        if (share === undefined) this.treeOf(this.trees, this.routingSnapshot, roots[i]!)
-        else if (i >= share.slots) this.treeOf(this.trees, this.routingSnapshot, roots[i]!)
+        if (share === undefined || i >= share.slots) this.treeOf(this.trees, this.routingSnapshot, roots[i]!)
         else if (i % share.shards === share.shard) this.trees.set(roots[i]!, share.writeTree(i, this.routingSnapshot.routeFrom(roots[i]!)))
         else this.sharedRoots.push(i, roots[i]!)
       }
@@ -172,7 +171,7 @@ export class TopologyActor {
       start[b] = Math.min(start[b]!, snap.linkDelay[l]!)
     }
     const exact = users <= EAGER_TREE_USERS
-    const zenith = propagationSeconds(this.world.minAltitudeKm) + hop
+    const zenith = this.zenithLeg()
     if (!exact && users > 0) for (let s = 0; s < S; s++) start[s] = Math.min(start[s]!, zenith)
     const leg = this.userLeg
     for (let u = 0; exact && u < users; u++) {
@@ -202,6 +201,11 @@ export class TopologyActor {
     return Number.isFinite(lookahead) ? lookahead : this.world.config.epochSeconds
   }
 
+  /** The lowest a ground leg's delay can be: a pass at zenith at the lowest altitude. */
+  private zenithLeg(): number {
+    return propagationSeconds(this.world.minAltitudeKm) + this.snapshot.linkModel.perHopProcessingSeconds
+  }
+
   /** Users' toCut, from their satellites' (see computeToCut). */
   private usersToCut(): void {
     const S = this.world.satellites
@@ -209,7 +213,7 @@ export class TopologyActor {
     const toCut = this.toCut
     const leg = this.userLeg
     const exact = this.world.users.length <= EAGER_TREE_USERS
-    const zenith = propagationSeconds(this.world.minAltitudeKm) + this.snapshot.linkModel.perHopProcessingSeconds
+    const zenith = this.zenithLeg()
     for (let u = 0; u < this.world.users.length; u++) {
       if (!exact) {
         toCut[S + u] = zenith
