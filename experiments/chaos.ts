@@ -9,12 +9,11 @@ import { uniformFloat64 } from "pure-rand/distribution/uniformFloat64"
 import { decodeBlock, encodeBlock, type KvBlock } from "../src/cache/codecs.js"
 import { strategies } from "../src/cache/placement.js"
 import { MAX_REDUNDANCY } from "../src/actors/inference.js"
-import { ConstellationKvCache } from "../src/inference/constellation-kv.js"
+import { ConstellationKvCache } from "../src/actors/constellation-kv.js"
 import { joinBlocks } from "../src/inference/kv-blocks.js"
 import { blockToShares } from "../src/inference/kv-transfer.js"
-import { DropReason } from "../src/runtime/metrics.js"
 import { streamRng } from "../src/runtime/random.js"
-import { readTrace } from "../src/runtime/trace-file.js"
+import { readTrace } from "../src/actors/trace-file.js"
 import { flag, parseCli, runMain, traceFlags } from "./lib/cli.js"
 import { presetFlag } from "./lib/constellation-flags.js"
 import { fmt, printResult } from "./lib/output.js"
@@ -90,7 +89,7 @@ runMain(async () => {
       faults: { bitErrorRate: fault === "bit-errors" ? o.bitErrorRate : 0, lossRate: fault === "message-loss" ? o.lossRate : 0 },
       ...(fault === "isl-flaps" ? { run: { islFlapProbability: o.flapProbability } } : {})
     })
-    const satellites = kv.live.world.satellites
+    const satellites = kv.world.satellites
     const rng = streamRng(o.seed, -5)
     const t0 = trace.requests[0]?.timestamp ?? 0
     let blocks = 0, hits = 0, wrong = 0, injected = 0, detected = 0, retries = 0, nextCrash = 5
@@ -146,18 +145,18 @@ runMain(async () => {
       // Store what the request computed beyond its cached prefix.
       if (served < keys.length) kv.store(tokens, joinBlocks(truth), served)
     }
-    const dropped = kv.live.engine.metrics.dropped
-    if (process.env.SKYMEMORY_DEBUG) process.stderr.write(`${fault}: dropped ${Array.from(dropped).join(",")} counters ${JSON.stringify(Object.fromEntries(kv.live.engine.metrics.counters))}\n`)
+    const dropped = (reason: string) => kv.live.engine.droppedBy(reason)
+    if (process.env.SKYMEMORY_DEBUG) process.stderr.write(`${fault}: dropped ${Array.from(kv.live.engine.metrics.dropped).join(",")} counters ${JSON.stringify(Object.fromEntries(kv.live.engine.metrics.counters))}\n`)
     // Messages that never arrived: injected loss, and no route left (links down). Beacons to a neighbour
     // whose link is down are counted apart (linkDownDrops): they are link-local probes, not cache traffic.
-    const lost = dropped[DropReason.lost]! + dropped[DropReason.unreachable]!
+    const lost = dropped("lost") + dropped("unreachable")
     // Lookups asked again after a deadline, and the shares the actor itself asked again.
     const counter = (name: string) => kv.live.engine.metrics.counters.get(name) ?? 0
     retries += counter("shareRetries") + counter("putRetries")
     const sorted = Float64Array.from(latencies).sort()
     rows.push({
       fault, requests: trace.requests.length, hitRate: hits / Math.max(1, blocks), wrongKvServed: wrong,
-      corruptedDetected: detected, corruptedInjected: injected, lostMessages: lost, linkDownDrops: dropped[DropReason.linkDown]!, retries, redundancy, readRepairs: counter("readRepairs"),
+      corruptedDetected: detected, corruptedInjected: injected, lostMessages: lost, linkDownDrops: dropped("linkDown"), retries, redundancy, readRepairs: counter("readRepairs"),
       p99RetrievalMs: sorted.length > 0 ? quantile(sorted, 0.99) : 0
     })
     progress.step(`${fault} r=${redundancy}`)

@@ -9,7 +9,7 @@
 import { createInterface } from "node:readline"
 import { strategies } from "../src/cache/placement.js"
 import { codecNames } from "../src/cache/codecs.js"
-import { ConstellationKvCache } from "../src/inference/constellation-kv.js"
+import { ConstellationKvCache } from "../src/actors/constellation-kv.js"
 import { ModelPool } from "../src/inference/model-pool.js"
 import { resolveModelFolder } from "../src/inference/runner.js"
 import { cachedTurn } from "../src/inference/session.js"

@@ -5,9 +5,9 @@
  * small), and every request ends served, missed or rejected with a reason; none disappears.
  * `npx tsx experiments/flood.ts --rates 1,10 --requests 500 --json`
  */
-import { makeRunConfig, type RunReport, runOnWorkers } from "../src/runtime/index.js"
+import { makeRunConfig, type RunReport, runOnWorkers } from "../src/actors/index.js"
 import { RECORD_BYTES } from "../src/runtime/record.js"
-import { readTrace } from "../src/runtime/trace-file.js"
+import { readTrace } from "../src/actors/trace-file.js"
 import { flag, parseCli, runMain, traceFlags } from "./lib/cli.js"
 import { presetFlag } from "./lib/constellation-flags.js"
 import { fmt, printResult } from "./lib/output.js"

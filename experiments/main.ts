@@ -7,11 +7,11 @@
  * Prints a summary table and writes results/main/<run-id>/ and results/index.html.
  */
 import { oracleHitRate } from "../src/cache/trace.js"
-import { ConstellationKvCache } from "../src/inference/constellation-kv.js"
+import { ConstellationKvCache } from "../src/actors/constellation-kv.js"
 import { ModelPool } from "../src/inference/model-pool.js"
 import { cachedTurn } from "../src/inference/session.js"
-import { makeRunConfig, type RunReport, runOnWorkers } from "../src/runtime/index.js"
-import { readTrace } from "../src/runtime/trace-file.js"
+import { makeRunConfig, type RunReport, runOnWorkers } from "../src/actors/index.js"
+import { readTrace } from "../src/actors/trace-file.js"
 import { flag, parseCli, runMain } from "./lib/cli.js"
 import { fmt, printResult } from "./lib/output.js"
 import { makeProgress, makeStepProgress } from "./lib/progress.js"

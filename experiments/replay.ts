@@ -6,8 +6,8 @@
  * (`--capacity-mb 64,256,1024,4096` draws the capacity curve).
  */
 import { oracleHitRate } from "../src/cache/trace.js"
-import { makeRunConfig, type RunReport, runOnWorkers } from "../src/runtime/index.js"
-import { readTrace } from "../src/runtime/trace-file.js"
+import { makeRunConfig, type RunReport, runOnWorkers } from "../src/actors/index.js"
+import { readTrace } from "../src/actors/trace-file.js"
 import { Constellation, kepler, preset, subSatellitePoints } from "../src/topology/index.js"
 import { flag, parseCli, runMain, traceFlags } from "./lib/cli.js"
 import { presetFlag } from "./lib/constellation-flags.js"

@@ -4,7 +4,7 @@
  * `npx tsx experiments/scale-sweep.ts [--repeats 3] [--json]`
  */
 import os from "node:os"
-import { makeRunConfig, type RunReport, runOnWorkers } from "../src/runtime/index.js"
+import { makeRunConfig, type RunReport, runOnWorkers } from "../src/actors/index.js"
 import { flag, parseCli, runMain } from "./lib/cli.js"
 import { fmt, printResult } from "./lib/output.js"
 import { bytesPerSatellite } from "./scale.js"

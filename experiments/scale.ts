@@ -4,11 +4,11 @@
  * in virtual time on a piscina pool.
  * `npx tsx experiments/scale.ts --preset starlink-shell1 --sim-seconds 60 --workers 2 --json`
  */
-import { makeRunConfig, runInProcess, runOnWorkers, type RunReport } from "../src/runtime/index.js"
+import { makeRunConfig, runInProcess, runOnWorkers, type RunReport } from "../src/actors/index.js"
 import { measureBytesPerSatellite } from "../src/runtime/memory.js"
 import { Mailboxes } from "../src/runtime/mailbox.js"
-import { ShardEngine } from "../src/runtime/shard.js"
-import { makeWorld, ownership, shardBounds } from "../src/runtime/world.js"
+import { buildShard } from "../src/runtime/build.js"
+import { makeWorld } from "../src/actors/world.js"
 import { flag, parseCli, runMain } from "./lib/cli.js"
 import { presetFlag } from "./lib/constellation-flags.js"
 import { fmt, printResult } from "./lib/output.js"
@@ -52,9 +52,7 @@ export const bytesPerSatellite = (config: ReturnType<typeof makeRunConfig>) => {
   const world = makeWorld(config)
   return measureBytesPerSatellite(() => {
     const w = makeWorld(config)
-    const e = new ShardEngine(w, 0, ownership(w, shardBounds(w, 1)), Mailboxes.allocate(1, 16))
-    e.start()
-    return e
+    return buildShard(w, { index: 0, shards: 1, owner: w.ownership(1), mailboxes: Mailboxes.allocate(1, 16), shared: new SharedArrayBuffer(0) })
   }, world.satellites)
 }
 

@@ -8,7 +8,7 @@
  */
 import { strategies, type Strategy } from "../src/cache/placement.js"
 import { codecNames } from "../src/cache/codecs.js"
-import { ConstellationKvCache } from "../src/inference/constellation-kv.js"
+import { ConstellationKvCache } from "../src/actors/constellation-kv.js"
 import { crossoverTokens, deviceProfiles, fitLine, prefillFlops } from "../src/inference/devices.js"
 import { ModelPool } from "../src/inference/model-pool.js"
 import { modelArithmetic } from "../src/inference/models.js"

@@ -2,7 +2,7 @@ import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { baselineServers, boxAround, jumpHash, migrate, serverSatellites } from "../src/cache/placement.js"
 import { conversationsOf, oracleHitRate, parseTrace, TraceError } from "../src/cache/trace.js"
-import { readTrace } from "../src/runtime/trace-file.js"
+import { readTrace } from "../src/actors/trace-file.js"
 import { Constellation, plusGrid, preset } from "../src/topology/index.js"
 
 const c = Constellation.make(preset("starlink-shell1"))

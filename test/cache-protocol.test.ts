@@ -7,9 +7,9 @@ import { CodecError, decodeBlock } from "../src/cache/codecs.js"
 import { openFrame } from "../src/cache/integrity.js"
 import { oracleHitRate, parseTrace } from "../src/cache/trace.js"
 import { sharesToBlock } from "../src/inference/kv-transfer.js"
-import { ConstellationKvCache } from "../src/inference/constellation-kv.js"
+import { ConstellationKvCache } from "../src/actors/constellation-kv.js"
 import type { PastKv } from "../src/inference/runner.js"
-import { makeRunConfig, runInProcess } from "../src/runtime/index.js"
+import { makeRunConfig, runInProcess } from "../src/actors/index.js"
 
 // Properties of the protocol as the actors run it (the pure parts are in cache-core and cache-placement).
 

@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest"
 import { frameChunk, frameIntact } from "../src/cache/integrity.js"
 import type { InferenceState } from "../src/actors/inference.js"
 import type { SatelliteState } from "../src/actors/satellite.js"
-import { ConstellationKvCache } from "../src/inference/constellation-kv.js"
+import { ConstellationKvCache } from "../src/actors/constellation-kv.js"
 import type { PastKv } from "../src/inference/runner.js"
 
 const run = promisify(execFile)
@@ -134,7 +134,7 @@ describe("redundancy and re-placement", () => {
     expect(counter("corruptMigrationsRefused")).toBeGreaterThan(0)
     expect(counter("migrationResends")).toBeGreaterThan(0)
     let shares = 0
-    for (let sat = 0; sat < kv.live.world.satellites; sat++) {
+    for (let sat = 0; sat < kv.world.satellites; sat++) {
       for (const key of (kv.live.engine.stateOf(sat) as SatelliteState).store.keys()) {
         const share = (kv.live.engine.stateOf(sat) as SatelliteState).store.read(key)!
         expect(share.payload!.chunks.every(frameIntact)).toBe(true)

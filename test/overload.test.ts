@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest"
-import { makeRunConfig, runInProcess } from "../src/runtime/index.js"
+import { makeRunConfig, runInProcess } from "../src/actors/index.js"
 
 /**
  * Overload: satellites with a service rate and bounded mailboxes, clients with a bound on requests in

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest"
 import { oracleHitRate } from "../src/cache/trace.js"
-import { makeRunConfig, type RunConfig, runInProcess } from "../src/runtime/index.js"
-import { readTrace } from "../src/runtime/trace-file.js"
+import { makeRunConfig, type RunConfig, runInProcess } from "../src/actors/index.js"
+import { readTrace } from "../src/actors/trace-file.js"
 
 // The first 150 requests of the conversation trace span 54 s; 30 s more lets the last one finish.
 const REQUESTS = 150

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest"
 import { RoutingShare } from "../src/actors/routing-share.js"
 import { TopologyActor } from "../src/actors/topology.js"
-import { makeRunConfig } from "../src/runtime/index.js"
-import { makeWorld, ownership, shardBounds } from "../src/runtime/world.js"
+import { makeRunConfig } from "../src/actors/index.js"
+import { makeWorld, ownership, shardBounds } from "../src/actors/world.js"
 
 // The shards of a run split an epoch's distances to the cut and the users' routing trees between them
 // (RoutingShare). What each then holds must be exactly what one replica computing all of it holds.

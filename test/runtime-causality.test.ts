@@ -1,8 +1,8 @@
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { makeRunConfig, runInProcess } from "../src/runtime/index.js"
+import { makeRunConfig, runInProcess } from "../src/actors/index.js"
 import type { DeliveryRecord, HopRecord } from "../src/runtime/shard.js"
-import { makeWorld } from "../src/runtime/world.js"
+import { makeWorld } from "../src/actors/world.js"
 import { makeSnapshot, SPEED_OF_LIGHT_KM_S } from "../src/topology/index.js"
 
 const scenario = fc.record({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest"
-import { makeRunConfig, runInProcess, runOnWorkers } from "../src/runtime/index.js"
+import { makeRunConfig, runInProcess, runOnWorkers } from "../src/actors/index.js"
 
 // Worker runs pay a few seconds of thread start-up each; keep them to the cases the issue names.
 describe("determinism: same config and seed, same trace hash, whatever the worker count", () => {

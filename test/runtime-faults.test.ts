@@ -1,6 +1,6 @@
-import { kindOf, makeWorld } from "../src/runtime/world.js"
+import { makeWorld } from "../src/actors/world.js"
 import { describe, expect, it } from "vitest"
-import { ConfigError, makeRunConfig, RunFailed, runInProcess, runOnWorkers } from "../src/runtime/index.js"
+import { ConfigError, makeRunConfig, RunFailed, runInProcess, runOnWorkers } from "../src/actors/index.js"
 import { InjectedShardCrash } from "../src/runtime/loop.js"
 
 describe("supervision and failing workers", () => {
@@ -67,8 +67,8 @@ describe("inference actors", () => {
     expect(world.firstInference).toBe(world.satellites + 5)
     expect(world.users.length).toBe(7)
     expect(world.actorCount).toBe(world.satellites + 7)
-    expect(kindOf(world, world.firstInference)).toBe("inference")
-    expect(kindOf(world, world.firstInference - 1)).toBe("ground")
+    expect(world.kindNames[world.kinds[world.firstInference]!]).toBe("inference")
+    expect(world.kindNames[world.kinds[world.firstInference - 1]!]).toBe("ground")
     await expect(runInProcess(makeRunConfig({ simSeconds: 1, inferenceActors: 1 }), 1)).rejects.toThrow(/actor kind "inference" needs an in-process host/)
   })
 })

@@ -1,27 +1,31 @@
-import { afterEach, describe, expect, it } from "vitest"
-import type { Behaviour } from "../src/actors/actor.js"
-import { SilentTagSent } from "../src/actors/actor.js"
+import { describe, expect, it } from "vitest"
 import { Tag } from "../src/actors/messages.js"
-import { actorKinds } from "../src/actors/registry.js"
-import { makeRunConfig, runInProcess } from "../src/runtime/index.js"
+import { makeRunConfig, type RunConfig } from "../src/actors/index.js"
+import type { SkyBehaviour } from "../src/actors/sky-context.js"
+import { makeWorld } from "../src/actors/world.js"
+import { SilentTagSent } from "../src/runtime/behaviour.js"
+import { runInProcess } from "../src/runtime/local.js"
 
 // Behaviours declare the tags whose delivery only changes state (Behaviour.silentTags); the engine's
-// window bounds then ignore those deliveries. These tests swap a kind's factory for a variant.
-const original = { ...actorKinds }
-afterEach(() => Object.assign(actorKinds, original))
-
-const variant = (kind: "satellite" | "ground", change: (b: Behaviour<unknown>) => Behaviour<unknown>) => {
-  const make = original[kind]!
-  actorKinds[kind] = (k) => change(make(k))
+// window bounds then ignore those deliveries. These tests run SkyMemory's world with some kinds'
+// behaviours changed: a world is a value, so the change is a wrapper round its makeShard.
+const runWith = (config: RunConfig, shards: number, change: (kind: string, b: SkyBehaviour<unknown>) => SkyBehaviour<unknown>) => {
+  const world = makeWorld(config)
+  return runInProcess({
+    ...world,
+    makeShard: (spec) => {
+      const part = world.makeShard(spec)
+      return { ...part, behaviours: part.behaviours.map((b, kind) => (b ? change(world.kindNames[kind]!, b) : b)) }
+    }
+  }, shards)
 }
 
 describe("silent tags", () => {
   const config = makeRunConfig({ preset: "starlink-shell1", simSeconds: 6, users: 32, requestRatePerUser: 4 })
 
   it("give the same run in fewer windows than bounding every delivery", async () => {
-    const declared = await runInProcess(config, 2)
-    for (const kind of ["satellite", "ground"] as const) variant(kind, ({ silentTags: _, ...b }) => b)
-    const undeclared = await runInProcess(config, 2)
+    const declared = await runWith(config, 2, (_, b) => b)
+    const undeclared = await runWith(config, 2, (kind, { silentTags, ...b }) => (kind === "satellite" || kind === "ground" ? b : { ...b, ...(silentTags ? { silentTags } : {}) }))
     expect(declared.traceHash).toBe(undeclared.traceHash)
     expect(declared.events).toBe(undeclared.events)
     expect(declared.dropped.invalid).toBe(0)
@@ -30,14 +34,13 @@ describe("silent tags", () => {
   }, 60_000)
 
   it("a behaviour that sends while handling a tag it declared silent stops the run with SilentTagSent", async () => {
-    variant("satellite", (b) => ({
+    const err = await runWith(makeRunConfig({ preset: "paper-19x5", simSeconds: 3 }), 2, (kind, b) => kind !== "satellite" ? b : {
       ...b,
       handle: (state, msg, ctx) => {
         if (msg.tag === Tag.Beacon) ctx.send(msg.origin, Tag.Beacon, 64, 0, 0, 0, msg.aux ^ 1)
-        b.handle!(state, msg, ctx)
+        b.handle(state, msg, ctx)
       }
-    }))
-    const err = await runInProcess(makeRunConfig({ preset: "paper-19x5", simSeconds: 3 }), 2).then(() => undefined, (e: unknown) => e)
+    }).then(() => undefined, (e: unknown) => e)
     expect(err).toBeInstanceOf(SilentTagSent)
     expect((err as SilentTagSent).tag).toBe(Tag.Beacon)
     expect((err as Error).message).toMatch(/declared tag 2 silent but sent tag 2/)

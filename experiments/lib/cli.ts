@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util"
 import { Data, Schema } from "effect"
-import { defaultRunConfig } from "../../src/runtime/config.js"
+import { defaultRunConfig } from "../../src/actors/config.js"
 
 /**
  * Command-line flags for experiments: node's own parser (util.parseArgs, strict) for the syntax, Effect

@@ -1,5 +1,5 @@
 import { type PayloadWire, type SharePayload, wireSlot } from "../cache/payload-wire.js"
-import type { ActorContext } from "./actor.js"
+import type { SkyContext } from "./sky-context.js"
 import { Tag } from "./messages.js"
 
 /**
@@ -20,7 +20,7 @@ interface Unacked {
 }
 
 /** Put a share on a satellite; acked = the satellite acknowledges it (aux = share, p1 = 1). */
-export const sendShare = (ctx: ActorContext, wire: PayloadWire, sat: number, key: number, payload: SharePayload, acked: boolean): void => {
+export const sendShare = (ctx: SkyContext, wire: PayloadWire, sat: number, key: number, payload: SharePayload, acked: boolean): void => {
   wire.stage(wireSlot.put(key, payload.share, sat), payload)
   ctx.send(sat, Tag.BlockPut, payload.chunks.reduce((n, c) => n + c.length, 0), key, acked ? 1 : 0, 0, payload.share)
 }
@@ -31,7 +31,7 @@ export class AckedPuts {
 
   constructor(private readonly wire: PayloadWire, private readonly timerAux: number) {}
 
-  send(ctx: ActorContext, sat: number, key: number, payload: SharePayload): void {
+  send(ctx: SkyContext, sat: number, key: number, payload: SharePayload): void {
     if (this.unacked.size === 0) ctx.after(PUT_TIMEOUT_SECONDS, Tag.Tick, this.timerAux)
     this.unacked.set(`${key}:${sat}`, { sat, key, payload, sends: 1, due: ctx.now + PUT_TIMEOUT_SECONDS })
     sendShare(ctx, this.wire, sat, key, payload, true)
@@ -41,7 +41,7 @@ export class AckedPuts {
     this.unacked.delete(`${key}:${sat}`)
   }
 
-  onTimer(ctx: ActorContext): void {
+  onTimer(ctx: SkyContext): void {
     for (const [slot, u] of this.unacked) {
       if (u.due > ctx.now) continue
       if (u.sends >= PUT_ATTEMPTS) {

@@ -1,5 +1,6 @@
 import { tracedBlockKey } from "../cache/keys.js"
-import { type ActorContext, type Behaviour, cachedStep, type Envelope } from "./actor.js"
+import type { Envelope } from "../runtime/behaviour.js"
+import type { SkyBehaviour, SkyContext } from "./sky-context.js"
 import { askPrefixShares, followHandover, type HashedServer, serversOf as placedServers, shareSizes, type WrittenBlocks } from "./kv-protocol.js"
 import { Tag } from "./messages.js"
 import { CONTROL_BYTES } from "./satellite.js"
@@ -62,11 +63,11 @@ const TIMER_TIMEOUT = 2
 /** A request still waiting after this long (virtual s) lost a message: it ends with what came back. */
 const REQUEST_TIMEOUT_SECONDS = 30
 
-export const client = (o: ClientOptions): Behaviour<ClientState> => {
+export const client = (o: ClientOptions): SkyBehaviour<ClientState> => {
   const S = o.servers
   const shareBytes = shareSizes(o.blockBytes, o.chunkBytes, S)
   // The directory's locator: the writer (placement follows it), or for anchored blocks the write-time centre.
-  const serversOf = (ctx: ActorContext, key: number, locator: number) =>
+  const serversOf = (ctx: SkyContext, key: number, locator: number) =>
     o.anchored ? ctx.placement(locator, S) : placedServers(ctx, S, key, locator, o.hashedServer)
   /** Leading blocks of a request whose S shares all came back. */
   const leadingHits = (p: Pending) => {
@@ -75,19 +76,19 @@ export const client = (o: ClientOptions): Behaviour<ClientState> => {
     return hit
   }
   /** Count a request's end: its blocks, those served from the cache, and its outcome. */
-  const tally = (ctx: ActorContext, blocks: number, hit: number, outcome: "served" | "missed" | "rejected") => {
+  const tally = (ctx: SkyContext, blocks: number, hit: number, outcome: "served" | "missed" | "rejected") => {
     ctx.count("requests")
     ctx.count("blocks", blocks)
     ctx.count("hitBlocks", hit)
     ctx.count(`outcome.${outcome}`)
   }
   /** A request that will not be served from the cache: every block is a miss (the model prefills it all). */
-  const reject = (state: ClientState, ctx: ActorContext, id: number, blocks: number, reason: "satelliteMailbox" | "clientBacklog") => {
+  const reject = (state: ClientState, ctx: SkyContext, id: number, blocks: number, reason: "satelliteMailbox" | "clientBacklog") => {
     tally(ctx, blocks, 0, "rejected")
     ctx.count(`rejectedBy.${reason}`)
     state.pending.delete(id)
   }
-  const finish = (state: ClientState, ctx: ActorContext, id: number, p: Pending, hit: number, store = true) => {
+  const finish = (state: ClientState, ctx: SkyContext, id: number, p: Pending, hit: number, store = true) => {
     const user = ctx.self - o.firstUserId
     tally(ctx, p.keys.length, hit, hit > 0 ? "served" : "missed")
     if (hit > 0) ctx.record("retrieval", ctx.now - p.start)
@@ -106,7 +107,7 @@ export const client = (o: ClientOptions): Behaviour<ClientState> => {
     }
     state.pending.delete(id)
   }
-  const handle = (state: ClientState, msg: Envelope, ctx: ActorContext): void => {
+  const handle = (state: ClientState, msg: Envelope, ctx: SkyContext): void => {
     const user = ctx.self - o.firstUserId
     const mine = o.requests[user]!
     switch (msg.tag) {
@@ -178,7 +179,6 @@ export const client = (o: ClientOptions): Behaviour<ClientState> => {
       if (mine.length > 0) ctx.after(mine[0]!.time, Tag.Tick, TIMER_REQUEST)
       if (!o.hashedServer && !o.anchored && mine.length > 0) ctx.after(mine[0]!.time + o.epochSeconds / 2, Tag.Tick, TIMER_EPOCH)
     },
-    receive: cachedStep(handle),
     handle
   }
 }

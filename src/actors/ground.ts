@@ -1,4 +1,5 @@
-import { type ActorContext, type Behaviour, cachedStep, type Envelope } from "./actor.js"
+import type { Envelope } from "../runtime/behaviour.js"
+import type { SkyBehaviour, SkyContext } from "./sky-context.js"
 import { Tag } from "./messages.js"
 import { CONTROL_BYTES } from "./satellite.js"
 
@@ -28,9 +29,9 @@ export const homeOf = (key: number, satellites: number): number => {
   return ((h ^ (h >>> 16)) >>> 0) % satellites
 }
 
-export const ground = (o: GroundOptions): Behaviour<GroundState> => {
-  const nextArrival = (ctx: ActorContext) => -Math.log(1 - ctx.random()) / o.requestRatePerUser
-  const handle = (state: GroundState, msg: Envelope, ctx: ActorContext): void => {
+export const ground = (o: GroundOptions): SkyBehaviour<GroundState> => {
+  const nextArrival = (ctx: SkyContext) => -Math.log(1 - ctx.random()) / o.requestRatePerUser
+  const handle = (state: GroundState, msg: Envelope, ctx: SkyContext): void => {
     switch (msg.tag) {
       case Tag.Tick: {
         const user = ctx.self - o.firstUserId
@@ -43,6 +44,7 @@ export const ground = (o: GroundOptions): Behaviour<GroundState> => {
         return
       }
       case Tag.CacheGetReply:
+        ctx.count(msg.aux === 1 ? "getHits" : "getMisses")
         ctx.record("retrieval", msg.time - msg.p2)
         return
       case Tag.CachePutAck:
@@ -53,13 +55,12 @@ export const ground = (o: GroundOptions): Behaviour<GroundState> => {
   return {
     kind: "ground",
     supervision: "restart",
-    // Replies are only recorded.
+    // Replies are only counted and recorded.
     silentTags: [Tag.CacheGetReply, Tag.CachePutAck],
     init: () => ({ nextRequest: 0 }),
     start: (_self, _state, ctx) => {
       if (o.requestRatePerUser > 0) ctx.after(nextArrival(ctx), Tag.Tick)
     },
-    receive: cachedStep(handle),
     handle
   }
 }

@@ -1,7 +1,8 @@
 import { type PayloadWire, type ShareChunks, type SharePayload, wireSlot } from "../cache/payload-wire.js"
 import { AckedPuts, sendShare } from "./acked-puts.js"
 import { MAX_COPIES, type ShareCheck, ShareFetch, type ShareFetchOptions } from "./share-fetch.js"
-import { type ActorContext, type Behaviour, cachedStep, type Envelope } from "./actor.js"
+import type { Envelope } from "../runtime/behaviour.js"
+import type { SkyBehaviour, SkyContext } from "./sky-context.js"
 import { fetchablePrefix, followHandover, type HashedServer, serversOf, type WrittenBlocks } from "./kv-protocol.js"
 import { Tag } from "./messages.js"
 import { CONTROL_BYTES } from "./satellite.js"
@@ -119,7 +120,7 @@ const WAKE_EPOCH = 1
 const WAKE_PUTS = -1
 const WAKE_TIMEOUT = 2
 
-export const inference = (o: InferenceOptions): Behaviour<InferenceState> => {
+export const inference = (o: InferenceOptions): SkyBehaviour<InferenceState> => {
   const S = o.servers
   const R = o.redundancy ?? 1
   if (!(Number.isInteger(R) && R >= 1 && R <= MAX_REDUNDANCY)) throw new RangeError(`redundancy must be an integer in [1, ${MAX_REDUNDANCY}], got ${R}`)
@@ -129,8 +130,8 @@ export const inference = (o: InferenceOptions): Behaviour<InferenceState> => {
     repair: (ctx, sat, key, share) => sendShare(ctx, o.wire, sat, key, share, false)
   }
   /** Satellites of every copy of a block's shares (R x S, copy-major). */
-  const placed = (ctx: ActorContext, key: number, writer: number) => serversOf(ctx, R * S, key, writer, o.hashedServer)
-  const finishLookup = (state: InferenceState, ctx: ActorContext, id: number, l: Lookup, timedOut = false) => {
+  const placed = (ctx: SkyContext, key: number, writer: number) => serversOf(ctx, R * S, key, writer, o.hashedServer)
+  const finishLookup = (state: InferenceState, ctx: SkyContext, id: number, l: Lookup, timedOut = false) => {
     state.lookups.delete(id)
     const f = l.fetch
     const hit = f ? f.leadingComplete() : 0
@@ -149,7 +150,7 @@ export const inference = (o: InferenceOptions): Behaviour<InferenceState> => {
       badChunks: f?.badChunks ?? 0
     })
   }
-  const startJob = (state: InferenceState, ctx: ActorContext, user: number, job: InferenceJob) => {
+  const startJob = (state: InferenceState, ctx: SkyContext, user: number, job: InferenceJob) => {
     if (job.kind === "store") {
       const used = new Set<number>()
       job.keys.forEach((key, j) => {
@@ -186,7 +187,7 @@ export const inference = (o: InferenceOptions): Behaviour<InferenceState> => {
     if (l.dirLeft === 0) fetchShares(state, ctx, id, l)
   }
   /** Every block's writer is known: ask the first copy of every share of the leading written blocks. */
-  const fetchShares = (state: InferenceState, ctx: ActorContext, id: number, l: Lookup) => {
+  const fetchShares = (state: InferenceState, ctx: SkyContext, id: number, l: Lookup) => {
     const keys = l.job.keys
     // Blocks this actor wrote: where it last sent them (current through its migrations, so a lookup in
     // the moment between a handover and the migration it triggers still finds them); others: the placement.
@@ -195,7 +196,7 @@ export const inference = (o: InferenceOptions): Behaviour<InferenceState> => {
     l.fetch = new ShareFetch(fetchOptions, id, keys, found.targets, found.prefix)
     l.fetch.start(ctx)
   }
-  const handle = (state: InferenceState, msg: Envelope, ctx: ActorContext): void => {
+  const handle = (state: InferenceState, msg: Envelope, ctx: SkyContext): void => {
     const user = ctx.self - o.satellites
     switch (msg.tag) {
       case Tag.Tick: {
@@ -256,7 +257,6 @@ export const inference = (o: InferenceOptions): Behaviour<InferenceState> => {
     start: (_self, _state, ctx) => {
       if (!o.hashedServer && !o.anchored) ctx.after(o.epochSeconds / 2, Tag.Tick, WAKE_EPOCH)
     },
-    receive: cachedStep(handle),
     handle
   }
 }

@@ -1,6 +1,6 @@
 import { chunkCount, chunkSize } from "../cache/chunking.js"
 import { migrate } from "../cache/placement.js"
-import type { ActorContext } from "./actor.js"
+import type { SkyContext } from "./sky-context.js"
 import { Tag } from "./messages.js"
 import { CONTROL_BYTES } from "./satellite.js"
 
@@ -28,7 +28,7 @@ export type HashedServer = (key: number, count: number) => ReadonlyArray<number>
  * writer's serving satellite now (live satellites only, see livePlacement), or the key's hashed
  * satellites; [] if the writer has no satellite.
  */
-export const serversOf = (ctx: ActorContext, servers: number, key: number, writer: number, hashed?: HashedServer): ReadonlyArray<number> => {
+export const serversOf = (ctx: SkyContext, servers: number, key: number, writer: number, hashed?: HashedServer): ReadonlyArray<number> => {
   if (hashed) return hashed(key, servers)
   const centre = ctx.servingOf(writer)
   return centre < 0 ? [] : livePlacement(ctx, centre, servers)
@@ -44,9 +44,9 @@ export interface WrittenBlocks {
  * The placement's first `count` satellites around `centre` that are up (the health view), taking the
  * next ones the strategy would use in place of satellites that are down; fewer if the shell runs out.
  */
-export const livePlacement = (ctx: ActorContext, centre: number, count: number): ReadonlyArray<number> => {
+export const livePlacement = (ctx: SkyContext, centre: number, count: number): ReadonlyArray<number> => {
   let all = ctx.placement(centre, count)
-  let up = all.filter((s) => ctx.satelliteUp(s))
+  let up = all.filter((s) => ctx.isUp(s))
   for (let extra = count - up.length; up.length < count && extra <= count; extra *= 2) {
     try {
       all = ctx.placement(centre, count + extra)
@@ -54,7 +54,7 @@ export const livePlacement = (ctx: ActorContext, centre: number, count: number):
       if (e instanceof RangeError) break // the strategy's box no longer fits the shell
       throw e
     }
-    up = all.filter((s) => ctx.satelliteUp(s))
+    up = all.filter((s) => ctx.isUp(s))
   }
   return up.slice(0, count)
 }
@@ -67,22 +67,22 @@ export const livePlacement = (ctx: ActorContext, centre: number, count: number):
  * holds share p mod `servers`). With one copy a lost share stays lost (counted): the block misses and
  * is written again by its next reader.
  */
-export const followHandover = (state: WrittenBlocks, ctx: ActorContext, user: number, servers: number, copies = 1): void => {
+export const followHandover = (state: WrittenBlocks, ctx: SkyContext, user: number, servers: number, copies = 1): void => {
   const centre = ctx.servingOf(user)
   if (centre < 0) return
   const moved = centre !== state.centre
   const n = servers * copies
   let target: ReadonlyArray<number> | undefined
   for (const [key, current] of state.written) {
-    if (!moved && current.every((s) => ctx.satelliteUp(s))) continue
+    if (!moved && current.every((s) => ctx.isUp(s))) continue
     target ??= livePlacement(ctx, centre, n)
     // Not enough live satellites around: leave everything where it is, and try again next epoch.
     if (target.length < n) return
     const m = migrate(current, target)
     // Copies first: a surviving copy may itself be about to move, and its order must arrive after.
     for (const mv of m.moves) {
-      if (ctx.satelliteUp(mv.from)) continue
-      const source = current.findIndex((s, q) => q % servers === mv.server % servers && q !== mv.server && ctx.satelliteUp(s))
+      if (ctx.isUp(mv.from)) continue
+      const source = current.findIndex((s, q) => q % servers === mv.server % servers && q !== mv.server && ctx.isUp(s))
       if (source < 0) {
         ctx.count("sharesLost")
         continue
@@ -90,7 +90,7 @@ export const followHandover = (state: WrittenBlocks, ctx: ActorContext, user: nu
       ctx.send(current[source]!, Tag.MigrateOrder, CONTROL_BYTES, key, mv.to, 1, mv.server)
       ctx.count("sharesReplaced")
     }
-    for (const mv of m.moves) if (ctx.satelliteUp(mv.from)) ctx.send(mv.from, Tag.MigrateOrder, CONTROL_BYTES, key, mv.to, 0, mv.server)
+    for (const mv of m.moves) if (ctx.isUp(mv.from)) ctx.send(mv.from, Tag.MigrateOrder, CONTROL_BYTES, key, mv.to, 0, mv.server)
     state.written.set(key, [...m.assignment])
   }
   state.centre = centre
@@ -116,7 +116,7 @@ export const fetchablePrefix = (
  * (aux = j * S + k, p1 = request id). Nothing is sent when the prefix is empty.
  */
 export const askPrefixShares = (
-  ctx: ActorContext, servers: number, keys: ReadonlyArray<number>, writers: Int32Array, request: number,
+  ctx: SkyContext, servers: number, keys: ReadonlyArray<number>, writers: Int32Array, request: number,
   targetOf: (j: number) => ReadonlyArray<number>
 ): { targets: ReadonlyArray<ReadonlyArray<number>>; prefix: number } => {
   const found = fetchablePrefix(servers, writers, targetOf)

@@ -1,4 +1,3 @@
-import type { Behaviour } from "./actor.js"
 import { ground } from "./ground.js"
 import { satellite } from "./satellite.js"
 import { client } from "./client.js"
@@ -6,19 +5,18 @@ import { inference, type InferencePort } from "./inference.js"
 import { baselineServers, jumpHash } from "../cache/placement.js"
 import type { PayloadWire } from "../cache/payload-wire.js"
 import type { ShareCheck } from "./share-fetch.js"
-import { ConfigError, type RunConfig } from "../runtime/config.js"
+import { ConfigError, type RunConfig } from "./config.js"
+import type { ActorKind } from "./kinds.js"
+import type { SkyBehaviour } from "./sky-context.js"
 import { qwen05bShape } from "../cache/chunking.js"
 import { encodedBlockBytes } from "../cache/codecs.js"
 
 /**
- * The kinds of actor a run has, by id range: satellites 0 .. S-1, ground users S .. S+U-1, then the
- * inference actors' slot S+U .. S+U+I-1. Each kind maps to a behaviour factory; the engine looks
- * behaviours up here, so adding a kind is one line in this table. Inference actors exchange real bytes
+ * The behaviour of each actor kind (kinds.ts), made from the run's config: the world (world.ts) asks
+ * here once per shard, so adding a kind is one line in this table. Inference actors exchange real bytes
  * and jobs with a model outside the engine, so they need an in-process host (runtime/live.ts) that
  * provides their port and the payload wire; a run that asks for them without one is refused by name.
  */
-export type ActorKind = "satellite" | "ground" | "client" | "inference"
-
 export interface KindContext {
   readonly config: RunConfig
   readonly satellites: number
@@ -38,7 +36,7 @@ export interface HostedServices {
 /** The replay's tenant namespace: one shared namespace, since the trace's blocks are shared by all users. */
 export const replayNamespace = { modelId: "qwen2.5-0.5b", tenantSalt: "shared" }
 
-type Factory = (k: KindContext) => Behaviour<unknown>
+type Factory = (k: KindContext) => SkyBehaviour<unknown>
 
 /**
  * Bytes of one trace block on the wire: fp16 is the model's own precision (replay.blockBytes); int8
@@ -59,13 +57,13 @@ const directoryOf = (satellites: number) => (key: number) => jumpHash(BigInt(key
 const hashedPlacement = (config: RunConfig, satellites: number) =>
   config.replay.strategy === "baseline" ? { hashedServer: (key: number, count: number) => baselineServers(satellites, key, count) } : {}
 
-export const actorKinds: Record<ActorKind, Factory | undefined> = {
+const actorKinds: Record<ActorKind, Factory> = {
   satellite: ({ config, hosted }) =>
     satellite({
       capacityBytes: config.capacityBytesPerSatellite, beaconIntervalSeconds: config.beaconIntervalSeconds,
       policy: config.replay.storePolicy,
       ...(hosted ? { wire: hosted.wire } : {})
-    }) as Behaviour<unknown>,
+    }) as SkyBehaviour<unknown>,
   client: ({ config, satellites, userRequests }) => {
     if (config.redundancy > 1) throw new ConfigError("redundancy", `config.redundancy: replay clients keep one copy of each share (got ${config.redundancy}); redundancy is the inference actors' (chaos.ts --redundancy)`)
     return client({
@@ -80,13 +78,13 @@ export const actorKinds: Record<ActorKind, Factory | undefined> = {
       ...hashedPlacement(config, satellites),
       namespace: replayNamespace,
       maxInFlight: config.clientMaxInFlight
-    }) as Behaviour<unknown>
+    }) as SkyBehaviour<unknown>
   },
   ground: ({ config, satellites }) =>
     ground({
       satellites, firstUserId: satellites, requestRatePerUser: config.requestRatePerUser,
       keysPerUser: config.keysPerUser, putFraction: config.putFraction, chunkBytes: config.chunkBytes
-    }) as Behaviour<unknown>,
+    }) as SkyBehaviour<unknown>,
   inference: ({ config, satellites, hosted }) => {
     if (!hosted) throw new MissingActorKind("inference")
     return inference({
@@ -94,7 +92,7 @@ export const actorKinds: Record<ActorKind, Factory | undefined> = {
       directoryOf: directoryOf(satellites), ...hashedPlacement(config, satellites), port: hosted.port, wire: hosted.wire,
       anchored: config.replay.strategy === "ours", redundancy: config.redundancy,
       ...(hosted.verify ? { verify: hosted.verify } : {})
-    }) as Behaviour<unknown>
+    }) as SkyBehaviour<unknown>
   }
 }
 
@@ -106,8 +104,4 @@ export class MissingActorKind extends Error {
   }
 }
 
-export const behaviourFor = (kind: ActorKind, k: KindContext): Behaviour<unknown> => {
-  const f = actorKinds[kind]
-  if (!f) throw new MissingActorKind(kind)
-  return f(k)
-}
+export const behaviourFor = (kind: ActorKind, k: KindContext): SkyBehaviour<unknown> => actorKinds[kind](k)

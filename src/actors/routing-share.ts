@@ -1,4 +1,4 @@
-import type { World } from "../runtime/world.js"
+import type { SkyWorld } from "./world.js"
 
 /** Up to this many ground users, the trees of their serving satellites are built at each routing epoch. */
 export const EAGER_TREE_USERS = 256
@@ -27,11 +27,11 @@ export class RoutingShare {
    * Bytes for a run on `shards` shards: 0 (nothing shared) for one shard, or for fewer than
    * SHARED_FROM_SATELLITES satellites, where an epoch's work costs less than the barrier sharing adds.
    */
-  static bytesFor = (world: World, shards: number): number =>
+  static bytesFor = (world: SkyWorld, shards: number): number =>
     shards > 1 && world.satellites >= SHARED_FROM_SATELLITES ? 8 * world.satellites + (world.users.length <= EAGER_TREE_USERS ? world.users.length * world.satellites * 8 : 0) : 0
 
   /** Shard `shard`'s view, or none where bytesFor gave 0. */
-  static of = (buffer: SharedArrayBuffer, world: World, shard: number, shards: number): RoutingShare | undefined =>
+  static of = (buffer: SharedArrayBuffer, world: SkyWorld, shard: number, shards: number): RoutingShare | undefined =>
     buffer.byteLength > 0 ? new RoutingShare(buffer, world.satellites, shard, shards) : undefined
 
   readonly toCut: Float64Array

@@ -1,7 +1,8 @@
 import { frameIntact } from "../cache/integrity.js"
 import { type PayloadWire, type SharePayload, wireSlot } from "../cache/payload-wire.js"
 import { ChunkStore, type Entry, type EvictionPolicy } from "../cache/store.js"
-import { type ActorContext, type Behaviour, cachedStep, type Envelope } from "./actor.js"
+import type { Envelope } from "../runtime/behaviour.js"
+import type { SkyBehaviour, SkyContext } from "./sky-context.js"
 import { Tag } from "./messages.js"
 
 /**
@@ -33,9 +34,9 @@ const intact = (share: SharePayload) => share.chunks.every(frameIntact)
 export const BEACON_BYTES = 64
 export const CONTROL_BYTES = 64
 
-export const satellite = (opts: { capacityBytes: number; beaconIntervalSeconds: number; policy?: EvictionPolicy; wire?: PayloadWire }): Behaviour<SatelliteState> => {
+export const satellite = (opts: { capacityBytes: number; beaconIntervalSeconds: number; policy?: EvictionPolicy; wire?: PayloadWire }): SkyBehaviour<SatelliteState> => {
   const wire = opts.wire
-  const beacon = (ctx: ActorContext) => {
+  const beacon = (ctx: SkyContext) => {
     for (let slot = 0; slot < 4; slot++) {
       const n = ctx.neighbour(slot)
       if (n >= 0) ctx.send(n, Tag.Beacon, BEACON_BYTES, 0, 0, 0, slot)
@@ -43,11 +44,11 @@ export const satellite = (opts: { capacityBytes: number; beaconIntervalSeconds: 
     ctx.after(opts.beaconIntervalSeconds, Tag.Tick)
   }
   /** Send a share to satellite `to` (its bytes staged on the wire when it has them). */
-  const sendShareTo = (ctx: ActorContext, to: number, key: number, share: Entry<SharePayload>, aux: number) => {
+  const sendShareTo = (ctx: SkyContext, to: number, key: number, share: Entry<SharePayload>, aux: number) => {
     if (share.payload && wire) wire.stage(wireSlot.migrate(key, to), share.payload)
     ctx.send(to, Tag.MigrateData, share.bytes, key, 0, 0, aux)
   }
-  const handle = (state: SatelliteState, msg: Envelope, ctx: ActorContext): void => {
+  const handle = (state: SatelliteState, msg: Envelope, ctx: SkyContext): void => {
     switch (msg.tag) {
       case Tag.Tick:
         return beacon(ctx)
@@ -140,9 +141,9 @@ export const satellite = (opts: { capacityBytes: number; beaconIntervalSeconds: 
       lastHeard: new Float64Array(4).fill(-1),
       handoffs: new Map()
     }),
+    footprint: (state) => ({ items: state.store.size, bytes: state.store.usedBytes, evictions: state.store.evictions }),
     // Beacons start at a per-satellite offset so the constellation does not pulse in lockstep.
     start: (_self, _state, ctx) => ctx.after(ctx.random() * opts.beaconIntervalSeconds, Tag.Tick),
-    receive: cachedStep(handle),
     handle
   }
 }

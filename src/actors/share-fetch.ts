@@ -1,6 +1,7 @@
 import type { PayloadWire, ShareChunks, SharePayload } from "../cache/payload-wire.js"
 import { wireSlot } from "../cache/payload-wire.js"
-import type { ActorContext, Envelope } from "./actor.js"
+import type { Envelope } from "../runtime/behaviour.js"
+import type { SkyContext } from "./sky-context.js"
 import { Tag } from "./messages.js"
 import { CONTROL_BYTES } from "./satellite.js"
 
@@ -24,7 +25,7 @@ export interface ShareFetchOptions {
   /** The check every share that arrives must pass; none = shares are taken as they come. */
   readonly verify?: ShareCheck
   /** Write a good share back to a satellite whose copy was lost. */
-  readonly repair: (ctx: ActorContext, sat: number, key: number, share: SharePayload) => void
+  readonly repair: (ctx: SkyContext, sat: number, key: number, share: SharePayload) => void
 }
 
 /** Copies per share are at most 2^COPY_SHIFT (an ask record packs the share index and the copy). */
@@ -79,7 +80,7 @@ export class ShareFetch {
   }
 
   /** Ask the first copy of every share. */
-  start(ctx: ActorContext): void {
+  start(ctx: SkyContext): void {
     for (let slot = 0; slot < this.prefix * this.o.servers; slot++) this.ask(ctx, slot, 0)
   }
 
@@ -91,7 +92,7 @@ export class ShareFetch {
   }
 
   /** A deadline passed: ask every share still waiting again, of its next copy (the same one if there is one). */
-  retry(ctx: ActorContext): void {
+  retry(ctx: SkyContext): void {
     for (let slot = 0; slot < this.prefix * this.o.servers; slot++) {
       if (this.status[slot] !== WAITING) continue
       this.ask(ctx, slot, (this.copy[slot]! + 1) % this.o.copies)
@@ -100,7 +101,7 @@ export class ShareFetch {
   }
 
   /** A BlockReply for this fetch (aux = the ask's index). */
-  onReply(ctx: ActorContext, msg: Envelope): void {
+  onReply(ctx: SkyContext, msg: Envelope): void {
     const S = this.o.servers
     const record = this.asks[msg.aux]!
     const slot = record >>> COPY_SHIFT, copy = record & (MAX_COPIES - 1)
@@ -136,7 +137,7 @@ export class ShareFetch {
     this.nextCopy(ctx, slot, copy)
   }
 
-  private ask(ctx: ActorContext, slot: number, copy: number): void {
+  private ask(ctx: SkyContext, slot: number, copy: number): void {
     const S = this.o.servers
     const j = Math.floor(slot / S)
     this.copy[slot] = copy
@@ -145,13 +146,13 @@ export class ShareFetch {
   }
 
   /** Copy `copy` of share `slot` did not serve: ask the next copy, or the share has failed. */
-  private nextCopy(ctx: ActorContext, slot: number, copy: number): void {
+  private nextCopy(ctx: SkyContext, slot: number, copy: number): void {
     if (copy + 1 < this.o.copies) return this.ask(ctx, slot, copy + 1)
     this.settle(slot, FAILED)
   }
 
   /** A good copy of share `slot` arrived: keep it, and write it back where earlier copies were lost. */
-  private accept(ctx: ActorContext, slot: number, share: SharePayload, from: number): void {
+  private accept(ctx: SkyContext, slot: number, share: SharePayload, from: number): void {
     const S = this.o.servers
     const j = Math.floor(slot / S)
     this.shares[j]![share.share] = share.chunks

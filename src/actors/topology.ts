@@ -1,10 +1,8 @@
-import { makeSnapshot, propagationSeconds, type Snapshot, servingSatellite, stationInertial } from "../topology/index.js"
-import type { World } from "../runtime/world.js"
-import { EAGER_TREE_USERS, type RoutingShare } from "./routing-share.js"
-
 /**
- * The topology actor: every message goes through it, and it decides the next hop and when the message
- * gets there from the link state of the current epoch. It is replicated, one replica per shard, each
+ * The topology actor: SkyMemory's network (runtime/world.ts Network). Every message goes through it, and
+ * it decides the next hop and when the message gets there from the link state of the current epoch:
+ * routing, the link model (serialisation, per-link FIFO queues: LinkQueues; propagation; per-hop
+ * processing), link-local beacons, ISL flaps and ground outages (fault injection), and drops with reasons. It is replicated, one replica per shard, each
  * computing the same link state from the same config, so routing needs no cross-shard request. The
  * heavier per-epoch work (distances to the cuts, the users' routing trees) the replicas of a run split
  * between them through a RoutingShare.
@@ -19,6 +17,17 @@ import { EAGER_TREE_USERS, type RoutingShare } from "./routing-share.js"
  * has gone down is rerouted on a tree of the current link state. Either way a tree is a function of
  * (destination, epoch) only, never of when a shard first needed it, so routing is the same on every shard.
  */
+import type { Network } from "../runtime/world.js"
+import { I, type RecordBlock } from "../runtime/record.js"
+import { makeSnapshot, propagationSeconds, type Snapshot, servingSatellite, stationInertial } from "../topology/index.js"
+import { LinkQueues } from "./link-queues.js"
+import { Tag } from "./messages.js"
+import { EAGER_TREE_USERS, type RoutingShare } from "./routing-share.js"
+import type { SkyWorld } from "./world.js"
+
+/** The network's drop reasons (indices of World.dropReasons.network). */
+export const LinkDrop = { linkDown: 0, unreachable: 1, noSatellite: 2 } as const
+export const linkDropReasons = Object.keys(LinkDrop)
 /** A uniform number in [0, 1) from three integers (murmur3's finalizer over a mix of them). */
 const unitHash = (a: number, b: number, c: number): number => {
   let h = Math.imul(a ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(b + 0x27d4eb2f, 0xc2b2ae35) ^ Math.imul(c + 0x165667b1, 0x9e3779b1)
@@ -30,7 +39,7 @@ const unitHash = (a: number, b: number, c: number): number => {
   return (h >>> 0) / 2 ** 32
 }
 
-export class TopologyActor {
+export class TopologyActor implements Network {
   readonly snapshot: Snapshot
   epoch = -1
   lookahead = 0
@@ -63,7 +72,7 @@ export class TopologyActor {
    * `owner[actor]` = shard of each actor: the lookahead only counts channels between shards. `share`:
    * where the shards of a run split the work of an epoch between them (none: do all of it).
    */
-  constructor(readonly world: World, readonly owner: Int32Array, private readonly share?: RoutingShare) {
+  constructor(readonly world: SkyWorld, readonly owner: Int32Array, private readonly share?: RoutingShare) {
     this.multiShard = owner.some((o) => o !== owner[0])
     const c = world.config
     this.snapshot = makeSnapshot(world.constellation, {
@@ -79,6 +88,94 @@ export class TopologyActor {
     this.userLeg = new Float64Array(world.users.length)
     // Trees cost 8 bytes per satellite each; keep about 64 MB of them at most.
     this.maxTrees = Math.max(16, Math.floor((64 * 1024 * 1024) / (8 * world.satellites)))
+    this.queues = new LinkQueues(this.snapshot.graph.linkCount, world.users.length)
+  }
+
+  private readonly queues: LinkQueues
+  /** Ground actors' radios out until a time (fault injection); undefined until the first outage. */
+  private outageUntil: Float64Array | undefined
+  arrival = 0
+  depart = 0
+  link = -1
+
+  /** Ground user `user`'s radio is out until `until` (virtual s): nothing goes up or comes down. */
+  groundOutage(user: number, until: number): void {
+    ;(this.outageUntil ??= new Float64Array(this.world.users.length))[user] = until
+  }
+
+  /**
+   * One hop (Network.hop): uplink from a ground user to its serving satellite, downlink from a user's
+   * serving satellite, a beacon over the one link to that neighbour, or an ISL hop along the routing
+   * trees; queued on its channel (LinkQueues). Returns the next actor, or -1 - a LinkDrop reason.
+   */
+  hop(b: RecordBlock, r: number, now: number): number {
+    const w = this.world
+    const snap = this.snapshot
+    const cfg = w.config
+    const at = b.getI(r, I.at)
+    const dst = b.getI(r, I.dst)
+    const bytes = b.getI(r, I.bytes)
+    const S = w.satellites
+    const users = w.users.length
+    const userDst = dst >= S && dst < S + users
+    const out = this.outageUntil
+    if (out !== undefined) {
+      if (at >= S && out[at - S]! > now) return -1 - LinkDrop.noSatellite
+      if (userDst && out[dst - S]! > now) return -1 - LinkDrop.noSatellite
+    }
+    this.link = -1
+    if (at === dst) {
+      this.depart = now
+      this.arrival = now
+      return dst
+    }
+    if (at >= S) {
+      // Uplink from a ground user to its serving satellite.
+      const u = at - S
+      const next = this.servingOf(u)
+      if (next < 0) return -1 - LinkDrop.noSatellite
+      this.arrival = this.queues.uplink(u, now, (bytes * 8) / cfg.groundBandwidthBitsPerSecond, propagationSeconds(this.groundRangeKm(u, next)), cfg.perHopProcessingSeconds)
+      this.depart = this.queues.depart
+      return next
+    }
+    const u = dst - S
+    const target = userDst ? this.servingOf(u) : dst
+    if (userDst && target < 0) return -1 - LinkDrop.noSatellite
+    if (userDst && target === at) {
+      // Downlink to the user.
+      this.arrival = this.queues.downlinkTo(at, u, now, (bytes * 8) / cfg.groundBandwidthBitsPerSecond, propagationSeconds(this.groundRangeKm(u, at)), cfg.perHopProcessingSeconds)
+      this.depart = this.queues.depart
+      return dst
+    }
+    let next: number
+    let link: number
+    if (b.getI(r, I.tag) === Tag.Beacon) {
+      // Link-local: over the one link to that neighbour, or not at all.
+      link = snap.graph.neighbourLink[4 * at + b.getI(r, I.aux)]!
+      if (link < 0 || snap.up[link] === 0) return -1 - LinkDrop.linkDown
+      next = dst
+    } else {
+      // Requests between satellites follow the tree of their ingress satellite, everything bound for a
+      // ground user the tree of the user's serving satellite (see toward).
+      // I.route: -1 unset; r >= 0 the tree root; r <= -2 detoured (root -2 - r), see toward.
+      let route = b.getI(r, I.route)
+      if (route === -1) {
+        route = userDst ? target : at
+        b.setI(r, I.route, route)
+      }
+      const detoured = route <= -2
+      const root = detoured ? -2 - route : route
+      const h = this.toward(at, target, userDst ? target : root, detoured)
+      if (h.next < 0) return -1 - LinkDrop.unreachable
+      if (h.detoured && !detoured) b.setI(r, I.route, -2 - root)
+      next = h.next
+      link = h.link
+    }
+    const d = 2 * link + (snap.graph.linkA[link] === at ? 0 : 1)
+    this.arrival = this.queues.isl(d, now, (bytes * 8) / cfg.islBandwidthBitsPerSecond, snap.linkDelay[link]!)
+    this.depart = this.queues.depart
+    this.link = link
+    return next
   }
 
   /**

@@ -1,4 +1,4 @@
-import type { ConstellationKvCache } from "./constellation-kv.js"
+import type { KvTier } from "./kv-tier.js"
 import type { ModelPool } from "./model-pool.js"
 import { truncatePast, usableCache } from "./runner.js"
 
@@ -34,7 +34,7 @@ export interface TurnOptions {
   readonly stopAtEos?: boolean
 }
 
-export const cachedTurn = async (model: ModelPool, kv: ConstellationKvCache, prompt: ReadonlyArray<number>, o: TurnOptions): Promise<TurnReport> => {
+export const cachedTurn = async (model: ModelPool, kv: KvTier, prompt: ReadonlyArray<number>, o: TurnOptions): Promise<TurnReport> => {
   const fetched = o.cold ? { tokens: 0, fetchMs: 0, satellites: [], rejectedBlocks: 0, past: undefined } : kv.lookup(prompt)
   const use = usableCache(fetched.tokens, prompt.length)
   const past = fetched.past && use > 0 ? truncatePast(fetched.past, use) : undefined

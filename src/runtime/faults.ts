@@ -4,18 +4,16 @@ import { streamRng } from "./random.js"
 
 /**
  * Injected faults of one shard, all in virtual time and seeded: message loss (one draw per message, end
- * to end), satellites down until a time (their store is lost by the engine; what reaches them is
- * dropped), ground actors' radios out until a time. Off unless a host (ConstellationKvCache) turns it on.
+ * to end) and actors down until a time (their state is lost by the engine; what reaches them is
+ * dropped). Faults of links belong to the world's network. Off unless a host turns them on.
  */
 export class Faults {
   private readonly rng: RandomGenerator
   private readonly downUntil: Float64Array
-  private readonly outageUntil: Float64Array
 
-  constructor(readonly lossRate: number, seed: number, actors: number, users: number) {
+  constructor(readonly lossRate: number, seed: number, actors: number) {
     this.rng = streamRng(seed, -3)
     this.downUntil = new Float64Array(actors)
-    this.outageUntil = new Float64Array(users)
   }
 
   /** Draw whether the message being sent is lost. */
@@ -29,13 +27,5 @@ export class Faults {
 
   isDown(actor: number, now: number): boolean {
     return this.downUntil[actor]! > now
-  }
-
-  radioOut(user: number, until: number): void {
-    this.outageUntil[user] = until
-  }
-
-  isRadioOut(user: number, now: number): boolean {
-    return this.outageUntil[user]! > now
   }
 }

@@ -1,26 +1,22 @@
-import type { HostedServices } from "../actors/registry.js"
-import type { RunConfig } from "./config.js"
-import { Mailboxes } from "./mailbox.js"
-import { ShardEngine } from "./shard.js"
-import { makeWorld, ownership, shardBounds, type World } from "./world.js"
-
 /**
  * The engine advanced on demand instead of run to an end: one shard in this thread, moved forward to a
  * virtual time, or until something the host waits for has happened. This is how a model running in wall
- * time (the inference actor's driver) works against a constellation in virtual time: it hands an actor
- * a job, wakes it, and advances until the job is done; the virtual time that took is the network's.
- * Windows are the topology's link epochs (one shard needs no lookahead), exactly as in runInProcess.
+ * time (the inference actor's driver) works against a world in virtual time: it hands an actor a job,
+ * wakes it, and advances until the job is done; the virtual time that took is the network's. Windows are
+ * the network's epochs (one shard needs no lookahead), exactly as in runInProcess.
  */
-export class LiveEngine {
-  readonly world: World
-  readonly engine: ShardEngine
+import { buildShard } from "./build.js"
+import { Mailboxes } from "./mailbox.js"
+import type { ShardEngine } from "./shard.js"
+import type { Network, World } from "./world.js"
+
+export class LiveEngine<N extends Network = Network> {
+  readonly engine: ShardEngine<N>
   private t = 0
 
-  constructor(config: RunConfig, hosted: HostedServices) {
-    this.world = makeWorld(config)
-    const owner = ownership(this.world, shardBounds(this.world, 1))
-    this.engine = new ShardEngine(this.world, 0, owner, Mailboxes.allocate(1, config.mailboxCapacity), { hosted })
-    this.engine.start()
+  constructor(readonly world: World<N>) {
+    const shared = new SharedArrayBuffer(world.sharedBytes(1))
+    this.engine = buildShard(world, { index: 0, shards: 1, owner: world.ownership(1), mailboxes: Mailboxes.allocate(1, world.config.mailboxCapacity), shared })
   }
 
   /** Virtual time, s. */
@@ -32,8 +28,8 @@ export class LiveEngine {
   advanceTo(time: number): void {
     const e = this.engine
     while (this.t < time) {
-      e.topology.enterEpochOf(this.t)
-      const end = Math.min(time, e.topology.epochEnd)
+      e.network.enterEpochOf(this.t)
+      const end = Math.min(time, e.network.epochEnd)
       e.runWindow(end, 0)
       this.t = end
     }

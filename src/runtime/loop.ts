@@ -1,7 +1,3 @@
-import { setImmediate as yieldToEventLoop } from "node:timers/promises"
-import { setTimeout as sleep } from "node:timers/promises"
-import type { ShardEngine } from "./shard.js"
-
 /**
  * Conservative synchronisation of shards, window by window. Before window w every shard has published,
  * in slot parity w % 2, the earliest time it could next act (its queue head, or the earliest arrival it
@@ -17,6 +13,10 @@ import type { ShardEngine } from "./shard.js"
  * by shard 0 only, so every shard sees the same decision: 0 go on, 1 stop, 2 let the event loop run first
  * (all shards yield at the same window: one shard yielding alone would stall the others at the barrier).
  */
+import { setImmediate as yieldToEventLoop } from "node:timers/promises"
+import { setTimeout as sleep } from "node:timers/promises"
+import type { ShardEngine } from "./shard.js"
+
 const GO = 0, STOP = 1, YIELD = 2
 export const sharedSlots = (shards: number): number => 4 * shards + 2
 
@@ -42,7 +42,7 @@ export class InjectedShardCrash extends Error {
  * Drive the given shards (all of a run in one thread, or one per worker) until the run ends; `sync` is
  * the barrier between windows (a no-op when one thread holds every shard). Engines must be started.
  */
-export const driveShards = async (engines: ReadonlyArray<ShardEngine>, shared: Float64Array, sync: () => void, o: LoopOptions): Promise<{ wallSeconds: number; windows: number; syncSeconds: number; workSeconds: number }> => {
+export const driveShards = async (engines: ReadonlyArray<ShardEngine<any>>, shared: Float64Array, sync: () => void, o: LoopOptions): Promise<{ wallSeconds: number; windows: number; syncSeconds: number; workSeconds: number }> => {
   const N = o.shards
   for (const e of engines) {
     shared[e.index] = e.queue.peekTime()
@@ -68,19 +68,19 @@ export const driveShards = async (engines: ReadonlyArray<ShardEngine>, shared: F
       await yieldToEventLoop()
       lastYield = performance.now()
     }
-    const topo = engines[0]!.topology
+    const net = engines[0]!.network
     // Output times were computed with this epoch's distances: they bound a window only within it.
-    const sameEpoch = T < topo.epochEnd
-    for (const e of engines) e.topology.enterEpochOf(T)
+    const sameEpoch = T < net.epochEnd
+    for (const e of engines) e.network.enterEpochOf(T)
     // The epoch's distances to the cut and routing trees, split between the shards: each did its part
     // above; one more barrier and each takes the others'. All shards enter an epoch at the same window.
-    if (engines[0]!.topology.awaitsShared) {
+    if (engines[0]!.network.awaitsShared) {
       sync()
-      for (const e of engines) e.topology.adoptShared()
+      for (const e of engines) e.network.adoptShared()
     }
     let output = Number.POSITIVE_INFINITY
     for (let k = 0; k < N; k++) output = Math.min(output, shared[2 * N + parity * N + k]!)
-    const end = Math.min(sameEpoch && output > Number.NEGATIVE_INFINITY ? output : T + topo.lookahead, topo.epochEnd, o.simEnd)
+    const end = Math.min(sameEpoch && output > Number.NEGATIVE_INFINITY ? output : T + net.lookahead, net.epochEnd, o.simEnd)
     if (o.realtimeFactor > 0) {
       const due = wallStart + (T / o.realtimeFactor) * 1e3
       const wait = due - performance.now()
@@ -93,7 +93,7 @@ export const driveShards = async (engines: ReadonlyArray<ShardEngine>, shared: F
       workMs += performance.now() - w0
       shared[nextParity * N + e.index] = Math.min(e.queue.peekTime(), e.minSent)
       // Distances to the cut hold for this epoch only: after its last window, the next one falls back.
-      shared[2 * N + nextParity * N + e.index] = N > 1 && end < topo.epochEnd ? e.earliestOutput() : Number.NEGATIVE_INFINITY
+      shared[2 * N + nextParity * N + e.index] = N > 1 && end < net.epochEnd ? e.earliestOutput() : Number.NEGATIVE_INFINITY
       if (e.index === 0) {
         const yieldNow = o.yieldEveryMs !== undefined && performance.now() - lastYield > o.yieldEveryMs
         shared[4 * N + nextParity] = o.shouldStop?.() ? STOP : yieldNow ? YIELD : GO

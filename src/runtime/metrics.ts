@@ -1,23 +1,34 @@
-import * as hdr from "hdr-histogram-js"
-import { MAX_TAG, tagNames } from "../actors/messages.js"
-
 /**
  * Per-shard counters and latency histograms (hdr-histogram-js, microseconds, 3 significant digits), and
  * how shards' figures merge into a run's. Histograms cross threads as compressed base64, hdr's own format.
  */
-export const DropReason = {
-  linkDown: 0,
-  unreachable: 1,
-  noSatellite: 2,
-  ttl: 3,
-  actorStopped: 4,
-  invalid: 5,
-  /** Injected message loss (fault injection). */
-  lost: 6,
-  /** Refused at a satellite whose mailbox was full; the sender was told (Tag.Busy), so it is not silent. */
-  mailboxFull: 7
-} as const
-export const dropReasonNames = Object.keys(DropReason) as ReadonlyArray<keyof typeof DropReason>
+import * as hdr from "hdr-histogram-js"
+import type { World } from "./world.js"
+
+/**
+ * The engine's own drop reasons. A run's reasons are the world network's, then these, then the world
+ * admission model's (World.dropReasons): DropReasons maps them to indices.
+ */
+export const engineDropReasons = ["ttl", "actorStopped", "invalid", "lost"] as const
+
+export class DropReasons {
+  readonly names: ReadonlyArray<string>
+  /** Index of each engine reason, and of the admission model's first reason. */
+  readonly ttl: number
+  readonly actorStopped: number
+  readonly invalid: number
+  readonly lost: number
+  readonly refused: number
+  constructor(world: Pick<World, "dropReasons">) {
+    const n = world.dropReasons.network.length
+    this.names = [...world.dropReasons.network, ...engineDropReasons, ...world.dropReasons.admission]
+    this.ttl = n
+    this.actorStopped = n + 1
+    this.invalid = n + 2
+    this.lost = n + 3
+    this.refused = n + 4
+  }
+}
 
 export const makeHistogram = () =>
   hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3, useWebAssembly: false })
@@ -25,6 +36,11 @@ export const makeHistogram = () =>
 export type Hdr = ReturnType<typeof makeHistogram>
 
 export class ShardMetrics {
+  constructor(tags: number, drops: number, histograms: ReadonlyArray<string>) {
+    this.deliveredByTag = new Float64Array(tags)
+    this.dropped = new Float64Array(drops)
+    for (const h of histograms) this.histograms.set(h, makeHistogram())
+  }
   /** Messages handed to the topology actor by a sender (timers excluded). */
   sent = 0
   /** Messages delivered to their destination actor. */
@@ -33,12 +49,10 @@ export class ShardMetrics {
   forwarded = 0
   timersSet = 0
   timersFired = 0
-  readonly deliveredByTag = new Float64Array(MAX_TAG + 1)
-  readonly dropped = new Float64Array(dropReasonNames.length)
-  readonly retrieval = makeHistogram()
-  readonly put = makeHistogram()
-  getHits = 0
-  getMisses = 0
+  readonly deliveredByTag: Float64Array
+  readonly dropped: Float64Array
+  /** The world's latency histograms by name (ActorContext.record). */
+  readonly histograms = new Map<string, Hdr>()
   windows = 0
   readonly supervision: Array<SupervisionEvent> = []
   supervisionCount = 0
@@ -70,32 +84,31 @@ export interface ShardReport {
   readonly deliveredByTag: Record<string, number>
   readonly dropped: Record<string, number>
   readonly inFlight: number
-  readonly getHits: number
-  readonly getMisses: number
   readonly windows: number
   readonly wallSeconds: number
   /** Time spent waiting at window barriers, and running windows (the rest is bookkeeping). */
   readonly syncSeconds: number
   readonly workSeconds: number
-  readonly retrievalHistogram: string
-  readonly putHistogram: string
+  /** The world's histograms, encoded (encodeHistogram). */
+  readonly histograms: Record<string, string>
   readonly supervision: ReadonlyArray<SupervisionEvent>
   readonly supervisionCount: number
   readonly invalidFields: Record<string, number>
   readonly counters: Record<string, number>
   /** Trace-hash lanes of the actors this shard owns: [actor, lo, hi] triples. */
   readonly actorHashes: Uint32Array
-  readonly storedChunks: number
+  /** Items held and evicted over owned actors' footprints (Behaviour.footprint). */
+  readonly storedItems: number
   readonly evictions: number
-  /** Owned satellites with anything stored: [satellite, bytes] pairs. */
+  /** Owned actors holding any bytes: [actor, bytes] pairs. */
   readonly occupancy: ReadonlyArray<readonly [number, number]>
   readonly series: Record<string, Record<string, number>>
-  /** Deepest satellite mailbox, and the event queue's high-water mark in records (its memory / 96 B). */
+  /** Deepest mailbox of the admission model, and the event queue's high-water mark in records (its memory / 96 B). */
   readonly peakMailbox: number
   readonly peakQueueRecords: number
 }
 
-export const tagCounts = (a: Float64Array): Record<string, number> => {
+export const tagCounts = (a: Float64Array, tagNames: ReadonlyArray<string | undefined>): Record<string, number> => {
   const out: Record<string, number> = {}
   a.forEach((v, k) => {
     if (v > 0) out[tagNames[k] ?? `tag${k}`] = v
@@ -103,8 +116,8 @@ export const tagCounts = (a: Float64Array): Record<string, number> => {
   return out
 }
 
-export const dropCounts = (a: Float64Array): Record<string, number> =>
-  Object.fromEntries(dropReasonNames.map((n, k) => [n, a[k]!]))
+export const dropCounts = (a: Float64Array, names: ReadonlyArray<string>): Record<string, number> =>
+  Object.fromEntries(names.map((n, k) => [n, a[k]!]))
 
 export const encodeHistogram = (h: Hdr): string => hdr.encodeIntoCompressedBase64(h)
 

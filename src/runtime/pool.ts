@@ -1,21 +1,21 @@
+/**
+ * Run a world on a piscina pool of `workers` threads, one long-lived shard task each, every worker
+ * building the world from its module and config. The main thread only starts, watches and collects:
+ * windows are agreed between the workers themselves through shared memory. Progress comes over the
+ * comlink control plane.
+ */
 import { MessageChannel } from "node:worker_threads"
 import * as Comlink from "comlink"
 import { nodeEndpoint } from "./comlink-node.js"
 import { Piscina } from "piscina"
-import { RoutingShare } from "../actors/routing-share.js"
 import { Barrier, RunAborted } from "./barrier.js"
-import type { RunConfig } from "./config.js"
+import type { WorldSource } from "./build.js"
 import { mailboxBytes } from "./mailbox.js"
 import type { ShardReport } from "./metrics.js"
-import { mergeReports, type RunReport } from "./report.js"
-import { controlLayout, type ShardControl, type ShardTask } from "./worker.js"
-import { makeWorld } from "./world.js"
+import { type EngineReport, mergeReports } from "./report.js"
+import { controlLayout, loadWorld, type ShardControl, type ShardTask } from "./worker.js"
+import type { World } from "./world.js"
 
-/**
- * Run a constellation on a piscina pool of `workers` threads, one long-lived shard task each. The main
- * thread only starts, watches and collects: windows are agreed between the workers themselves through
- * shared memory. Progress comes over the comlink control plane.
- */
 export class RunFailed extends Error {
   readonly _tag = "RunFailed"
   constructor(readonly shard: number, override readonly cause: unknown) {
@@ -29,13 +29,14 @@ export interface PoolOptions {
   readonly onProgress?: (p: { virtualTime: number; delivered: number }) => void
 }
 
-export const runOnWorkers = async (config: RunConfig, o: PoolOptions): Promise<RunReport> => {
+/** `built`: the source's world already built in this thread (it is needed here for its sizes). */
+export const runOnWorkers = async (source: WorldSource, o: PoolOptions, built?: World): Promise<EngineReport> => {
   const W = o.workers
-  const world = makeWorld(config)
+  const world = built ?? (await loadWorld(source))
   const layout = controlLayout(W)
   const control = new SharedArrayBuffer(layout.bytes)
-  const mailboxes = new SharedArrayBuffer(mailboxBytes(W, config.mailboxCapacity))
-  const routing = new SharedArrayBuffer(RoutingShare.bytesFor(world, W))
+  const mailboxes = new SharedArrayBuffer(mailboxBytes(W, world.config.mailboxCapacity))
+  const shared = new SharedArrayBuffer(world.sharedBytes(W))
   const pool = new Piscina({
     filename: new URL("./worker-entry.mjs", import.meta.url).href,
     minThreads: W,
@@ -55,7 +56,7 @@ export const runOnWorkers = async (config: RunConfig, o: PoolOptions): Promise<R
   const tasks = Array.from({ length: W }, (_, shard) => {
     const { port1, port2 } = new MessageChannel()
     remotes.push(Comlink.wrap<ShardControl>(nodeEndpoint(port1)))
-    const task: ShardTask = { config, shard, shards: W, control, mailboxes, routing, port: port2 }
+    const task: ShardTask = { world: source, shard, shards: W, control, mailboxes, shared, port: port2 }
     return (pool.run(task, { transferList: [port2] }) as Promise<ShardReport>).catch((e: unknown) => {
       const released = /^run aborted by shard (\d+)/.exec((e as Error)?.message ?? "")
       if (released) aborted ??= new RunFailed(Number(released[1]), e)

@@ -66,3 +66,24 @@ export class RecordBlock {
     this.capacity = next.capacity
   }
 }
+
+/**
+ * The worker-boundary check of a raw record: known tag, actors in range, finite times not before the
+ * window that receives it, hop count bounded. Returns the name of the bad field, or undefined.
+ */
+export const checkRecord = (block: RecordBlock, r: number, actorCount: number, maxTag: number, notBefore: number, maxHops: number): string | undefined => {
+  const tag = block.getI(r, I.tag)
+  if (tag < 1 || tag > maxTag) return "tag"
+  for (const [name, f] of [["at", I.at], ["dst", I.dst], ["src", I.src], ["origin", I.origin]] as const) {
+    const v = block.getI(r, f)
+    if (v < 0 || v >= actorCount) return name
+  }
+  const time = block.getF(r, F.time)
+  if (!Number.isFinite(time) || time < notBefore) return "time"
+  const sentAt = block.getF(r, F.sentAt)
+  if (!Number.isFinite(sentAt) || sentAt > time) return "sentAt"
+  const hops = block.getI(r, I.hops)
+  if (hops < 0 || hops > maxHops) return "hops"
+  if (block.getI(r, I.bytes) < 0) return "bytes"
+  return undefined
+}

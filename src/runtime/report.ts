@@ -1,13 +1,9 @@
+/** A run's figures, merged from its shards' reports. A world adds its own on top (src/actors/report.ts). */
 import { combine } from "./trace-hash.js"
 import { latencySummary, type LatencySummary, mergeHistograms, mergeSeries, type ShardReport, type SupervisionEvent, sumRecords } from "./metrics.js"
 import type { World } from "./world.js"
 
-/** A run's figures, merged from its shards' reports. */
-export interface RunReport {
-  readonly preset: string
-  readonly seed: number
-  readonly satellites: number
-  readonly users: number
+export interface EngineReport {
   readonly workers: number
   readonly simSeconds: number
   readonly startSeconds: number
@@ -29,26 +25,26 @@ export interface RunReport {
   readonly timersFired: number
   readonly deliveredByTag: Record<string, number>
   readonly windows: number
-  readonly getHitRate: number
-  readonly retrieval: LatencySummary
-  readonly put: LatencySummary
+  /** The world's histograms (World.histograms), summarised. */
+  readonly latency: Record<string, LatencySummary>
   readonly supervision: ReadonlyArray<SupervisionEvent>
   readonly supervisionCount: number
   readonly invalidFields: Record<string, number>
   /** Actors' named counters, summed. */
   readonly counters: Record<string, number>
-  /** Chunks evicted from satellite stores. */
+  /** Items held and evicted, over actors' footprints (Behaviour.footprint). */
+  readonly storedItems: number
   readonly evictions: number
-  /** Bytes stored per satellite at the end (satellites with none are left out). */
+  /** Bytes held per actor at the end (actors with none are left out). */
   readonly occupancy: ReadonlyArray<readonly [number, number]>
   /** Actors' counters over time: name -> bucket start (virtual s) -> sum. */
   readonly series: Record<string, Record<string, number>>
-  /** Deepest satellite mailbox (service model), and the largest event queue of any shard, in records. */
+  /** Deepest mailbox (the world's admission model), and the largest event queue of any shard, in records. */
   readonly peakMailbox: number
   readonly peakQueueRecords: number
 }
 
-export const mergeReports = (world: World, reports: ReadonlyArray<ShardReport>, startSeconds: number, workers: number): RunReport => {
+export const mergeReports = (world: World<any>, reports: ReadonlyArray<ShardReport>, startSeconds: number, workers: number): EngineReport => {
   const lanes = new Uint32Array(2 * world.actorCount)
   for (const r of reports) {
     for (let k = 0; k < r.actorHashes.length; k += 3) {
@@ -61,13 +57,7 @@ export const mergeReports = (world: World, reports: ReadonlyArray<ShardReport>, 
   const delivered = sum((r) => r.delivered)
   const wallSeconds = Math.max(...reports.map((r) => r.wallSeconds))
   const dropped = sumRecords(reports.map((r) => r.dropped))
-  const hits = sum((r) => r.getHits)
-  const misses = sum((r) => r.getMisses)
   return {
-    preset: world.config.preset,
-    seed: world.config.seed,
-    satellites: world.satellites,
-    users: world.users.length,
     workers,
     simSeconds: world.config.simSeconds,
     startSeconds,
@@ -87,13 +77,12 @@ export const mergeReports = (world: World, reports: ReadonlyArray<ShardReport>, 
     timersFired: sum((r) => r.timersFired),
     deliveredByTag: sumRecords(reports.map((r) => r.deliveredByTag)),
     windows: Math.max(...reports.map((r) => r.windows)),
-    getHitRate: hits + misses > 0 ? hits / (hits + misses) : 0,
-    retrieval: latencySummary(mergeHistograms(reports.map((r) => r.retrievalHistogram))),
-    put: latencySummary(mergeHistograms(reports.map((r) => r.putHistogram))),
+    latency: Object.fromEntries(world.histograms.map((h) => [h, latencySummary(mergeHistograms(reports.map((r) => r.histograms[h]!)))])),
     supervision: reports.flatMap((r) => r.supervision).sort((a, b) => a.time - b.time || a.actor - b.actor),
     supervisionCount: sum((r) => r.supervisionCount),
     invalidFields: sumRecords(reports.map((r) => r.invalidFields)),
     counters: sumRecords(reports.map((r) => r.counters)),
+    storedItems: sum((r) => r.storedItems),
     evictions: sum((r) => r.evictions),
     occupancy: reports.flatMap((r) => r.occupancy).sort((a, b) => a[0] - b[0]),
     series: mergeSeries(reports.map((r) => r.series)),

@@ -1,31 +1,42 @@
-import { setImmediate as yieldToEventLoop } from "node:timers/promises"
-import type { MessagePort } from "node:worker_threads"
-import * as Comlink from "comlink"
-import { nodeEndpoint } from "./comlink-node.js"
-import { RoutingShare } from "../actors/routing-share.js"
-import { Barrier, BARRIER_INTS } from "./barrier.js"
-import type { RunConfig } from "./config.js"
-import { driveShards, sharedSlots } from "./loop.js"
-import { Mailboxes } from "./mailbox.js"
-import type { ShardReport } from "./metrics.js"
-import { ShardEngine } from "./shard.js"
-import { makeWorld, ownership, shardBounds } from "./world.js"
-
 /**
- * The piscina task of one shard: long-lived (one per worker for the whole run). It builds its shard,
+ * The piscina task of one shard: long-lived (one per worker for the whole run). It builds its world from
+ * the world's module and config (WorldSource) and its shard (build.ts),
  * answers the control plane over comlink (ready, start, stats, stop), runs windows in lockstep with the
  * other shards through the shared-memory barrier, and returns its report. If it fails it aborts the
  * barrier, so the other shards stop instead of waiting forever.
  */
+import { setImmediate as yieldToEventLoop } from "node:timers/promises"
+import type { MessagePort } from "node:worker_threads"
+import * as Comlink from "comlink"
+import { nodeEndpoint } from "./comlink-node.js"
+import { Barrier, BARRIER_INTS } from "./barrier.js"
+import { buildShard, type WorldSource } from "./build.js"
+import { driveShards, sharedSlots } from "./loop.js"
+import { Mailboxes } from "./mailbox.js"
+import type { ShardReport } from "./metrics.js"
+import type { ShardEngine } from "./shard.js"
+import type { World } from "./world.js"
+
+/** A world module, as the worker imports it: it decodes the config it is given (it crossed a thread). */
+export interface WorldModule {
+  makeWorldFrom(config: unknown): World
+}
+
+/** Build the world of a WorldSource in this thread. */
+export const loadWorld = async (source: WorldSource): Promise<World> => {
+  const mod = (await import(source.module)) as Partial<WorldModule>
+  if (typeof mod.makeWorldFrom !== "function") throw new TypeError(`world module ${source.module} exports no makeWorldFrom(config)`)
+  return mod.makeWorldFrom(source.config)
+}
 export interface ShardTask {
-  readonly config: RunConfig
+  readonly world: WorldSource
   readonly shard: number
   readonly shards: number
   /** Barrier ints, then shared Float64 slots (see loop.ts). */
   readonly control: SharedArrayBuffer
   readonly mailboxes: SharedArrayBuffer
-  /** What the shards compute once between them at an epoch (RoutingShare); empty with one shard. */
-  readonly routing: SharedArrayBuffer
+  /** The world's shared memory (World.sharedBytes). */
+  readonly shared: SharedArrayBuffer
   readonly port: MessagePort
 }
 
@@ -60,16 +71,14 @@ export default async function runShardTask(task: ShardTask): Promise<ShardReport
   }
   Comlink.expose(control, nodeEndpoint(task.port))
   try {
-    const world = makeWorld(task.config)
-    const owner = ownership(world, shardBounds(world, task.shards))
-    const mailboxes = new Mailboxes(task.mailboxes, task.shards, task.config.mailboxCapacity)
-    engine = new ShardEngine(world, task.shard, owner, mailboxes, { routing: RoutingShare.of(task.routing, world, task.shard, task.shards) })
-    engine.start()
+    const world = await loadWorld(task.world)
+    const cfg = world.config
+    const mailboxes = new Mailboxes(task.mailboxes, task.shards, cfg.mailboxCapacity)
+    engine = buildShard(world, { index: task.shard, shards: task.shards, owner: world.ownership(task.shards), mailboxes, shared: task.shared })
     await started
     // Let comlink post the reply to start() before the run takes the thread: a run short enough to end
     // without yielding would otherwise close the port first, and the main thread would wait forever.
     await yieldToEventLoop()
-    const cfg = task.config
     const loop = await driveShards([engine], layout.shared(task.control), () => barrier.arrive(), {
       shards: task.shards,
       simEnd: cfg.simSeconds,

@@ -1,140 +1,116 @@
-import { uniformFloat64 } from "pure-rand/distribution/uniformFloat64"
-import { conversationsOf } from "../cache/trace.js"
-import { Constellation, type GroundStation, kepler, preset, servingSatellite, subSatellitePoint, walkerDelta, walkerStar } from "../topology/index.js"
-import { cityPicker } from "./cities.js"
-import { readTrace } from "./trace-file.js"
-import type { RunConfig } from "./config.js"
-import { streamRng } from "./random.js"
-import type { ActorKind } from "../actors/registry.js"
-
 /**
- * What every shard of a run agrees on, built deterministically from the config alone: the constellation,
- * the ground users and their places, actor numbering, and how actors are split over shards.
+ * What the engine is given to run: a world. The engine itself knows actors, records, virtual time,
+ * shards and windows; a world knows what the actors are, how messages travel between them and what the
+ * message slots mean. SkyMemory's world is src/actors/world.ts; a test can build a tiny one by hand.
  *
- * Actor ids: satellites 0 .. S-1 (constellation order: shell, plane, slot), then ground users
- * S .. S+U-1. Shards own contiguous ranges of satellites cut at plane boundaries (most ISL traffic stays
- * inside a shard); a ground user lives on the shard of the satellite it first sees.
+ * A World is built from a plain config in every thread that runs a shard (a worker imports the world's
+ * module and calls its `makeWorld`), so it holds functions, never anything that must cross a thread.
  */
-export interface World {
-  readonly config: RunConfig
-  readonly constellation: Constellation.Constellation
-  readonly satellites: number
-  readonly users: ReadonlyArray<GroundStation>
+import type { ActorContext, Behaviour } from "./behaviour.js"
+import type { RecordBlock } from "./record.js"
+
+/** The part of a run's config the engine reads. A world's config extends it. */
+export interface EngineConfig {
+  readonly seed: number
+  readonly simSeconds: number
+  /** 0 = as fast as possible (virtual time); f > 0 = paced so that 1 simulated second takes 1/f wall seconds. */
+  readonly realtimeFactor: number
+  /** A message that has taken this many hops is dropped (reason ttl). */
+  readonly maxHops: number
+  /** Records one shard may send another in one window. */
+  readonly mailboxCapacity: number
+  /** Fault injection for tests: actor id whose handler throws at its n-th message (-1 = none). */
+  readonly crashActor: number
+  readonly crashAtMessage: number
+  /** Fault injection for tests: shard that throws outside any actor at this virtual time (-1 = none). */
+  readonly crashShard: number
+  readonly crashShardAt: number
+}
+
+/**
+ * How messages travel: the world's link model, replicated once per shard. The engine hands it a record
+ * sitting at an actor and gets back the next actor and the arrival time there (or a drop); it keeps the
+ * per-link queues, epochs (windows never cross one) and the distances that bound windows.
+ */
+export interface Network {
+  /** Move to the epoch containing t (no-op if already there). */
+  enterEpochOf(t: number): void
+  /** End of the current epoch (virtual s). */
+  readonly epochEnd: number
+  /** The smallest delay any message can have this epoch between two shards: the fallback window length. */
+  readonly lookahead: number
+  /**
+   * Per actor, this epoch: the least delay before anything it does can reach an actor of another shard.
+   * An event at actor a at time t bounds every shard's next window by t + toCut[a].
+   */
+  readonly toCut: Float64Array
+  /** The epoch's work was split between shards: pass a barrier, then adoptShared, before routing. */
+  readonly awaitsShared: boolean
+  adoptShared(): void
+  /**
+   * One hop of record `r` of `b` (its actor `I.at`, destination `I.dst`, at virtual time `now`): the next
+   * actor (>= 0, the destination itself when it is reached), with `arrival` (and `depart`, `link` for
+   * observers) set; or -1 - reason for a drop, reason an index into World.dropReasons.network.
+   */
+  hop(b: RecordBlock, r: number, now: number): number
+  readonly arrival: number
+  readonly depart: number
+  readonly link: number
+}
+
+/** The answer of an admission model to a message reaching its actor. */
+export const Admit = { deliver: 0, wait: 1, refuse: 2 } as const
+
+/**
+ * Actors that take time to handle messages and have bounded mailboxes (an overload model). `arrive` is
+ * asked for every message reaching its destination: deliver it now, let it wait (the record's time is set
+ * to when its turn comes; the engine queues it again), or refuse it (dropped with the world's admission
+ * reason, and answered through `refusal`).
+ */
+export interface Admission {
+  arrive(pool: RecordBlock, slot: number, at: number, time: number): number
+  /** Delivering `tag` to an actor of kind `kind` may be refused, hence answered: it cannot be silent. */
+  mayRefuse(kind: number, tag: number): boolean
+  /** The answer to a refused record, sent from the actor that refused it. */
+  refusal(pool: RecordBlock, slot: number, reply: (dst: number, tag: number, bytes: number, p0: number, p1: number, p2: number, aux: number) => void): void
+  /** Deepest any mailbox got. */
+  readonly peak: number
+}
+
+/** What a world gives one shard: its replica of the network, its behaviours, and their context. */
+export interface ShardWorld<N extends Network = Network> {
+  readonly network: N
+  /** Per actor kind (World.kindNames order), its behaviour; undefined for kinds this run has none of. */
+  readonly behaviours: ReadonlyArray<Behaviour<unknown, any> | undefined>
+  readonly admission?: Admission
+  /** Services the world adds to every behaviour's context (they may read ctx.self and ctx.now). */
+  extendContext?(ctx: ActorContext): object
+}
+
+export interface ShardSpec {
+  readonly index: number
+  readonly shards: number
+  /** Owner shard of every actor. */
+  readonly owner: Int32Array
+  /** World.sharedBytes(shards) bytes every shard of the run sees (for work split between shards). */
+  readonly shared: SharedArrayBuffer
+}
+
+export interface World<N extends Network = Network> {
+  readonly config: EngineConfig
   readonly actorCount: number
-  /** First id of the inference actors (ground actors after the workload's users; `users` includes them). */
-  readonly firstInference: number
-  /** Satellite a user was placed under at t = 0. */
-  readonly userHome: Int32Array
-  readonly minAltitudeKm: number
-  /** Replay workload: each user's (conversation's) requests, in time order. */
-  readonly userRequests: ReadonlyArray<ReadonlyArray<ReplayRequest>>
-}
-
-export interface ReplayRequest {
-  /** Virtual time of arrival, s. */
-  readonly time: number
-  readonly hashIds: ReadonlyArray<number>
-}
-
-export const isSatellite = (w: World, id: number): boolean => id < w.satellites
-/** A ground actor: a workload user or an inference actor (both reach the constellation by radio). */
-export const isUser = (w: World, id: number): boolean => id >= w.satellites && id < w.satellites + w.users.length
-
-export const kindOf = (w: World, id: number): ActorKind =>
-  id < w.satellites ? "satellite" : id < w.firstInference ? (w.config.workload === "replay" ? "client" : "ground") : "inference"
-
-/** Replay users: one per conversation, at a city drawn by population, with its requests. */
-const replayUsers = (config: RunConfig, rng: ReturnType<typeof streamRng>) => {
-  const { requests } = readTrace(config.replay.tracePath, { limit: config.replay.requests })
-  const conv = conversationsOf(requests)
-  const n = requests.length === 0 ? 0 : Math.max(...conv) + 1
-  const perUser: Array<Array<ReplayRequest>> = Array.from({ length: n }, () => [])
-  requests.forEach((r, i) => perUser[conv[i]!]!.push({ time: r.timestamp / 1000 / config.replay.rateScale, hashIds: r.hash_ids }))
-  const picker = cityPicker(config.replay.minCityPopulation)
-  return { users: perUser.map(() => picker.pick(rng)), perUser }
-}
-
-export const makeWorld = (config: RunConfig): World => {
-  const c = Constellation.make(
-    config.shells.length > 0
-      ? config.shells.map((s) => (s.pattern === "star" ? walkerStar : walkerDelta)({ ...s, name: `custom-${s.pattern}` }))
-      : preset(config.preset)
-  )
-  const rng = streamRng(config.seed, -1)
-  const pos = new Float64Array(3 * c.size)
-  kepler(c).positionsAt(0, pos)
-  if (config.workload === "replay") {
-    const { users, perUser } = replayUsers(config, rng)
-    const theta = kepler(c).earthRotationAngleAt(0)
-    // Home: the satellite highest over the user at t = 0 (any elevation), which decides its shard.
-    const userHome = Int32Array.from(users, (u) => Math.max(0, servingSatellite(u, pos, c.size, theta, -90)))
-    return withInferenceSites({
-      config, constellation: c, satellites: c.size, users, actorCount: c.size + users.length, userHome,
-      firstInference: c.size + users.length, minAltitudeKm: Math.min(...c.shells.map((s) => s.altitudeKm)), userRequests: perUser
-    }, pos)
-  }
-  const users: Array<GroundStation> = []
-  const userHome = new Int32Array(config.users)
-  for (let u = 0; u < config.users; u++) {
-    // Under a random satellite at t = 0, jittered by up to 2 deg, so every user starts covered.
-    const s = Math.floor(uniformFloat64(rng) * c.size)
-    const under = subSatellitePoint(pos, s, 0)
-    const lat = under.latDeg + (uniformFloat64(rng) - 0.5) * 4
-    const lon = under.lonDeg + (uniformFloat64(rng) - 0.5) * 4
-    users.push({ name: `user-${u}`, latDeg: Math.max(-89, Math.min(89, lat)), lonDeg: lon })
-    userHome[u] = s
-  }
-  return withInferenceSites({
-    config, constellation: c, satellites: c.size, users, actorCount: c.size + users.length, userHome,
-    firstInference: c.size + users.length,
-    minAltitudeKm: Math.min(...c.shells.map((s) => s.altitudeKm)),
-    userRequests: []
-  }, pos)
-}
-
-/**
- * The inference actors are ground actors too (LLM on the ground, as in the paper's ground setting): they
- * follow the workload's users, at the sub-satellite point at t = 0 of the first shell's middle satellite
- * (plane P/2, slot N/2: the middle of the 19x5 patch), so they start covered by the constellation.
- */
-const withInferenceSites = (w: World, pos: Float64Array): World => {
-  const n = w.config.inferenceActors
-  if (n === 0) return w
-  const shell = w.constellation.shells[0]!
-  const centre = Math.floor(shell.planes / 2) * shell.satsPerPlane + Math.floor(shell.satsPerPlane / 2)
-  const site = subSatellitePoint(pos, centre, 0)
-  const users = [...w.users, ...Array.from({ length: n }, (_, k) => ({ name: `inference-${k}`, ...site }))]
-  const userHome = new Int32Array(users.length)
-  userHome.set(w.userHome)
-  userHome.fill(centre, w.users.length)
-  return { ...w, users, userHome, actorCount: w.satellites + users.length }
-}
-
-/**
- * Shard boundaries over satellites: `bounds[k]..bounds[k+1]` for shard k, each cut at a plane start, with
- * about the same number of satellites per shard.
- */
-export const shardBounds = (w: World, shards: number): Int32Array => {
-  const c = w.constellation
-  const planeStarts: Array<number> = []
-  c.shells.forEach((s, k) => {
-    for (let p = 0; p < s.planes; p++) planeStarts.push(c.shellStart[k]! + p * s.satsPerPlane)
-  })
-  const bounds = new Int32Array(shards + 1)
-  bounds[shards] = c.size
-  for (let k = 1; k < shards; k++) {
-    const target = (k * c.size) / shards
-    let best = planeStarts[0]!
-    for (const p of planeStarts) if (Math.abs(p - target) < Math.abs(best - target)) best = p
-    bounds[k] = Math.max(best, bounds[k - 1]!)
-  }
-  return bounds
-}
-
-/** Owner shard of every actor. */
-export const ownership = (w: World, bounds: Int32Array): Int32Array => {
-  const owner = new Int32Array(w.actorCount)
-  for (let k = 0; k + 1 < bounds.length; k++) owner.fill(k, bounds[k]!, bounds[k + 1]!)
-  for (let u = 0; u < w.users.length; u++) owner[w.satellites + u] = owner[w.userHome[u]!]!
-  return owner
+  /** Names of the actor kinds; `kinds[actor]` indexes them. */
+  readonly kindNames: ReadonlyArray<string>
+  readonly kinds: Uint8Array
+  /** Message names by tag code (index = tag; undefined = not a tag). */
+  readonly tagNames: ReadonlyArray<string | undefined>
+  /** The world's own drop reasons: its network's (reported first) and its admission model's (last). */
+  readonly dropReasons: { readonly network: ReadonlyArray<string>; readonly admission: ReadonlyArray<string> }
+  /** The latency histograms actors record into (ActorContext.record). */
+  readonly histograms: ReadonlyArray<string>
+  /** Owner shard of every actor, for a run of `shards` shards. */
+  ownership(shards: number): Int32Array
+  /** Bytes of shared memory the shards of a run split epoch work through (0: none). */
+  sharedBytes(shards: number): number
+  makeShard(spec: ShardSpec): ShardWorld<N>
 }

@@ -1,24 +1,27 @@
-import { InferencePort, type LookupResult, type StoreResult, WAKE_JOB } from "../actors/inference.js"
-import { Tag } from "../actors/messages.js"
-import type { CodecName } from "../cache/codecs.js"
-import { blockKeys, type KeyNamespace } from "../cache/keys.js"
-import { PayloadWire, type SharePayload } from "../cache/payload-wire.js"
-import type { Strategy } from "../cache/placement.js"
-import { makeRunConfig, type RunConfig } from "../runtime/config.js"
-import { LiveEngine } from "../runtime/live.js"
-import { joinBlocks, splitIntoBlocks } from "./kv-blocks.js"
-import { badChunks, badShareChunks, blockToShares, sharesToBlock } from "./kv-transfer.js"
-import { streamRng } from "../runtime/random.js"
-import { uniformFloat64 } from "pure-rand/distribution/uniformFloat64"
-import type { PastKv } from "./runner.js"
-
 /**
  * A model's KV cache kept in the emulated constellation: the inference actor's side of SkyMemory. A
  * prompt's tokens give block keys (chained, salted by model and tenant); `lookup` runs the protocol in
  * virtual time and returns the longest cached prefix's KV, decoded and checked, with the network time it
  * took; `store` puts a prefill's new blocks. Satellites, links and the inference actor are the runtime's
- * actors on a LiveEngine (one in-process shard, advanced as the model needs).
+ * actors on a LiveEngine (one in-process shard, advanced as the model needs). It is the model's KvTier
+ * (src/inference/kv-tier.ts): this is where the world and the model are composed.
  */
+import { uniformFloat64 } from "pure-rand/distribution/uniformFloat64"
+import type { CodecName } from "../cache/codecs.js"
+import { blockKeys, type KeyNamespace } from "../cache/keys.js"
+import { PayloadWire, type SharePayload } from "../cache/payload-wire.js"
+import type { Strategy } from "../cache/placement.js"
+import { joinBlocks, splitIntoBlocks } from "../inference/kv-blocks.js"
+import type { KvTier } from "../inference/kv-tier.js"
+import { badChunks, badShareChunks, blockToShares, sharesToBlock } from "../inference/kv-transfer.js"
+import type { PastKv } from "../inference/runner.js"
+import { LiveEngine } from "../runtime/live.js"
+import { streamRng } from "../runtime/random.js"
+import { makeRunConfig, type RunConfig } from "./config.js"
+import { InferencePort, type LookupResult, type StoreResult, WAKE_JOB } from "./inference.js"
+import { Tag } from "./messages.js"
+import type { TopologyActor } from "./topology.js"
+import { makeWorld, type SkyWorld } from "./world.js"
 export interface KvCacheOptions {
   readonly preset: string
   readonly seed: number
@@ -74,8 +77,9 @@ export interface FetchedPrefix {
 /** No job takes longer than this in virtual time; a job that does is a protocol bug, reported loudly. */
 const JOB_LIMIT_SECONDS = 600
 
-export class ConstellationKvCache {
-  readonly live: LiveEngine
+export class ConstellationKvCache implements KvTier {
+  readonly live: LiveEngine<TopologyActor>
+  readonly world: SkyWorld
   private readonly port = new InferencePort()
   readonly wire: PayloadWire
   readonly actor: number
@@ -92,19 +96,20 @@ export class ConstellationKvCache {
     this.wire = new PayloadWire(f && f.bitErrorRate > 0 ? { rate: f.bitErrorRate, random: () => uniformFloat64(rng) } : undefined)
     // Every share is checked as it arrives, so a bad one can be asked again or of another copy.
     const verify = (key: number, share: SharePayload, servers: number) => badShareChunks(share.chunks, share.share, servers, key, options.authKey)
-    this.live = new LiveEngine(config, { port: this.port, wire: this.wire, verify })
+    this.world = makeWorld(config, { port: this.port, wire: this.wire, verify })
+    this.live = new LiveEngine(this.world)
     if (f) this.live.engine.injectFaults({ lossRate: f.lossRate, seed: options.seed })
-    this.actor = this.live.world.firstInference
+    this.actor = this.world.firstInference
   }
 
   /** Crash satellites now (stores lost); each takes nothing for `downSeconds`. */
   crash(satellites: ReadonlyArray<number>, downSeconds: number): void {
-    for (const s of satellites) this.live.engine.crashSatellite(s, this.live.now, downSeconds)
+    for (const s of satellites) this.live.engine.crashActor(s, this.live.now, downSeconds)
   }
 
   /** The inference actor's ground station is out for `seconds` from now. */
   groundOutage(seconds: number): void {
-    this.live.engine.groundOutage(this.actor - this.live.world.satellites, this.live.now + seconds)
+    this.live.engine.network.groundOutage(this.actor - this.world.satellites, this.live.now + seconds)
   }
 
   static make(options: Partial<KvCacheOptions> = {}): ConstellationKvCache {

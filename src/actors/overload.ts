@@ -1,27 +1,32 @@
-import { Tag } from "../actors/messages.js"
-import type { RunConfig } from "./config.js"
-import { F, I, type RecordBlock } from "./record.js"
-
 /**
  * The satellite service model (overload): a satellite handles one cache message at a time, each taking
  * satelliteServiceSecondsPerMessage + bytes / satelliteServiceBytesPerSecond, and messages wait in a
  * mailbox of at most satelliteMailboxMessages. Beacons, Busy replies and migration acks are link-level
  * control: no service time.
- * The engine asks `arrive` when a message reaches its satellite; a waiting message goes back into the
- * event queue until its service ends, marked (I.spare = 1) so that its second arrival is its delivery.
+ * The engine asks `arrive` when a message reaches its actor (runtime/world.ts Admission); a waiting
+ * message goes back into the event queue until its service ends, marked (I.spare = 1) so that its second
+ * arrival is its delivery. A refused message is answered with Busy, naming the tag it refused.
  */
-export type Arrival = "deliver" | "wait" | "refuse"
+import { F, I, type RecordBlock } from "../runtime/record.js"
+import { Admit, type Admission } from "../runtime/world.js"
+import type { RunConfig } from "./config.js"
+import { CONTROL_BYTES } from "./satellite.js"
+import { Tag } from "./messages.js"
+import { Kind } from "./kinds.js"
+
+/** The overload model's drop reason (World.dropReasons.admission). */
+export const admissionDropReasons = ["mailboxFull"]
 
 /** Link-level control: delivered at once, never queued nor refused (so never answered with Busy). */
 export const isLinkLevel = (tag: number): boolean => tag === Tag.Beacon || tag === Tag.Busy || tag === Tag.MigrateAck
 
-export class SatelliteService {
+export class SatelliteService implements Admission {
   private readonly free: Float64Array
   private readonly depth: Int32Array
   /** Deepest any mailbox got. */
   peak = 0
 
-  private constructor(private readonly cfg: RunConfig, satellites: number) {
+  private constructor(private readonly cfg: RunConfig, private readonly satellites: number) {
     this.free = new Float64Array(satellites)
     this.depth = new Int32Array(satellites)
   }
@@ -36,15 +41,16 @@ export class SatelliteService {
    * its service just ended), let it wait (its record's time is set to when its service ends: queue it
    * again), or refuse it (the mailbox is full: the engine drops it with a reason and tells the sender).
    */
-  arrive(pool: RecordBlock, slot: number, at: number, time: number): Arrival {
+  arrive(pool: RecordBlock, slot: number, at: number, time: number): number {
+    if (at >= this.satellites) return Admit.deliver
     const tag = pool.getI(slot, I.tag)
-    if (isLinkLevel(tag)) return "deliver"
+    if (isLinkLevel(tag)) return Admit.deliver
     if (pool.getI(slot, I.spare) === 1) {
       this.depth[at]!--
-      return "deliver"
+      return Admit.deliver
     }
     const cfg = this.cfg
-    if (this.depth[at]! >= cfg.satelliteMailboxMessages) return "refuse"
+    if (this.depth[at]! >= cfg.satelliteMailboxMessages) return Admit.refuse
     const start = Math.max(time, this.free[at]!)
     const done = start + cfg.satelliteServiceSecondsPerMessage + (cfg.satelliteServiceBytesPerSecond > 0 ? pool.getI(slot, I.bytes) / cfg.satelliteServiceBytesPerSecond : 0)
     this.free[at] = done
@@ -52,6 +58,15 @@ export class SatelliteService {
     if (depth > this.peak) this.peak = depth
     pool.setF(slot, F.time, done)
     pool.setI(slot, I.spare, 1)
-    return "wait"
+    return Admit.wait
+  }
+
+  mayRefuse(kind: number, tag: number): boolean {
+    return kind === Kind.satellite && !isLinkLevel(tag)
+  }
+
+  /** Busy to the refused message's sender: its key, request and share slots, and the tag refused. */
+  refusal(pool: RecordBlock, slot: number, reply: (dst: number, tag: number, bytes: number, p0: number, p1: number, p2: number, aux: number) => void): void {
+    reply(pool.getI(slot, I.origin), Tag.Busy, CONTROL_BYTES, pool.getF(slot, F.p0), pool.getF(slot, F.p1), pool.getI(slot, I.tag), pool.getI(slot, I.aux))
   }
 }

@@ -1,0 +1,20 @@
+/**
+ * SkyMemory runs on the engine's hosts: in this thread (every shard, window by window) or on the worker
+ * pool (one shard per worker, each building the world from its module and the config).
+ */
+import type { EngineObservers } from "../runtime/shard.js"
+import { runInProcess as runWorldInProcess } from "../runtime/local.js"
+import { type PoolOptions, runOnWorkers as runWorldOnWorkers } from "../runtime/pool.js"
+import type { RunConfig } from "./config.js"
+import { type RunReport, skyReport } from "./report.js"
+import { makeWorld, skyWorldSource } from "./world.js"
+
+export const runInProcess = async (config: RunConfig, shards = 1, observers: EngineObservers = {}): Promise<RunReport> => {
+  const world = makeWorld(config)
+  return skyReport(world, await runWorldInProcess(world, shards, observers))
+}
+
+export const runOnWorkers = async (config: RunConfig, o: PoolOptions): Promise<RunReport> => {
+  const world = makeWorld(config)
+  return skyReport(world, await runWorldOnWorkers(skyWorldSource(config), o, world))
+}

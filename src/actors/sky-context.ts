@@ -1,0 +1,19 @@
+/**
+ * What SkyMemory's behaviours see beyond the engine's ActorContext: the constellation around them, as
+ * their shard's topology actor knows it this epoch, and the run's placement strategy. Added to every
+ * context by the world (ShardWorld.extendContext).
+ */
+import type { ActorContext, Behaviour } from "../runtime/behaviour.js"
+
+export interface SkyServices {
+  /** ISL neighbour of this satellite in +Grid slot 0..3 (prev slot, next slot, prev plane, next plane), -1 if none. */
+  neighbour(slot: number): number
+  /** Serving satellite of ground user `user` (0-based) now, -1 if none is above the mask. */
+  servingOf(user: number): number
+  /** The run's placement: the satellites of S servers around `centre` (distinct). */
+  placement(centre: number, servers: number): ReadonlyArray<number>
+}
+
+export type SkyContext = ActorContext & SkyServices
+
+export type SkyBehaviour<S> = Behaviour<S, SkyContext>

@@ -1,0 +1,221 @@
+/**
+ * SkyMemory's world (runtime/world.ts World), built deterministically from the config alone: the
+ * constellation, the ground users and their places, actor numbering and kinds, how actors are split over
+ * shards, and for each shard its topology actor (the network), behaviours and overload model.
+ *
+ * Actor ids: satellites 0 .. S-1 (constellation order: shell, plane, slot), then ground users
+ * S .. S+U-1, then inference actors. Shards own contiguous ranges of satellites cut at plane boundaries
+ * (most ISL traffic stays inside a shard); a ground user lives on the shard of the satellite it first sees.
+ *
+ * The worker pool builds it in every worker from this module's URL and the config (`skyWorldSource`).
+ */
+import { uniformFloat64 } from "pure-rand/distribution/uniformFloat64"
+import { serverSatellites } from "../cache/placement.js"
+import { conversationsOf } from "../cache/trace.js"
+import type { ActorContext } from "../runtime/behaviour.js"
+import type { WorldSource } from "../runtime/build.js"
+import { streamRng } from "../runtime/random.js"
+import type { ShardSpec, ShardWorld, World } from "../runtime/world.js"
+import { Constellation, type GroundStation, kepler, preset, servingSatellite, subSatellitePoint, walkerDelta, walkerStar } from "../topology/index.js"
+import { cityPicker } from "./cities.js"
+import { makeRunConfig, type RunConfig } from "./config.js"
+import { Kind, kindNames } from "./kinds.js"
+import { MAX_TAG, tagNames } from "./messages.js"
+import { admissionDropReasons, SatelliteService } from "./overload.js"
+import { behaviourFor, type HostedServices } from "./registry.js"
+import { RoutingShare } from "./routing-share.js"
+import type { SkyServices } from "./sky-context.js"
+import { linkDropReasons, TopologyActor } from "./topology.js"
+import { readTrace } from "./trace-file.js"
+
+/** The constellation and its users: what the topology actor and the behaviours are built from. */
+export interface SkyWorld extends World<TopologyActor> {
+  readonly config: RunConfig
+  readonly constellation: Constellation.Constellation
+  readonly satellites: number
+  readonly users: ReadonlyArray<GroundStation>
+  readonly actorCount: number
+  /** First id of the inference actors (ground actors after the workload's users; `users` includes them). */
+  readonly firstInference: number
+  /** Satellite a user was placed under at t = 0. */
+  readonly userHome: Int32Array
+  readonly minAltitudeKm: number
+  /** Replay workload: each user's (conversation's) requests, in time order. */
+  readonly userRequests: ReadonlyArray<ReadonlyArray<ReplayRequest>>
+}
+
+export interface ReplayRequest {
+  /** Virtual time of arrival, s. */
+  readonly time: number
+  readonly hashIds: ReadonlyArray<number>
+}
+
+/** A ground actor: a workload user or an inference actor (both reach the constellation by radio). */
+export const isUser = (w: SkyWorld, id: number): boolean => id >= w.satellites && id < w.satellites + w.users.length
+
+/** The world's data, before the engine-facing part is added (see sky). */
+type SkyData = Omit<SkyWorld, keyof World<TopologyActor>> & { readonly config: RunConfig; readonly actorCount: number }
+
+/** Replay users: one per conversation, at a city drawn by population, with its requests. */
+const replayUsers = (config: RunConfig, rng: ReturnType<typeof streamRng>) => {
+  const { requests } = readTrace(config.replay.tracePath, { limit: config.replay.requests })
+  const conv = conversationsOf(requests)
+  const n = requests.length === 0 ? 0 : Math.max(...conv) + 1
+  const perUser: Array<Array<ReplayRequest>> = Array.from({ length: n }, () => [])
+  requests.forEach((r, i) => perUser[conv[i]!]!.push({ time: r.timestamp / 1000 / config.replay.rateScale, hashIds: r.hash_ids }))
+  const picker = cityPicker(config.replay.minCityPopulation)
+  return { users: perUser.map(() => picker.pick(rng)), perUser }
+}
+
+/** The constellation, users and actors of a run, from its config. */
+const skyData = (config: RunConfig): SkyData => {
+  const c = Constellation.make(
+    config.shells.length > 0
+      ? config.shells.map((s) => (s.pattern === "star" ? walkerStar : walkerDelta)({ ...s, name: `custom-${s.pattern}` }))
+      : preset(config.preset)
+  )
+  const rng = streamRng(config.seed, -1)
+  const pos = new Float64Array(3 * c.size)
+  kepler(c).positionsAt(0, pos)
+  if (config.workload === "replay") {
+    const { users, perUser } = replayUsers(config, rng)
+    const theta = kepler(c).earthRotationAngleAt(0)
+    // Home: the satellite highest over the user at t = 0 (any elevation), which decides its shard.
+    const userHome = Int32Array.from(users, (u) => Math.max(0, servingSatellite(u, pos, c.size, theta, -90)))
+    return withInferenceSites({
+      config, constellation: c, satellites: c.size, users, actorCount: c.size + users.length, userHome,
+      firstInference: c.size + users.length, minAltitudeKm: Math.min(...c.shells.map((s) => s.altitudeKm)), userRequests: perUser
+    }, pos)
+  }
+  const users: Array<GroundStation> = []
+  const userHome = new Int32Array(config.users)
+  for (let u = 0; u < config.users; u++) {
+    // Under a random satellite at t = 0, jittered by up to 2 deg, so every user starts covered.
+    const s = Math.floor(uniformFloat64(rng) * c.size)
+    const under = subSatellitePoint(pos, s, 0)
+    const lat = under.latDeg + (uniformFloat64(rng) - 0.5) * 4
+    const lon = under.lonDeg + (uniformFloat64(rng) - 0.5) * 4
+    users.push({ name: `user-${u}`, latDeg: Math.max(-89, Math.min(89, lat)), lonDeg: lon })
+    userHome[u] = s
+  }
+  return withInferenceSites({
+    config, constellation: c, satellites: c.size, users, actorCount: c.size + users.length, userHome,
+    firstInference: c.size + users.length,
+    minAltitudeKm: Math.min(...c.shells.map((s) => s.altitudeKm)),
+    userRequests: []
+  }, pos)
+}
+
+/**
+ * The inference actors are ground actors too (LLM on the ground, as in the paper's ground setting): they
+ * follow the workload's users, at the sub-satellite point at t = 0 of the first shell's middle satellite
+ * (plane P/2, slot N/2: the middle of the 19x5 patch), so they start covered by the constellation.
+ */
+const withInferenceSites = (w: SkyData, pos: Float64Array): SkyData => {
+  const n = w.config.inferenceActors
+  if (n === 0) return w
+  const shell = w.constellation.shells[0]!
+  const centre = Math.floor(shell.planes / 2) * shell.satsPerPlane + Math.floor(shell.satsPerPlane / 2)
+  const site = subSatellitePoint(pos, centre, 0)
+  const users = [...w.users, ...Array.from({ length: n }, (_, k) => ({ name: `inference-${k}`, ...site }))]
+  const userHome = new Int32Array(users.length)
+  userHome.set(w.userHome)
+  userHome.fill(centre, w.users.length)
+  return { ...w, users, userHome, actorCount: w.satellites + users.length }
+}
+
+/**
+ * Shard boundaries over satellites: `bounds[k]..bounds[k+1]` for shard k, each cut at a plane start, with
+ * about the same number of satellites per shard.
+ */
+export const shardBounds = (w: Pick<SkyWorld, "constellation">, shards: number): Int32Array => {
+  const c = w.constellation
+  const planeStarts: Array<number> = []
+  c.shells.forEach((s, k) => {
+    for (let p = 0; p < s.planes; p++) planeStarts.push(c.shellStart[k]! + p * s.satsPerPlane)
+  })
+  const bounds = new Int32Array(shards + 1)
+  bounds[shards] = c.size
+  for (let k = 1; k < shards; k++) {
+    const target = (k * c.size) / shards
+    let best = planeStarts[0]!
+    for (const p of planeStarts) if (Math.abs(p - target) < Math.abs(best - target)) best = p
+    bounds[k] = Math.max(best, bounds[k - 1]!)
+  }
+  return bounds
+}
+
+/** Owner shard of every actor. */
+export const ownership = (w: Pick<SkyWorld, "actorCount" | "satellites" | "users" | "userHome">, bounds: Int32Array): Int32Array => {
+  const owner = new Int32Array(w.actorCount)
+  for (let k = 0; k + 1 < bounds.length; k++) owner.fill(k, bounds[k]!, bounds[k + 1]!)
+  for (let u = 0; u < w.users.length; u++) owner[w.satellites + u] = owner[w.userHome[u]!]!
+  return owner
+}
+
+/**
+ * SkyMemory's world for a run. `hosted`: the inference actors' port and payload wire, which only an
+ * in-process host can give (they carry functions and bytes outside the engine).
+ */
+export const makeWorld = (config: RunConfig, hosted?: HostedServices): SkyWorld => {
+  const data = skyData(config)
+  const kinds = new Uint8Array(data.actorCount)
+  const userKind = config.workload === "replay" ? Kind.client : Kind.ground
+  kinds.fill(userKind, data.satellites, data.firstInference)
+  kinds.fill(Kind.inference, data.firstInference)
+  const world: SkyWorld = {
+    ...data,
+    kindNames,
+    kinds,
+    tagNames: Array.from({ length: MAX_TAG + 1 }, (_, t) => tagNames[t]),
+    dropReasons: { network: linkDropReasons, admission: admissionDropReasons },
+    histograms: ["retrieval", "put"],
+    ownership: (shards) => ownership(world, shardBounds(world, shards)),
+    sharedBytes: (shards) => RoutingShare.bytesFor(world, shards),
+    makeShard: (spec) => skyShard(world, spec, hosted)
+  }
+  return world
+}
+
+/** One shard's part: its topology actor, the run's behaviours, the overload model, and the sky services. */
+const skyShard = (world: SkyWorld, spec: ShardSpec, hosted: HostedServices | undefined): ShardWorld<TopologyActor> => {
+  const cfg = world.config
+  const network = new TopologyActor(world, spec.owner, RoutingShare.of(spec.shared, world, spec.index, spec.shards))
+  const kc = { config: cfg, satellites: world.satellites, userRequests: world.userRequests, ...(hosted ? { hosted } : {}) }
+  const behaviours = [
+    behaviourFor("satellite", kc),
+    cfg.workload === "standard" ? behaviourFor("ground", kc) : undefined,
+    cfg.workload === "replay" ? behaviourFor("client", kc) : undefined,
+    cfg.inferenceActors > 0 ? behaviourFor("inference", kc) : undefined
+  ]
+  const placements = new Map<number, ReadonlyArray<number>>()
+  const graph = network.snapshot.graph
+  const admission = SatelliteService.fromConfig(cfg, world.satellites)
+  return {
+    network,
+    behaviours,
+    ...(admission ? { admission } : {}),
+    extendContext: (ctx: ActorContext): SkyServices => ({
+      neighbour: (slot) => (ctx.self < world.satellites ? graph.neighbours[4 * ctx.self + slot]! : -1),
+      servingOf: (user) => network.servingOf(user),
+      // The run's placement strategy around a centre: pure in (centre, S), so cached for the run.
+      placement: (centre, servers) => {
+        const key = centre * 65_536 + servers
+        let p = placements.get(key)
+        if (p === undefined) {
+          const strategy = cfg.replay.strategy
+          if (strategy === "baseline") throw new Error("the baseline placement hashes keys; it has no centre")
+          p = serverSatellites(strategy, world.constellation, graph, centre, servers)
+          placements.set(key, p)
+        }
+        return p
+      }
+    })
+  }
+}
+
+/** The world as the worker pool builds it: this module, and the config. */
+export const skyWorldSource = (config: RunConfig): WorldSource<RunConfig> => ({ module: import.meta.url, config })
+
+/** The worker pool's entry (runtime/worker.ts WorldModule): a config that crossed a thread is decoded again. */
+export const makeWorldFrom = (config: unknown): SkyWorld => makeWorld(makeRunConfig(config as Partial<Record<keyof RunConfig, unknown>>))
