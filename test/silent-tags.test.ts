@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest"
-import { Tag } from "../src/actors/messages.js"
+import { Tag } from "../src/actors/protocol.js"
 import { makeRunConfig, type RunConfig } from "../src/actors/index.js"
 import type { SkyBehaviour } from "../src/actors/sky-context.js"
 import { makeWorld } from "../src/actors/world.js"

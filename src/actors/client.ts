@@ -1,8 +1,8 @@
 import { tracedBlockKey } from "../cache/keys.js"
-import type { Envelope } from "../runtime/behaviour.js"
-import type { SkyBehaviour, SkyContext } from "./sky-context.js"
+import { match } from "../runtime/protocol.js"
 import { askPrefixShares, followHandover, type HashedServer, serversOf as placedServers, shareSizes, type WrittenBlocks } from "./kv-protocol.js"
-import { Tag } from "./messages.js"
+import { Sky, skySpecs, Tag } from "./protocol.js"
+import type { SkyBehaviour, SkyContext } from "./sky-context.js"
 import { CONTROL_BYTES } from "./satellite.js"
 
 /**
@@ -56,10 +56,8 @@ export interface ClientState extends WrittenBlocks {
   readonly pending: Map<number, Pending>
 }
 
-const TIMER_REQUEST = 0
-const TIMER_EPOCH = 1
-/** aux = TIMER_TIMEOUT + id: request id's deadline. */
-const TIMER_TIMEOUT = 2
+/** The client's timers (Tick.timer): the next request is due; an epoch passed; request `id`'s deadline. */
+const Timer = { request: 0, epoch: 1, timeout: 2 } as const
 /** A request still waiting after this long (virtual s) lost a message: it ends with what came back. */
 const REQUEST_TIMEOUT_SECONDS = 30
 
@@ -100,84 +98,80 @@ export const client = (o: ClientOptions): SkyBehaviour<ClientState> => {
         ctx.count("unplaced")
         continue
       }
-      ctx.send(o.directoryOf(key), Tag.DirPut, CONTROL_BYTES, key, 0, 0, o.anchored ? centre : user)
-      servers.forEach((s, k) => ctx.send(s, Tag.BlockPut, shareBytes[k]!, key, 0, 0, k))
+      Sky.DirPut.send(ctx, o.directoryOf(key), CONTROL_BYTES, { key, locator: o.anchored ? centre : user })
+      servers.forEach((s, k) => Sky.BlockPut.send(ctx, s, shareBytes[k]!, { key, acked: false, share: k }))
       ctx.count("putBytes", o.blockBytes)
       if (!o.hashedServer && !o.anchored) state.written.set(key, [...servers])
     }
     state.pending.delete(id)
   }
-  const handle = (state: ClientState, msg: Envelope, ctx: SkyContext): void => {
-    const user = ctx.self - o.firstUserId
-    const mine = o.requests[user]!
-    switch (msg.tag) {
-      case Tag.Tick: {
-        if (msg.aux >= TIMER_TIMEOUT) {
-          const id = msg.aux - TIMER_TIMEOUT
-          const p = state.pending.get(id)
-          if (!p) return
-          ctx.count("timedOut")
-          return finish(state, ctx, id, p, p.fetchLeft > 0 ? leadingHits(p) : 0)
-        }
-        if (msg.aux === TIMER_EPOCH) {
-          followHandover(state, ctx, user, S)
-          ctx.after(o.epochSeconds, Tag.Tick, TIMER_EPOCH)
-          return
-        }
-        const id = state.next++
-        const req = mine[id]!
-        if (id + 1 < mine.length) ctx.after(Math.max(0, mine[id + 1]!.time - ctx.now), Tag.Tick, TIMER_REQUEST)
-        const keys = req.hashIds.map((h) => tracedBlockKey(h, o.namespace))
-        ctx.count("issued")
-        // Backpressure at the source: a client with too many requests waiting refuses the next one.
-        if (state.pending.size >= (o.maxInFlight ?? Number.POSITIVE_INFINITY)) return reject(state, ctx, id, keys.length, "clientBacklog")
-        const p: Pending = { start: ctx.now, keys, writers: new Int32Array(keys.length).fill(-2), shareHit: new Uint8Array(keys.length * S), dirLeft: keys.length, fetchLeft: 0, prefix: 0 }
-        state.pending.set(id, p)
-        if (keys.length === 0) return finish(state, ctx, id, p, 0)
-        // No satellite above the user's mask: nothing can be asked or stored; every block is a miss.
-        if (ctx.servingOf(user) < 0) {
-          ctx.count("uncovered")
-          return finish(state, ctx, id, p, 0, false)
-        }
-        ctx.after(REQUEST_TIMEOUT_SECONDS, Tag.Tick, TIMER_TIMEOUT + id)
-        keys.forEach((key, j) => ctx.send(o.directoryOf(key), Tag.DirGet, CONTROL_BYTES, key, id, 0, j))
+  const handle = match<typeof skySpecs, ClientState, SkyContext>(skySpecs, {
+    Tick: (state, m, ctx) => {
+      const user = ctx.self - o.firstUserId
+      if (m.timer === Timer.timeout) {
+        const p = state.pending.get(m.id)
+        if (!p) return
+        ctx.count("timedOut")
+        return finish(state, ctx, m.id, p, p.fetchLeft > 0 ? leadingHits(p) : 0)
+      }
+      if (m.timer === Timer.epoch) {
+        followHandover(state, ctx, user, S)
+        Sky.Tick.after(ctx, o.epochSeconds, { timer: Timer.epoch, id: 0 })
         return
       }
-      case Tag.DirReply: {
-        const p = state.pending.get(msg.p1)
-        if (!p) return
-        p.writers[msg.aux] = msg.p2
-        if (--p.dirLeft > 0) return
-        p.prefix = askPrefixShares(ctx, S, p.keys, p.writers, msg.p1, (j) => serversOf(ctx, p.keys[j]!, p.writers[j]!)).prefix
-        if (p.prefix === 0) return finish(state, ctx, msg.p1, p, 0)
-        p.fetchLeft = p.prefix * S
-        return
+      const mine = o.requests[user]!
+      const id = state.next++
+      const req = mine[id]!
+      if (id + 1 < mine.length) Sky.Tick.after(ctx, Math.max(0, mine[id + 1]!.time - ctx.now), { timer: Timer.request, id: 0 })
+      const keys = req.hashIds.map((h) => tracedBlockKey(h, o.namespace))
+      ctx.count("issued")
+      // Backpressure at the source: a client with too many requests waiting refuses the next one.
+      if (state.pending.size >= (o.maxInFlight ?? Number.POSITIVE_INFINITY)) return reject(state, ctx, id, keys.length, "clientBacklog")
+      const p: Pending = { start: ctx.now, keys, writers: new Int32Array(keys.length).fill(-2), shareHit: new Uint8Array(keys.length * S), dirLeft: keys.length, fetchLeft: 0, prefix: 0 }
+      state.pending.set(id, p)
+      if (keys.length === 0) return finish(state, ctx, id, p, 0)
+      // No satellite above the user's mask: nothing can be asked or stored; every block is a miss.
+      if (ctx.servingOf(user) < 0) {
+        ctx.count("uncovered")
+        return finish(state, ctx, id, p, 0, false)
       }
-      case Tag.Busy: {
-        // A satellite refused a message (mailbox full). A refused lookup ends the request as rejected;
-        // a refused put or migration leaves that share unwritten (the block misses later).
-        if (msg.p2 !== Tag.DirGet && msg.p2 !== Tag.BlockGet) return ctx.count("writesRejected")
-        const p = state.pending.get(msg.p1)
-        if (!p) return
-        return reject(state, ctx, msg.p1, p.keys.length, "satelliteMailbox")
-      }
-      case Tag.BlockReply: {
-        const p = state.pending.get(msg.p1)
-        if (!p) return
-        p.shareHit[msg.aux] = msg.p2 === 1 ? 1 : 0
-        if (--p.fetchLeft > 0) return
-        return finish(state, ctx, msg.p1, p, leadingHits(p))
-      }
+      Sky.Tick.after(ctx, REQUEST_TIMEOUT_SECONDS, { timer: Timer.timeout, id })
+      keys.forEach((key, j) => Sky.DirGet.send(ctx, o.directoryOf(key), CONTROL_BYTES, { key, requestId: id, block: j }))
+    },
+    DirReply: (state, m, ctx) => {
+      const id = m.requestId
+      const p = state.pending.get(id)
+      if (!p) return
+      p.writers[m.block] = m.locator
+      if (--p.dirLeft > 0) return
+      p.prefix = askPrefixShares(ctx, S, p.keys, p.writers, id, (j) => serversOf(ctx, p.keys[j]!, p.writers[j]!)).prefix
+      if (p.prefix === 0) return finish(state, ctx, id, p, 0)
+      p.fetchLeft = p.prefix * S
+    },
+    Busy: (state, m, ctx) => {
+      // A satellite refused a message (mailbox full). A refused lookup ends the request as rejected;
+      // a refused put or migration leaves that share unwritten (the block misses later).
+      if (m.rejected !== Tag.DirGet && m.rejected !== Tag.BlockGet) return ctx.count("writesRejected")
+      const p = state.pending.get(m.requestId)
+      if (!p) return
+      return reject(state, ctx, m.requestId, p.keys.length, "satelliteMailbox")
+    },
+    BlockReply: (state, m, ctx) => {
+      const p = state.pending.get(m.requestId)
+      if (!p) return
+      p.shareHit[m.ask] = m.hit ? 1 : 0
+      if (--p.fetchLeft > 0) return
+      return finish(state, ctx, m.requestId, p, leadingHits(p))
     }
-  }
+  })
   return {
     kind: "client",
     supervision: "restart",
     init: () => ({ next: 0, centre: -1, pending: new Map(), written: new Map() }),
     start: (self, _state, ctx) => {
       const mine = o.requests[self - o.firstUserId]!
-      if (mine.length > 0) ctx.after(mine[0]!.time, Tag.Tick, TIMER_REQUEST)
-      if (!o.hashedServer && !o.anchored && mine.length > 0) ctx.after(mine[0]!.time + o.epochSeconds / 2, Tag.Tick, TIMER_EPOCH)
+      if (mine.length > 0) Sky.Tick.after(ctx, mine[0]!.time, { timer: Timer.request, id: 0 })
+      if (!o.hashedServer && !o.anchored && mine.length > 0) Sky.Tick.after(ctx, mine[0]!.time + o.epochSeconds / 2, { timer: Timer.epoch, id: 0 })
     },
     handle
   }

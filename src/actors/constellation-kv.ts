@@ -18,8 +18,8 @@ import type { PastKv } from "../inference/runner.js"
 import { LiveEngine } from "../runtime/live.js"
 import { streamRng } from "../runtime/random.js"
 import { makeRunConfig, type RunConfig } from "./config.js"
-import { InferencePort, type LookupResult, type StoreResult, WAKE_JOB } from "./inference.js"
-import { Tag } from "./messages.js"
+import { InferencePort, InferenceTimer, type LookupResult, type StoreResult } from "./inference.js"
+import { Sky } from "./protocol.js"
 import type { TopologyActor } from "./topology.js"
 import { makeWorld, type SkyWorld } from "./world.js"
 export interface KvCacheOptions {
@@ -123,7 +123,7 @@ export class ConstellationKvCache implements KvTier {
   private run<R>(submit: (done: (r: R) => void) => void): R {
     let result: R | undefined
     submit((r) => (result = r))
-    this.live.wake(this.actor, Tag.Tick, WAKE_JOB)
+    Sky.Tick.wake(this.live, this.actor, { timer: InferenceTimer.job, id: 0 })
     if (!this.live.advanceUntil(() => result !== undefined, JOB_LIMIT_SECONDS)) {
       throw new Error(`the inference actor's job did not finish within ${JOB_LIMIT_SECONDS} s of virtual time`)
     }

@@ -1,6 +1,6 @@
-import type { Envelope } from "../runtime/behaviour.js"
+import { match } from "../runtime/protocol.js"
+import { Sky, skySpecs, Tag } from "./protocol.js"
 import type { SkyBehaviour, SkyContext } from "./sky-context.js"
-import { Tag } from "./messages.js"
 import { CONTROL_BYTES } from "./satellite.js"
 
 /**
@@ -31,27 +31,22 @@ export const homeOf = (key: number, satellites: number): number => {
 
 export const ground = (o: GroundOptions): SkyBehaviour<GroundState> => {
   const nextArrival = (ctx: SkyContext) => -Math.log(1 - ctx.random()) / o.requestRatePerUser
-  const handle = (state: GroundState, msg: Envelope, ctx: SkyContext): void => {
-    switch (msg.tag) {
-      case Tag.Tick: {
-        const user = ctx.self - o.firstUserId
-        const key = user * o.keysPerUser + Math.floor(ctx.random() * o.keysPerUser)
-        const home = homeOf(key, o.satellites)
-        const id = state.nextRequest++
-        if (ctx.random() < o.putFraction) ctx.send(home, Tag.CachePut, o.chunkBytes, key, id)
-        else ctx.send(home, Tag.CacheGet, CONTROL_BYTES, key, id)
-        ctx.after(nextArrival(ctx), Tag.Tick)
-        return
-      }
-      case Tag.CacheGetReply:
-        ctx.count(msg.aux === 1 ? "getHits" : "getMisses")
-        ctx.record("retrieval", msg.time - msg.p2)
-        return
-      case Tag.CachePutAck:
-        ctx.record("put", msg.time - msg.p2)
-        return
-    }
-  }
+  const handle = match<typeof skySpecs, GroundState, SkyContext>(skySpecs, {
+    Tick: (state, _m, ctx) => {
+      const user = ctx.self - o.firstUserId
+      const key = user * o.keysPerUser + Math.floor(ctx.random() * o.keysPerUser)
+      const home = homeOf(key, o.satellites)
+      const requestId = state.nextRequest++
+      if (ctx.random() < o.putFraction) Sky.CachePut.send(ctx, home, o.chunkBytes, { key, requestId })
+      else Sky.CacheGet.send(ctx, home, CONTROL_BYTES, { key, requestId })
+      Sky.Tick.after(ctx, nextArrival(ctx), { timer: 0, id: 0 })
+    },
+    CacheGetReply: (_state, m, ctx) => {
+      ctx.count(m.hit ? "getHits" : "getMisses")
+      ctx.record("retrieval", m.time - m.requestSentAt)
+    },
+    CachePutAck: (_state, m, ctx) => ctx.record("put", m.time - m.requestSentAt)
+  })
   return {
     kind: "ground",
     supervision: "restart",
@@ -59,7 +54,7 @@ export const ground = (o: GroundOptions): SkyBehaviour<GroundState> => {
     silentTags: [Tag.CacheGetReply, Tag.CachePutAck],
     init: () => ({ nextRequest: 0 }),
     start: (_self, _state, ctx) => {
-      if (o.requestRatePerUser > 0) ctx.after(nextArrival(ctx), Tag.Tick)
+      if (o.requestRatePerUser > 0) Sky.Tick.after(ctx, nextArrival(ctx), { timer: 0, id: 0 })
     },
     handle
   }

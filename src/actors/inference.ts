@@ -1,10 +1,10 @@
 import { type PayloadWire, type ShareChunks, type SharePayload, wireSlot } from "../cache/payload-wire.js"
 import { AckedPuts, sendShare } from "./acked-puts.js"
 import { MAX_COPIES, type ShareCheck, ShareFetch, type ShareFetchOptions } from "./share-fetch.js"
-import type { Envelope } from "../runtime/behaviour.js"
-import type { SkyBehaviour, SkyContext } from "./sky-context.js"
+import { match } from "../runtime/protocol.js"
 import { fetchablePrefix, followHandover, type HashedServer, serversOf, type WrittenBlocks } from "./kv-protocol.js"
-import { Tag } from "./messages.js"
+import { Sky, skySpecs } from "./protocol.js"
+import type { SkyBehaviour, SkyContext } from "./sky-context.js"
 import { CONTROL_BYTES } from "./satellite.js"
 
 /**
@@ -114,11 +114,8 @@ export interface InferenceState extends WrittenBlocks {
 /** Rounds of asking again for unanswered shares before a lookup gives up on them. */
 const FETCH_RETRIES = 2
 
-/** Timer tags (aux of a Tick): a job is waiting; an epoch passed; puts to check; 2 + id: lookup id's timeout. */
-export const WAKE_JOB = 0
-const WAKE_EPOCH = 1
-const WAKE_PUTS = -1
-const WAKE_TIMEOUT = 2
+/** The inference actor's timers (Tick.timer): a job is waiting (the host's wake); an epoch passed; puts to check; lookup `id`'s deadline. */
+export const InferenceTimer = { job: 0, epoch: 1, puts: 2, timeout: 3 } as const
 
 export const inference = (o: InferenceOptions): SkyBehaviour<InferenceState> => {
   const S = o.servers
@@ -156,7 +153,7 @@ export const inference = (o: InferenceOptions): SkyBehaviour<InferenceState> => 
       job.keys.forEach((key, j) => {
         const servers = placed(ctx, key, user)
         if (servers.length < R * S) return ctx.count("unplaced")
-        ctx.send(o.directoryOf(key), Tag.DirPut, CONTROL_BYTES, key, 0, 0, user)
+        Sky.DirPut.send(ctx, o.directoryOf(key), CONTROL_BYTES, { key, locator: user })
         servers.forEach((sat, p) => {
           state.puts.send(ctx, sat, key, { share: p % S, chunks: job.shares[j]![p % S]! })
           used.add(sat)
@@ -174,7 +171,7 @@ export const inference = (o: InferenceOptions): SkyBehaviour<InferenceState> => 
       job.done({ kind: "lookup", blocks: [], satellites: [], startedAt: ctx.now, finishedAt: ctx.now, timedOut: false, discarded: [], badChunks: 0 })
       return
     }
-    ctx.after(o.timeoutSeconds ?? 2, Tag.Tick, WAKE_TIMEOUT + id)
+    Sky.Tick.after(ctx, o.timeoutSeconds ?? 2, { timer: InferenceTimer.timeout, id })
     const l: Lookup = { job, start: ctx.now, writers: new Int32Array(n).fill(-2), retries: 0, dirLeft: n }
     state.lookups.set(id, l)
     // Blocks this actor wrote itself need no directory round trip: it knows where they are.
@@ -182,7 +179,7 @@ export const inference = (o: InferenceOptions): SkyBehaviour<InferenceState> => 
       if (o.lookup !== "directory" || state.written.has(key)) {
         l.writers[j] = user
         l.dirLeft--
-      } else ctx.send(o.directoryOf(key), Tag.DirGet, CONTROL_BYTES, key, id, 0, j)
+      } else Sky.DirGet.send(ctx, o.directoryOf(key), CONTROL_BYTES, { key, requestId: id, block: j })
     })
     if (l.dirLeft === 0) fetchShares(state, ctx, id, l)
   }
@@ -196,66 +193,66 @@ export const inference = (o: InferenceOptions): SkyBehaviour<InferenceState> => 
     l.fetch = new ShareFetch(fetchOptions, id, keys, found.targets, found.prefix)
     l.fetch.start(ctx)
   }
-  const handle = (state: InferenceState, msg: Envelope, ctx: SkyContext): void => {
-    const user = ctx.self - o.satellites
-    switch (msg.tag) {
-      case Tag.Tick: {
-        if (msg.aux === WAKE_EPOCH) {
-          followHandover(state, ctx, user, S, R)
-          ctx.after(o.epochSeconds, Tag.Tick, WAKE_EPOCH)
-          return
-        }
-        if (msg.aux === WAKE_PUTS) return state.puts.onTimer(ctx)
-        if (msg.aux >= WAKE_TIMEOUT) {
-          const id = msg.aux - WAKE_TIMEOUT
-          const l = state.lookups.get(id)
-          if (!l) return
-          // Answers were lost (a dropped message, a satellite down). Ask again for exactly the shares
-          // still waiting, of their next copy (the same one when there is one copy), with a new deadline,
-          // up to FETCH_RETRIES times; then what came back counts, the rest are misses.
-          if (l.retries < FETCH_RETRIES) {
-            l.retries++
-            // Still waiting for the directory: ask it again for the blocks whose writer is unknown.
-            if (!l.fetch) l.job.keys.forEach((key, j) => { if (l.writers[j] === -2) ctx.send(o.directoryOf(key), Tag.DirGet, CONTROL_BYTES, key, id, 0, j) })
-            else l.fetch.retry(ctx)
-            ctx.after(o.timeoutSeconds ?? 2, Tag.Tick, WAKE_TIMEOUT + id)
-            return
-          }
-          ctx.count("lookupTimeouts")
-          return finishLookup(state, ctx, id, l, true)
-        }
-        for (let job = o.port.take(ctx.self); job; job = o.port.take(ctx.self)) startJob(state, ctx, user, job)
-        return
-      }
-      case Tag.CachePutAck:
-        return state.puts.onAck(msg.p0, msg.origin)
-      case Tag.DirReply: {
-        const l = state.lookups.get(msg.p1)
-        if (!l) return
-        if (l.fetch || l.writers[msg.aux] !== -2) return // a duplicate after asking the directory again
-        l.writers[msg.aux] = msg.p2
-        if (--l.dirLeft > 0) return
-        return fetchShares(state, ctx, msg.p1, l)
-      }
-      case Tag.BlockReply: {
-        const l = state.lookups.get(msg.p1)
-        if (!l?.fetch) {
-          // A late answer to a finished lookup: its bytes are not wanted.
-          o.wire.take(wireSlot.reply(ctx.self, msg.p1, msg.aux))
-          return
-        }
-        l.fetch.onReply(ctx, msg)
-        if (l.fetch.settled) finishLookup(state, ctx, msg.p1, l)
-        return
-      }
+  /** Lookup `id`'s deadline passed with answers missing. */
+  const onTimeout = (state: InferenceState, ctx: SkyContext, id: number) => {
+    const l = state.lookups.get(id)
+    if (!l) return
+    // Answers were lost (a dropped message, a satellite down). Ask again for exactly the shares still
+    // waiting, of their next copy (the same one when there is one copy), with a new deadline, up to
+    // FETCH_RETRIES times; then what came back counts, the rest are misses.
+    if (l.retries < FETCH_RETRIES) {
+      l.retries++
+      // Still waiting for the directory: ask it again for the blocks whose writer is unknown.
+      if (!l.fetch) l.job.keys.forEach((key, j) => { if (l.writers[j] === -2) Sky.DirGet.send(ctx, o.directoryOf(key), CONTROL_BYTES, { key, requestId: id, block: j }) })
+      else l.fetch.retry(ctx)
+      Sky.Tick.after(ctx, o.timeoutSeconds ?? 2, { timer: InferenceTimer.timeout, id })
+      return
     }
+    ctx.count("lookupTimeouts")
+    finishLookup(state, ctx, id, l, true)
   }
+  const handle = match<typeof skySpecs, InferenceState, SkyContext>(skySpecs, {
+    Tick: (state, m, ctx) => {
+      const user = ctx.self - o.satellites
+      switch (m.timer) {
+        case InferenceTimer.epoch:
+          followHandover(state, ctx, user, S, R)
+          Sky.Tick.after(ctx, o.epochSeconds, { timer: InferenceTimer.epoch, id: 0 })
+          return
+        case InferenceTimer.puts:
+          return state.puts.onTimer(ctx)
+        case InferenceTimer.timeout:
+          return onTimeout(state, ctx, m.id)
+        default:
+          for (let job = o.port.take(ctx.self); job; job = o.port.take(ctx.self)) startJob(state, ctx, user, job)
+      }
+    },
+    BlockPutAck: (state, m) => state.puts.onAck(m.key, m.origin),
+    DirReply: (state, m, ctx) => {
+      const l = state.lookups.get(m.requestId)
+      if (!l) return
+      if (l.fetch || l.writers[m.block] !== -2) return // a duplicate after asking the directory again
+      l.writers[m.block] = m.locator
+      if (--l.dirLeft > 0) return
+      return fetchShares(state, ctx, m.requestId, l)
+    },
+    BlockReply: (state, m, ctx) => {
+      const l = state.lookups.get(m.requestId)
+      if (!l?.fetch) {
+        // A late answer to a finished lookup: its bytes are not wanted.
+        o.wire.take(wireSlot.reply(ctx.self, m.requestId, m.ask))
+        return
+      }
+      l.fetch.onReply(ctx, m)
+      if (l.fetch.settled) finishLookup(state, ctx, m.requestId, l)
+    }
+  })
   return {
     kind: "inference",
     supervision: "restart",
-    init: () => ({ next: 0, centre: -1, lookups: new Map(), written: new Map(), puts: new AckedPuts(o.wire, WAKE_PUTS) }),
+    init: () => ({ next: 0, centre: -1, lookups: new Map(), written: new Map(), puts: new AckedPuts(o.wire, InferenceTimer.puts) }),
     start: (_self, _state, ctx) => {
-      if (!o.hashedServer && !o.anchored) ctx.after(o.epochSeconds / 2, Tag.Tick, WAKE_EPOCH)
+      if (!o.hashedServer && !o.anchored) Sky.Tick.after(ctx, o.epochSeconds / 2, { timer: InferenceTimer.epoch, id: 0 })
     },
     handle
   }

@@ -1,7 +1,7 @@
 import { chunkCount, chunkSize } from "../cache/chunking.js"
 import { migrate } from "../cache/placement.js"
 import type { SkyContext } from "./sky-context.js"
-import { Tag } from "./messages.js"
+import { Sky } from "./protocol.js"
 import { CONTROL_BYTES } from "./satellite.js"
 
 /**
@@ -87,10 +87,10 @@ export const followHandover = (state: WrittenBlocks, ctx: SkyContext, user: numb
         ctx.count("sharesLost")
         continue
       }
-      ctx.send(current[source]!, Tag.MigrateOrder, CONTROL_BYTES, key, mv.to, 1, mv.server)
+      Sky.MigrateOrder.send(ctx, current[source]!, CONTROL_BYTES, { key, target: mv.to, keep: true, share: mv.server })
       ctx.count("sharesReplaced")
     }
-    for (const mv of m.moves) if (ctx.isUp(mv.from)) ctx.send(mv.from, Tag.MigrateOrder, CONTROL_BYTES, key, mv.to, 0, mv.server)
+    for (const mv of m.moves) if (ctx.isUp(mv.from)) Sky.MigrateOrder.send(ctx, mv.from, CONTROL_BYTES, { key, target: mv.to, keep: false, share: mv.server })
     state.written.set(key, [...m.assignment])
   }
   state.centre = centre
@@ -113,13 +113,13 @@ export const fetchablePrefix = (
 
 /**
  * The fetchable prefix (see fetchablePrefix) and a BlockGet to each of its blocks' S satellites
- * (aux = j * S + k, p1 = request id). Nothing is sent when the prefix is empty.
+ * (ask = j * S + k). Nothing is sent when the prefix is empty.
  */
 export const askPrefixShares = (
   ctx: SkyContext, servers: number, keys: ReadonlyArray<number>, writers: Int32Array, request: number,
   targetOf: (j: number) => ReadonlyArray<number>
 ): { targets: ReadonlyArray<ReadonlyArray<number>>; prefix: number } => {
   const found = fetchablePrefix(servers, writers, targetOf)
-  for (let j = 0; j < found.prefix; j++) found.targets[j]!.forEach((sat, k) => ctx.send(sat, Tag.BlockGet, CONTROL_BYTES, keys[j]!, request, 0, j * servers + k))
+  for (let j = 0; j < found.prefix; j++) found.targets[j]!.forEach((sat, k) => Sky.BlockGet.send(ctx, sat, CONTROL_BYTES, { key: keys[j]!, requestId: request, ask: j * servers + k }))
   return found
 }

@@ -7,11 +7,12 @@
  * message goes back into the event queue until its service ends, marked (I.spare = 1) so that its second
  * arrival is its delivery. A refused message is answered with Busy, naming the tag it refused.
  */
+import type { ActorContext } from "../runtime/behaviour.js"
 import { F, I, type RecordBlock } from "../runtime/record.js"
 import { Admit, type Admission } from "../runtime/world.js"
 import type { RunConfig } from "./config.js"
 import { CONTROL_BYTES } from "./satellite.js"
-import { Tag } from "./messages.js"
+import { busyFor, Sky, Tag } from "./protocol.js"
 import { Kind } from "./kinds.js"
 
 /** The overload model's drop reason (World.dropReasons.admission). */
@@ -65,8 +66,8 @@ export class SatelliteService implements Admission {
     return kind === Kind.satellite && !isLinkLevel(tag)
   }
 
-  /** Busy to the refused message's sender: its key, request and share slots, and the tag refused. */
-  refusal(pool: RecordBlock, slot: number, reply: (dst: number, tag: number, bytes: number, p0: number, p1: number, p2: number, aux: number) => void): void {
-    reply(pool.getI(slot, I.origin), Tag.Busy, CONTROL_BYTES, pool.getF(slot, F.p0), pool.getF(slot, F.p1), pool.getI(slot, I.tag), pool.getI(slot, I.aux))
+  /** Busy to the refused message's sender, naming what it refused (protocol.ts busyFor). */
+  refusal(pool: RecordBlock, slot: number, from: Pick<ActorContext, "send">): void {
+    Sky.Busy.send(from, pool.getI(slot, I.origin), CONTROL_BYTES, busyFor(pool, slot))
   }
 }

@@ -1,9 +1,9 @@
 import { frameIntact } from "../cache/integrity.js"
 import { type PayloadWire, type SharePayload, wireSlot } from "../cache/payload-wire.js"
 import { ChunkStore, type Entry, type EvictionPolicy } from "../cache/store.js"
-import type { Envelope } from "../runtime/behaviour.js"
+import { match } from "../runtime/protocol.js"
+import { Sky, skySpecs, Tag } from "./protocol.js"
 import type { SkyBehaviour, SkyContext } from "./sky-context.js"
-import { Tag } from "./messages.js"
 
 /**
  * A satellite: hosts a chunk store, beacons its four ISL neighbours every beacon interval (so neighbours
@@ -39,97 +39,79 @@ export const satellite = (opts: { capacityBytes: number; beaconIntervalSeconds: 
   const beacon = (ctx: SkyContext) => {
     for (let slot = 0; slot < 4; slot++) {
       const n = ctx.neighbour(slot)
-      if (n >= 0) ctx.send(n, Tag.Beacon, BEACON_BYTES, 0, 0, 0, slot)
+      if (n >= 0) Sky.Beacon.send(ctx, n, BEACON_BYTES, { link: slot })
     }
-    ctx.after(opts.beaconIntervalSeconds, Tag.Tick)
+    Sky.Tick.after(ctx, opts.beaconIntervalSeconds, { timer: 0, id: 0 })
   }
   /** Send a share to satellite `to` (its bytes staged on the wire when it has them). */
-  const sendShareTo = (ctx: SkyContext, to: number, key: number, share: Entry<SharePayload>, aux: number) => {
+  const sendShareTo = (ctx: SkyContext, to: number, key: number, share: Entry<SharePayload>, index: number) => {
     if (share.payload && wire) wire.stage(wireSlot.migrate(key, to), share.payload)
-    ctx.send(to, Tag.MigrateData, share.bytes, key, 0, 0, aux)
+    Sky.MigrateData.send(ctx, to, share.bytes, { key, share: index })
   }
-  const handle = (state: SatelliteState, msg: Envelope, ctx: SkyContext): void => {
-    switch (msg.tag) {
-      case Tag.Tick:
-        return beacon(ctx)
-      case Tag.Beacon:
-        // The sender's slot toward us is the mirror of ours toward it: 0 <-> 1, 2 <-> 3.
-        state.lastHeard[msg.aux ^ 1] = msg.time
-        return
-      case Tag.CacheGet: {
-        const size = state.store.get(msg.p0)
-        const hit = size !== undefined
-        ctx.send(msg.origin, Tag.CacheGetReply, hit ? size : CONTROL_BYTES, msg.p0, msg.p1, msg.sentAt, hit ? 1 : 0)
-        return
-      }
-      case Tag.CachePut: {
-        const stored = state.store.put(msg.p0, msg.bytes)
-        ctx.send(msg.origin, Tag.CachePutAck, CONTROL_BYTES, msg.p0, msg.p1, msg.sentAt, stored ? 1 : 0)
-        return
-      }
-      case Tag.DirGet:
-        ctx.send(msg.origin, Tag.DirReply, CONTROL_BYTES, msg.p0, msg.p1, state.directory.get(msg.p0) ?? -1, msg.aux)
-        return
-      case Tag.DirPut:
-        state.directory.set(msg.p0, msg.aux)
-        return
-      case Tag.BlockGet: {
-        // A satellite holds at most one share of a block, so the block key names it.
-        const share = state.store.read(msg.p0)
-        if (share?.payload && wire) wire.stage(wireSlot.reply(msg.origin, msg.p1, msg.aux), share.payload)
-        ctx.send(msg.origin, Tag.BlockReply, share?.bytes ?? CONTROL_BYTES, msg.p0, msg.p1, share === undefined ? 0 : 1, msg.aux)
-        return
-      }
-      case Tag.BlockPut: {
-        const payload = wire?.take(wireSlot.put(msg.p0, msg.aux, ctx.self), msg.hops)
-        if (payload && !intact(payload)) return ctx.count("corruptPutsRefused")
-        // With bytes on the wire, a put whose bytes were already taken is a duplicate of a retransmission.
-        if (!(wire && payload === undefined)) state.store.put(msg.p0, msg.bytes, payload)
-        // p1 = 1: the sender wants an acknowledgement (it retransmits unacknowledged shares).
-        if (msg.p1 === 1) ctx.send(msg.origin, Tag.CachePutAck, CONTROL_BYTES, msg.p0, 0, 0, msg.aux)
-        return
-      }
-      case Tag.MigrateData: {
-        const payload = wire?.take(wireSlot.migrate(msg.p0, ctx.self), msg.hops)
-        if (!wire) return void state.store.put(msg.p0, msg.bytes, undefined)
-        if (payload === undefined) return // a duplicate of a share sent again
-        const ok = intact(payload)
-        if (ok) state.store.put(msg.p0, msg.bytes, payload)
-        else ctx.count("corruptMigrationsRefused")
-        ctx.send(msg.origin, Tag.MigrateAck, CONTROL_BYTES, msg.p0, 0, ok ? 1 : 0, msg.aux)
-        return
-      }
-      case Tag.MigrateOrder: {
-        const share = state.store.read(msg.p0)
-        if (share === undefined) return
-        ctx.count("migrationBytes", share.bytes)
-        ctx.countOverTime("migrationBytes", share.bytes)
-        // p2 = 1: a copy for a satellite that lost its own (re-placement); this one keeps its share.
-        const keep = msg.p2 === 1
-        // With bytes, kept until the receiver acknowledges it intact (MigrateAck).
-        if (share.payload && wire) state.handoffs.set(`${msg.p0}:${msg.p1}`, { sends: 1, keep })
-        else if (!keep) state.store.delete(msg.p0)
-        sendShareTo(ctx, msg.p1, msg.p0, share, msg.aux)
+  const handle = match<typeof skySpecs, SatelliteState, SkyContext>(skySpecs, {
+    Tick: (_state, _m, ctx) => beacon(ctx),
+    // The sender's slot toward us is the mirror of ours toward it: 0 <-> 1, 2 <-> 3.
+    Beacon: (state, m) => void (state.lastHeard[m.link ^ 1] = m.time),
+    CacheGet: (state, m, ctx) => {
+      const size = state.store.get(m.key)
+      const hit = size !== undefined
+      Sky.CacheGetReply.send(ctx, m.origin, hit ? size : CONTROL_BYTES, { key: m.key, requestId: m.requestId, requestSentAt: m.sentAt, hit })
+    },
+    CachePut: (state, m, ctx) => {
+      const stored = state.store.put(m.key, m.bytes)
+      Sky.CachePutAck.send(ctx, m.origin, CONTROL_BYTES, { key: m.key, requestId: m.requestId, requestSentAt: m.sentAt, stored })
+    },
+    DirGet: (state, m, ctx) =>
+      Sky.DirReply.send(ctx, m.origin, CONTROL_BYTES, { key: m.key, requestId: m.requestId, locator: state.directory.get(m.key) ?? -1, block: m.block }),
+    DirPut: (state, m) => void state.directory.set(m.key, m.locator),
+    BlockGet: (state, m, ctx) => {
+      // A satellite holds at most one share of a block, so the block key names it.
+      const share = state.store.read(m.key)
+      if (share?.payload && wire) wire.stage(wireSlot.reply(m.origin, m.requestId, m.ask), share.payload)
+      Sky.BlockReply.send(ctx, m.origin, share?.bytes ?? CONTROL_BYTES, { key: m.key, requestId: m.requestId, hit: share !== undefined, ask: m.ask })
+    },
+    BlockPut: (state, m, ctx) => {
+      const payload = wire?.take(wireSlot.put(m.key, m.share, ctx.self), m.hops)
+      if (payload && !intact(payload)) return ctx.count("corruptPutsRefused")
+      // With bytes on the wire, a put whose bytes were already taken is a duplicate of a retransmission.
+      if (!(wire && payload === undefined)) state.store.put(m.key, m.bytes, payload)
+      if (m.acked) Sky.BlockPutAck.send(ctx, m.origin, CONTROL_BYTES, { key: m.key, share: m.share })
+    },
+    MigrateData: (state, m, ctx) => {
+      const payload = wire?.take(wireSlot.migrate(m.key, ctx.self), m.hops)
+      if (!wire) return void state.store.put(m.key, m.bytes, undefined)
+      if (payload === undefined) return // a duplicate of a share sent again
+      const ok = intact(payload)
+      if (ok) state.store.put(m.key, m.bytes, payload)
+      else ctx.count("corruptMigrationsRefused")
+      Sky.MigrateAck.send(ctx, m.origin, CONTROL_BYTES, { key: m.key, accepted: ok, share: m.share })
+    },
+    MigrateOrder: (state, m, ctx) => {
+      const share = state.store.read(m.key)
+      if (share === undefined) return
+      ctx.count("migrationBytes", share.bytes)
+      ctx.countOverTime("migrationBytes", share.bytes)
+      // With bytes, kept until the receiver acknowledges it intact (MigrateAck).
+      if (share.payload && wire) state.handoffs.set(`${m.key}:${m.target}`, { sends: 1, keep: m.keep })
+      else if (!m.keep) state.store.delete(m.key)
+      sendShareTo(ctx, m.target, m.key, share, m.share)
+    },
+    MigrateAck: (state, m, ctx) => {
+      const slot = `${m.key}:${m.origin}`
+      const h = state.handoffs.get(slot)
+      if (h === undefined) return
+      const share = state.store.read(m.key)
+      if (m.accepted || share?.payload === undefined || h.sends >= HANDOFF_ATTEMPTS) {
+        state.handoffs.delete(slot)
+        if (m.accepted && !h.keep) state.store.delete(m.key)
         return
       }
-      case Tag.MigrateAck: {
-        const slot = `${msg.p0}:${msg.origin}`
-        const h = state.handoffs.get(slot)
-        if (h === undefined) return
-        const share = state.store.read(msg.p0)
-        if (msg.p2 === 1 || share?.payload === undefined || h.sends >= HANDOFF_ATTEMPTS) {
-          state.handoffs.delete(slot)
-          if (msg.p2 === 1 && !h.keep) state.store.delete(msg.p0)
-          return
-        }
-        // Refused (corrupted on the way): send it again.
-        h.sends++
-        ctx.count("migrationResends")
-        sendShareTo(ctx, msg.origin, msg.p0, share, msg.aux)
-        return
-      }
+      // Refused (corrupted on the way): send it again.
+      h.sends++
+      ctx.count("migrationResends")
+      sendShareTo(ctx, m.origin, m.key, share, m.share)
     }
-  }
+  })
   return {
     kind: "satellite",
     supervision: "restart",
@@ -143,7 +125,7 @@ export const satellite = (opts: { capacityBytes: number; beaconIntervalSeconds: 
     }),
     footprint: (state) => ({ items: state.store.size, bytes: state.store.usedBytes, evictions: state.store.evictions }),
     // Beacons start at a per-satellite offset so the constellation does not pulse in lockstep.
-    start: (_self, _state, ctx) => ctx.after(ctx.random() * opts.beaconIntervalSeconds, Tag.Tick),
+    start: (_self, _state, ctx) => Sky.Tick.after(ctx, ctx.random() * opts.beaconIntervalSeconds, { timer: 0, id: 0 }),
     handle
   }
 }

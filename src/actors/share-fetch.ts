@@ -1,8 +1,8 @@
 import type { PayloadWire, ShareChunks, SharePayload } from "../cache/payload-wire.js"
 import { wireSlot } from "../cache/payload-wire.js"
-import type { Envelope } from "../runtime/behaviour.js"
+import type { View } from "../runtime/protocol.js"
+import { Sky, type SkySpecs } from "./protocol.js"
 import type { SkyContext } from "./sky-context.js"
-import { Tag } from "./messages.js"
 import { CONTROL_BYTES } from "./satellite.js"
 
 /**
@@ -51,7 +51,7 @@ export class ShareFetch {
   private readonly copy: Uint8Array
   private readonly corruptOnce: Uint8Array
   private readonly lostCopies: Uint8Array
-  /** Every BlockGet sent (its aux is the index here): share index << COPY_SHIFT | copy. */
+  /** Every BlockGet sent (its ask is the index here): share index << COPY_SHIFT | copy. */
   private readonly asks: Array<number> = []
   /** Shares of blocks before `prefix` still waiting. */
   private waiting: number
@@ -100,17 +100,17 @@ export class ShareFetch {
     }
   }
 
-  /** A BlockReply for this fetch (aux = the ask's index). */
-  onReply(ctx: SkyContext, msg: Envelope): void {
+  /** A BlockReply for this fetch (its ask: the index of the BlockGet it answers). */
+  onReply(ctx: SkyContext, msg: View<SkySpecs["BlockReply"]>): void {
     const S = this.o.servers
-    const record = this.asks[msg.aux]!
+    const record = this.asks[msg.ask]!
     const slot = record >>> COPY_SHIFT, copy = record & (MAX_COPIES - 1)
     const j = Math.floor(slot / S)
-    const payload = this.o.wire.take(wireSlot.reply(ctx.self, this.request, msg.aux), msg.hops)
+    const payload = this.o.wire.take(wireSlot.reply(ctx.self, this.request, msg.ask), msg.hops)
     // Settled already, or an answer from a copy asked before the last one (a late reply after a retry).
     if (this.status[slot] !== WAITING || j >= this.prefix) return
     const stale = copy !== this.copy[slot]
-    if (msg.p2 === 1 && payload) {
+    if (msg.hit && payload) {
       const bad = this.o.verify?.(this.keys[j]!, payload, S) ?? 0
       if (bad === 0) {
         // The share a satellite holds is normally the one asked for; after a migration of blocks this
@@ -141,7 +141,7 @@ export class ShareFetch {
     const S = this.o.servers
     const j = Math.floor(slot / S)
     this.copy[slot] = copy
-    ctx.send(this.targets[j]![copy * S + (slot % S)]!, Tag.BlockGet, CONTROL_BYTES, this.keys[j]!, this.request, 0, this.asks.length)
+    Sky.BlockGet.send(ctx, this.targets[j]![copy * S + (slot % S)]!, CONTROL_BYTES, { key: this.keys[j]!, requestId: this.request, ask: this.asks.length })
     this.asks.push((slot << COPY_SHIFT) | copy)
   }
 

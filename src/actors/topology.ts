@@ -21,7 +21,7 @@ import type { Network } from "../runtime/world.js"
 import { I, type RecordBlock } from "../runtime/record.js"
 import { makeSnapshot, propagationSeconds, type Snapshot, servingSatellite, stationInertial } from "../topology/index.js"
 import { LinkQueues } from "./link-queues.js"
-import { Tag } from "./messages.js"
+import { beaconLink, Tag } from "./protocol.js"
 import { EAGER_TREE_USERS, type RoutingShare } from "./routing-share.js"
 import type { SkyWorld } from "./world.js"
 
@@ -151,7 +151,7 @@ export class TopologyActor implements Network {
     let link: number
     if (b.getI(r, I.tag) === Tag.Beacon) {
       // Link-local: over the one link to that neighbour, or not at all.
-      link = snap.graph.neighbourLink[4 * at + b.getI(r, I.aux)]!
+      link = snap.graph.neighbourLink[4 * at + beaconLink(b, r)]!
       if (link < 0 || snap.up[link] === 0) return -1 - LinkDrop.linkDown
       next = dst
     } else {

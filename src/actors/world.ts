@@ -20,7 +20,7 @@ import { Constellation, type GroundStation, kepler, preset, servingSatellite, su
 import { cityPicker } from "./cities.js"
 import { makeRunConfig, type RunConfig } from "./config.js"
 import { Kind, kindNames } from "./kinds.js"
-import { MAX_TAG, tagNames } from "./messages.js"
+import { MAX_TAG, tagNames } from "./protocol.js"
 import { admissionDropReasons, SatelliteService } from "./overload.js"
 import { behaviourFor, type HostedServices } from "./registry.js"
 import { RoutingShare } from "./routing-share.js"

@@ -47,8 +47,8 @@ export interface ActorContext {
   readonly self: number
   /** Send through the world's network: routed and delayed by it. Slots as the world's protocol lays them out. */
   send(dst: number, tag: number, bytes: number, p0?: number, p1?: number, p2?: number, aux?: number): void
-  /** A timer: deliver `tag` to self after `delaySeconds` of virtual time. */
-  after(delaySeconds: number, tag: number, aux?: number): void
+  /** A timer: deliver `tag` to self after `delaySeconds` of virtual time, slots as for send. */
+  after(delaySeconds: number, tag: number, p0?: number, p1?: number, p2?: number, aux?: number): void
   /** Record a latency (seconds) in one of the world's named run histograms (World.histograms). */
   record(histogram: string, seconds: number): void
   /** Uniform random number in [0, 1) from this actor's own seeded stream. */

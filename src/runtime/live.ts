@@ -49,8 +49,8 @@ export class LiveEngine<N extends Network = Network> {
     return true
   }
 
-  /** Wake `actor` now with a timer (tag, aux). */
-  wake(actor: number, tag: number, aux = 0): void {
-    this.engine.wake(actor, this.t, tag, aux)
+  /** Wake `actor` now with a timer (tag and slots; a protocol's MessageType.wake lays them out). */
+  wake(actor: number, tag: number, p0 = 0, p1 = 0, p2 = 0, aux = 0): void {
+    this.engine.wake(actor, this.t, tag, p0, p1, p2, aux)
   }
 }

@@ -113,9 +113,9 @@ export class ShardEngine<N extends Network = Network> {
         if (self.silentNow) self.silentViolation(tag)
         self.send(ctx.self, ctx.now, dst, tag, bytes, p0, p1, p2, aux)
       },
-      after: (delay, tag, aux = 0) => {
+      after: (delay, tag, p0 = 0, p1 = 0, p2 = 0, aux = 0) => {
         if (self.silentNow) self.silentViolation(tag)
-        self.timer(ctx.self, ctx.now + delay, tag, aux)
+        self.timer(ctx.self, ctx.now + delay, tag, p0, p1, p2, aux)
       },
       record: (name, seconds) => {
         const h = histograms.get(name)
@@ -195,9 +195,9 @@ export class ShardEngine<N extends Network = Network> {
   }
 
   /** Wake an owned actor at virtual time `time` (>= now) with a timer: how a host hands an actor work. */
-  wake(actor: number, time: number, tag: number, aux = 0): void {
+  wake(actor: number, time: number, tag: number, p0 = 0, p1 = 0, p2 = 0, aux = 0): void {
     if (this.owner[actor] !== this.index) throw new RangeError(`actor ${actor} is not on shard ${this.index}`)
-    this.timer(actor, time, tag, aux)
+    this.timer(actor, time, tag, p0, p1, p2, aux)
   }
 
   /** An owned actor's state (for tests and memory accounting). */
@@ -211,15 +211,15 @@ export class ShardEngine<N extends Network = Network> {
     return s
   }
 
-  private timer(self: number, time: number, tag: number, aux: number): void {
+  private timer(self: number, time: number, tag: number, p0: number, p1: number, p2: number, aux: number): void {
     const q = this.queue
     const r = q.alloc()
     const p = q.pool
     p.setF(r, F.time, time)
     p.setF(r, F.sentAt, this.ctx.now)
-    p.setF(r, F.p0, 0)
-    p.setF(r, F.p1, 0)
-    p.setF(r, F.p2, 0)
+    p.setF(r, F.p0, p0)
+    p.setF(r, F.p1, p1)
+    p.setF(r, F.p2, p2)
     const seq = this.nextSeq(self)
     p.setI(r, I.at, self)
     p.setI(r, I.src, self)
@@ -367,7 +367,7 @@ export class ShardEngine<N extends Network = Network> {
         if (a === Admit.refuse) {
           // Backpressure: dropped with its reason, and the sender told (never a silent loss).
           this.drop(this.drops.refused)
-          admission.refusal(p, slot, (dst, tag, bytes, p0, p1, p2, aux) => this.send(at, time, dst, tag, bytes, p0, p1, p2, aux))
+          admission.refusal(p, slot, { send: (dst, tag, bytes, p0 = 0, p1 = 0, p2 = 0, aux = 0) => this.send(at, time, dst, tag, bytes, p0, p1, p2, aux) })
           q.release(slot)
           continue
         }

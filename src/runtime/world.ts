@@ -71,8 +71,8 @@ export interface Admission {
   arrive(pool: RecordBlock, slot: number, at: number, time: number): number
   /** Delivering `tag` to an actor of kind `kind` may be refused, hence answered: it cannot be silent. */
   mayRefuse(kind: number, tag: number): boolean
-  /** The answer to a refused record, sent from the actor that refused it. */
-  refusal(pool: RecordBlock, slot: number, reply: (dst: number, tag: number, bytes: number, p0: number, p1: number, p2: number, aux: number) => void): void
+  /** The answer to a refused record, sent by `from` (the actor that refused it). */
+  refusal(pool: RecordBlock, slot: number, from: Pick<ActorContext, "send">): void
   /** Deepest any mailbox got. */
   readonly peak: number
 }

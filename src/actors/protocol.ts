@@ -1,0 +1,77 @@
+/**
+ * SkyMemory's message protocol, declared once (runtime/protocol.ts): each message's tag code and its
+ * named fields in the record's payload slots. Behaviours send, time and match messages through `Sky`
+ * (`Sky.BlockGet.send(ctx, sat, CONTROL_BYTES, { key, requestId, ask })`, `match(specs, { BlockReply:
+ * (state, m, ctx) => m.hit ... })`); the slots appear only here. The Effect Schema of each message (its
+ * structured form: decodeMessage, toRecord, fromRecord) comes from the same declaration.
+ *
+ * Field meanings:
+ * - key: a block key (cache/keys.ts); requestId: the asker's request number, echoed in the answer;
+ * - requestSentAt: when the request was sent (echoed, so the asker can time the round trip);
+ * - block: a block's index in its request; ask: the asker's index of one share ask (share-fetch.ts);
+ * - share: a share's index in its block (0 .. S-1); locator: who wrote a block (a ground actor), or for
+ *   anchored placements the satellite it was placed around, -1 if unknown;
+ * - Tick: `timer` is the behaviour's own kind of timer, `id` what it refers to (a request, a lookup).
+ */
+import { F, I, type RecordBlock } from "../runtime/record.js"
+import { decoderOf, defineProtocol, field, type MessageOf, recordReaderOf, recordWriterOf, tagNamesOf } from "../runtime/protocol.js"
+
+const { number, int, flag } = field
+
+export const skySpecs = {
+  /** A timer an actor set for itself. */
+  Tick: { code: 1, fields: { timer: int("aux"), id: number("p0") } },
+  /** A satellite's periodic hello to one ISL neighbour (`link`: the sender's +Grid slot toward it); link-local. */
+  Beacon: { code: 2, fields: { link: int("aux", { min: 0, max: 3 }) } },
+  /** Standard workload: a ground user's get and put of one value at its key's home satellite. */
+  CacheGet: { code: 3, fields: { key: number("p0"), requestId: number("p1") } },
+  CacheGetReply: { code: 4, fields: { key: number("p0"), requestId: number("p1"), requestSentAt: number("p2"), hit: flag("aux") } },
+  CachePut: { code: 5, fields: { key: number("p0"), requestId: number("p1") } },
+  CachePutAck: { code: 6, fields: { key: number("p0"), requestId: number("p1"), requestSentAt: number("p2"), stored: flag("aux") } },
+  /** Ask a block key's directory satellite who wrote it (the answer's locator: -1 if nobody). */
+  DirGet: { code: 7, fields: { key: number("p0"), requestId: number("p1"), block: int("aux") } },
+  DirReply: { code: 8, fields: { key: number("p0"), requestId: number("p1"), locator: number("p2"), block: int("aux") } },
+  DirPut: { code: 9, fields: { key: number("p0"), locator: int("aux") } },
+  /** One server's share of a block. */
+  BlockGet: { code: 10, fields: { key: number("p0"), requestId: number("p1"), ask: int("aux") } },
+  BlockReply: { code: 11, fields: { key: number("p0"), requestId: number("p1"), hit: flag("p2"), ask: int("aux") } },
+  /** `acked`: the writer wants a BlockPutAck (it retransmits unacknowledged shares). */
+  BlockPut: { code: 12, fields: { key: number("p0"), acked: flag("p1"), share: int("aux") } },
+  /** Tell a server to hand its share of a block to `target` (migration); `keep`: copy it, and keep its own. */
+  MigrateOrder: { code: 13, fields: { key: number("p0"), target: int("p1"), keep: flag("p2"), share: int("aux") } },
+  MigrateData: { code: 14, fields: { key: number("p0"), share: int("aux") } },
+  /** A satellite's mailbox was full: the message of tag `rejected` was refused, not lost (backpressure); `ref` is its own aux field. */
+  Busy: { code: 15, fields: { key: number("p0"), requestId: number("p1"), rejected: int("p2", { min: 1, max: 17 }), ref: int("aux") } },
+  /** A migration's receiver to its sender: the share arrived intact and is stored, or was refused (corrupted). */
+  MigrateAck: { code: 16, fields: { key: number("p0"), accepted: flag("p2"), share: int("aux") } },
+  /** An acknowledged BlockPut arrived intact and is stored. */
+  BlockPutAck: { code: 17, fields: { key: number("p0"), share: int("aux") } }
+} as const
+
+export type SkySpecs = typeof skySpecs
+export const Sky = defineProtocol(skySpecs)
+
+/** Tag codes by name. */
+export const Tag = Object.fromEntries(Object.entries(skySpecs).map(([k, v]) => [k, v.code])) as { readonly [K in keyof SkySpecs]: SkySpecs[K]["code"] }
+export const tagNames = tagNamesOf(skySpecs)
+export const MAX_TAG = tagNames.length - 1
+
+/** A structured message: `_tag`, envelope (time, sentAt, from, to, seq, bytes), fields. */
+export type Message = MessageOf<SkySpecs>
+/** Validate unknown data as a Message; InvalidMessage names the bad field. */
+export const decodeMessage = decoderOf(Sky)
+/** Write a structured message into a record (a first hop). */
+export const toRecord = recordWriterOf(skySpecs)
+/** Read a record as a structured message, validated. */
+export const fromRecord = recordReaderOf(Sky, skySpecs)
+
+/** The +Grid slot a beacon in record r of b goes out on (the network sends it over that one link). */
+export const beaconLink = (b: RecordBlock, r: number): number => b.getI(r, I.aux)
+
+/**
+ * The Busy answer to a refused record: its key, request and ref slots echoed, with the refused tag.
+ * (The overload model refuses records the engine holds, so it answers from the record itself.)
+ */
+export const busyFor = (pool: RecordBlock, slot: number): { readonly key: number; readonly requestId: number; readonly rejected: number; readonly ref: number } => ({
+  key: pool.getF(slot, F.p0), requestId: pool.getF(slot, F.p1), rejected: pool.getI(slot, I.tag), ref: pool.getI(slot, I.aux)
+})
