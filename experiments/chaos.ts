@@ -7,7 +7,7 @@
  */
 import { uniformFloat64 } from "pure-rand/distribution/uniformFloat64"
 import { decodeBlock, encodeBlock, type KvBlock } from "../src/cache/codecs.js"
-import { strategies } from "../src/cache/placement.js"
+import { strategyNames as strategies } from "../src/cache/strategies.js"
 import { MAX_REDUNDANCY } from "../src/actors/inference.js"
 import { ConstellationKvCache } from "../src/actors/constellation-kv.js"
 import { joinBlocks } from "../src/inference/kv-blocks.js"

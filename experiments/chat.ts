@@ -7,7 +7,7 @@
  * `npx tsx experiments/chat.ts` (type lines; Ctrl-D ends) or `echo "hello" | npx tsx experiments/chat.ts --json`
  */
 import { createInterface } from "node:readline"
-import { strategies } from "../src/cache/placement.js"
+import { strategyNames as strategies } from "../src/cache/strategies.js"
 import { codecNames } from "../src/cache/codecs.js"
 import { ConstellationKvCache } from "../src/actors/constellation-kv.js"
 import { ModelPool } from "../src/inference/model-pool.js"

@@ -5,6 +5,7 @@
  * small), and every request ends served, missed or rejected with a reason; none disappears.
  * `npx tsx experiments/flood.ts --rates 1,10 --requests 500 --json`
  */
+import { strategyNames } from "../src/cache/strategies.js"
 import { makeRunConfig, type RunReport, runOnWorkers } from "../src/actors/index.js"
 import { RECORD_BYTES } from "../src/runtime/record.js"
 import { readTrace } from "../src/actors/trace-file.js"
@@ -23,7 +24,7 @@ const spec = {
     rates: flag.intList("request rate as multiples of the trace's", [1, 3, 10]),
     ...traceFlags(500),
     preset: presetFlag("starlink-shell1"),
-    strategy: flag.choice("placement strategy", ["rotation", "hop", "hop_rotation", "baseline", "ours"] as const, "ours"),
+    strategy: flag.choice("placement strategy", strategyNames, "ours"),
     serviceMbps: flag.number("bytes a satellite's cache handles per second, Mbit/s (100: the trace at 1x loads the busiest satellites moderately, 10x saturates them)", 100, { min: 0.001 }),
     serviceUs: flag.number("fixed handling time per cache message, microseconds", 20, { min: 0 }),
     mailbox: flag.number("satellite mailbox bound, messages", 256, { min: 1, integer: true }),

@@ -6,6 +6,7 @@
  * 4. the tiny generated model answering prompts that share a prefix, its KV cache fetched from orbit.
  * Prints a summary table and writes results/main/<run-id>/ and results/index.html.
  */
+import { strategyNames } from "../src/cache/strategies.js"
 import { oracleHitRate } from "../src/cache/trace.js"
 import { ConstellationKvCache } from "../src/actors/constellation-kv.js"
 import { ModelPool } from "../src/inference/model-pool.js"
@@ -29,7 +30,7 @@ const spec = {
 }
 
 const TRACE = "data/traces/mooncake-conversation.jsonl.gz"
-const STRATEGIES = ["rotation", "hop", "hop_rotation", "baseline", "ours"] as const
+const STRATEGIES = strategyNames
 
 runMain(async () => {
   const o = parseCli(spec)

@@ -5,6 +5,7 @@
  * `npx tsx experiments/replay.ts --trace data/traces/mooncake-conversation.jsonl.gz --preset starlink-shell1 --strategy all --capacity-mb 1024 --requests 1000 --seed 1 --json`
  * (`--capacity-mb 64,256,1024,4096` draws the capacity curve).
  */
+import { strategyNames } from "../src/cache/strategies.js"
 import { oracleHitRate } from "../src/cache/trace.js"
 import { makeRunConfig, type RunReport, runOnWorkers } from "../src/actors/index.js"
 import { readTrace } from "../src/actors/trace-file.js"
@@ -18,7 +19,7 @@ import { writeIndex } from "./lib/report-index.js"
 import { openRunDirectory, type RunDirectory } from "./lib/results.js"
 import { worldMap } from "./lib/world-map.js"
 
-const STRATEGIES = ["rotation", "hop", "hop_rotation", "baseline", "ours"] as const
+const STRATEGIES = strategyNames
 
 const spec = {
   name: "replay",

@@ -6,7 +6,7 @@
  * src/inference/devices.ts): the prefix length from which a fetch beats recomputation.
  * `npx tsx experiments/ttft.ts --model qwen-shape --prefixes 256,1024,4096 --json`
  */
-import { strategies, type Strategy } from "../src/cache/placement.js"
+import { strategyNames as strategies, type Strategy } from "../src/cache/strategies.js"
 import { codecNames } from "../src/cache/codecs.js"
 import { ConstellationKvCache } from "../src/actors/constellation-kv.js"
 import { crossoverTokens, deviceProfiles, fitLine, prefillFlops } from "../src/inference/devices.js"

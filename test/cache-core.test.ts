@@ -115,16 +115,19 @@ describe("chunk store", () => {
   it("never exceeds capacity; a get after a put returns it while it is stored", () => {
     fc.assert(fc.property(
       fc.constantFrom("lru" as const, "slru" as const),
-      fc.array(fc.record({ op: fc.constantFrom("put", "get", "pin"), key: fc.integer({ min: 0, max: 30 }), bytes: fc.integer({ min: 1, max: 400 }) }), { maxLength: 300 }),
+      fc.array(fc.record({ op: fc.constantFrom("put", "get", "pin"), key: fc.integer({ min: 0, max: 30 }), bytes: fc.integer({ min: 1, max: 400 }) }), { minLength: 50, maxLength: 300 }),
       (policy, ops) => {
         const s = new ChunkStore<number>({ capacityBytes: 1000, policy })
         const model = new Map<number, number>()
+        const pinned = new Set<number>()
         for (const o of ops) {
           if (o.op === "put") {
             if (s.put(o.key, o.bytes, o.bytes * 3)) model.set(o.key, o.bytes)
-            else model.delete(o.key)
-          } else if (o.op === "pin") s.pin(o.key)
-          else {
+            // A put that does not fit drops the old entry, unless it is pinned (pins survive everything).
+            else if (!pinned.has(o.key)) model.delete(o.key)
+          } else if (o.op === "pin") {
+            if (s.pin(o.key)) pinned.add(o.key)
+          } else {
             const r = s.read(o.key)
             if (r) expect(r).toEqual({ bytes: model.get(o.key), payload: model.get(o.key)! * 3 })
           }
@@ -133,6 +136,63 @@ describe("chunk store", () => {
         }
       }
     ))
+  })
+
+  it("lru evicts exactly the least recently used unpinned entry (reads refresh recency), against a reference model", () => {
+    // The model: unpinned entries in recency order (front = least recent), pinned ones apart.
+    fc.assert(fc.property(
+      fc.array(fc.record({ op: fc.constantFrom("put", "put", "read", "read", "pin", "unpin", "delete"), key: fc.integer({ min: 0, max: 12 }), bytes: fc.integer({ min: 1, max: 300 }) }), { minLength: 50, maxLength: 400 }),
+      (ops) => {
+        const cap = 1000
+        const s = new ChunkStore<undefined>({ capacityBytes: cap, policy: "lru" })
+        let order: Array<{ key: number; bytes: number }> = []
+        const pinned = new Map<number, number>()
+        const used = () => order.reduce((n, e) => n + e.bytes, 0) + [...pinned.values()].reduce((n, b) => n + b, 0)
+        let evictions = 0
+        for (const o of ops) {
+          const at = order.findIndex((e) => e.key === o.key)
+          if (o.op === "read") {
+            const r = s.read(o.key)
+            expect(r?.bytes).toBe(pinned.get(o.key) ?? (at >= 0 ? order[at]!.bytes : undefined))
+            if (at >= 0) order.push(...order.splice(at, 1))
+          } else if (o.op === "put") {
+            let fits: boolean
+            if (pinned.has(o.key)) {
+              fits = o.bytes - pinned.get(o.key)! <= cap - used()
+              if (fits) pinned.set(o.key, o.bytes)
+            } else {
+              if (at >= 0) order.splice(at, 1)
+              fits = o.bytes <= cap - [...pinned.values()].reduce((n, b) => n + b, 0)
+              if (fits) {
+                while (used() + o.bytes > cap) {
+                  order.shift()
+                  evictions++
+                }
+                order.push({ key: o.key, bytes: o.bytes })
+              }
+            }
+            expect(s.put(o.key, o.bytes)).toBe(fits)
+          } else if (o.op === "pin") {
+            expect(s.pin(o.key)).toBe(at >= 0 || pinned.has(o.key))
+            if (at >= 0) pinned.set(o.key, order.splice(at, 1)[0]!.bytes)
+          } else if (o.op === "unpin") {
+            s.unpin(o.key)
+            if (pinned.has(o.key)) {
+              order.push({ key: o.key, bytes: pinned.get(o.key)! })
+              pinned.delete(o.key)
+            }
+          } else {
+            expect(s.delete(o.key)).toBe(at >= 0 || pinned.has(o.key))
+            order = order.filter((e) => e.key !== o.key)
+            pinned.delete(o.key)
+          }
+          // Same entries, same sizes, same eviction count: the right victim every time.
+          expect(new Set(s.keys())).toEqual(new Set([...order.map((e) => e.key), ...pinned.keys()]))
+          expect(s.usedBytes).toBe(used())
+          expect(s.evictions).toBe(evictions)
+        }
+      }
+    ), { numRuns: 300 })
   })
 
   it("slru keeps a reused prefix through a scan that flushes lru; pinned chunks survive everything", () => {

@@ -1,12 +1,16 @@
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { baselineServers, boxAround, jumpHash, migrate, serverSatellites } from "../src/cache/placement.js"
+import { baselineServers, boxAround, jumpHash, migrate } from "../src/cache/placement.js"
+import { type CentredStrategy, strategyNamed } from "../src/cache/strategies.js"
 import { conversationsOf, oracleHitRate, parseTrace, TraceError } from "../src/cache/trace.js"
 import { readTrace } from "../src/actors/trace-file.js"
 import { Constellation, plusGrid, preset } from "../src/topology/index.js"
 
 const c = Constellation.make(preset("starlink-shell1"))
 const g = plusGrid(c)
+/** A built-in centred strategy's servers around `centre`. */
+const serverSatellites = (name: string, _c: unknown, _g: unknown, centre: number, servers: number) =>
+  (strategyNamed(name) as CentredStrategy).around({ constellation: c, graph: g }, centre, servers)
 
 describe("placement on the physical constellation", () => {
   it("rotation fills the box slot first; hop starts with the centre and its four neighbours in the paper's order", () => {

@@ -4,6 +4,9 @@ import { makeRunConfig, runInProcess } from "../src/actors/index.js"
 import type { DeliveryRecord, HopRecord } from "../src/runtime/shard.js"
 import { makeWorld } from "../src/actors/world.js"
 import { makeSnapshot, SPEED_OF_LIGHT_KM_S } from "../src/topology/index.js"
+import { buildShard } from "../src/runtime/build.js"
+import { Mailboxes } from "../src/runtime/mailbox.js"
+import { mergeReports } from "../src/runtime/report.js"
 
 const scenario = fc.record({
   pattern: fc.constantFrom("delta" as const, "star" as const),
@@ -81,4 +84,42 @@ describe("causality over random topologies and traffic (fast-check)", () => {
       { numRuns: 25 }
     )
   }, 300_000)
+})
+
+describe("the window bound", () => {
+  // A hand-written driver of two shards with fixed windows [T, T + stretch x lookahead): with stretch 1
+  // it is a correct (if slow) conservative schedule and must give the engine's own trace; with longer
+  // windows a shard runs past messages another shard sends it, and the run breaks. That is what the
+  // window bound (lookahead, earliest output times) protects.
+  const drive = (stretch: number) => {
+    const config = makeRunConfig({ preset: "paper-19x5", simSeconds: 3, users: 32, requestRatePerUser: 8 })
+    const world = makeWorld(config)
+    const shards = 2
+    const owner = world.ownership(shards)
+    const mailboxes = Mailboxes.allocate(shards, config.mailboxCapacity)
+    const shared = new SharedArrayBuffer(world.sharedBytes(shards))
+    const engines = [0, 1].map((index) => buildShard(world, { index, shards, owner, mailboxes, shared }))
+    let T = 0
+    for (let w = 0; T < config.simSeconds; w++) {
+      for (const e of engines) e.ingest(w & 1, T)
+      for (const e of engines) e.network.enterEpochOf(T)
+      const net = engines[0]!.network
+      const end = Math.min(T + stretch * net.lookahead, net.epochEnd, config.simSeconds)
+      for (const e of engines) e.runWindow(end, (w & 1) ^ 1)
+      T = end
+    }
+    const loop = { wallSeconds: 1, syncSeconds: 0, workSeconds: 1 }
+    return mergeReports(world, engines.map((e) => e.report(loop)), 0, 0)
+  }
+
+  it("is what keeps runs exact: windows made longer than it change the trace and lose messages", async () => {
+    const reference = await runInProcess(makeRunConfig({ preset: "paper-19x5", simSeconds: 3, users: 32, requestRatePerUser: 8 }), 1)
+    const exact = drive(1)
+    expect(exact.traceHash).toBe(reference.traceHash)
+    expect(exact.dropped.invalid).toBe(0)
+    const stretched = drive(40)
+    expect(stretched.traceHash).not.toBe(reference.traceHash)
+    // Records that reach a shard after it has run past their time are refused at the boundary.
+    expect(stretched.dropped.invalid).toBeGreaterThan(0)
+  }, 60_000)
 })

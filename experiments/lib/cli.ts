@@ -1,7 +1,3 @@
-import { parseArgs } from "node:util"
-import { Data, Schema } from "effect"
-import { defaultRunConfig } from "../../src/actors/config.js"
-
 /**
  * Command-line flags for experiments: node's own parser (util.parseArgs, strict) for the syntax, Effect
  * Schema for the values, one line naming the flag on stderr and exit code 2 for anything wrong. Every
@@ -10,6 +6,10 @@ import { defaultRunConfig } from "../../src/actors/config.js"
  * Use `flag.number(...)` etc. to declare flags, `parseCli(spec)` to read them, and `runMain` to turn errors
  * into exit codes.
  */
+import { parseArgs } from "node:util"
+import { Data, Schema } from "effect"
+import { defaultRunConfig } from "../../src/actors/config.js"
+
 export class CliError extends Data.TaggedError("CliError")<{ readonly flag: string; readonly message: string }> {}
 
 export interface Flag<A> {

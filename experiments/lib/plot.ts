@@ -1,11 +1,11 @@
-import { Resvg } from "@resvg/resvg-js"
-import * as vega from "vega"
-import * as vl from "vega-lite"
-
 /**
  * Charts for results: a Vega-Lite spec compiled by vega-lite, rendered headless to SVG by vega's own
  * renderer, and to PNG by resvg. No hand-written SVG.
  */
+import { Resvg } from "@resvg/resvg-js"
+import * as vega from "vega"
+import * as vl from "vega-lite"
+
 export type ChartSpec = vl.TopLevelSpec
 
 export const renderSvg = async (spec: ChartSpec): Promise<string> => {

@@ -1,9 +1,9 @@
-import cliProgress from "cli-progress"
-
 /**
  * A progress bar on stderr (cli-progress): virtual time done / total, events per second, ETA. Silent when
  * stderr is not a terminal or with --quiet, so piped and CI runs stay clean.
  */
+import cliProgress from "cli-progress"
+
 export interface Progress {
   update(virtualSeconds: number, events: number): void
   stop(): void

@@ -1,12 +1,12 @@
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs"
-import { join, relative } from "node:path"
-import { atomicWrite, resultsRoot } from "./results.js"
-
 /**
  * results/index.html: one page over every run under results/, newest first per experiment, with each
  * run's key numbers (its summary.json) and its plots. No scripts, styles or fonts from elsewhere: the
  * page and the plot files beside it are all it needs. Rewritten (atomically) at the end of every run.
  */
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs"
+import { join, relative } from "node:path"
+import { atomicWrite, resultsRoot } from "./results.js"
+
 interface RunEntry {
   readonly experiment: string
   readonly id: string

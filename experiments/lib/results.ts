@@ -1,12 +1,12 @@
-import { mkdirSync, renameSync, writeFileSync } from "node:fs"
-import { join } from "node:path"
-import { stringify } from "csv-stringify/sync"
-
 /**
  * Where an experiment leaves its results: results/NAME/RUN-ID/ with config.json (everything needed to
  * rerun it), results.json and results.csv. Every file is written to a temporary name and renamed, so an
  * interrupted run never leaves a half-written result, and earlier runs are never touched.
  */
+import { mkdirSync, renameSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import { stringify } from "csv-stringify/sync"
+
 export interface RunDirectory {
   readonly path: string
   writeJson(name: string, value: unknown): string

@@ -1,11 +1,11 @@
-import { createRequire } from "node:module"
-import type { ChartSpec } from "./plot.js"
-
 /**
  * Layers for charts on a world map: land outlines from the world-atlas data set (Natural Earth 1:110m,
  * TopoJSON), equirectangular projection, drawn by vega-lite's geoshape. Points and lines go on top with
  * longitude/latitude encodings.
  */
+import { createRequire } from "node:module"
+import type { ChartSpec } from "./plot.js"
+
 const land = createRequire(import.meta.url)("world-atlas/land-110m.json") as object
 
 export const MAP_WIDTH = 720

@@ -1,23 +1,17 @@
-import { type PayloadWire, type SharePayload, wireSlot } from "../cache/payload-wire.js"
-import type { SkyContext } from "./sky-context.js"
-import { Sky } from "./protocol.js"
-
 /**
- * Shares put with acknowledgement: each is sent again if its satellite has not acknowledged it within
- * PUT_TIMEOUT_SECONDS of its last send, up to PUT_ATTEMPTS sends, then given up (counted; the block
- * misses until it is written again). The owner calls `onAck` for each BlockPutAck and `onTimer` when
- * its timer (Tick with timer = `timer`) fires; the timer is set here for the earliest deadline.
+ * Shares put with acknowledgement, as one Effect program per share (runtime/fibers.ts, virtual time):
+ * send, wait for its BlockPutAck at most PUT_TIMEOUT_SECONDS, and on a timeout send again, up to
+ * PUT_ATTEMPTS sends (Effect.timeout, Effect.retry with Schedule.recurs); then it is given up (counted;
+ * the block misses until it is written again). The owner calls `onAck` for each BlockPutAck; a new put
+ * of the same share to the same satellite replaces the one in progress.
  */
+import { Deferred, Duration, Effect, type Fiber, Schedule } from "effect"
+import { type PayloadWire, type SharePayload, wireSlot } from "../cache/payload-wire.js"
+import { Sky } from "./protocol.js"
+import type { SkyContext } from "./sky-context.js"
+
 export const PUT_TIMEOUT_SECONDS = 0.5
 export const PUT_ATTEMPTS = 3
-
-interface Unacked {
-  readonly sat: number
-  readonly key: number
-  readonly payload: SharePayload
-  sends: number
-  due: number
-}
 
 /** Put a share on a satellite; acked = the satellite acknowledges it (BlockPutAck). */
 export const sendShare = (ctx: SkyContext, wire: PayloadWire, sat: number, key: number, payload: SharePayload, acked: boolean): void => {
@@ -25,37 +19,43 @@ export const sendShare = (ctx: SkyContext, wire: PayloadWire, sat: number, key: 
   Sky.BlockPut.send(ctx, sat, payload.chunks.reduce((n, c) => n + c.length, 0), { key, acked, share: payload.share })
 }
 
-export class AckedPuts {
-  /** "key:satellite" -> the share and its sends so far. */
-  private readonly unacked = new Map<string, Unacked>()
+interface InFlight {
+  readonly ack: Deferred.Deferred<void>
+  /** Set once the program runs: a replacing put ends it. */
+  fiber?: Fiber.Fiber<unknown, unknown>
+}
 
-  constructor(private readonly wire: PayloadWire, private readonly timer: number) {}
+export class AckedPuts {
+  /** "key:satellite" -> the put waiting for its acknowledgement. */
+  private readonly inFlight = new Map<string, InFlight>()
+
+  constructor(private readonly wire: PayloadWire) {}
 
   send(ctx: SkyContext, sat: number, key: number, payload: SharePayload): void {
-    if (this.unacked.size === 0) Sky.Tick.after(ctx, PUT_TIMEOUT_SECONDS, { timer: this.timer, id: 0 })
-    this.unacked.set(`${key}:${sat}`, { sat, key, payload, sends: 1, due: ctx.now + PUT_TIMEOUT_SECONDS })
-    sendShare(ctx, this.wire, sat, key, payload, true)
+    const slot = `${key}:${sat}`
+    this.inFlight.get(slot)?.fiber?.interruptUnsafe()
+    const put: InFlight = { ack: Deferred.makeUnsafe<void>() }
+    this.inFlight.set(slot, put)
+    let sends = 0
+    const attempt = Effect.suspend(() => {
+      if (sends++ > 0) ctx.count("putRetries")
+      sendShare(ctx, this.wire, sat, key, payload, true)
+      return Deferred.await(put.ack)
+    }).pipe(Effect.timeout(Duration.seconds(PUT_TIMEOUT_SECONDS)))
+    ctx.run(Effect.gen({ self: this }, function* () {
+      put.fiber = yield* Effect.fiber
+      yield* attempt.pipe(
+        Effect.retry(Schedule.recurs(PUT_ATTEMPTS - 1)),
+        Effect.catch(() => Effect.sync(() => ctx.count("putsAbandoned")))
+      )
+    }).pipe(Effect.ensuring(Effect.sync(() => {
+      if (this.inFlight.get(slot) === put) this.inFlight.delete(slot)
+    }))))
   }
 
+  /** A BlockPutAck from `sat` for block `key`: the put is done. */
   onAck(key: number, sat: number): void {
-    this.unacked.delete(`${key}:${sat}`)
-  }
-
-  onTimer(ctx: SkyContext): void {
-    for (const [slot, u] of this.unacked) {
-      if (u.due > ctx.now) continue
-      if (u.sends >= PUT_ATTEMPTS) {
-        this.unacked.delete(slot)
-        ctx.count("putsAbandoned")
-        continue
-      }
-      u.sends++
-      u.due = ctx.now + PUT_TIMEOUT_SECONDS
-      ctx.count("putRetries")
-      sendShare(ctx, this.wire, u.sat, u.key, u.payload, true)
-    }
-    let due = Number.POSITIVE_INFINITY
-    for (const u of this.unacked.values()) due = Math.min(due, u.due)
-    if (due < Number.POSITIVE_INFINITY) Sky.Tick.after(ctx, due - ctx.now, { timer: this.timer, id: 0 })
+    const put = this.inFlight.get(`${key}:${sat}`)
+    if (put) Deferred.doneUnsafe(put.ack, Effect.void)
   }
 }

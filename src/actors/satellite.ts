@@ -1,10 +1,3 @@
-import { frameIntact } from "../cache/integrity.js"
-import { type PayloadWire, type SharePayload, wireSlot } from "../cache/payload-wire.js"
-import { ChunkStore, type Entry, type EvictionPolicy } from "../cache/store.js"
-import { match } from "../runtime/protocol.js"
-import { Sky, skySpecs, Tag } from "./protocol.js"
-import type { SkyBehaviour, SkyContext } from "./sky-context.js"
-
 /**
  * A satellite: hosts a chunk store, beacons its four ISL neighbours every beacon interval (so neighbours
  * learn which links are alive), and answers cache gets and puts from ground users. Supervision: restart
@@ -14,6 +7,13 @@ import type { SkyBehaviour, SkyContext } from "./sky-context.js"
  * is handed over only once its receiver acknowledges it intact (the sender keeps it and sends it again
  * on a refusal, up to HANDOFF_ATTEMPTS sends), so link bit errors never settle into the stores.
  */
+import { frameIntact } from "../cache/integrity.js"
+import { type PayloadWire, type SharePayload, wireSlot } from "../cache/payload-wire.js"
+import { ChunkStore, type Entry, type EvictionPolicy } from "../cache/store.js"
+import { match } from "../runtime/protocol.js"
+import { Sky, skySpecs, Tag } from "./protocol.js"
+import type { SkyBehaviour, SkyContext } from "./sky-context.js"
+
 export interface SatelliteState {
   /** Shares held: block key -> size, and the share's bytes when the run carries them (see PayloadWire). */
   readonly store: ChunkStore<SharePayload>

@@ -1,10 +1,3 @@
-import type { PayloadWire, ShareChunks, SharePayload } from "../cache/payload-wire.js"
-import { wireSlot } from "../cache/payload-wire.js"
-import type { View } from "../runtime/protocol.js"
-import { Sky, type SkySpecs } from "./protocol.js"
-import type { SkyContext } from "./sky-context.js"
-import { CONTROL_BYTES } from "./satellite.js"
-
 /**
  * Fetching the shares of a lookup's leading blocks, each share from one of its copies: the part of the
  * inference actor's protocol that decides what to ask whom. Copy g of share k of block j lives on
@@ -14,6 +7,13 @@ import { CONTROL_BYTES } from "./satellite.js"
  * written back over them (read repair, through `repair`). A share with no copy left fails, and the usable
  * prefix ends at its block. Use one ShareFetch per lookup; the actor feeds it replies and deadlines.
  */
+import type { PayloadWire, ShareChunks, SharePayload } from "../cache/payload-wire.js"
+import { wireSlot } from "../cache/payload-wire.js"
+import type { View } from "../runtime/protocol.js"
+import { Sky, type SkySpecs } from "./protocol.js"
+import type { SkyContext } from "./sky-context.js"
+import { CONTROL_BYTES } from "./satellite.js"
+
 /** Chunks of a share (share.share of `servers`, block `key`) that fail their integrity check; 0 = good. */
 export type ShareCheck = (key: number, share: SharePayload, servers: number) => number
 

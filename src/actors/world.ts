@@ -10,7 +10,7 @@
  * The worker pool builds it in every worker from this module's URL and the config (`skyWorldSource`).
  */
 import { uniformFloat64 } from "pure-rand/distribution/uniformFloat64"
-import { serverSatellites } from "../cache/placement.js"
+import { type PlacementStrategy, strategyNamed } from "../cache/strategies.js"
 import { conversationsOf } from "../cache/trace.js"
 import type { ActorContext } from "../runtime/behaviour.js"
 import type { WorldSource } from "../runtime/build.js"
@@ -31,6 +31,8 @@ import { readTrace } from "./trace-file.js"
 /** The constellation and its users: what the topology actor and the behaviours are built from. */
 export interface SkyWorld extends World<TopologyActor> {
   readonly config: RunConfig
+  /** The run's placement strategy (config.replay.strategy, resolved among the built-ins and the run's plug-ins). */
+  readonly strategy: PlacementStrategy
   readonly constellation: Constellation.Constellation
   readonly satellites: number
   readonly users: ReadonlyArray<GroundStation>
@@ -54,7 +56,7 @@ export interface ReplayRequest {
 export const isUser = (w: SkyWorld, id: number): boolean => id >= w.satellites && id < w.satellites + w.users.length
 
 /** The world's data, before the engine-facing part is added (see sky). */
-type SkyData = Omit<SkyWorld, keyof World<TopologyActor>> & { readonly config: RunConfig; readonly actorCount: number }
+type SkyData = Omit<SkyWorld, keyof World<TopologyActor> | "strategy"> & { readonly config: RunConfig; readonly actorCount: number }
 
 /** Replay users: one per conversation, at a city drawn by population, with its requests. */
 const replayUsers = (config: RunConfig, rng: ReturnType<typeof streamRng>) => {
@@ -153,11 +155,17 @@ export const ownership = (w: Pick<SkyWorld, "actorCount" | "satellites" | "users
   return owner
 }
 
-/**
- * SkyMemory's world for a run. `hosted`: the inference actors' port and payload wire, which only an
- * in-process host can give (they carry functions and bytes outside the engine).
- */
-export const makeWorld = (config: RunConfig, hosted?: HostedServices): SkyWorld => {
+export interface WorldOptions {
+  /** The inference actors' port and payload wire, which only an in-process host can give (they carry functions and bytes outside the engine). */
+  readonly hosted?: HostedServices
+  /** Placement strategies beyond the built-ins (cache/strategies.ts) that config.replay.strategy may name. */
+  readonly strategies?: ReadonlyArray<PlacementStrategy>
+}
+
+/** SkyMemory's world for a run. */
+export const makeWorld = (config: RunConfig, o: WorldOptions = {}): SkyWorld => {
+  const strategy = strategyNamed(config.replay.strategy, o.strategies)
+  const hosted = o.hosted
   const data = skyData(config)
   const kinds = new Uint8Array(data.actorCount)
   const userKind = config.workload === "replay" ? Kind.client : Kind.ground
@@ -165,6 +173,7 @@ export const makeWorld = (config: RunConfig, hosted?: HostedServices): SkyWorld 
   kinds.fill(Kind.inference, data.firstInference)
   const world: SkyWorld = {
     ...data,
+    strategy,
     kindNames,
     kinds,
     tagNames: Array.from({ length: MAX_TAG + 1 }, (_, t) => tagNames[t]),
@@ -181,7 +190,7 @@ export const makeWorld = (config: RunConfig, hosted?: HostedServices): SkyWorld 
 const skyShard = (world: SkyWorld, spec: ShardSpec, hosted: HostedServices | undefined): ShardWorld<TopologyActor> => {
   const cfg = world.config
   const network = new TopologyActor(world, spec.owner, RoutingShare.of(spec.shared, world, spec.index, spec.shards))
-  const kc = { config: cfg, satellites: world.satellites, userRequests: world.userRequests, ...(hosted ? { hosted } : {}) }
+  const kc = { config: cfg, strategy: world.strategy, satellites: world.satellites, userRequests: world.userRequests, ...(hosted ? { hosted } : {}) }
   const behaviours = [
     behaviourFor("satellite", kc),
     cfg.workload === "standard" ? behaviourFor("ground", kc) : undefined,
@@ -190,6 +199,8 @@ const skyShard = (world: SkyWorld, spec: ShardSpec, hosted: HostedServices | und
   ]
   const placements = new Map<number, ReadonlyArray<number>>()
   const graph = network.snapshot.graph
+  const geometry = { constellation: world.constellation, graph }
+  const strategy = world.strategy
   const admission = SatelliteService.fromConfig(cfg, world.satellites)
   return {
     network,
@@ -203,9 +214,8 @@ const skyShard = (world: SkyWorld, spec: ShardSpec, hosted: HostedServices | und
         const key = centre * 65_536 + servers
         let p = placements.get(key)
         if (p === undefined) {
-          const strategy = cfg.replay.strategy
-          if (strategy === "baseline") throw new Error("the baseline placement hashes keys; it has no centre")
-          p = serverSatellites(strategy, world.constellation, graph, centre, servers)
+          if (strategy.kind !== "centred") throw new Error(`the ${strategy.name} placement is keyed; it has no centre`)
+          p = strategy.around(geometry, centre, servers)
           placements.set(key, p)
         }
         return p

@@ -1,5 +1,3 @@
-import { Float16Array, getFloat16, setFloat16 } from "@petamoriken/float16"
-
 /**
  * Codecs for a block's KV payload. The model hands out float32 K and V, layer by layer, each laid out
  * [kvHeads, tokens, headDim]; a codec turns a block into bytes and back:
@@ -11,6 +9,8 @@ import { Float16Array, getFloat16, setFloat16 } from "@petamoriken/float16"
  *   3.46x smaller than fp32 for 64-dim heads and 16-token blocks, 3.86x for 512-token blocks.
  * Encoded blocks carry a small header (codec, shape) so a reader needs nothing else to decode.
  */
+import { Float16Array, getFloat16, setFloat16 } from "@petamoriken/float16"
+
 export type CodecName = "fp32" | "fp16" | "int8"
 export const codecNames: ReadonlyArray<CodecName> = ["fp32", "fp16", "int8"]
 

@@ -1,12 +1,12 @@
-import { createHmac, timingSafeEqual } from "node:crypto"
-import { crc32 } from "node:zlib"
-
 /**
  * What makes a read safe: every chunk carries a CRC-32 of its bytes (node:zlib, catches bit errors in
  * flight and on board) and, for tenants with a key, an HMAC-SHA256 tag over (block key, chunk index,
  * bytes) (catches a satellite that forges or replays chunks, which a CRC cannot). A chunk that fails
  * either check is a miss: wrong KV never reaches the model.
  */
+import { createHmac, timingSafeEqual } from "node:crypto"
+import { crc32 } from "node:zlib"
+
 export interface ChunkEnvelope {
   readonly blockKey: number
   readonly index: number

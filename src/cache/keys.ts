@@ -1,5 +1,3 @@
-import { createHash } from "node:crypto"
-
 /**
  * Block keys. A prompt's tokens are cut into blocks of B tokens; block i's key is
  * hash(key of block i-1, tokens of block i, model id, tenant salt), so one key stands for the whole prefix
@@ -11,6 +9,8 @@ import { createHash } from "node:crypto"
  * blocks a 1-in-10^3 event over a run; a collision can only cost a miss or a wrong-KV read that the
  * chunk's integrity tag rejects, never a silent wrong answer.
  */
+import { createHash } from "node:crypto"
+
 export type BlockKey = number
 
 export interface KeyNamespace {

@@ -1,7 +1,3 @@
-import { Constellation, makeSnapshot, propagationSeconds, servingSatellite, stationInertial, walkerDelta } from "../topology/index.js"
-import { type PaperModelParams, type PaperStrategy, paperStrategies, paperSweeps, type SweepParam, type SweepRow, sweepBase } from "./paper-model.js"
-import { serverSatellites } from "./placement.js"
-
 /**
  * The paper's sweeps on the physical model: a real P x N Walker delta shell at the swept altitude (53 deg,
  * Kepler orbits), servers placed by the same strategies on its ISL grid, and times from routed paths:
@@ -13,6 +9,10 @@ import { serverSatellites } from "./placement.js"
  * satellite far beyond the horizon, the physical model must go through the ISL mesh, and its neighbour
  * distances follow the real geometry (inter-plane spacing shrinks toward the turning latitudes).
  */
+import { Constellation, makeSnapshot, propagationSeconds, servingSatellite, stationInertial, walkerDelta } from "../topology/index.js"
+import { type PaperModelParams, type PaperStrategy, paperStrategies, paperSweeps, type SweepParam, type SweepRow, sweepBase } from "./paper-model.js"
+import { type CentredStrategy, strategyNamed } from "./strategies.js"
+
 export interface PhysicalOptions {
   readonly inclinationDeg: number
   /** Time of the snapshot, s. */
@@ -25,7 +25,7 @@ export const physicalRetrieval = (strategy: PaperStrategy, p: PaperModelParams, 
   const c = Constellation.make([walkerDelta({ planes: p.planes, satsPerPlane: p.slotsPerPlane, altitudeKm: p.altitudeMeters / 1000, inclinationDeg: o.inclinationDeg, phasing: 1 % p.planes })])
   const snap = makeSnapshot(c).update(o.at)
   const centre = Constellation.satelliteAt(c, 0, p.centrePlane, p.centreSlot)
-  const servers = serverSatellites(strategy, c, snap.graph, centre, p.servers)
+  const servers = (strategyNamed(strategy) as CentredStrategy).around({ constellation: c, graph: snap.graph }, centre, p.servers)
   const chunks = Math.ceil(p.kvcBytes / p.chunkBytes)
   let source = centre
   let uplink = 0

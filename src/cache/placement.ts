@@ -1,19 +1,10 @@
-import { Constellation, type IslGraph } from "../topology/index.js"
-
 /**
- * Placement on the physical constellation: which satellites serve a block's S stripes, around a centre
- * satellite (the one over the user, or the one hosting the model), by the paper's strategies on the real
- * +Grid of the centre's shell, plus a placement-unaware baseline.
- * - `rotation`: a k x k box (k = ceil(sqrt S), k planes by k slots around the centre), servers numbered
- *   slot first from the box's lowest plane and slot.
- * - `hop`: breadth-first over the ISL grid from the centre (neighbours: previous plane, next slot, next
- *   plane, previous slot), nearest first, no box.
- * - `hop_rotation`: the same order, restricted to the box.
- * - `baseline`: jump consistent hashing of each chunk's key over all satellites.
- * Pure functions of (constellation, graph, centre, S[, key]).
+ * The geometry of placement on the physical constellation, which the strategies (strategies.ts) are
+ * built from: the k x k box of satellites around a centre on the real +Grid of its shell, the paper's
+ * breadth-first order over the ISL grid, jump consistent hashing over all satellites, and the minimal
+ * migration of S servers when the centre moves. Pure functions of (constellation, graph, centre, S[, key]).
  */
-export type Strategy = "rotation" | "hop" | "hop_rotation" | "baseline" | "ours"
-export const strategies: ReadonlyArray<Strategy> = ["rotation", "hop", "hop_rotation", "baseline", "ours"]
+import { Constellation, type IslGraph } from "../topology/index.js"
 
 const boxOffset = (k: number) => Math.floor((k - 1) / 2)
 
@@ -63,23 +54,6 @@ export const bfsFrom = (g: IslGraph, centre: number, count: number, allowed: (sa
     }
   }
   return out
-}
-
-/** The satellites of servers 0 .. S-1 for a placement-aware strategy (baseline: use `baselineServers`). */
-export const serverSatellites = (strategy: Exclude<Strategy, "baseline">, c: Constellation.Constellation, g: IslGraph, centre: number, servers: number): Array<number> => {
-  const k = Math.ceil(Math.sqrt(servers))
-  switch (strategy) {
-    // Ours places like hop_rotation at write time; what differs is that it never moves (see OURS in the README).
-    case "ours":
-    case "rotation":
-      return boxAround(c, g, centre, k).slice(0, servers)
-    case "hop":
-      return bfsFrom(g, centre, servers)
-    case "hop_rotation": {
-      const box = new Set(boxAround(c, g, centre, k))
-      return bfsFrom(g, centre, servers, (s) => box.has(s))
-    }
-  }
 }
 
 /**

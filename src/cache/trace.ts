@@ -1,10 +1,10 @@
-import { Schema } from "effect"
-
 /**
  * Request traces in the Mooncake format (one JSON object a line: timestamp ms, input_length,
  * output_length, hash_ids of the prompt's 512-token blocks, already chained). Parsing is pure: text in,
  * requests or a TraceError naming the file and line out.
  */
+import { Schema } from "effect"
+
 export const TraceRequest = Schema.Struct({
   timestamp: Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0)),
   input_length: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)),

@@ -1,7 +1,3 @@
-import { xoroshiro128plus } from "pure-rand/generator/xoroshiro128plus"
-import type { ModelArithmetic } from "./devices.js"
-import { GraphBuilder } from "./onnx-graph.js"
-
 /**
  * A llama-architecture decoder (the family of Qwen2.5) as an ONNX graph with seeded random weights:
  * token embedding, per layer RMSNorm -> grouped-query attention with rotary position embedding and a
@@ -11,6 +7,10 @@ import { GraphBuilder } from "./onnx-graph.js"
  * Weights are random, so the text is noise; the shapes, the attention arithmetic and the cache are real,
  * which is what the KV-cache protocol and the timing care about.
  */
+import { xoroshiro128plus } from "pure-rand/generator/xoroshiro128plus"
+import type { ModelArithmetic } from "./devices.js"
+import { GraphBuilder } from "./onnx-graph.js"
+
 export interface DecoderSpec extends ModelArithmetic {
   readonly maxPositions: number
   readonly ropeTheta: number

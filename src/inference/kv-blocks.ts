@@ -1,11 +1,11 @@
-import type { KvBlock } from "../cache/codecs.js"
-import type { PastKv } from "./runner.js"
-
 /**
  * Between a model's KV cache and the protocol's blocks: block i holds tokens [iB, (i+1)B) of every
  * layer, K and V, laid out per layer [kvHeads, B, headDim] (what the codecs take). Only full blocks are
  * cut; joining blocks 0..n-1 gives back the cache of the first nB tokens exactly.
  */
+import type { KvBlock } from "../cache/codecs.js"
+import type { PastKv } from "./runner.js"
+
 const sliceTokens = (a: Float32Array, kvHeads: number, tokens: number, headDim: number, from: number, count: number): Float32Array => {
   const out = new Float32Array(kvHeads * count * headDim)
   for (let h = 0; h < kvHeads; h++) out.set(a.subarray((h * tokens + from) * headDim, (h * tokens + from + count) * headDim), h * count * headDim)

@@ -1,13 +1,13 @@
-import { chunk, unchunk } from "../cache/chunking.js"
-import { type CodecName, decodeBlock, encodeBlock, type KvBlock } from "../cache/codecs.js"
-import { frameChunk, openFrame, type Verdict } from "../cache/integrity.js"
-import type { ShareChunks } from "../cache/payload-wire.js"
-
 /**
  * A block on its way to satellites and back: encoded by the codec, cut into chunks of C bytes, each
  * chunk sealed (CRC-32, and an HMAC tag with the tenant's key), chunk c in share c mod S. Back: every
  * chunk checked before the block is decoded; one bad chunk makes the whole block a miss.
  */
+import { chunk, unchunk } from "../cache/chunking.js"
+import { type CodecName, decodeBlock, encodeBlock, type KvBlock } from "../cache/codecs.js"
+import { frameChunk, openFrame, type Verdict } from "../cache/integrity.js"
+import type { ShareChunks } from "../cache/payload-wire.js"
+
 export const blockToShares = (block: KvBlock, key: number, o: { codec: CodecName; chunkBytes: number; servers: number; authKey?: Uint8Array }): Array<ShareChunks> => {
   const shares: Array<Array<Uint8Array>> = Array.from({ length: o.servers }, () => [])
   chunk(encodeBlock(block, o.codec), o.chunkBytes).forEach((c, i) => shares[i % o.servers]!.push(frameChunk(key, i, c, o.authKey)))

@@ -1,11 +1,11 @@
-import type { DecoderSpec } from "./decoder-graph.js"
-
 /**
  * The JSON files beside onnx/model.onnx that make a folder a transformers.js causal LM: config.json (a
  * `llama` config), a byte-level BPE tokenizer.json with the 256 byte symbols and no merges (one token per
  * byte of UTF-8, so a prompt's token count is its byte count), tokenizer_config.json and
  * generation_config.json. The end-of-text token is the last id, 256.
  */
+import type { DecoderSpec } from "./decoder-graph.js"
+
 export const EOS_ID = 256
 export const EOS = "<|endoftext|>"
 

@@ -1,12 +1,12 @@
-import { Piscina } from "piscina"
-import type { ModelTask, ModelTaskResult } from "./model-worker.js"
-import type { Generation, PastKv } from "./runner.js"
-
 /**
  * The model behind a piscina pool (a task per call): prefill, cached generation and tokenization run in
  * worker threads. One worker by default: onnxruntime already uses `threads` cores inside a call, and
  * calls of one conversation are sequential. Close it when done (it holds threads).
  */
+import { Piscina } from "piscina"
+import type { ModelTask, ModelTaskResult } from "./model-worker.js"
+import type { Generation, PastKv } from "./runner.js"
+
 export class ModelPool {
   private readonly pool: Piscina
 

@@ -1,9 +1,9 @@
-import { CausalLm, type Generation, type PastKv } from "./runner.js"
-
 /**
  * A piscina task: one model call (prefill or generate) in a worker thread, so the model never runs on a
  * shard's or the driver's thread. Each worker loads a model once and keeps it for the tasks after.
  */
+import { CausalLm, type Generation, type PastKv } from "./runner.js"
+
 export type ModelTask =
   | { readonly op: "prefill"; readonly model: string; readonly threads: number; readonly tokens: ReadonlyArray<number> }
   | { readonly op: "generate"; readonly model: string; readonly threads: number; readonly tokens: ReadonlyArray<number>; readonly maxNewTokens: number; readonly past?: PastKv; readonly stopAtEos?: boolean; readonly returnPast?: boolean }

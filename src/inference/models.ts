@@ -1,8 +1,3 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs"
-import { join, resolve } from "node:path"
-import { buildDecoder, type DecoderSpec, parameterCount } from "./decoder-graph.js"
-import { configJson, generationConfigJson, tokenizerConfigJson, tokenizerJson } from "./model-files.js"
-
 /**
  * The project's generated models, built on first use into a folder git ignores (`.cache/models/NAME`),
  * and found again by a fingerprint of their spec. `tiny` is for tests (builds and runs in a second);
@@ -13,6 +8,11 @@ import { configJson, generationConfigJson, tokenizerConfigJson, tokenizerJson } 
  * the weights from 494 M to 123 M parameters (the MLP and embedding share of compute). Both hold their
  * KV cache at fp16 precision, as a half-precision deployment does (see DecoderSpec.kvPrecision).
  */
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs"
+import { join, resolve } from "node:path"
+import { buildDecoder, type DecoderSpec, parameterCount } from "./decoder-graph.js"
+import { configJson, generationConfigJson, tokenizerConfigJson, tokenizerJson } from "./model-files.js"
+
 export type GeneratedModelName = "tiny" | "qwen-shape"
 export const generatedModels: ReadonlyArray<GeneratedModelName> = ["tiny", "qwen-shape"]
 

@@ -1,11 +1,11 @@
-import onnxProto from "onnx-proto"
-
 /**
  * A small ONNX graph writer over onnx-proto's protobuf classes: named nodes, float/int64 initializers,
  * typed inputs and outputs, serialized to a ModelProto. There is no maintained npm package that builds
  * ONNX graphs from JavaScript (the ONNX helpers live in Python), so the ~100 lines that name values and
  * fill protobuf fields are written here; the model's architecture is in decoder-graph.ts.
  */
+import onnxProto from "onnx-proto"
+
 const { onnx } = onnxProto
 type Dim = number | string
 

@@ -1,14 +1,14 @@
-import { readFileSync } from "node:fs"
-import { basename, dirname, join, resolve } from "node:path"
-import { AutoModelForCausalLM, AutoTokenizer, DynamicCache, env, LogitsProcessor, LogitsProcessorList, Tensor } from "@huggingface/transformers"
-import { ensureModel, type GeneratedModelName, generatedModels } from "./models.js"
-
 /**
  * A causal LM loaded by transformers.js from a local folder (remote models off): one of the project's
  * generated models by name, or any model folder a user has (`--model PATH`, e.g. an ONNX export of
  * Qwen2.5-0.5B-Instruct). Its KV cache goes out as plain arrays after a prefill and comes back in as a
  * DynamicCache, so that only the uncached suffix of a prompt is prefilled.
  */
+import { readFileSync } from "node:fs"
+import { basename, dirname, join, resolve } from "node:path"
+import { AutoModelForCausalLM, AutoTokenizer, DynamicCache, env, LogitsProcessor, LogitsProcessorList, Tensor } from "@huggingface/transformers"
+import { ensureModel, type GeneratedModelName, generatedModels } from "./models.js"
+
 export interface KvShapeOfModel {
   readonly layers: number
   readonly kvHeads: number

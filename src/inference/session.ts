@@ -1,13 +1,13 @@
-import type { KvTier } from "./kv-tier.js"
-import type { ModelPool } from "./model-pool.js"
-import { truncatePast, usableCache } from "./runner.js"
-
 /**
  * One inference turn with the constellation as the KV cache: look up the prompt's longest cached prefix
  * and fetch it (network time in virtual time), generate with it so only the rest is prefilled (compute
  * time measured), then store the new full blocks of prompt and answer. Time to first token is the sum:
  * the fetch happens before the prefill can start.
  */
+import type { KvTier } from "./kv-tier.js"
+import type { ModelPool } from "./model-pool.js"
+import { truncatePast, usableCache } from "./runner.js"
+
 export interface TurnReport {
   readonly promptTokens: number
   /** Tokens whose KV came from the constellation and was used (a whole prompt leaves its last token out). */

@@ -7,7 +7,7 @@
  * so a delivery allocates nothing; a behaviour copies what it keeps. A world may add its own services to
  * the context (`ShardWorld.extendContext`): a behaviour's context type is `ActorContext & X`.
  */
-import { Data } from "effect"
+import { Data, type Effect } from "effect"
 
 export class ActorFailure extends Data.TaggedError("ActorFailure")<{ readonly actor: number; readonly reason: string }> {}
 
@@ -59,6 +59,12 @@ export interface ActorContext {
   countOverTime(series: string, n: number): void
   /** Whether `actor` is up, as the host's health view has it (injected faults; always true without). */
   isUp(actor: number): boolean
+  /**
+   * Run an Effect program as a fiber of this actor, in virtual time (runtime/fibers.ts): Effect.sleep,
+   * timeouts, retries with a Schedule and races all happen in this actor's events. It ends with the
+   * actor's state (restart, crash); a failure is supervised like a failing handler.
+   */
+  run(program: Effect.Effect<void>): void
 }
 
 export type SupervisionPolicy = "restart" | "stop"

@@ -1,10 +1,10 @@
-import { F, I, RecordBlock } from "./record.js"
-
 /**
  * The discrete-event queue of one shard: records in a growable pool, a binary min-heap of slot numbers
  * ordered by (time, src, seq). Pop order is total, so the same events pop in the same order whatever
  * else the shard holds.
  */
+import { F, I, RecordBlock } from "./record.js"
+
 export class EventQueue {
   readonly pool: RecordBlock
   // The heap holds slot numbers; its ordering key is kept beside it, by heap position, so comparisons read

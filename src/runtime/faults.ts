@@ -1,12 +1,12 @@
-import { uniformFloat64 } from "pure-rand/distribution/uniformFloat64"
-import type { RandomGenerator } from "pure-rand/types/RandomGenerator"
-import { streamRng } from "./random.js"
-
 /**
  * Injected faults of one shard, all in virtual time and seeded: message loss (one draw per message, end
  * to end) and actors down until a time (their state is lost by the engine; what reaches them is
  * dropped). Faults of links belong to the world's network. Off unless a host turns them on.
  */
+import { uniformFloat64 } from "pure-rand/distribution/uniformFloat64"
+import type { RandomGenerator } from "pure-rand/types/RandomGenerator"
+import { streamRng } from "./random.js"
+
 export class Faults {
   private readonly rng: RandomGenerator
   private readonly downUntil: Float64Array

@@ -1,5 +1,3 @@
-import { RECORD_BYTES, RecordBlock } from "./record.js"
-
 /**
  * Cross-shard mailboxes: for each ordered pair of shards (from, to) and each window parity, one block of
  * records in a SharedArrayBuffer plus a count. In window k shard `from` appends to parity k % 2; after the
@@ -8,6 +6,8 @@ import { RECORD_BYTES, RecordBlock } from "./record.js"
  *
  * A mailbox is bounded: a window that would overflow it raises MailboxOverflow with the capacity to raise.
  */
+import { RECORD_BYTES, RecordBlock } from "./record.js"
+
 export class MailboxOverflow extends Error {
   readonly _tag = "MailboxOverflow"
   constructor(readonly from: number, readonly to: number, readonly capacity: number) {

@@ -1,10 +1,10 @@
-import v8 from "node:v8"
-import vm from "node:vm"
-
 /**
  * This thread's live heap (JS heap + external memory such as typed arrays), after a full GC when one can
  * be forced, so that "bytes per actor" measures what actors keep, not garbage.
  */
+import v8 from "node:v8"
+import vm from "node:vm"
+
 let gc: (() => void) | undefined
 try {
   v8.setFlagsFromString("--expose-gc")

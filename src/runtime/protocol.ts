@@ -88,12 +88,36 @@ export type MessageOf<P extends Specs> = {
   [K in keyof P & string]: { readonly _tag: K; readonly time: number; readonly sentAt: number; readonly from: number; readonly to: number; readonly seq: number; readonly bytes: number } & FieldsOf<P[K]>
 }[keyof P & string]
 
-/** Reads one slot of a fields object (0 where no field uses it), as the record stores it. */
-const slotReader = (specFields: Readonly<Record<string, Field>>, slot: Slot): ((f: Record<string, unknown>) => number) => {
+/**
+ * The per-message code is generated from the declaration (new Function), one function per message and
+ * slot layout: a closure shared by every message would see every field name at one property access and
+ * V8 would make that access megamorphic (a dictionary lookup per field per message, measurable on the
+ * engine's hot path). Generated, each send and each view getter reads its fields by name, monomorphic.
+ * Field names are checked to be identifiers first.
+ */
+const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/
+
+/** The expression that puts `slot` of a fields object `f` into a record (0 where no field uses it). */
+const slotExpression = (specFields: Readonly<Record<string, Field>>, slot: Slot): string => {
   const entry = Object.entries(specFields).find(([, f]) => f.slot === slot)
-  if (entry === undefined) return () => 0
+  if (entry === undefined) return "0"
   const [name, f] = entry
-  return f.kind === "flag" ? (o) => (o[name] ? 1 : 0) : (o) => o[name] as number
+  return f.kind === "flag" ? `(f.${name} ? 1 : 0)` : `f.${name}`
+}
+
+type SlotSender = (ctx: Sender, dst: number, bytes: number, f: unknown) => void
+type SlotTimer = (ctx: Pick<ActorContext, "after">, delay: number, f: unknown) => void
+type SlotWaker = (host: Waker, actor: number, f: unknown) => void
+
+const generated = (spec: MessageSpec): { send: SlotSender; after: SlotTimer; wake: SlotWaker } => {
+  const [e0, e1, e2, ea] = (["p0", "p1", "p2", "aux"] as const).map((s) => slotExpression(spec.fields, s))
+  const slots = `${e0}, ${e1}, ${e2}, ${ea}`
+  const code = spec.code
+  return {
+    send: new Function("ctx", "dst", "bytes", "f", `ctx.send(dst, ${code}, bytes, ${slots})`) as SlotSender,
+    after: new Function("ctx", "delay", "f", `ctx.after(delay, ${code}, ${slots})`) as SlotTimer,
+    wake: new Function("host", "actor", "f", `host.wake(actor, ${code}, ${slots})`) as SlotWaker
+  }
 }
 
 const checkSpecs = (specs: Specs): void => {
@@ -103,6 +127,7 @@ const checkSpecs = (specs: Specs): void => {
     codes.add(spec.code)
     const slots = Object.values(spec.fields).map((f) => f.slot)
     if (new Set(slots).size !== slots.length) throw new RangeError(`protocol: message ${name} puts two fields in one slot`)
+    for (const field of Object.keys(spec.fields)) if (!IDENTIFIER.test(field)) throw new RangeError(`protocol: message ${name} has a field named "${field}" (not an identifier)`)
   }
 }
 
@@ -110,16 +135,13 @@ export const defineProtocol = <P extends Specs>(specs: P): Protocol<P> => {
   checkSpecs(specs)
   const out: Record<string, MessageType<string, MessageSpec>> = {}
   for (const [name, spec] of Object.entries(specs)) {
-    const [r0, r1, r2, ra] = (["p0", "p1", "p2", "aux"] as const).map((s) => slotReader(spec.fields, s)) as [
-      (f: Record<string, unknown>) => number, (f: Record<string, unknown>) => number, (f: Record<string, unknown>) => number, (f: Record<string, unknown>) => number
-    ]
-    const code = spec.code
+    const g = generated(spec)
     out[name] = {
       name,
-      code,
-      send: (ctx, dst, bytes, f) => ctx.send(dst, code, bytes, r0(f), r1(f), r2(f), ra(f)),
-      after: (ctx, delay, f) => ctx.after(delay, code, r0(f), r1(f), r2(f), ra(f)),
-      wake: (host, actor, f) => host.wake(actor, code, r0(f), r1(f), r2(f), ra(f)),
+      code: spec.code,
+      send: g.send,
+      after: g.after,
+      wake: g.wake,
       schema: Schema.TaggedStruct(name, {
         ...envelopeSchema,
         ...Object.fromEntries(Object.entries(spec.fields).map(([k, f]) => [k, fieldSchema(f)]))
@@ -132,24 +154,20 @@ export const defineProtocol = <P extends Specs>(specs: P): Protocol<P> => {
 type Handler<S, C, M extends MessageSpec> = (state: S, m: View<M>, ctx: C) => void
 export type Handlers<P extends Specs, S, C> = { readonly [K in keyof P & string]?: Handler<S, C, P[K]> }
 
-/** A view class per message: getters over the envelope it is pointed at. */
+/** A view per message: a generated class whose getters read its fields from the envelope it points at. */
 const viewOf = (spec: MessageSpec): { env: Envelope } => {
-  class MessageView {
-    env!: Envelope
+  const getters = Object.entries(spec.fields).map(([name, f]) => `get ${name}() { return ${f.kind === "flag" ? `this.env.${f.slot} === 1` : `this.env.${f.slot}`} }`)
+  const View = new Function(`return class {
+    constructor() { this.env = undefined }
     get time() { return this.env.time }
     get sentAt() { return this.env.sentAt }
     get origin() { return this.env.origin }
     get dst() { return this.env.dst }
     get bytes() { return this.env.bytes }
     get hops() { return this.env.hops }
-  }
-  for (const [name, f] of Object.entries(spec.fields)) {
-    const slot = f.slot
-    Object.defineProperty(MessageView.prototype, name, {
-      get: f.kind === "flag" ? function (this: MessageView) { return this.env[slot] === 1 } : function (this: MessageView) { return this.env[slot] }
-    })
-  }
-  return new MessageView()
+    ${getters.join("\n    ")}
+  }`)() as new () => { env: Envelope }
+  return new View()
 }
 
 /**

@@ -9,6 +9,7 @@ import { uniformFloat64 } from "pure-rand/distribution/uniformFloat64"
 import type { RandomGenerator } from "pure-rand/types/RandomGenerator"
 import { ActorFailure, type ActorContext, type Behaviour, type Envelope, SilentTagSent } from "./behaviour.js"
 import { EventQueue } from "./event-queue.js"
+import { FiberRuntime } from "./fibers.js"
 import { Faults } from "./faults.js"
 import type { Mailboxes } from "./mailbox.js"
 import { DropReasons, encodeHistogram, SERIES_BUCKET_SECONDS, ShardMetrics, type ShardReport, dropCounts, tagCounts } from "./metrics.js"
@@ -45,6 +46,9 @@ export interface EngineObservers {
   readonly onHop?: (h: HopRecord) => void
   readonly onDelivery?: (d: DeliveryRecord) => void
 }
+
+/** The tag of the engine's own timers that resume a sleeping fiber (p0: the wake id); never a message. */
+const FIBER_WAKE = 0
 
 export class ShardEngine<N extends Network = Network> {
   readonly queue = new EventQueue(256)
@@ -130,7 +134,16 @@ export class ShardEngine<N extends Network = Network> {
         const bucket = Math.floor(ctx.now / SERIES_BUCKET_SECONDS) * SERIES_BUCKET_SECONDS
         s.set(bucket, (s.get(bucket) ?? 0) + n)
       },
-      isUp: (actor) => self.faults === undefined || !self.faults.isDown(actor, ctx.now)
+      isUp: (actor) => self.faults === undefined || !self.faults.isDown(actor, ctx.now),
+      run: (program) => {
+        self.fibers ??= new FiberRuntime({
+          now: () => ctx.now,
+          self: () => ctx.self,
+          timer: (actor, time, id) => self.timer(actor, time, FIBER_WAKE, id, 0, 0, 0),
+          failed: (actor, cause) => self.supervise(actor, cause)
+        })
+        self.fibers.fork(program)
+      }
     }
     this.ctx = Object.assign(ctx, shardWorld.extendContext?.(ctx))
   }
@@ -181,6 +194,8 @@ export class ShardEngine<N extends Network = Network> {
 
   /** Fault injection by a host (see Faults); off unless set, one branch per message when off. */
   private faults?: Faults
+  /** Actors' Effect programs (ActorContext.run); made on first use. */
+  private fibers?: FiberRuntime
 
   injectFaults(o: { lossRate: number; seed: number }): void {
     this.faults = new Faults(o.lossRate, o.seed, this.world.actorCount)
@@ -189,6 +204,7 @@ export class ShardEngine<N extends Network = Network> {
   /** An actor crashes at `now`: its state is lost (fresh from init); it takes nothing for `downSeconds`. */
   crashActor(actor: number, now: number, downSeconds: number): void {
     if (!this.faults) throw new Error("crashActor: call injectFaults first")
+    this.fibers?.interrupt(actor)
     this.states[actor] = this.behaviourOf(actor).init(actor)
     this.faults.down(actor, now + downSeconds)
     this.metrics.supervisionCount++
@@ -394,6 +410,11 @@ export class ShardEngine<N extends Network = Network> {
       foldDelivery(this.hashes, at, time, env.origin, env.originSeq, env.tag, env.bytes)
       this.ctx.self = at
       this.ctx.now = time
+      if (timer && env.tag === FIBER_WAKE) {
+        this.silentNow = false
+        this.fibers!.wake(env.p0)
+        continue
+      }
       this.silentNow = !timer && this.isSilent(at, env.tag)
       try {
         this.injectCrash(at)
@@ -401,6 +422,8 @@ export class ShardEngine<N extends Network = Network> {
       } catch (e) {
         this.supervise(at, e)
       }
+      // Fiber steps the delivery queued (a reply completing what a program awaits), in the same event.
+      if (this.fibers?.pending) this.fibers.flush()
     }
     this.silentNow = false
   }
@@ -430,6 +453,7 @@ export class ShardEngine<N extends Network = Network> {
     const e = err as { reason?: string; message?: string } | undefined
     const reason = e?.reason ?? e?.message ?? String(err)
     const action = b.supervision
+    this.fibers?.interrupt(actor)
     if (action === "restart") this.states[actor] = b.init(actor)
     else this.stopped[actor] = 1
     this.metrics.supervisionCount++

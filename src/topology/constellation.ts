@@ -1,7 +1,3 @@
-import { DEG, EARTH_MU_KM3_S2, EARTH_RADIUS_KM } from "./constants.js"
-import { TopologyErrors } from "./errors.js"
-import { type Shell, shellSize } from "./shell.js"
-
 /**
  * A constellation flattened into typed arrays: satellite i has a shell, a plane and a slot, and the
  * Keplerian elements of a circular orbit. Hot loops (positions, links, routing) index these arrays and
@@ -10,6 +6,10 @@ import { type Shell, shellSize } from "./shell.js"
  * Satellite numbering: shell by shell, plane by plane, slot by slot (i = shellStart + plane * N + slot),
  * so contiguous index ranges are contiguous orbital planes, the unit the runtime shards by.
  */
+import { DEG, EARTH_MU_KM3_S2, EARTH_RADIUS_KM } from "./constants.js"
+import { TopologyErrors } from "./errors.js"
+import { type Shell, shellSize } from "./shell.js"
+
 export interface Constellation {
   readonly shells: ReadonlyArray<Shell>
   readonly size: number

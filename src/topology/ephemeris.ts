@@ -1,12 +1,12 @@
-import { EARTH_ROTATION_RAD_S } from "./constants.js"
-import type { Constellation } from "./constellation.js"
-
 /**
  * Where the satellites are. An ephemeris writes Earth-centred inertial positions (km) for every
  * satellite at time t (seconds from the run's epoch) and tells the Earth's rotation angle at t, which is
  * all the link and ground models need. Two sources: `kepler` (circular orbits, the default: exact,
  * cheap, and what the Walker parameters describe) and `sgp4` (satellite.js from TLE / OMM sets).
  */
+import { EARTH_ROTATION_RAD_S } from "./constants.js"
+import type { Constellation } from "./constellation.js"
+
 export interface Ephemeris {
   readonly size: number
   /** Write x, y, z (km, inertial) of every satellite into out (length >= 3 * size). */

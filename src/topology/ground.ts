@@ -1,11 +1,11 @@
-import { DEG, EARTH_RADIUS_KM } from "./constants.js"
-import type { Ephemeris } from "./ephemeris.js"
-
 /**
  * Ground stations and users on a spherical Earth of the model's radius. A satellite is visible from a
  * station when its elevation is at least the mask (25 deg by default, Starlink's minimum); the serving
  * satellite is the visible one highest in the sky.
  */
+import { DEG, EARTH_RADIUS_KM } from "./constants.js"
+import type { Ephemeris } from "./ephemeris.js"
+
 export interface GroundStation {
   readonly name?: string
   readonly latDeg: number

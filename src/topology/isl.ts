@@ -1,6 +1,3 @@
-import { DEG, EARTH_RADIUS_KM } from "./constants.js"
-import type { Constellation } from "./constellation.js"
-
 /**
  * Inter-satellite links: the +Grid pattern real constellations use. Every satellite links to its two
  * in-plane neighbours (slot +-1) and to the satellites of the same slot in the two adjacent planes. Links
@@ -15,6 +12,9 @@ import type { Constellation } from "./constellation.js"
  * - line of sight: a link is down while its straight segment dips below `minLineOfSightAltitudeKm`
  *   (atmospheric refraction and absorption).
  */
+import { DEG, EARTH_RADIUS_KM } from "./constants.js"
+import type { Constellation } from "./constellation.js"
+
 export interface IslRules {
   readonly seam: "auto" | "wrap" | "cut"
   readonly polarCutoffLatDeg: number

@@ -1,6 +1,3 @@
-import { type Shell, walkerDelta } from "./shell.js"
-import { TopologyErrors } from "./errors.js"
-
 /**
  * Named constellations. `paper-19x5` is the SkyMemory prototype (5 planes x 19 satellites at 550 km). The
  * paper gives no inclination, so we take 53 deg, Starlink shell 1's, which is what a 550 km LEO cache
@@ -11,6 +8,9 @@ import { TopologyErrors } from "./errors.js"
  * four shells, 4,408 satellites. Phasing factors are not published for every shell; we use F = 1 except
  * where a published value is known to us, and document it here so runs are comparable.
  */
+import { type Shell, walkerDelta } from "./shell.js"
+import { TopologyErrors } from "./errors.js"
+
 export const PRESETS = {
   "paper-19x5": [walkerDelta({ name: "paper-19x5", planes: 5, satsPerPlane: 19, altitudeKm: 550, inclinationDeg: 53, phasing: 0, raanSpreadDeg: (5 * 360) / 19 })],
   "starlink-shell1": [walkerDelta({ name: "starlink-shell1", planes: 72, satsPerPlane: 22, altitudeKm: 550, inclinationDeg: 53, phasing: 39 })],

@@ -1,10 +1,10 @@
-import type { IslGraph } from "./isl.js"
-
 /**
  * Shortest paths over the links that are up, by Dijkstra with an indexed binary heap on typed arrays.
  * Edge weight = a link's one-way delay (length / c + per-hop processing), so distances are seconds.
  * A `Router` owns its scratch arrays: make one per thread and reuse it; a pass allocates nothing.
  */
+import type { IslGraph } from "./isl.js"
+
 export interface ShortestPaths {
   /** Seconds from the source; +Infinity where unreachable. */
   readonly delay: Float64Array

@@ -1,15 +1,15 @@
-import { gstime, json2satrec, propagate, type SatRec, twoline2satrec } from "satellite.js"
-import { EARTH_MU_KM3_S2 } from "./constants.js"
-import type { Constellation } from "./constellation.js"
-import type { Ephemeris } from "./ephemeris.js"
-import { TopologyErrors } from "./errors.js"
-
 /**
  * SGP4 positions through satellite.js, the second ephemeris source. Use it to fly real TLEs, or a Walker
  * shell with drag and J2 (via `sgp4FromConstellation`). Positions are TEME, which for link geometry and
  * elevation is the same inertial frame as the Kepler source within the precision that matters here;
  * Earth rotation comes from GMST at the epoch + t.
  */
+import { gstime, json2satrec, propagate, type SatRec, twoline2satrec } from "satellite.js"
+import { EARTH_MU_KM3_S2 } from "./constants.js"
+import type { Constellation } from "./constellation.js"
+import type { Ephemeris } from "./ephemeris.js"
+import { TopologyErrors } from "./errors.js"
+
 export interface TleSet {
   readonly name?: string
   readonly line1: string

@@ -1,3 +1,8 @@
+/**
+ * The constellation's state at one instant: positions, which links are up, their lengths and delays.
+ * A snapshot is mutable scratch owned by one thread: `update(t)` rewrites it in place so a run can
+ * recompute the world many times per simulated second without allocating.
+ */
 import { type Constellation } from "./constellation.js"
 import { defaultLinkModel, type LinkModel, propagationSeconds } from "./delay.js"
 import type { Ephemeris } from "./ephemeris.js"
@@ -5,11 +10,6 @@ import { kepler } from "./ephemeris.js"
 import { defaultIslRules, type IslGraph, type IslRules, linkStates, plusGrid } from "./isl.js"
 import { makeRouter, type Router, type ShortestPaths } from "./routing.js"
 
-/**
- * The constellation's state at one instant: positions, which links are up, their lengths and delays.
- * A snapshot is mutable scratch owned by one thread: `update(t)` rewrites it in place so a run can
- * recompute the world many times per simulated second without allocating.
- */
 export interface Snapshot {
   readonly constellation: Constellation
   readonly ephemeris: Ephemeris

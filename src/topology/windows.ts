@@ -1,7 +1,3 @@
-import type { Snapshot } from "./snapshot.js"
-import { TopologyErrors } from "./errors.js"
-import { linkStates } from "./isl.js"
-
 /**
  * Link windows: for each ISL, the intervals of [from, to] during which it is up. Sampled every
  * `stepSeconds` over the whole constellation, then every change located by bisection on the two
@@ -10,6 +6,10 @@ import { linkStates } from "./isl.js"
  * Sampling can miss an outage shorter than the step; the default step (10 s) is far below the shortest
  * polar-region crossing of a LEO satellite (minutes).
  */
+import type { Snapshot } from "./snapshot.js"
+import { TopologyErrors } from "./errors.js"
+import { linkStates } from "./isl.js"
+
 export type Window = readonly [start: number, end: number]
 
 export const linkWindows = (

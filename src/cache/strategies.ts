@@ -1,0 +1,112 @@
+/**
+ * Placement strategies as plug-ins: one interface and one registry. A strategy says where a block's S
+ * shares go, how they move when the writer's serving satellite moves, and where a reader looks; the
+ * actors (src/actors) run whichever the config names, with no branch on any strategy's name.
+ *
+ * Two families:
+ * - centred: shares around a centre satellite (the writer's serving satellite when it writes).
+ *   `handover: "follow"`: the writer moves them round its new serving satellite (minimal moves, see
+ *   placement.migrate), and readers look around the writer's serving satellite now (the directory names
+ *   the writer). `handover: "anchor"`: they stay where they were written; the directory names the
+ *   centre they were written around, and readers look there.
+ * - keyed: shares on satellites chosen from the block key alone; nothing moves, readers hash the key.
+ *
+ * Adding one: a file exporting a PlacementStrategy (see the README), listed in `builtInStrategies`, or
+ * handed to a run (src/actors/world.ts makeWorld's `strategies`) without touching this file.
+ */
+import type { Constellation, IslGraph } from "../topology/index.js"
+import { baselineServers, bfsFrom, boxAround } from "./placement.js"
+
+/** What a centred strategy sees: the constellation and its ISL grid (its placements are pure in them). */
+export interface PlacementGeometry {
+  readonly constellation: Constellation.Constellation
+  readonly graph: IslGraph
+}
+
+interface StrategyBase {
+  readonly name: string
+  /** One line for --help and the README. */
+  readonly summary: string
+  /** The codec the strategy stores its shares in, when it fixes one; otherwise the run's (config.replay.codec). */
+  readonly codec?: "fp16" | "int8"
+}
+
+export interface CentredStrategy extends StrategyBase {
+  readonly kind: "centred"
+  /** The satellites of servers 0 .. S-1 around `centre` (distinct); RangeError if they do not fit the shell. */
+  around(geo: PlacementGeometry, centre: number, servers: number): ReadonlyArray<number>
+  readonly handover: "follow" | "anchor"
+}
+
+export interface KeyedStrategy extends StrategyBase {
+  readonly kind: "keyed"
+  /** The satellites of block `key`'s S shares among `satellites` (distinct). */
+  ofKey(satellites: number, key: number, servers: number): ReadonlyArray<number>
+}
+
+export type PlacementStrategy = CentredStrategy | KeyedStrategy
+
+const boxSide = (servers: number) => Math.ceil(Math.sqrt(servers))
+
+export const rotation: CentredStrategy = {
+  name: "rotation",
+  summary: "the paper's k x k box around the centre (k = ceil(sqrt S)), slot first; follows the writer",
+  kind: "centred",
+  handover: "follow",
+  around: (geo, centre, servers) => boxAround(geo.constellation, geo.graph, centre, boxSide(servers)).slice(0, servers)
+}
+
+export const hop: CentredStrategy = {
+  name: "hop",
+  summary: "the paper's breadth-first order over the ISL grid from the centre, no box; follows the writer",
+  kind: "centred",
+  handover: "follow",
+  around: (geo, centre, servers) => bfsFrom(geo.graph, centre, servers)
+}
+
+export const hopRotation: CentredStrategy = {
+  name: "hop_rotation",
+  summary: "the paper's breadth-first order restricted to the box; follows the writer",
+  kind: "centred",
+  handover: "follow",
+  around: (geo, centre, servers) => {
+    const box = new Set(boxAround(geo.constellation, geo.graph, centre, boxSide(servers)))
+    return bfsFrom(geo.graph, centre, servers, (s) => box.has(s))
+  }
+}
+
+export const baseline: KeyedStrategy = {
+  name: "baseline",
+  summary: "placement-unaware: jump consistent hashing of (key, share) over all satellites; never moves",
+  kind: "keyed",
+  ofKey: baselineServers
+}
+
+export const ours: CentredStrategy = {
+  name: "ours",
+  summary: "the rotation box at write time, anchored there (no migration; the directory names the centre), int8 shares",
+  kind: "centred",
+  handover: "anchor",
+  codec: "int8",
+  around: rotation.around
+}
+
+export const builtInStrategies: ReadonlyArray<PlacementStrategy> = [rotation, hop, hopRotation, baseline, ours]
+export const strategyNames: ReadonlyArray<string> = builtInStrategies.map((s) => s.name)
+/** A strategy name (the built-ins', or a plug-in's). */
+export type Strategy = string
+
+export class UnknownStrategy extends Error {
+  readonly _tag = "UnknownStrategy"
+  readonly field = "replay.strategy"
+  constructor(readonly strategy: string, known: ReadonlyArray<string>) {
+    super(`config.replay.strategy: unknown placement strategy "${strategy}" (known: ${known.join(", ")})`)
+  }
+}
+
+/** The strategy called `name`, among the built-ins and `extra` (which win over built-ins of the same name). */
+export const strategyNamed = (name: string, extra: ReadonlyArray<PlacementStrategy> = []): PlacementStrategy => {
+  const found = extra.find((s) => s.name === name) ?? builtInStrategies.find((s) => s.name === name)
+  if (found === undefined) throw new UnknownStrategy(name, [...strategyNames, ...extra.map((s) => s.name)])
+  return found
+}

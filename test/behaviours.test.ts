@@ -1,0 +1,243 @@
+import { describe, expect, it } from "vitest"
+import { PUT_ATTEMPTS, PUT_TIMEOUT_SECONDS } from "../src/actors/acked-puts.js"
+import { client } from "../src/actors/client.js"
+import { ground, homeOf } from "../src/actors/ground.js"
+import { inference, InferencePort, InferenceTimer, type LookupResult, type StoreResult } from "../src/actors/inference.js"
+import { BEACON_BYTES, CONTROL_BYTES, satellite } from "../src/actors/satellite.js"
+import { frameChunk } from "../src/cache/integrity.js"
+import { tracedBlockKey } from "../src/cache/keys.js"
+import { PayloadWire, wireSlot } from "../src/cache/payload-wire.js"
+import { deliver, FakeContext } from "./support/fake-context.js"
+
+// Each behaviour alone against a fake context (test/support/fake-context.ts): what it sends, sets and
+// counts for what it is handed, with no engine, network or other actor in the way.
+
+describe("satellite", () => {
+  const sat = satellite({ capacityBytes: 1000, beaconIntervalSeconds: 1 })
+  const setup = () => {
+    const ctx = new FakeContext()
+    ctx.self = 5
+    return { ctx, state: sat.init(5) }
+  }
+
+  it("beacons each neighbour it has over that link, then sets its next beacon", () => {
+    const { ctx, state } = setup()
+    ctx.neighbours = [4, 6, -1, 24]
+    ctx.now = 3
+    deliver(sat, state, ctx, "Tick", { timer: 0, id: 0 }, { origin: 5 })
+    expect(ctx.of("Beacon").map((s) => [s.dst, s.message.link, s.bytes])).toEqual([[4, 0, BEACON_BYTES], [6, 1, BEACON_BYTES], [24, 3, BEACON_BYTES]])
+    expect(ctx.timers.map((t) => [t.at, t.message._tag])).toEqual([[4, "Tick"]])
+    // A beacon heard on the sender's slot 1 is from our slot 0 neighbour.
+    deliver(sat, state, ctx, "Beacon", { link: 1 }, { origin: 4 })
+    expect(state.lastHeard[0]).toBe(3)
+  })
+
+  it("answers gets and puts of the standard workload, echoing the request and its send time", () => {
+    const { ctx, state } = setup()
+    deliver(sat, state, ctx, "CacheGet", { key: 9, requestId: 1 }, { origin: 100, sentAt: 0.5 })
+    deliver(sat, state, ctx, "CachePut", { key: 9, requestId: 2 }, { origin: 100, bytes: 300 })
+    deliver(sat, state, ctx, "CacheGet", { key: 9, requestId: 3 }, { origin: 100 })
+    deliver(sat, state, ctx, "CachePut", { key: 10, requestId: 4 }, { origin: 100, bytes: 2000 })
+    expect(ctx.take().map((s) => s.message)).toMatchObject([
+      { _tag: "CacheGetReply", key: 9, requestId: 1, hit: false, requestSentAt: 0.5 },
+      { _tag: "CachePutAck", key: 9, requestId: 2, stored: true },
+      { _tag: "CacheGetReply", key: 9, requestId: 3, hit: true },
+      // Larger than the store: refused.
+      { _tag: "CachePutAck", key: 10, requestId: 4, stored: false }
+    ])
+  })
+
+  it("keeps a block's directory entry and answers who wrote it", () => {
+    const { ctx, state } = setup()
+    deliver(sat, state, ctx, "DirGet", { key: 7, requestId: 1, block: 2 }, { origin: 100 })
+    deliver(sat, state, ctx, "DirPut", { key: 7, locator: 123 }, { origin: 100 })
+    deliver(sat, state, ctx, "DirGet", { key: 7, requestId: 2, block: 0 }, { origin: 101 })
+    expect(ctx.of("DirReply").map((s) => [s.dst, s.message.locator, s.message.block])).toEqual([[100, -1, 2], [101, 123, 0]])
+  })
+
+  it("stores shares, serves them by key, and migrates them on order (moving, or copying with keep)", () => {
+    const { ctx, state } = setup()
+    deliver(sat, state, ctx, "BlockPut", { key: 1, acked: false, share: 3 }, { origin: 100, bytes: 200 })
+    deliver(sat, state, ctx, "BlockPut", { key: 2, acked: false, share: 4 }, { origin: 100, bytes: 100 })
+    expect(ctx.of("BlockPutAck")).toHaveLength(0)
+    deliver(sat, state, ctx, "BlockGet", { key: 1, requestId: 8, ask: 17 }, { origin: 100 })
+    deliver(sat, state, ctx, "BlockGet", { key: 99, requestId: 8, ask: 18 }, { origin: 100 })
+    expect(ctx.take().map((s) => [s.bytes, s.message])).toMatchObject([[200, { _tag: "BlockReply", hit: true, ask: 17 }], [CONTROL_BYTES, { hit: false, ask: 18 }]])
+    deliver(sat, state, ctx, "MigrateOrder", { key: 1, target: 40, keep: false, share: 3 }, { origin: 100 })
+    deliver(sat, state, ctx, "MigrateOrder", { key: 2, target: 41, keep: true, share: 4 }, { origin: 100 })
+    expect(ctx.take().map((s) => [s.dst, s.bytes, s.message])).toMatchObject([[40, 200, { _tag: "MigrateData", key: 1, share: 3 }], [41, 100, { _tag: "MigrateData", key: 2, share: 4 }]])
+    expect(state.store.has(1)).toBe(false)
+    expect(state.store.has(2)).toBe(true)
+    expect(ctx.counters.get("migrationBytes")).toBe(300)
+  })
+
+  it("with bytes on the wire: a corrupted put is refused and not acknowledged, an intact one is stored and acknowledged", () => {
+    const wire = new PayloadWire()
+    const withWire = satellite({ capacityBytes: 1 << 20, beaconIntervalSeconds: 1, wire })
+    const ctx = new FakeContext()
+    ctx.self = 5
+    const state = withWire.init(5)
+    const good = frameChunk(11, 0, new Uint8Array([1, 2, 3]))
+    const bad = good.slice()
+    bad[bad.length - 1]! ^= 1
+    wire.stage(wireSlot.put(11, 0, 5), { share: 0, chunks: [bad] })
+    deliver(withWire, state, ctx, "BlockPut", { key: 11, acked: true, share: 0 }, { origin: 100, bytes: bad.length })
+    expect(state.store.has(11)).toBe(false)
+    expect(ctx.counters.get("corruptPutsRefused")).toBe(1)
+    wire.stage(wireSlot.put(11, 0, 5), { share: 0, chunks: [good] })
+    deliver(withWire, state, ctx, "BlockPut", { key: 11, acked: true, share: 0 }, { origin: 100, bytes: good.length })
+    expect(state.store.read(11)?.payload?.chunks[0]).toEqual(good)
+    expect(ctx.of("BlockPutAck").map((s) => [s.dst, s.message.key, s.message.share])).toEqual([[100, 11, 0]])
+  })
+})
+
+describe("ground user", () => {
+  const g = ground({ satellites: 50, firstUserId: 50, requestRatePerUser: 2, keysPerUser: 4, putFraction: 0.3, chunkBytes: 1000 })
+
+  it("sends each request to its key's home satellite and schedules the next; records replies' round trips and hit counts", () => {
+    const ctx = new FakeContext()
+    ctx.self = 52
+    const state = g.init(52)
+    g.start!(52, state, ctx)
+    expect(ctx.timers).toHaveLength(1)
+    for (let k = 0; k < 20; k++) deliver(g, state, ctx, "Tick", { timer: 0, id: 0 }, { origin: 52 })
+    const sent = ctx.take()
+    expect(sent).toHaveLength(20)
+    for (const s of sent) {
+      const m = s.message as { _tag: string; key: number; requestId: number }
+      expect(["CacheGet", "CachePut"]).toContain(m._tag)
+      // User 2's keys are 8 .. 11, each at its home.
+      expect(m.key).toBeGreaterThanOrEqual(8)
+      expect(m.key).toBeLessThan(12)
+      expect(s.dst).toBe(homeOf(m.key, 50))
+      expect(s.bytes).toBe(m._tag === "CachePut" ? 1000 : CONTROL_BYTES)
+    }
+    expect(new Set(sent.map((s) => (s.message as { requestId: number }).requestId)).size).toBe(20)
+    expect(ctx.timers).toHaveLength(21)
+    ctx.now = 2
+    deliver(g, state, ctx, "CacheGetReply", { key: 8, requestId: 0, requestSentAt: 1.75, hit: true }, { origin: 3 })
+    deliver(g, state, ctx, "CachePutAck", { key: 8, requestId: 1, requestSentAt: 1.5, stored: true }, { origin: 3 })
+    expect(ctx.recorded).toEqual([["retrieval", 0.25], ["put", 0.5]])
+    expect(ctx.counters.get("getHits")).toBe(1)
+  })
+})
+
+describe("replay client", () => {
+  const ns = { modelId: "m", tenantSalt: "t" }
+  const mk = (anchored: boolean) => client({
+    firstUserId: 100, requests: [[{ time: 1, hashIds: [5, 6] }]], servers: 3, blockBytes: 3000, chunkBytes: 1000, epochSeconds: 1,
+    directoryOf: (key) => (key % 7) + 50, namespace: ns, anchored
+  })
+
+  it("asks the directory, fetches every share of the written blocks around their writer, and writes the rest around itself", () => {
+    const c = mk(false)
+    const ctx = new FakeContext()
+    ctx.self = 100
+    ctx.serving.set(0, 20).set(7, 30)
+    const state = c.init(100)
+    ctx.now = 1
+    deliver(c, state, ctx, "Tick", { timer: 0, id: 0 }, { origin: 100 })
+    const keys = [5, 6].map((h) => tracedBlockKey(h, ns))
+    expect(ctx.take().map((s) => [s.dst, s.message])).toMatchObject(keys.map((key, j) => [(key % 7) + 50, { _tag: "DirGet", key, requestId: 0, block: j }]))
+    // Its deadline is set.
+    expect(ctx.timers.map((t) => t.message)).toMatchObject([{ _tag: "Tick", timer: 2, id: 0 }])
+    // Block 0 was written by user 7 (now under satellite 30), block 1 by nobody.
+    deliver(c, state, ctx, "DirReply", { key: keys[0]!, requestId: 0, locator: 7, block: 0 }, { origin: 55 })
+    deliver(c, state, ctx, "DirReply", { key: keys[1]!, requestId: 0, locator: -1, block: 1 }, { origin: 56 })
+    expect(ctx.take().map((s) => [s.dst, s.message])).toMatchObject([30, 31, 32].map((sat, k) => [sat, { _tag: "BlockGet", key: keys[0]!, ask: k }]))
+    ctx.now = 1.2
+    for (let k = 0; k < 3; k++) deliver(c, state, ctx, "BlockReply", { key: keys[0]!, requestId: 0, hit: true, ask: k }, { origin: 30 + k })
+    expect(ctx.counters.get("hitBlocks")).toBe(1)
+    expect(ctx.recorded[0]![0]).toBe("retrieval")
+    expect(ctx.recorded[0]![1]).toBeCloseTo(0.2, 12)
+    // Block 1 is written around the client's own serving satellite (20): directory entry and three shares.
+    const writes = ctx.take()
+    expect(writes.map((s) => [s.dst, s.message._tag])).toEqual([[(keys[1]! % 7) + 50, "DirPut"], [20, "BlockPut"], [21, "BlockPut"], [22, "BlockPut"]])
+    expect(writes[0]!.message).toMatchObject({ locator: 0 })
+  })
+
+  it("anchored: the directory records the centre written around, and nothing follows a handover", () => {
+    const c = mk(true)
+    const ctx = new FakeContext()
+    ctx.self = 100
+    ctx.serving.set(0, 20)
+    const state = c.init(100)
+    c.start!(100, state, ctx)
+    // Only the request timer: no epoch timer for handovers.
+    expect(ctx.timers.map((t) => t.message)).toMatchObject([{ _tag: "Tick", timer: 0 }])
+    ctx.now = 1
+    deliver(c, state, ctx, "Tick", { timer: 0, id: 0 }, { origin: 100 })
+    ctx.take()
+    const keys = [5, 6].map((h) => tracedBlockKey(h, ns))
+    deliver(c, state, ctx, "DirReply", { key: keys[0]!, requestId: 0, locator: -1, block: 0 }, { origin: 55 })
+    deliver(c, state, ctx, "DirReply", { key: keys[1]!, requestId: 0, locator: -1, block: 1 }, { origin: 56 })
+    expect(ctx.of("DirPut").map((s) => s.message.locator)).toEqual([20, 20])
+  })
+
+  it("a refused lookup ends the request as rejected; its deadline then finds nothing to do", () => {
+    const c = mk(false)
+    const ctx = new FakeContext()
+    ctx.self = 100
+    ctx.serving.set(0, 20)
+    const state = c.init(100)
+    ctx.now = 1
+    deliver(c, state, ctx, "Tick", { timer: 0, id: 0 }, { origin: 100 })
+    deliver(c, state, ctx, "Busy", { key: 1, requestId: 0, rejected: 7, ref: 0 }, { origin: 55 })
+    expect(ctx.counters.get("outcome.rejected")).toBe(1)
+    expect(ctx.counters.get("rejectedBy.satelliteMailbox")).toBe(1)
+    deliver(c, state, ctx, "Tick", { timer: 2, id: 0 }, { origin: 100 })
+    expect(ctx.counters.get("timedOut")).toBeUndefined()
+  })
+})
+
+describe("inference actor", () => {
+  const setup = () => {
+    const port = new InferencePort()
+    const wire = new PayloadWire()
+    const b = inference({ satellites: 100, servers: 2, epochSeconds: 1, directoryOf: () => 99, port, wire })
+    const ctx = new FakeContext()
+    ctx.self = 100
+    ctx.serving.set(0, 10)
+    return { port, wire, b, ctx, state: b.init(100) }
+  }
+  const share = (k: number) => ({ share: k, chunks: [frameChunk(42, k, new Uint8Array([k, k + 1]))] })
+
+  it("stores a block's shares with acknowledgement, and sends again only what was not acknowledged in time", () => {
+    const { port, b, ctx, state } = setup()
+    let stored: StoreResult | undefined
+    port.submit(100, { kind: "store", keys: [42], shares: [[share(0).chunks, share(1).chunks]], done: (r) => (stored = r) })
+    deliver(b, state, ctx, "Tick", { timer: InferenceTimer.job, id: 0 }, { origin: 100 })
+    expect(stored?.satellites).toEqual([10, 11])
+    expect(ctx.take().map((s) => [s.dst, s.message])).toMatchObject([[99, { _tag: "DirPut", key: 42, locator: 0 }], [10, { _tag: "BlockPut", acked: true, share: 0 }], [11, { _tag: "BlockPut", acked: true, share: 1 }]])
+    ctx.now = 0.2
+    deliver(b, state, ctx, "BlockPutAck", { key: 42, share: 0 }, { origin: 10 })
+    // Share 1's acknowledgement never comes: sent again at each deadline, then given up.
+    ctx.advanceTo(PUT_TIMEOUT_SECONDS - 1e-9)
+    expect(ctx.take()).toEqual([])
+    ctx.advanceTo(PUT_TIMEOUT_SECONDS)
+    expect(ctx.take().map((s) => [s.dst, s.message])).toMatchObject([[11, { _tag: "BlockPut", acked: true, share: 1 }]])
+    ctx.advanceTo(10)
+    expect(ctx.sent).toHaveLength(PUT_ATTEMPTS - 2)
+    expect(ctx.counters.get("putRetries")).toBe(PUT_ATTEMPTS - 1)
+    expect(ctx.counters.get("putsAbandoned")).toBe(1)
+    expect(ctx.failures).toEqual([])
+  })
+
+  it("looks a prefix up around its own satellite, checks what comes back, and reports the satellites that served it", () => {
+    const { port, wire, b, ctx, state } = setup()
+    let found: LookupResult | undefined
+    port.submit(100, { kind: "lookup", keys: [42], done: (r) => (found = r) })
+    deliver(b, state, ctx, "Tick", { timer: InferenceTimer.job, id: 0 }, { origin: 100 })
+    const asks = ctx.of("BlockGet")
+    expect(asks.map((s) => [s.dst, s.message.key])).toEqual([[10, 42], [11, 42]])
+    ctx.now = 0.1
+    for (const [k, ask] of asks.entries()) {
+      wire.stage(wireSlot.reply(100, ask.message.requestId, ask.message.ask), share(k))
+      deliver(b, state, ctx, "BlockReply", { key: 42, requestId: ask.message.requestId, hit: true, ask: ask.message.ask }, { origin: ask.dst })
+    }
+    expect(found?.blocks).toHaveLength(1)
+    expect(found?.satellites).toEqual([10, 11])
+    expect(found?.finishedAt).toBe(0.1)
+    expect(found?.timedOut).toBe(false)
+  })
+})

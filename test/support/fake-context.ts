@@ -1,0 +1,142 @@
+/**
+ * A behaviour alone, against a fake context: the cheapest test an actor design allows. The fake records
+ * what the behaviour sends, the timers it sets and what it counts, as structured messages read back
+ * through the protocol table; deliveries are built from named fields the same way. Time, neighbours,
+ * serving satellites, placement and health are whatever the test sets.
+ */
+import { fromRecord, type Message, Sky, type SkySpecs, toRecord } from "../../src/actors/protocol.js"
+import type { SkyBehaviour, SkyContext } from "../../src/actors/sky-context.js"
+import type { Effect } from "effect"
+import type { Envelope } from "../../src/runtime/behaviour.js"
+import { FiberRuntime } from "../../src/runtime/fibers.js"
+import type { FieldsOf } from "../../src/runtime/protocol.js"
+import { F, I, RecordBlock } from "../../src/runtime/record.js"
+
+export interface Sent {
+  readonly dst: number
+  readonly bytes: number
+  readonly message: Message
+}
+
+const recordOf = (time: number, self: number, dst: number, tag: number, bytes: number, p0: number, p1: number, p2: number, aux: number): Message => {
+  const b = new RecordBlock(1)
+  b.setF(0, F.time, time)
+  b.setF(0, F.sentAt, time)
+  b.setI(0, I.origin, self)
+  b.setI(0, I.dst, dst)
+  b.setI(0, I.bytes, bytes)
+  b.setI(0, I.tag, tag)
+  b.setF(0, F.p0, p0)
+  b.setF(0, F.p1, p1)
+  b.setF(0, F.p2, p2)
+  b.setI(0, I.aux, aux)
+  return fromRecord(b, 0)
+}
+
+export class FakeContext implements SkyContext {
+  now = 0
+  self = 0
+  readonly sent: Array<Sent> = []
+  readonly timers: Array<{ readonly at: number; readonly message: Message }> = []
+  readonly counters = new Map<string, number>()
+  readonly recorded: Array<readonly [string, number]> = []
+  readonly down = new Set<number>()
+  neighbours: ReadonlyArray<number> = [-1, -1, -1, -1]
+  serving = new Map<number, number>()
+  /** Placement around a centre: by default the centre and the next S - 1 ids. */
+  place: (centre: number, servers: number) => ReadonlyArray<number> = (centre, servers) => Array.from({ length: servers }, (_, k) => centre + k)
+  private draws = 0
+  /** Fibers of ActorContext.run, on this context's clock: `advanceTo` fires their timers in time order. */
+  private readonly fiberTimers: Array<{ readonly time: number; readonly id: number }> = []
+  readonly failures: Array<unknown> = []
+  private readonly fibers = new FiberRuntime({
+    now: () => this.now,
+    self: () => this.self,
+    timer: (_actor, time, id) => void this.fiberTimers.push({ time, id }),
+    failed: (_actor, cause) => void this.failures.push(cause)
+  })
+
+  run(program: Effect.Effect<void>): void {
+    this.fibers.fork(program)
+    this.fibers.flush()
+  }
+
+  /** Let virtual time pass to `time`, waking the fibers whose sleeps end by then (in time, then set, order). */
+  advanceTo(time: number): void {
+    for (;;) {
+      let next = -1
+      for (let k = 0; k < this.fiberTimers.length; k++) if (this.fiberTimers[k]!.time <= time && (next < 0 || this.fiberTimers[k]!.time < this.fiberTimers[next]!.time)) next = k
+      if (next < 0) break
+      const [t] = this.fiberTimers.splice(next, 1)
+      this.now = t!.time
+      this.fibers.wake(t!.id)
+    }
+    this.now = time
+  }
+
+  /** After a delivery: run what it resumed (the engine does this after every event). */
+  settle(): void {
+    this.fibers.flush()
+  }
+
+  send(dst: number, tag: number, bytes: number, p0 = 0, p1 = 0, p2 = 0, aux = 0): void {
+    this.sent.push({ dst, bytes, message: recordOf(this.now, this.self, dst, tag, bytes, p0, p1, p2, aux) })
+  }
+  after(delay: number, tag: number, p0 = 0, p1 = 0, p2 = 0, aux = 0): void {
+    this.timers.push({ at: this.now + delay, message: recordOf(this.now, this.self, this.self, tag, 0, p0, p1, p2, aux) })
+  }
+  record(histogram: string, seconds: number): void {
+    this.recorded.push([histogram, seconds])
+  }
+  /** A fixed, evenly spread sequence: enough for behaviours that draw. */
+  random(): number {
+    return ((this.draws++ * 0.618_033_988_75) % 1 + 1) % 1
+  }
+  count(counter: string, n = 1): void {
+    this.counters.set(counter, (this.counters.get(counter) ?? 0) + n)
+  }
+  countOverTime(series: string, n: number): void {
+    this.count(`${series}@time`, n)
+  }
+  isUp(actor: number): boolean {
+    return !this.down.has(actor)
+  }
+  neighbour(slot: number): number {
+    return this.neighbours[slot] ?? -1
+  }
+  servingOf(user: number): number {
+    return this.serving.get(user) ?? -1
+  }
+  placement(centre: number, servers: number): ReadonlyArray<number> {
+    return this.place(centre, servers)
+  }
+
+  /** Messages sent since the last call, and forget them. */
+  take(): Array<Sent> {
+    return this.sent.splice(0)
+  }
+  /** Sent messages of one kind, with their fields. */
+  of<K extends keyof SkySpecs>(tag: K): Array<{ readonly dst: number; readonly bytes: number; readonly message: Extract<Message, { _tag: K }> }> {
+    return this.sent.filter((s) => s.message._tag === tag) as never
+  }
+}
+
+/** The envelope of message `tag` with `fields`, from `origin`, delivered at ctx.now (through the protocol's layout). */
+export const envelopeOf = <K extends keyof SkySpecs>(
+  ctx: FakeContext, tag: K, fields: FieldsOf<SkySpecs[K]>, o: { readonly origin: number; readonly bytes?: number; readonly sentAt?: number; readonly hops?: number }
+): Envelope => {
+  const b = new RecordBlock(1)
+  toRecord({ _tag: tag, time: ctx.now, sentAt: o.sentAt ?? ctx.now, from: o.origin, to: ctx.self, seq: 0, bytes: o.bytes ?? 64, ...fields } as Message, b, 0)
+  return {
+    time: ctx.now, sentAt: o.sentAt ?? ctx.now, origin: o.origin, originSeq: 0, dst: ctx.self, tag: Sky[tag].code, bytes: o.bytes ?? 64, hops: o.hops ?? 1,
+    p0: b.getF(0, F.p0), p1: b.getF(0, F.p1), p2: b.getF(0, F.p2), aux: b.getI(0, I.aux)
+  }
+}
+
+/** Deliver message `tag` to a behaviour's state. */
+export const deliver = <S, K extends keyof SkySpecs>(
+  b: SkyBehaviour<S>, state: S, ctx: FakeContext, tag: K, fields: FieldsOf<SkySpecs[K]>, o: { readonly origin: number; readonly bytes?: number; readonly sentAt?: number; readonly hops?: number }
+): void => {
+  b.handle(state, envelopeOf(ctx, tag, fields, o), ctx)
+  ctx.settle()
+}
