@@ -6,7 +6,9 @@
  * `npx tsx experiments/flood.ts --rates 1,10 --requests 500 --json`
  */
 import { strategyNames } from "../src/cache/strategies.js"
-import { makeRunConfig, type RunReport, runOnWorkers } from "../src/actors/index.js"
+import { makeRunConfig, type RunReport } from "../src/actors/index.js"
+import { runSky, Workers } from "../src/actors/hosts.js"
+import { Effect } from "effect"
 import { RECORD_BYTES } from "../src/runtime/record.js"
 import { readTrace } from "../src/actors/trace-file.js"
 import { flag, parseCli, runMain, traceFlags } from "./lib/cli.js"
@@ -84,7 +86,7 @@ runMain(async () => {
       replay: { ...makeRunConfig().replay, tracePath: o.trace, requests: o.requests, strategy: o.strategy, rateScale: rate }
     })
     const progress = makeProgress(`flood ${rate}x`, simSeconds, o.quiet || o.json)
-    const report = await runOnWorkers(config, { workers: o.workers, onProgress: (p) => progress.update(p.virtualTime, p.delivered) })
+    const report = await Effect.runPromise(runSky(config).pipe(Effect.provide(Workers({ workers: o.workers, onProgress: (p) => progress.update(p.virtualTime, p.delivered) }))))
     progress.stop()
     rows.push(row(rate, report))
   }

@@ -7,7 +7,9 @@
  */
 import { strategyNames } from "../src/cache/strategies.js"
 import { oracleHitRate } from "../src/cache/trace.js"
-import { makeRunConfig, type RunReport, runOnWorkers } from "../src/actors/index.js"
+import { makeRunConfig, type RunReport } from "../src/actors/index.js"
+import { runSky, Workers } from "../src/actors/hosts.js"
+import { Effect } from "effect"
 import { readTrace } from "../src/actors/trace-file.js"
 import { Constellation, kepler, preset, subSatellitePoints } from "../src/topology/index.js"
 import { flag, parseCli, runMain, traceFlags } from "./lib/cli.js"
@@ -86,7 +88,7 @@ runMain(async () => {
         replay: { ...makeRunConfig().replay, tracePath: o.trace, requests: o.requests, strategy, servers: o.servers, storePolicy: o.policy, codec: o.codec }
       })
       const progress = makeProgress(`replay ${strategy} ${capacityMb} MiB`, simSeconds, o.quiet || o.json)
-      const report = await runOnWorkers(config, { workers: o.workers, onProgress: (p) => progress.update(p.virtualTime, p.delivered) })
+      const report = await Effect.runPromise(runSky(config).pipe(Effect.provide(Workers({ workers: o.workers, onProgress: (p) => progress.update(p.virtualTime, p.delivered) }))))
       progress.stop()
       rows.push(row(strategy, capacityMb, report, oracle))
       reports.set(`${strategy}@${capacityMb}`, report)

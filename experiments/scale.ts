@@ -4,7 +4,9 @@
  * in virtual time on a piscina pool.
  * `npx tsx experiments/scale.ts --preset starlink-shell1 --sim-seconds 60 --workers 2 --json`
  */
-import { makeRunConfig, runInProcess, runOnWorkers, type RunReport } from "../src/actors/index.js"
+import { Effect } from "effect"
+import { makeRunConfig, type RunReport } from "../src/actors/index.js"
+import { InProcess, runSky, Workers } from "../src/actors/hosts.js"
 import { measureBytesPerSatellite } from "../src/runtime/memory.js"
 import { Mailboxes } from "../src/runtime/mailbox.js"
 import { buildShard } from "../src/runtime/build.js"
@@ -65,9 +67,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     // Measured before the run, while nothing else of the run is on the heap.
     const perActor = bytesPerSatellite(config)
     const progress = makeProgress(`scale ${o.preset}`, o.simSeconds, o.quiet || o.json)
-    const report = o.inProcess
-      ? await runInProcess(config, o.workers)
-      : await runOnWorkers(config, { workers: o.workers, onProgress: (p) => progress.update(p.virtualTime, p.delivered) })
+    // The host is a Layer: in-process or the worker pool, the same run (actors/hosts.ts).
+    const host = o.inProcess ? InProcess(o.workers) : Workers({ workers: o.workers, onProgress: (p) => progress.update(p.virtualTime, p.delivered) })
+    const report = await Effect.runPromise(runSky(config).pipe(Effect.provide(host)))
     progress.stop()
     const result = toScaleResult(report, perActor)
     const dir = openRunDirectory("scale", { ...o, json: undefined, quiet: undefined, help: undefined })

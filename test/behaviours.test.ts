@@ -139,8 +139,6 @@ describe("replay client", () => {
     deliver(c, state, ctx, "Tick", { timer: 0, id: 0 }, { origin: 100 })
     const keys = [5, 6].map((h) => tracedBlockKey(h, ns))
     expect(ctx.take().map((s) => [s.dst, s.message])).toMatchObject(keys.map((key, j) => [(key % 7) + 50, { _tag: "DirGet", key, requestId: 0, block: j }]))
-    // Its deadline is set.
-    expect(ctx.timers.map((t) => t.message)).toMatchObject([{ _tag: "Tick", timer: 2, id: 0 }])
     // Block 0 was written by user 7 (now under satellite 30), block 1 by nobody.
     deliver(c, state, ctx, "DirReply", { key: keys[0]!, requestId: 0, locator: 7, block: 0 }, { origin: 55 })
     deliver(c, state, ctx, "DirReply", { key: keys[1]!, requestId: 0, locator: -1, block: 1 }, { origin: 56 })
@@ -174,6 +172,27 @@ describe("replay client", () => {
     expect(ctx.of("DirPut").map((s) => s.message.locator)).toEqual([20, 20])
   })
 
+  it("a lookup whose answers do not all come back ends at its 30-s deadline with what did", () => {
+    const c = mk(false)
+    const ctx = new FakeContext()
+    ctx.self = 100
+    ctx.serving.set(0, 20).set(7, 30)
+    const state = c.init(100)
+    ctx.now = 1
+    deliver(c, state, ctx, "Tick", { timer: 0, id: 0 }, { origin: 100 })
+    const keys = [5, 6].map((h) => tracedBlockKey(h, ns))
+    deliver(c, state, ctx, "DirReply", { key: keys[0]!, requestId: 0, locator: 7, block: 0 }, { origin: 55 })
+    deliver(c, state, ctx, "DirReply", { key: keys[1]!, requestId: 0, locator: 7, block: 1 }, { origin: 56 })
+    // Block 0's three shares come back, block 1's never do.
+    for (let k = 0; k < 3; k++) deliver(c, state, ctx, "BlockReply", { key: keys[0]!, requestId: 0, hit: true, ask: k }, { origin: 30 + k })
+    ctx.advanceTo(30.9)
+    expect(ctx.counters.get("requests")).toBeUndefined()
+    ctx.advanceTo(31)
+    expect(ctx.counters.get("timedOut")).toBe(1)
+    expect(ctx.counters.get("hitBlocks")).toBe(1)
+    expect(ctx.recorded).toEqual([["retrieval", 30]])
+  })
+
   it("a refused lookup ends the request as rejected; its deadline then finds nothing to do", () => {
     const c = mk(false)
     const ctx = new FakeContext()
@@ -185,8 +204,10 @@ describe("replay client", () => {
     deliver(c, state, ctx, "Busy", { key: 1, requestId: 0, rejected: 7, ref: 0 }, { origin: 55 })
     expect(ctx.counters.get("outcome.rejected")).toBe(1)
     expect(ctx.counters.get("rejectedBy.satelliteMailbox")).toBe(1)
-    deliver(c, state, ctx, "Tick", { timer: 2, id: 0 }, { origin: 100 })
+    ctx.advanceTo(100)
     expect(ctx.counters.get("timedOut")).toBeUndefined()
+    expect(ctx.counters.get("requests")).toBe(1)
+    expect(ctx.failures).toEqual([])
   })
 })
 

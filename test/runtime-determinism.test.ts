@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest"
+import { Effect } from "effect"
+import { InProcess, runSky, Workers } from "../src/actors/hosts.js"
 import { makeRunConfig, runInProcess, runOnWorkers } from "../src/actors/index.js"
 
 // Worker runs pay a few seconds of thread start-up each; keep them to the cases the issue names.
@@ -6,10 +8,11 @@ describe("determinism: same config and seed, same trace hash, whatever the worke
   it("paper-19x5 with ground traffic: 1, 2 and 4 piscina workers, in-process shards, and a repeat", async () => {
     const config = makeRunConfig({ preset: "paper-19x5", simSeconds: 20, users: 16, requestRatePerUser: 3 })
     const w1 = await runOnWorkers(config, { workers: 1 })
-    const w2 = await runOnWorkers(config, { workers: 2 })
+    // Through the Host layers too: swapping where a run runs is one Layer.
+    const w2 = await Effect.runPromise(runSky(config).pipe(Effect.provide(Workers({ workers: 2 }))))
     const w4 = await runOnWorkers(config, { workers: 4 })
     const again = await runOnWorkers(config, { workers: 2 })
-    const p3 = await runInProcess(config, 3)
+    const p3 = await Effect.runPromise(runSky(config).pipe(Effect.provide(InProcess(3))))
     expect(w1.events).toBeGreaterThan(5000)
     expect(w1.deliveredByTag.CacheGetReply).toBeGreaterThan(100)
     for (const r of [w2, w4, again, p3]) {

@@ -1,11 +1,13 @@
 /**
- * Shares put with acknowledgement, as one Effect program per share (runtime/fibers.ts, virtual time):
- * send, wait for its BlockPutAck at most PUT_TIMEOUT_SECONDS, and on a timeout send again, up to
- * PUT_ATTEMPTS sends (Effect.timeout, Effect.retry with Schedule.recurs); then it is given up (counted;
- * the block misses until it is written again). The owner calls `onAck` for each BlockPutAck; a new put
- * of the same share to the same satellite replaces the one in progress.
+ * Shares put with acknowledgement. The puts of one store job are one Effect program in virtual time
+ * (runtime/fibers.ts): send them, wait at most PUT_TIMEOUT_SECONDS for every BlockPutAck, send again
+ * those not acknowledged, up to PUT_ATTEMPTS sends (Effect.timeout, Effect.retry with
+ * Schedule.recurs); what is still unacknowledged then is given up (counted; the block misses until it is
+ * written again). One program per job, not per share: a fiber costs tens of microseconds to start, and
+ * a store job puts hundreds of shares. A later put of the same share to the same satellite takes it
+ * over from the job that sent it first. The owner calls `onAck` for each BlockPutAck.
  */
-import { Deferred, Duration, Effect, type Fiber, Schedule } from "effect"
+import { Deferred, Duration, Effect, Schedule } from "effect"
 import { type PayloadWire, type SharePayload, wireSlot } from "../cache/payload-wire.js"
 import { Sky } from "./protocol.js"
 import type { SkyContext } from "./sky-context.js"
@@ -19,43 +21,68 @@ export const sendShare = (ctx: SkyContext, wire: PayloadWire, sat: number, key: 
   Sky.BlockPut.send(ctx, sat, payload.chunks.reduce((n, c) => n + c.length, 0), { key, acked, share: payload.share })
 }
 
-interface InFlight {
-  readonly ack: Deferred.Deferred<void>
-  /** Set once the program runs: a replacing put ends it. */
-  fiber?: Fiber.Fiber<unknown, unknown>
+export interface Put {
+  readonly sat: number
+  readonly key: number
+  readonly payload: SharePayload
+}
+
+/** One store job's puts: those still waiting for their acknowledgement, by "key:satellite". */
+export interface Batch {
+  readonly waiting: Map<string, Put>
+  readonly acked: Deferred.Deferred<void>
 }
 
 export class AckedPuts {
-  /** "key:satellite" -> the put waiting for its acknowledgement. */
-  private readonly inFlight = new Map<string, InFlight>()
+  /** "key:satellite" -> the batch that owns the put now. */
+  private readonly owner = new Map<string, Batch>()
 
   constructor(private readonly wire: PayloadWire) {}
 
-  send(ctx: SkyContext, sat: number, key: number, payload: SharePayload): void {
-    const slot = `${key}:${sat}`
-    this.inFlight.get(slot)?.fiber?.interruptUnsafe()
-    const put: InFlight = { ack: Deferred.makeUnsafe<void>() }
-    this.inFlight.set(slot, put)
-    let sends = 0
-    const attempt = Effect.suspend(() => {
-      if (sends++ > 0) ctx.count("putRetries")
-      sendShare(ctx, this.wire, sat, key, payload, true)
-      return Deferred.await(put.ack)
-    }).pipe(Effect.timeout(Duration.seconds(PUT_TIMEOUT_SECONDS)))
-    ctx.run(Effect.gen({ self: this }, function* () {
-      put.fiber = yield* Effect.fiber
-      yield* attempt.pipe(
-        Effect.retry(Schedule.recurs(PUT_ATTEMPTS - 1)),
-        Effect.catch(() => Effect.sync(() => ctx.count("putsAbandoned")))
-      )
-    }).pipe(Effect.ensuring(Effect.sync(() => {
-      if (this.inFlight.get(slot) === put) this.inFlight.delete(slot)
-    }))))
+  /** A new store job's batch: put its shares with `put`, then `watch` it. */
+  batch(): Batch {
+    return { waiting: new Map(), acked: Deferred.makeUnsafe() }
   }
 
-  /** A BlockPutAck from `sat` for block `key`: the put is done. */
+  /** Send one share now, as part of `batch` (the job's messages keep their order). */
+  put(ctx: SkyContext, batch: Batch, p: Put): void {
+    const slot = `${p.key}:${p.sat}`
+    this.owner.get(slot)?.waiting.delete(slot)
+    this.owner.set(slot, batch)
+    batch.waiting.set(slot, p)
+    sendShare(ctx, this.wire, p.sat, p.key, p.payload, true)
+  }
+
+  /** See the batch's puts acknowledged, in virtual time: the job's program. */
+  watch(ctx: SkyContext, batch: Batch): void {
+    if (batch.waiting.size === 0) return
+    let round = 0
+    const attempt = Effect.suspend(() => {
+      if (round++ > 0) {
+        for (const p of batch.waiting.values()) {
+          ctx.count("putRetries")
+          sendShare(ctx, this.wire, p.sat, p.key, p.payload, true)
+        }
+      }
+      return batch.waiting.size === 0 ? Effect.void : Deferred.await(batch.acked)
+    }).pipe(Effect.timeout(Duration.seconds(PUT_TIMEOUT_SECONDS)))
+    ctx.run(attempt.pipe(
+      Effect.retry(Schedule.recurs(PUT_ATTEMPTS - 1)),
+      Effect.catch(() => Effect.sync(() => ctx.count("putsAbandoned", batch.waiting.size))),
+      Effect.ensuring(Effect.sync(() => {
+        for (const slot of batch.waiting.keys()) if (this.owner.get(slot) === batch) this.owner.delete(slot)
+        batch.waiting.clear()
+      }))
+    ))
+  }
+
+  /** A BlockPutAck from `sat` for block `key`. */
   onAck(key: number, sat: number): void {
-    const put = this.inFlight.get(`${key}:${sat}`)
-    if (put) Deferred.doneUnsafe(put.ack, Effect.void)
+    const slot = `${key}:${sat}`
+    const batch = this.owner.get(slot)
+    if (batch === undefined) return
+    this.owner.delete(slot)
+    batch.waiting.delete(slot)
+    if (batch.waiting.size === 0) Deferred.doneUnsafe(batch.acked, Effect.void)
   }
 }

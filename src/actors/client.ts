@@ -12,7 +12,12 @@
  * Every request ends in one outcome, counted with its reason: served (some blocks hit), missed (none:
  * not cached, no satellite overhead, or answers lost past the deadline), or rejected (a satellite's
  * mailbox was full, or this client already had maxInFlight requests waiting).
+ *
+ * A request's lookup (directory, then shares, under one deadline) is an Effect program in virtual time
+ * (ActorContext.run): it awaits the directory's answers and then the shares' (Deferreds the handlers
+ * complete when the last answer arrives), under Effect.timeoutOption; a refused lookup interrupts it.
  */
+import { Deferred, Duration, Effect, type Fiber, Option } from "effect"
 import { tracedBlockKey } from "../cache/keys.js"
 import { match } from "../runtime/protocol.js"
 import { askPrefixShares, followHandover, type HashedServer, serversOf as placedServers, shareSizes, type WrittenBlocks } from "./kv-protocol.js"
@@ -49,6 +54,11 @@ interface Pending {
   dirLeft: number
   fetchLeft: number
   prefix: number
+  /** Completed by the last directory answer, and by the last share's. */
+  readonly located: Deferred.Deferred<void>
+  readonly fetched: Deferred.Deferred<void>
+  /** The lookup's program (interrupted when a satellite refuses the lookup). */
+  lookup?: Fiber.Fiber<unknown, unknown>
 }
 
 export interface ClientState extends WrittenBlocks {
@@ -56,8 +66,8 @@ export interface ClientState extends WrittenBlocks {
   readonly pending: Map<number, Pending>
 }
 
-/** The client's timers (Tick.timer): the next request is due; an epoch passed; request `id`'s deadline. */
-const Timer = { request: 0, epoch: 1, timeout: 2 } as const
+/** The client's timers (Tick.timer): the next request is due; an epoch passed. */
+const Timer = { request: 0, epoch: 1 } as const
 /** A request still waiting after this long (virtual s) lost a message: it ends with what came back. */
 const REQUEST_TIMEOUT_SECONDS = 30
 
@@ -105,15 +115,31 @@ export const client = (o: ClientOptions): SkyBehaviour<ClientState> => {
     }
     state.pending.delete(id)
   }
+  /**
+   * Request `id`'s lookup: ask every block's directory, await the answers; ask the shares of the leading
+   * written blocks, await them; end with the leading hits. At the deadline it ends with what came back.
+   */
+  const lookup = (state: ClientState, ctx: SkyContext, id: number, p: Pending) => {
+    const located = Effect.gen(function* () {
+      p.keys.forEach((key, j) => Sky.DirGet.send(ctx, o.directoryOf(key), CONTROL_BYTES, { key, requestId: id, block: j }))
+      yield* Deferred.await(p.located)
+      p.prefix = askPrefixShares(ctx, S, p.keys, p.writers, id, (j) => serversOf(ctx, p.keys[j]!, p.writers[j]!)).prefix
+      if (p.prefix === 0) return 0
+      p.fetchLeft = p.prefix * S
+      yield* Deferred.await(p.fetched)
+      return leadingHits(p)
+    })
+    return Effect.gen(function* () {
+      p.lookup = yield* Effect.fiber
+      const hit = yield* located.pipe(Effect.timeoutOption(Duration.seconds(REQUEST_TIMEOUT_SECONDS)))
+      if (Option.isSome(hit)) return finish(state, ctx, id, p, hit.value)
+      ctx.count("timedOut")
+      finish(state, ctx, id, p, p.fetchLeft > 0 ? leadingHits(p) : 0)
+    })
+  }
   const handle = match<typeof skySpecs, ClientState, SkyContext>(skySpecs, {
     Tick: (state, m, ctx) => {
       const user = ctx.self - o.firstUserId
-      if (m.timer === Timer.timeout) {
-        const p = state.pending.get(m.id)
-        if (!p) return
-        ctx.count("timedOut")
-        return finish(state, ctx, m.id, p, p.fetchLeft > 0 ? leadingHits(p) : 0)
-      }
       if (m.timer === Timer.epoch) {
         followHandover(state, ctx, user, S)
         Sky.Tick.after(ctx, o.epochSeconds, { timer: Timer.epoch, id: 0 })
@@ -127,7 +153,10 @@ export const client = (o: ClientOptions): SkyBehaviour<ClientState> => {
       ctx.count("issued")
       // Backpressure at the source: a client with too many requests waiting refuses the next one.
       if (state.pending.size >= (o.maxInFlight ?? Number.POSITIVE_INFINITY)) return reject(state, ctx, id, keys.length, "clientBacklog")
-      const p: Pending = { start: ctx.now, keys, writers: new Int32Array(keys.length).fill(-2), shareHit: new Uint8Array(keys.length * S), dirLeft: keys.length, fetchLeft: 0, prefix: 0 }
+      const p: Pending = {
+        start: ctx.now, keys, writers: new Int32Array(keys.length).fill(-2), shareHit: new Uint8Array(keys.length * S), dirLeft: keys.length, fetchLeft: 0, prefix: 0,
+        located: Deferred.makeUnsafe(), fetched: Deferred.makeUnsafe()
+      }
       state.pending.set(id, p)
       if (keys.length === 0) return finish(state, ctx, id, p, 0)
       // No satellite above the user's mask: nothing can be asked or stored; every block is a miss.
@@ -135,18 +164,13 @@ export const client = (o: ClientOptions): SkyBehaviour<ClientState> => {
         ctx.count("uncovered")
         return finish(state, ctx, id, p, 0, false)
       }
-      Sky.Tick.after(ctx, REQUEST_TIMEOUT_SECONDS, { timer: Timer.timeout, id })
-      keys.forEach((key, j) => Sky.DirGet.send(ctx, o.directoryOf(key), CONTROL_BYTES, { key, requestId: id, block: j }))
+      ctx.run(lookup(state, ctx, id, p))
     },
-    DirReply: (state, m, ctx) => {
-      const id = m.requestId
-      const p = state.pending.get(id)
+    DirReply: (state, m) => {
+      const p = state.pending.get(m.requestId)
       if (!p) return
       p.writers[m.block] = m.locator
-      if (--p.dirLeft > 0) return
-      p.prefix = askPrefixShares(ctx, S, p.keys, p.writers, id, (j) => serversOf(ctx, p.keys[j]!, p.writers[j]!)).prefix
-      if (p.prefix === 0) return finish(state, ctx, id, p, 0)
-      p.fetchLeft = p.prefix * S
+      if (--p.dirLeft === 0) Deferred.doneUnsafe(p.located, Effect.void)
     },
     Busy: (state, m, ctx) => {
       // A satellite refused a message (mailbox full). A refused lookup ends the request as rejected;
@@ -154,14 +178,14 @@ export const client = (o: ClientOptions): SkyBehaviour<ClientState> => {
       if (m.rejected !== Tag.DirGet && m.rejected !== Tag.BlockGet) return ctx.count("writesRejected")
       const p = state.pending.get(m.requestId)
       if (!p) return
+      p.lookup?.interruptUnsafe()
       return reject(state, ctx, m.requestId, p.keys.length, "satelliteMailbox")
     },
-    BlockReply: (state, m, ctx) => {
+    BlockReply: (state, m) => {
       const p = state.pending.get(m.requestId)
       if (!p) return
       p.shareHit[m.ask] = m.hit ? 1 : 0
-      if (--p.fetchLeft > 0) return
-      return finish(state, ctx, m.requestId, p, leadingHits(p))
+      if (--p.fetchLeft === 0) Deferred.doneUnsafe(p.fetched, Effect.void)
     }
   })
   return {

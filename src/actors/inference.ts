@@ -13,7 +13,11 @@
  * or unanswered is asked of its next copy; a copy found where an earlier one was missing or corrupted is
  * written back there (read repair: how a crashed satellite's shares are re-placed once it is back).
  * Like the replay client, it moves the blocks it wrote when its serving satellite changes.
+ * In time, each lookup is an Effect program (its deadline and rounds of asking again: Effect.timeout,
+ * Effect.retry) and each acknowledged put another (acked-puts.ts); replies are plain handlers that
+ * complete what the programs await.
  */
+import { Deferred, Duration, Effect, Schedule } from "effect"
 import { type PayloadWire, type ShareChunks, type SharePayload, wireSlot } from "../cache/payload-wire.js"
 import { AckedPuts, sendShare } from "./acked-puts.js"
 import { MAX_COPIES, type ShareCheck, ShareFetch, type ShareFetchOptions } from "./share-fetch.js"
@@ -94,13 +98,15 @@ export interface InferenceOptions {
 }
 
 interface Lookup {
+  readonly id: number
   readonly job: Extract<InferenceJob, { kind: "lookup" }>
   readonly start: number
   readonly writers: Int32Array
-  retries: number
   dirLeft: number
   /** Once every block's writer is known: the fetch of the leading blocks' shares. */
   fetch?: ShareFetch
+  /** Completed once nothing is left to wait for (no block to fetch, or every share settled). */
+  readonly settled: Deferred.Deferred<void>
 }
 
 export const MAX_REDUNDANCY = MAX_COPIES
@@ -114,8 +120,8 @@ export interface InferenceState extends WrittenBlocks {
 /** Rounds of asking again for unanswered shares before a lookup gives up on them. */
 const FETCH_RETRIES = 2
 
-/** The inference actor's timers (Tick.timer): a job is waiting (the host's wake); an epoch passed; lookup `id`'s deadline. */
-export const InferenceTimer = { job: 0, epoch: 1, timeout: 2 } as const
+/** The inference actor's timers (Tick.timer): a job is waiting (the host's wake); an epoch passed. */
+export const InferenceTimer = { job: 0, epoch: 1 } as const
 
 export const inference = (o: InferenceOptions): SkyBehaviour<InferenceState> => {
   const S = o.servers
@@ -150,16 +156,18 @@ export const inference = (o: InferenceOptions): SkyBehaviour<InferenceState> => 
   const startJob = (state: InferenceState, ctx: SkyContext, user: number, job: InferenceJob) => {
     if (job.kind === "store") {
       const used = new Set<number>()
+      const batch = state.puts.batch()
       job.keys.forEach((key, j) => {
         const servers = placed(ctx, key, user)
         if (servers.length < R * S) return ctx.count("unplaced")
         Sky.DirPut.send(ctx, o.directoryOf(key), CONTROL_BYTES, { key, locator: user })
         servers.forEach((sat, p) => {
-          state.puts.send(ctx, sat, key, { share: p % S, chunks: job.shares[j]![p % S]! })
+          state.puts.put(ctx, batch, { sat, key, payload: { share: p % S, chunks: job.shares[j]![p % S]! } })
           used.add(sat)
         })
         if (!o.hashedServer) state.written.set(key, [...servers])
       })
+      state.puts.watch(ctx, batch)
       job.done({ kind: "store", satellites: [...used].sort((a, b) => a - b), at: ctx.now })
       return
     }
@@ -171,8 +179,7 @@ export const inference = (o: InferenceOptions): SkyBehaviour<InferenceState> => 
       job.done({ kind: "lookup", blocks: [], satellites: [], startedAt: ctx.now, finishedAt: ctx.now, timedOut: false, discarded: [], badChunks: 0 })
       return
     }
-    Sky.Tick.after(ctx, o.timeoutSeconds ?? 2, { timer: InferenceTimer.timeout, id })
-    const l: Lookup = { job, start: ctx.now, writers: new Int32Array(n).fill(-2), retries: 0, dirLeft: n }
+    const l: Lookup = { id, job, start: ctx.now, writers: new Int32Array(n).fill(-2), dirLeft: n, settled: Deferred.makeUnsafe() }
     state.lookups.set(id, l)
     // Blocks this actor wrote itself need no directory round trip: it knows where they are.
     job.keys.forEach((key, j) => {
@@ -181,35 +188,44 @@ export const inference = (o: InferenceOptions): SkyBehaviour<InferenceState> => 
         l.dirLeft--
       } else Sky.DirGet.send(ctx, o.directoryOf(key), CONTROL_BYTES, { key, requestId: id, block: j })
     })
-    if (l.dirLeft === 0) fetchShares(state, ctx, id, l)
+    if (l.dirLeft === 0) fetchShares(state, ctx, l)
+    ctx.run(lookup(state, ctx, id, l))
   }
   /** Every block's writer is known: ask the first copy of every share of the leading written blocks. */
-  const fetchShares = (state: InferenceState, ctx: SkyContext, id: number, l: Lookup) => {
+  const fetchShares = (state: InferenceState, ctx: SkyContext, l: Lookup) => {
     const keys = l.job.keys
     // Blocks this actor wrote: where it last sent them (current through its migrations, so a lookup in
     // the moment between a handover and the migration it triggers still finds them); others: the placement.
     const found = fetchablePrefix(R * S, l.writers, (j) => state.written.get(keys[j]!) ?? placed(ctx, keys[j]!, l.writers[j]!))
-    if (found.prefix === 0) return finishLookup(state, ctx, id, l)
-    l.fetch = new ShareFetch(fetchOptions, id, keys, found.targets, found.prefix)
+    if (found.prefix === 0) return void Deferred.doneUnsafe(l.settled, Effect.void)
+    l.fetch = new ShareFetch(fetchOptions, l.id, keys, found.targets, found.prefix)
     l.fetch.start(ctx)
   }
-  /** Lookup `id`'s deadline passed with answers missing. */
-  const onTimeout = (state: InferenceState, ctx: SkyContext, id: number) => {
-    const l = state.lookups.get(id)
-    if (!l) return
-    // Answers were lost (a dropped message, a satellite down). Ask again for exactly the shares still
-    // waiting, of their next copy (the same one when there is one copy), with a new deadline, up to
-    // FETCH_RETRIES times; then what came back counts, the rest are misses.
-    if (l.retries < FETCH_RETRIES) {
-      l.retries++
-      // Still waiting for the directory: ask it again for the blocks whose writer is unknown.
-      if (!l.fetch) l.job.keys.forEach((key, j) => { if (l.writers[j] === -2) Sky.DirGet.send(ctx, o.directoryOf(key), CONTROL_BYTES, { key, requestId: id, block: j }) })
-      else l.fetch.retry(ctx)
-      Sky.Tick.after(ctx, o.timeoutSeconds ?? 2, { timer: InferenceTimer.timeout, id })
-      return
-    }
-    ctx.count("lookupTimeouts")
-    finishLookup(state, ctx, id, l, true)
+  /**
+   * Lookup `id` in time: wait until it settles, at most the timeout; answers were lost (a dropped
+   * message, a satellite down) if not, and it asks again for exactly what is still missing (the
+   * directory for writers not known yet, else each share still waiting, of its next copy: the same one
+   * with one copy), FETCH_RETRIES times; then what came back counts, the rest are misses.
+   */
+  const lookup = (state: InferenceState, ctx: SkyContext, id: number, l: Lookup) => {
+    let round = 0
+    const wait = Effect.suspend(() => {
+      if (round++ > 0) {
+        if (!l.fetch) l.job.keys.forEach((key, j) => { if (l.writers[j] === -2) Sky.DirGet.send(ctx, o.directoryOf(key), CONTROL_BYTES, { key, requestId: id, block: j }) })
+        else l.fetch.retry(ctx)
+      }
+      return Deferred.await(l.settled)
+    }).pipe(Effect.timeout(Duration.seconds(o.timeoutSeconds ?? 2)))
+    return wait.pipe(
+      Effect.retry(Schedule.recurs(FETCH_RETRIES)),
+      Effect.match({
+        onSuccess: () => finishLookup(state, ctx, id, l),
+        onFailure: () => {
+          ctx.count("lookupTimeouts")
+          finishLookup(state, ctx, id, l, true)
+        }
+      })
+    )
   }
   const handle = match<typeof skySpecs, InferenceState, SkyContext>(skySpecs, {
     Tick: (state, m, ctx) => {
@@ -219,8 +235,6 @@ export const inference = (o: InferenceOptions): SkyBehaviour<InferenceState> => 
           followHandover(state, ctx, user, S, R)
           Sky.Tick.after(ctx, o.epochSeconds, { timer: InferenceTimer.epoch, id: 0 })
           return
-        case InferenceTimer.timeout:
-          return onTimeout(state, ctx, m.id)
         default:
           for (let job = o.port.take(ctx.self); job; job = o.port.take(ctx.self)) startJob(state, ctx, user, job)
       }
@@ -232,7 +246,7 @@ export const inference = (o: InferenceOptions): SkyBehaviour<InferenceState> => 
       if (l.fetch || l.writers[m.block] !== -2) return // a duplicate after asking the directory again
       l.writers[m.block] = m.locator
       if (--l.dirLeft > 0) return
-      return fetchShares(state, ctx, m.requestId, l)
+      return fetchShares(state, ctx, l)
     },
     BlockReply: (state, m, ctx) => {
       const l = state.lookups.get(m.requestId)
@@ -242,7 +256,7 @@ export const inference = (o: InferenceOptions): SkyBehaviour<InferenceState> => 
         return
       }
       l.fetch.onReply(ctx, m)
-      if (l.fetch.settled) finishLookup(state, ctx, m.requestId, l)
+      if (l.fetch.settled) Deferred.doneUnsafe(l.settled, Effect.void)
     }
   })
   return {
