@@ -128,16 +128,21 @@ describe("replay client", () => {
     firstUserId: 100, requests: [[{ time: 1, hashIds: [5, 6] }]], servers: 3, blockBytes: 3000, chunkBytes: 1000, epochSeconds: 1,
     directoryOf: (key) => (key % 7) + 50, namespace: ns, anchored
   })
-
-  it("asks the directory, fetches every share of the written blocks around their writer, and writes the rest around itself", () => {
-    const c = mk(false)
+  const keys = [5, 6].map((h) => tracedBlockKey(h, ns))
+  /** A client (user 0, under satellite 20; user 7 under 30) whose first request is due at t = 1, and that request started. */
+  const started = (anchored: boolean) => {
+    const c = mk(anchored)
     const ctx = new FakeContext()
     ctx.self = 100
     ctx.serving.set(0, 20).set(7, 30)
     const state = c.init(100)
     ctx.now = 1
     deliver(c, state, ctx, "Tick", { timer: 0, id: 0 }, { origin: 100 })
-    const keys = [5, 6].map((h) => tracedBlockKey(h, ns))
+    return { c, ctx, state }
+  }
+
+  it("asks the directory, fetches every share of the written blocks around their writer, and writes the rest around itself", () => {
+    const { c, ctx, state } = started(false)
     expect(ctx.take().map((s) => [s.dst, s.message])).toMatchObject(keys.map((key, j) => [(key % 7) + 50, { _tag: "DirGet", key, requestId: 0, block: j }]))
     // Block 0 was written by user 7 (now under satellite 30), block 1 by nobody.
     deliver(c, state, ctx, "DirReply", { key: keys[0]!, requestId: 0, locator: 7, block: 0 }, { origin: 55 })
@@ -166,21 +171,13 @@ describe("replay client", () => {
     ctx.now = 1
     deliver(c, state, ctx, "Tick", { timer: 0, id: 0 }, { origin: 100 })
     ctx.take()
-    const keys = [5, 6].map((h) => tracedBlockKey(h, ns))
     deliver(c, state, ctx, "DirReply", { key: keys[0]!, requestId: 0, locator: -1, block: 0 }, { origin: 55 })
     deliver(c, state, ctx, "DirReply", { key: keys[1]!, requestId: 0, locator: -1, block: 1 }, { origin: 56 })
     expect(ctx.of("DirPut").map((s) => s.message.locator)).toEqual([20, 20])
   })
 
   it("a lookup whose answers do not all come back ends at its 30-s deadline with what did", () => {
-    const c = mk(false)
-    const ctx = new FakeContext()
-    ctx.self = 100
-    ctx.serving.set(0, 20).set(7, 30)
-    const state = c.init(100)
-    ctx.now = 1
-    deliver(c, state, ctx, "Tick", { timer: 0, id: 0 }, { origin: 100 })
-    const keys = [5, 6].map((h) => tracedBlockKey(h, ns))
+    const { c, ctx, state } = started(false)
     deliver(c, state, ctx, "DirReply", { key: keys[0]!, requestId: 0, locator: 7, block: 0 }, { origin: 55 })
     deliver(c, state, ctx, "DirReply", { key: keys[1]!, requestId: 0, locator: 7, block: 1 }, { origin: 56 })
     // Block 0's three shares come back, block 1's never do.
@@ -194,13 +191,7 @@ describe("replay client", () => {
   })
 
   it("a refused lookup ends the request as rejected; its deadline then finds nothing to do", () => {
-    const c = mk(false)
-    const ctx = new FakeContext()
-    ctx.self = 100
-    ctx.serving.set(0, 20)
-    const state = c.init(100)
-    ctx.now = 1
-    deliver(c, state, ctx, "Tick", { timer: 0, id: 0 }, { origin: 100 })
+    const { c, ctx, state } = started(false)
     deliver(c, state, ctx, "Busy", { key: 1, requestId: 0, rejected: 7, ref: 0 }, { origin: 55 })
     expect(ctx.counters.get("outcome.rejected")).toBe(1)
     expect(ctx.counters.get("rejectedBy.satelliteMailbox")).toBe(1)
