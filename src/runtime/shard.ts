@@ -15,6 +15,7 @@ import type { Mailboxes } from "./mailbox.js"
 import { DropReasons, encodeHistogram, SERIES_BUCKET_SECONDS, ShardMetrics, type ShardReport, dropCounts, tagCounts } from "./metrics.js"
 import { checkRecord, F as RecordF, I as RecordI, RecordBlock } from "./record.js"
 import { streamRng } from "./random.js"
+import { SilentTags } from "./silent-tags.js"
 import { foldDelivery } from "./trace-hash.js"
 import { Admit, type Admission, type Network, type ShardWorld, type World } from "./world.js"
 
@@ -80,8 +81,7 @@ export class ShardEngine<N extends Network = Network> {
   private readonly env: Envelope = { time: 0, sentAt: 0, origin: 0, originSeq: 0, dst: 0, tag: 0, bytes: 0, hops: 0, p0: 0, p1: 0, p2: 0, aux: 0 }
   private readonly ctx: ActorContext & { now: number; self: number }
   private parity = 0
-  /** Per actor kind, per tag: 1 if its delivery cannot send (see Behaviour.silentTags). */
-  private readonly silent: ReadonlyArray<Uint8Array>
+  private readonly silent: SilentTags
   /** The delivery being handled is of a silent tag: a send or timer now is a SilentTagSent defect. */
   private silentNow = false
 
@@ -108,11 +108,7 @@ export class ShardEngine<N extends Network = Network> {
     this.stopped = new Uint8Array(n)
     this.received = new Float64Array(n)
     this.rngs = new Array(n)
-    this.silent = world.kindNames.map((_, kind) => {
-      const table = new Uint8Array(world.tagNames.length)
-      for (const tag of this.behaviours[kind]?.silentTags ?? []) if (!this.admission?.mayRefuse(kind, tag)) table[tag] = 1
-      return table
-    })
+    this.silent = new SilentTags(world.kinds, world.tagNames.length, world.kindNames.map((_, kind) => this.behaviours[kind]), this.admission)
     const self = this
     const histograms = this.metrics.histograms
     const ctx: ActorContext & { now: number; self: number } = {
@@ -155,7 +151,7 @@ export class ShardEngine<N extends Network = Network> {
 
   /** Whether delivering `tag` to `actor` cannot send (its behaviour declared it silent). */
   private isSilent(actor: number, tag: number): boolean {
-    return this.silent[this.kinds[actor]!]![tag] === 1
+    return this.silent.has(actor, tag)
   }
 
   /** Queued record `slot` is a delivery (not a relay, not a timer) of a silent tag: it cannot send. */
