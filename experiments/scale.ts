@@ -4,7 +4,10 @@
  * in virtual time on a piscina pool.
  * `npx tsx experiments/scale.ts --preset starlink-shell1 --sim-seconds 60 --workers 2 --json`
  */
+import { appendFileSync, renameSync, writeFileSync } from "node:fs"
 import { Effect } from "effect"
+import { fromEnvelope } from "../src/actors/protocol.js"
+import type { Envelope } from "../src/runtime/behaviour.js"
 import { makeRunConfig, type RunReport } from "../src/actors/index.js"
 import { InProcess, runSky, Workers } from "../src/actors/hosts.js"
 import { measureBytesPerSatellite } from "../src/runtime/memory.js"
@@ -28,7 +31,8 @@ export const scaleSpec = {
     users: flag.number("ground users issuing cache requests", 32, { min: 0, integer: true }),
     requestRate: flag.number("requests per second per user", 2, { min: 0 }),
     realtime: flag.number("pace to the wall clock: 1 = live, 0 = as fast as possible", 0, { min: 0, placeholder: "FACTOR" }),
-    inProcess: flag.boolean("run every shard in the main thread (no worker pool)")
+    inProcess: flag.boolean("run every shard in the main thread (no worker pool)"),
+    messages: flag.optionalString("write every delivered message to FILE, one JSON object a line, each validated by its schema (runs in-process)", "FILE")
   }
 }
 
@@ -58,6 +62,33 @@ export const bytesPerSatellite = (config: ReturnType<typeof makeRunConfig>) => {
   }, world.satellites)
 }
 
+/**
+ * The message log: every delivered message as its structured form (protocol.ts fromEnvelope: named
+ * fields, validated by the message's Schema), one JSON object a line, in the engine's delivery order.
+ * Written to FILE.partial and renamed when the run ends, so a killed run leaves no half log under FILE.
+ */
+const messageLog = (file: string) => {
+  const partial = `${file}.partial`
+  writeFileSync(partial, "")
+  let lines: Array<string> = []
+  const flush = () => {
+    appendFileSync(partial, lines.join(""))
+    lines = []
+  }
+  return {
+    observers: {
+      onDelivery: (_d: unknown, env: Envelope) => {
+        lines.push(`${JSON.stringify(fromEnvelope(env))}\n`)
+        if (lines.length >= 10_000) flush()
+      }
+    },
+    close: () => {
+      flush()
+      renameSync(partial, file)
+    }
+  }
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   runMain(async () => {
     const o = parseCli(scaleSpec)
@@ -67,9 +98,12 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     // Measured before the run, while nothing else of the run is on the heap.
     const perActor = bytesPerSatellite(config)
     const progress = makeProgress(`scale ${o.preset}`, o.simSeconds, o.quiet || o.json)
-    // The host is a Layer: in-process or the worker pool, the same run (actors/hosts.ts).
-    const host = o.inProcess ? InProcess(o.workers) : Workers({ workers: o.workers, onProgress: (p) => progress.update(p.virtualTime, p.delivered) })
+    // The host is a Layer: in-process or the worker pool, the same run (actors/hosts.ts). A message log
+    // needs every delivery in this thread, so it runs in-process.
+    const log = o.messages === undefined ? undefined : messageLog(o.messages)
+    const host = o.inProcess || log ? InProcess(o.workers, log?.observers) : Workers({ workers: o.workers, onProgress: (p) => progress.update(p.virtualTime, p.delivered) })
     const report = await Effect.runPromise(runSky(config).pipe(Effect.provide(host)))
+    log?.close()
     progress.stop()
     const result = toScaleResult(report, perActor)
     const dir = openRunDirectory("scale", { ...o, json: undefined, quiet: undefined, help: undefined })

@@ -1,9 +1,10 @@
 import { execFile } from "node:child_process"
-import { mkdtempSync } from "node:fs"
+import { mkdtempSync, readFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { promisify } from "node:util"
 import { describe, expect, it } from "vitest"
+import { decodeMessage } from "../src/actors/protocol.js"
 
 const run = promisify(execFile)
 const tsx = (script: string, args: ReadonlyArray<string>) =>
@@ -72,6 +73,15 @@ describe("experiment command lines", () => {
     const bad = await fails("scale", ["--workers", "0"])
     expect(bad.code).toBe(2)
     expect(bad.stderr).toContain("--workers")
+    // The message log: every delivered message, structured by the protocol table, and the same run.
+    const file = join(mkdtempSync(join(tmpdir(), "skymemory-messages-")), "messages.jsonl")
+    const logged = JSON.parse((await tsx("scale", ["--preset", "paper-19x5", "--sim-seconds", "5", "--workers", "2", "--messages", file, "--json"])).stdout)
+    expect(logged.traceHash).toBe(r.traceHash)
+    const lines = readFileSync(file, "utf8").trimEnd().split("\n")
+    expect(lines).toHaveLength(r.events)
+    const messages = lines.map((l) => decodeMessage(JSON.parse(l)))
+    expect(new Set(messages.map((m) => m._tag))).toEqual(new Set(["Beacon", "CacheGet", "CacheGetReply", "CachePut", "CachePutAck"]))
+    for (const m of messages) expect(m.time).toBeGreaterThanOrEqual(m.sentAt)
   }, 60_000)
 })
 

@@ -14,7 +14,7 @@
  * - Tick: `timer` is the behaviour's own kind of timer, `id` what it refers to (a request, a lookup).
  */
 import { F, I, type RecordBlock } from "../runtime/record.js"
-import { decoderOf, defineProtocol, field, type MessageOf, recordReaderOf, recordWriterOf, tagNamesOf } from "../runtime/protocol.js"
+import { decoderOf, defineProtocol, envelopeReaderOf, field, type MessageOf, recordReaderOf, recordWriterOf, tagNamesOf } from "../runtime/protocol.js"
 
 const { number, int, flag } = field
 
@@ -64,6 +64,8 @@ export const decodeMessage = decoderOf(Sky)
 export const toRecord = recordWriterOf(skySpecs)
 /** Read a record as a structured message, validated. */
 export const fromRecord = recordReaderOf(Sky, skySpecs)
+/** A delivered envelope as a structured message, validated (the message log: experiments/scale.ts --messages). */
+export const fromEnvelope = envelopeReaderOf(Sky, skySpecs)
 
 /** The +Grid slot a beacon in record r of b goes out on (the network sends it over that one link). */
 export const beaconLink = (b: RecordBlock, r: number): number => b.getI(r, I.aux)

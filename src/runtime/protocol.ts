@@ -263,3 +263,17 @@ export const recordReaderOf = <P extends Specs>(protocol: Protocol<P>, specs: P)
     })
   }
 }
+
+/** A delivered envelope as a structured message, validated by its Schema (message logs, sockets). */
+export const envelopeReaderOf = <P extends Specs>(protocol: Protocol<P>, specs: P) => {
+  const byCode = new Map(Object.entries(specs).map(([name, spec]) => [spec.code, [name, spec] as const]))
+  const decode = decoderOf(protocol)
+  return (env: Envelope): MessageOf<P> => {
+    const found = byCode.get(env.tag)
+    if (found === undefined) throw new InvalidMessage({ field: "tag", message: `unknown message tag ${env.tag}` })
+    const [name, spec] = found
+    const fields: Record<string, unknown> = {}
+    for (const [k, f] of Object.entries(spec.fields)) fields[k] = f.kind === "flag" ? env[f.slot] === 1 : env[f.slot]
+    return decode({ _tag: name, time: env.time, sentAt: env.sentAt, from: env.origin, to: env.dst, seq: env.originSeq, bytes: env.bytes, ...fields })
+  }
+}

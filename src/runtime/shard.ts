@@ -50,7 +50,8 @@ export interface DeliveryRecord {
 
 export interface EngineObservers {
   readonly onHop?: (h: HopRecord) => void
-  readonly onDelivery?: (d: DeliveryRecord) => void
+  /** A message delivered; `env` is the engine's envelope of it (valid during the call only). */
+  readonly onDelivery?: (d: DeliveryRecord, env: Envelope) => void
 }
 
 /** The tag of the engine's own timers that resume a sleeping fiber (p0: the wake id); never a message. */
@@ -404,7 +405,7 @@ export class ShardEngine<N extends Network = Network> {
       q.release(slot)
       if (timer) m.timersFired++
       else {
-        this.observers.onDelivery?.({ origin: env.origin, originSeq: env.originSeq, dst: at, tag: env.tag, sentAt: env.sentAt, time, hops: env.hops })
+        this.observers.onDelivery?.({ origin: env.origin, originSeq: env.originSeq, dst: at, tag: env.tag, sentAt: env.sentAt, time, hops: env.hops }, env)
         m.delivered++
         m.deliveredByTag[env.tag]!++
       }
