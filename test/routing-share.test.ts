@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest"
-import { RoutingShare } from "../src/actors/routing-share.js"
-import { TopologyActor } from "../src/actors/topology.js"
+import { RoutingShare } from "../src/actors/network/routing-share.js"
+import { TopologyActor } from "../src/actors/network/topology-actor.js"
 import { makeRunConfig } from "../src/actors/index.js"
 import { makeWorld, ownership, shardBounds } from "../src/actors/world.js"
 

@@ -20,7 +20,7 @@ import { streamRng } from "../runtime/random.js"
 import { makeRunConfig, type RunConfig } from "./config.js"
 import { InferencePort, InferenceTimer, type LookupResult, type StoreResult } from "./inference.js"
 import { Sky } from "./protocol.js"
-import type { TopologyActor } from "./topology.js"
+import type { TopologyActor } from "./network/topology-actor.js"
 import { makeWorld, type SkyWorld } from "./world.js"
 export interface KvCacheOptions {
   readonly preset: string

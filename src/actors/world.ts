@@ -23,9 +23,9 @@ import { Kind, kindNames } from "./kinds.js"
 import { MAX_TAG, tagNames } from "./protocol.js"
 import { admissionDropReasons, SatelliteService } from "./overload.js"
 import { behaviourFor, type HostedServices } from "./registry.js"
-import { RoutingShare } from "./routing-share.js"
+import { RoutingShare } from "./network/routing-share.js"
 import type { SkyServices } from "./sky-context.js"
-import { linkDropReasons, TopologyActor } from "./topology.js"
+import { linkDropReasons, TopologyActor } from "./network/topology-actor.js"
 import { readTrace } from "./trace-file.js"
 
 /** The constellation and its users: what the topology actor and the behaviours are built from. */

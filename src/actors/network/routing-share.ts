@@ -1,4 +1,4 @@
-import type { SkyWorld } from "./world.js"
+import type { SkyWorld } from "../world.js"
 
 /** Up to this many ground users, the trees of their serving satellites are built at each routing epoch. */
 export const EAGER_TREE_USERS = 256

@@ -17,13 +17,13 @@
  * has gone down is rerouted on a tree of the current link state. Either way a tree is a function of
  * (destination, epoch) only, never of when a shard first needed it, so routing is the same on every shard.
  */
-import type { Network } from "../runtime/world.js"
-import { I as RecordI, type RecordBlock } from "../runtime/record.js"
-import { makeSnapshot, propagationSeconds, type Snapshot, servingSatellite, stationInertial } from "../topology/index.js"
+import type { Network } from "../../runtime/world.js"
+import { I as RecordI, type RecordBlock } from "../../runtime/record.js"
+import { makeSnapshot, propagationSeconds, type Snapshot, servingSatellite, stationInertial } from "../../topology/index.js"
 import { LinkQueues } from "./link-queues.js"
-import { beaconLink, Tag } from "./protocol.js"
+import { beaconLink, Tag } from "../protocol.js"
 import { EAGER_TREE_USERS, type RoutingShare } from "./routing-share.js"
-import type { SkyWorld } from "./world.js"
+import type { SkyWorld } from "../world.js"
 
 // Local copies of the record's field tables: the transpiled modules read an imported binding through
 // a getter on every access, which showed at ~5% of a replay's CPU profile on this hot path.
