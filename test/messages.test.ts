@@ -39,6 +39,27 @@ describe("the protocol table", () => {
     expect(sent).toEqual([[42, 13, 64, 7.5, 99, 1, 3], [8, 11, 100, -1, 5, 0, 12]])
   })
 
+  it("a wrong field name or type does not compile (tsc checks the expected errors; npm test runs tsc)", () => {
+    const sent: Array<unknown> = []
+    const ctx = { send: (...a: Array<number>) => void sent.push(a) }
+    // @ts-expect-error: BlockGet has no field "keys"
+    Sky.BlockGet.send(ctx, 1, 64, { keys: 1, requestId: 1, ask: 0 })
+    // @ts-expect-error: "hit" is a boolean
+    Sky.BlockReply.send(ctx, 1, 64, { key: 1, requestId: 1, hit: 1, ask: 0 })
+    // @ts-expect-error: "ask" is missing
+    Sky.BlockGet.send(ctx, 1, 64, { key: 1, requestId: 1 })
+    // Checked by tsc only: building it would refuse the unknown message name at run time too.
+    const typeOnly = () => match(skySpecs, {
+      // @ts-expect-error: a BlockReply view has no "share"
+      BlockReply: (_s: null, m) => void sent.push(m.share),
+      // @ts-expect-error: there is no message "BlockReplay"
+      BlockReplay: () => undefined
+    })
+    expect(typeof typeOnly).toBe("function")
+    // At run time the sends still happen (the types are the guard): three records.
+    expect(sent).toHaveLength(3)
+  })
+
   it("match hands each handler a view that reads the envelope's slots by name, and ignores other tags", () => {
     const seen: Array<string> = []
     const handle = match(skySpecs, {

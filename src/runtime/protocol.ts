@@ -179,7 +179,8 @@ export const match = <P extends Specs, S, C extends ActorContext>(protocol: P, h
   const table: Array<Handler<S, C, MessageSpec> | undefined> = new Array(max + 1).fill(undefined)
   const views: Array<{ env: Envelope } | undefined> = new Array(max + 1).fill(undefined)
   for (const [name, h] of Object.entries(handlers) as Array<[string, Handler<S, C, MessageSpec> | undefined]>) {
-    const spec = protocol[name]!
+    const spec = protocol[name]
+    if (spec === undefined) throw new RangeError(`match: no message "${name}" in this protocol (it has: ${Object.keys(protocol).join(", ")})`)
     table[spec.code] = h
     views[spec.code] = viewOf(spec)
   }
