@@ -1,3 +1,4 @@
+import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { PUT_ATTEMPTS, PUT_TIMEOUT_SECONDS } from "../src/actors/acked-puts.js"
 import { client } from "../src/actors/client.js"
@@ -53,6 +54,26 @@ describe("satellite", () => {
     deliver(sat, state, ctx, "DirPut", { key: 7, locator: 123 }, { origin: 100 })
     deliver(sat, state, ctx, "DirGet", { key: 7, requestId: 2, block: 0 }, { origin: 101 })
     expect(ctx.of("DirReply").map((s) => [s.dst, s.message.locator, s.message.block])).toEqual([[100, -1, 2], [101, 123, 0]])
+  })
+
+  it("the directory answers every lookup with the last writer recorded for the key, or -1 (fast-check, against a Map)", () => {
+    fc.assert(fc.property(fc.array(fc.record({ put: fc.boolean(), key: fc.integer({ min: 0, max: 20 }), locator: fc.nat(5000) }), { minLength: 20, maxLength: 200 }), (ops) => {
+      const { ctx, state } = setup()
+      const model = new Map<number, number>()
+      ops.forEach((o, i) => {
+        if (o.put) {
+          deliver(sat, state, ctx, "DirPut", { key: o.key, locator: o.locator }, { origin: 100 })
+          model.set(o.key, o.locator)
+          return
+        }
+        deliver(sat, state, ctx, "DirGet", { key: o.key, requestId: i, block: i % 7 }, { origin: 101 })
+        const [reply] = ctx.take()
+        expect(reply!.dst).toBe(101)
+        expect(reply!.message).toMatchObject({ _tag: "DirReply", key: o.key, requestId: i, block: i % 7, locator: model.get(o.key) ?? -1 })
+      })
+      // Writes are silent: nothing was sent for them.
+      expect(ctx.sent).toEqual([])
+    }), { numRuns: 100 })
   })
 
   it("stores shares, serves them by key, and migrates them on order (moving, or copying with keep)", () => {
