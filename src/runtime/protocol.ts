@@ -244,27 +244,6 @@ export const recordWriterOf = <P extends Specs>(specs: P) => (m: MessageOf<P>, b
   }
 }
 
-/** Read record r as a structured message, validated by its Schema. */
-export const recordReaderOf = <P extends Specs>(protocol: Protocol<P>, specs: P) => {
-  const byCode = new Map(Object.entries(specs).map(([name, spec]) => [spec.code, [name, spec] as const]))
-  const decode = decoderOf(protocol)
-  return (block: RecordBlock, r: number): MessageOf<P> => {
-    const code = block.getI(r, I.tag)
-    const found = byCode.get(code)
-    if (found === undefined) throw new InvalidMessage({ field: "tag", message: `unknown message tag ${code}` })
-    const [name, spec] = found
-    const fields: Record<string, unknown> = {}
-    for (const [k, f] of Object.entries(spec.fields)) {
-      const v = f.slot === "aux" ? block.getI(r, I.aux) : block.getF(r, fSlot[f.slot])
-      fields[k] = f.kind === "flag" ? v === 1 : v
-    }
-    return decode({
-      _tag: name, time: block.getF(r, F.time), sentAt: block.getF(r, F.sentAt), from: block.getI(r, I.origin),
-      to: block.getI(r, I.dst), seq: block.getI(r, I.originSeq), bytes: block.getI(r, I.bytes), ...fields
-    })
-  }
-}
-
 /** A delivered envelope as a structured message, validated by its Schema (message logs, sockets). */
 export const envelopeReaderOf = <P extends Specs>(protocol: Protocol<P>, specs: P) => {
   const byCode = new Map(Object.entries(specs).map(([name, spec]) => [spec.code, [name, spec] as const]))
@@ -277,4 +256,14 @@ export const envelopeReaderOf = <P extends Specs>(protocol: Protocol<P>, specs: 
     for (const [k, f] of Object.entries(spec.fields)) fields[k] = f.kind === "flag" ? env[f.slot] === 1 : env[f.slot]
     return decode({ _tag: name, time: env.time, sentAt: env.sentAt, from: env.origin, to: env.dst, seq: env.originSeq, bytes: env.bytes, ...fields })
   }
+}
+
+/** Read record r as a structured message, validated by its Schema (through its envelope: one reader). */
+export const recordReaderOf = <P extends Specs>(protocol: Protocol<P>, specs: P) => {
+  const read = envelopeReaderOf(protocol, specs)
+  return (block: RecordBlock, r: number): MessageOf<P> => read({
+    time: block.getF(r, F.time), sentAt: block.getF(r, F.sentAt), origin: block.getI(r, I.origin), originSeq: block.getI(r, I.originSeq),
+    dst: block.getI(r, I.dst), tag: block.getI(r, I.tag), bytes: block.getI(r, I.bytes), hops: block.getI(r, I.hops),
+    p0: block.getF(r, F.p0), p1: block.getF(r, F.p1), p2: block.getF(r, F.p2), aux: block.getI(r, I.aux)
+  })
 }

@@ -4,7 +4,7 @@
  * through the protocol table; deliveries are built from named fields the same way. Time, neighbours,
  * serving satellites, placement and health are whatever the test sets.
  */
-import { fromRecord, type Message, Sky, type SkySpecs, toRecord } from "../../src/actors/protocol.js"
+import { fromEnvelope, type Message, Sky, type SkySpecs, toRecord } from "../../src/actors/protocol.js"
 import type { SkyBehaviour, SkyContext } from "../../src/actors/sky-context.js"
 import type { Effect } from "effect"
 import type { Envelope } from "../../src/runtime/behaviour.js"
@@ -18,20 +18,9 @@ export interface Sent {
   readonly message: Message
 }
 
-const recordOf = (time: number, self: number, dst: number, tag: number, bytes: number, p0: number, p1: number, p2: number, aux: number): Message => {
-  const b = new RecordBlock(1)
-  b.setF(0, F.time, time)
-  b.setF(0, F.sentAt, time)
-  b.setI(0, I.origin, self)
-  b.setI(0, I.dst, dst)
-  b.setI(0, I.bytes, bytes)
-  b.setI(0, I.tag, tag)
-  b.setF(0, F.p0, p0)
-  b.setF(0, F.p1, p1)
-  b.setF(0, F.p2, p2)
-  b.setI(0, I.aux, aux)
-  return fromRecord(b, 0)
-}
+/** What a behaviour sent, as the message it is (the envelope it would arrive in, read by the protocol). */
+const messageOf = (time: number, self: number, dst: number, tag: number, bytes: number, p0: number, p1: number, p2: number, aux: number): Message =>
+  fromEnvelope({ time, sentAt: time, origin: self, originSeq: 0, dst, tag, bytes, hops: 0, p0, p1, p2, aux })
 
 export class FakeContext implements SkyContext {
   now = 0
@@ -80,10 +69,10 @@ export class FakeContext implements SkyContext {
   }
 
   send(dst: number, tag: number, bytes: number, p0 = 0, p1 = 0, p2 = 0, aux = 0): void {
-    this.sent.push({ dst, bytes, message: recordOf(this.now, this.self, dst, tag, bytes, p0, p1, p2, aux) })
+    this.sent.push({ dst, bytes, message: messageOf(this.now, this.self, dst, tag, bytes, p0, p1, p2, aux) })
   }
   after(delay: number, tag: number, p0 = 0, p1 = 0, p2 = 0, aux = 0): void {
-    this.timers.push({ at: this.now + delay, message: recordOf(this.now, this.self, this.self, tag, 0, p0, p1, p2, aux) })
+    this.timers.push({ at: this.now + delay, message: messageOf(this.now, this.self, this.self, tag, 0, p0, p1, p2, aux) })
   }
   record(histogram: string, seconds: number): void {
     this.recorded.push([histogram, seconds])
