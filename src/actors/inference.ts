@@ -134,8 +134,11 @@ export const inference = (o: InferenceOptions): SkyBehaviour<InferenceState> => 
   }
   /** Satellites of every copy of a block's shares (R x S, copy-major). */
   const placed = (ctx: SkyContext, key: number, writer: number) => serversOf(ctx, R * S, key, writer, o.hashedServer)
-  const finishLookup = (state: InferenceState, ctx: SkyContext, id: number, l: Lookup, timedOut = false) => {
-    state.lookups.delete(id)
+  /** Ask block j's directory satellite who wrote it. */
+  const askDirectory = (ctx: SkyContext, l: Lookup, j: number) =>
+    Sky.DirGet.send(ctx, o.directoryOf(l.job.keys[j]!), CONTROL_BYTES, { key: l.job.keys[j]!, requestId: l.id, block: j })
+  const finishLookup = (state: InferenceState, ctx: SkyContext, l: Lookup, timedOut = false) => {
+    state.lookups.delete(l.id)
     const f = l.fetch
     const hit = f ? f.leadingComplete() : 0
     const satellites = new Set<number>()
@@ -186,10 +189,10 @@ export const inference = (o: InferenceOptions): SkyBehaviour<InferenceState> => 
       if (o.lookup !== "directory" || state.written.has(key)) {
         l.writers[j] = user
         l.dirLeft--
-      } else Sky.DirGet.send(ctx, o.directoryOf(key), CONTROL_BYTES, { key, requestId: id, block: j })
+      } else askDirectory(ctx, l, j)
     })
     if (l.dirLeft === 0) fetchShares(state, ctx, l)
-    ctx.run(lookup(state, ctx, id, l))
+    ctx.run(lookup(state, ctx, l))
   }
   /** Every block's writer is known: ask the first copy of every share of the leading written blocks. */
   const fetchShares = (state: InferenceState, ctx: SkyContext, l: Lookup) => {
@@ -202,16 +205,16 @@ export const inference = (o: InferenceOptions): SkyBehaviour<InferenceState> => 
     l.fetch.start(ctx)
   }
   /**
-   * Lookup `id` in time: wait until it settles, at most the timeout; answers were lost (a dropped
+   * Lookup `l` in time: wait until it settles, at most the timeout; answers were lost (a dropped
    * message, a satellite down) if not, and it asks again for exactly what is still missing (the
    * directory for writers not known yet, else each share still waiting, of its next copy: the same one
    * with one copy), FETCH_RETRIES times; then what came back counts, the rest are misses.
    */
-  const lookup = (state: InferenceState, ctx: SkyContext, id: number, l: Lookup) => {
+  const lookup = (state: InferenceState, ctx: SkyContext, l: Lookup) => {
     let round = 0
     const wait = Effect.suspend(() => {
       if (round++ > 0) {
-        if (!l.fetch) l.job.keys.forEach((key, j) => { if (l.writers[j] === -2) Sky.DirGet.send(ctx, o.directoryOf(key), CONTROL_BYTES, { key, requestId: id, block: j }) })
+        if (!l.fetch) l.writers.forEach((w, j) => { if (w === -2) askDirectory(ctx, l, j) })
         else l.fetch.retry(ctx)
       }
       return Deferred.await(l.settled)
@@ -219,10 +222,10 @@ export const inference = (o: InferenceOptions): SkyBehaviour<InferenceState> => 
     return wait.pipe(
       Effect.retry(Schedule.recurs(FETCH_RETRIES)),
       Effect.match({
-        onSuccess: () => finishLookup(state, ctx, id, l),
+        onSuccess: () => finishLookup(state, ctx, l),
         onFailure: () => {
           ctx.count("lookupTimeouts")
-          finishLookup(state, ctx, id, l, true)
+          finishLookup(state, ctx, l, true)
         }
       })
     )

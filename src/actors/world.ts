@@ -20,7 +20,7 @@ import { Constellation, type GroundStation, kepler, preset, servingSatellite, su
 import { cityPicker } from "./cities.js"
 import { makeRunConfig, type RunConfig } from "./config.js"
 import { Kind, kindNames } from "./kinds.js"
-import { MAX_TAG, tagNames } from "./protocol.js"
+import { tagNames } from "./protocol.js"
 import { admissionDropReasons, SatelliteService } from "./overload.js"
 import { behaviourFor, type HostedServices } from "./registry.js"
 import { RoutingShare } from "./network/routing-share.js"
@@ -51,9 +51,6 @@ export interface ReplayRequest {
   readonly time: number
   readonly hashIds: ReadonlyArray<number>
 }
-
-/** A ground actor: a workload user or an inference actor (both reach the constellation by radio). */
-export const isUser = (w: SkyWorld, id: number): boolean => id >= w.satellites && id < w.satellites + w.users.length
 
 /** The world's data, before the engine-facing part is added (see sky). */
 type SkyData = Omit<SkyWorld, keyof World<TopologyActor> | "strategy"> & { readonly config: RunConfig; readonly actorCount: number }
@@ -176,7 +173,7 @@ export const makeWorld = (config: RunConfig, o: WorldOptions = {}): SkyWorld => 
     strategy,
     kindNames,
     kinds,
-    tagNames: Array.from({ length: MAX_TAG + 1 }, (_, t) => tagNames[t]),
+    tagNames,
     dropReasons: { network: linkDropReasons, admission: admissionDropReasons },
     histograms: ["retrieval", "put"],
     ownership: (shards) => ownership(world, shardBounds(world, shards)),
@@ -191,12 +188,9 @@ const skyShard = (world: SkyWorld, spec: ShardSpec, hosted: HostedServices | und
   const cfg = world.config
   const network = new TopologyActor(world, spec.owner, RoutingShare.of(spec.shared, world, spec.index, spec.shards))
   const kc = { config: cfg, strategy: world.strategy, satellites: world.satellites, userRequests: world.userRequests, ...(hosted ? { hosted } : {}) }
-  const behaviours = [
-    behaviourFor("satellite", kc),
-    cfg.workload === "standard" ? behaviourFor("ground", kc) : undefined,
-    cfg.workload === "replay" ? behaviourFor("client", kc) : undefined,
-    cfg.inferenceActors > 0 ? behaviourFor("inference", kc) : undefined
-  ]
+  // A behaviour for each kind this run has actors of (World.kinds), in kindNames order.
+  const present = new Set(world.kinds)
+  const behaviours = kindNames.map((kind, k) => (present.has(k) ? behaviourFor(kind, kc) : undefined))
   const placements = new Map<number, ReadonlyArray<number>>()
   const graph = network.snapshot.graph
   const geometry = { constellation: world.constellation, graph }
