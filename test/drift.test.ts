@@ -1,26 +1,17 @@
-import { mkdtempSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { makeRunConfig, runInProcess } from "../src/actors/index.js"
+import { writeTrace } from "./support/trace-file.js"
 
 // `ours` never migrates: a reader looks around the centre the block was written around, wherever that
 // satellite has flown since. Property: a conversation that comes back after its satellites have flown
 // far (up to half an orbit: starlink-shell1's period is 95 min) finds every block it wrote.
-const traceOf = (gaps: ReadonlyArray<number>, blocks: number) => {
-  const lines: Array<{ timestamp: number; hash_ids: Array<number> }> = []
-  gaps.forEach((gap, i) => {
+const traceOf = (gaps: ReadonlyArray<number>, blocks: number) =>
+  writeTrace(gaps.flatMap((gap, i) => {
     const ids = Array.from({ length: blocks }, (_, k) => i * 1000 + k)
-    lines.push({ timestamp: i * 1000, hash_ids: ids })
     // The same prefix and one new block, `gap` seconds later.
-    lines.push({ timestamp: (i + gap) * 1000, hash_ids: [...ids, i * 1000 + blocks] })
-  })
-  lines.sort((a, b) => a.timestamp - b.timestamp)
-  const path = join(mkdtempSync(join(tmpdir(), "skymemory-drift-")), "trace.jsonl")
-  writeFileSync(path, lines.map((l) => JSON.stringify({ ...l, input_length: 512 * l.hash_ids.length, output_length: 1 })).join("\n") + "\n")
-  return path
-}
+    return [{ timestamp: i * 1000, hash_ids: ids }, { timestamp: (i + gap) * 1000, hash_ids: [...ids, i * 1000 + blocks] }]
+  }))
 
 describe("ours after drift (fast-check)", () => {
   it("a conversation back after its satellites flew up to half an orbit away finds every block it wrote", async () => {

@@ -1,6 +1,3 @@
-import { mkdtempSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import type { ClientState } from "../src/actors/client.js"
@@ -9,6 +6,7 @@ import type { SatelliteState } from "../src/actors/satellite.js"
 import { makeWorld } from "../src/actors/world.js"
 import type { CentredStrategy } from "../src/cache/strategies.js"
 import { LiveEngine } from "../src/runtime/live.js"
+import { writeTrace } from "./support/trace-file.js"
 
 // Strategies that follow their writer move a block's shares at every handover. Property: once the
 // writers' last handover checks have settled, every block a client wrote sits on exactly the strategy's
@@ -18,14 +16,8 @@ import { LiveEngine } from "../src/runtime/live.js"
 // there by the write or by a migration. (A block read after a handover but before its migration
 // misses and is written again, around the new satellite; the first copies then stay until evicted:
 // that is the replay's behaviour, not a migration's, and this property leaves it out.)
-const traceOf = (firstAt: ReadonlyArray<number>, blocks: number) => {
-  const lines: Array<{ timestamp: number; hash_ids: Array<number> }> = []
-  firstAt.forEach((t, i) => lines.push({ timestamp: t * 1000, hash_ids: Array.from({ length: blocks }, (_, k) => i * 1000 + k) }))
-  lines.sort((a, b) => a.timestamp - b.timestamp)
-  const path = join(mkdtempSync(join(tmpdir(), "skymemory-migration-")), "trace.jsonl")
-  writeFileSync(path, lines.map((l) => JSON.stringify({ ...l, input_length: 512 * l.hash_ids.length, output_length: 1 })).join("\n") + "\n")
-  return path
-}
+const traceOf = (firstAt: ReadonlyArray<number>, blocks: number) =>
+  writeTrace(firstAt.map((t, i) => ({ timestamp: t * 1000, hash_ids: Array.from({ length: blocks }, (_, k) => i * 1000 + k) })))
 
 describe("migration through the actors (fast-check)", () => {
   it("hop and hop_rotation: after handovers every written block is exactly on its writer's placement, once", () => {

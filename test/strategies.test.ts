@@ -1,10 +1,9 @@
-import { mkdtempSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { makeRunConfig, runInProcess } from "../src/actors/index.js"
 import type { CentredStrategy } from "../src/cache/strategies.js"
 import { oracleHitRate, parseTrace } from "../src/cache/trace.js"
+import { readFileSync } from "node:fs"
+import { writeTrace } from "./support/trace-file.js"
 
 // A strategy defined here, outside src/cache, handed to a run: the centre and the satellites ahead of
 // it in its own orbital plane (one plane, no box). Counting its calls shows the actors really place by it.
@@ -24,10 +23,8 @@ const inPlane = (handover: "follow" | "anchor"): CentredStrategy => ({
 
 /** A conversation-like trace: shared first blocks, then continuations; a request every 0.5 s. */
 const tracePath = () => {
-  const lines = Array.from({ length: 40 }, (_, i) => JSON.stringify({ timestamp: i * 500, input_length: 2048, output_length: 10, hash_ids: [i % 3, 100 + (i % 7), 200 + (i % 5)] }))
-  const path = join(mkdtempSync(join(tmpdir(), "skymemory-strategy-")), "trace.jsonl")
-  writeFileSync(path, `${lines.join("\n")}\n`)
-  return { path, oracle: oracleHitRate(parseTrace(lines.join("\n"), path).requests).hitRate }
+  const path = writeTrace(Array.from({ length: 40 }, (_, i) => ({ timestamp: i * 500, input_length: 2048, output_length: 10, hash_ids: [i % 3, 100 + (i % 7), 200 + (i % 5)] })))
+  return { path, oracle: oracleHitRate(parseTrace(readFileSync(path, "utf8"), path).requests).hitRate }
 }
 
 describe("placement strategies as plug-ins", () => {
