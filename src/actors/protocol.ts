@@ -3,7 +3,7 @@
  * named fields in the record's payload slots. Behaviours send, time and match messages through `Sky`
  * (`Sky.BlockGet.send(ctx, sat, CONTROL_BYTES, { key, requestId, ask })`, `match(specs, { BlockReply:
  * (state, m, ctx) => m.hit ... })`); the slots appear only here. The Effect Schema of each message (its
- * structured form: decodeMessage, toRecord, fromRecord) comes from the same declaration.
+ * structured form: decodeMessage, fromEnvelope) comes from the same declaration.
  *
  * Field meanings:
  * - key: a block key (cache/keys.ts); requestId: the asker's request number, echoed in the answer;
@@ -14,7 +14,7 @@
  * - Tick: `timer` is the behaviour's own kind of timer, `id` what it refers to (a request, a lookup).
  */
 import { F, I, type RecordBlock } from "../runtime/record.js"
-import { decoderOf, defineProtocol, envelopeReaderOf, field, type MessageOf, recordReaderOf, recordWriterOf, tagNamesOf } from "../runtime/protocol.js"
+import { decoderOf, defineProtocol, envelopeReaderOf, field, type MessageOf, tagNamesOf } from "../runtime/protocol.js"
 
 const { number, int, flag } = field
 
@@ -60,10 +60,6 @@ export const MAX_TAG = tagNames.length - 1
 export type Message = MessageOf<SkySpecs>
 /** Validate unknown data as a Message; InvalidMessage names the bad field. */
 export const decodeMessage = decoderOf(Sky)
-/** Write a structured message into a record (a first hop). */
-export const toRecord = recordWriterOf(skySpecs)
-/** Read a record as a structured message, validated. */
-export const fromRecord = recordReaderOf(Sky, skySpecs)
 /** A delivered envelope as a structured message, validated (the message log: experiments/scale.ts --messages). */
 export const fromEnvelope = envelopeReaderOf(Sky, skySpecs)
 

@@ -2,14 +2,13 @@
  * A world's message protocol, declared once: each message's tag code and its named, typed fields, each in
  * one payload slot of the 96-byte record (p0, p1, p2: float64; aux: int32). From that one declaration
  * come typed sends and timers (`Msg.send(ctx, dst, bytes, { key, requestId })`), a typed handler match
- * whose views read the slots by name (`m.key`), the record layout (toRecord/fromRecord) and the Effect
- * Schema of every message (decode, with the bad field named). Behaviours never see a slot: a wrong field
+ * whose views read the slots by name (`m.key`), the structured form of a delivered message
+ * (`envelopeReaderOf`) and the Effect Schema of every message (decode, with the bad field named). Behaviours never see a slot: a wrong field
  * name or type does not compile. The records on the wire are the engine's own: nothing is copied or
  * allocated per message (a view is one object per message type, pointed at the delivery's envelope).
  */
 import { Data, Schema } from "effect"
 import type { ActorContext, Envelope } from "./behaviour.js"
-import { F, I, type RecordBlock } from "./record.js"
 
 export type Slot = "p0" | "p1" | "p2" | "aux"
 /** number: any finite float64 (p-slots only); int: an integer; flag: a boolean stored as 0 / 1. */
@@ -215,35 +214,6 @@ export const decoderOf = <P extends Specs>(protocol: Protocol<P>) => (input: unk
   }
 }
 
-const fSlot = { p0: F.p0, p1: F.p1, p2: F.p2 } as const
-
-/** Write a structured message into record r as a first hop (the network sets the rest as it routes). */
-export const recordWriterOf = <P extends Specs>(specs: P) => (m: MessageOf<P>, block: RecordBlock, r: number): void => {
-  const spec = specs[m._tag]!
-  block.setF(r, F.time, m.time)
-  block.setF(r, F.sentAt, m.sentAt)
-  block.setI(r, I.origin, m.from)
-  block.setI(r, I.src, m.from)
-  block.setI(r, I.at, m.from)
-  block.setI(r, I.dst, m.to)
-  block.setI(r, I.seq, m.seq)
-  block.setI(r, I.originSeq, m.seq)
-  block.setI(r, I.bytes, m.bytes)
-  block.setI(r, I.hops, 0)
-  block.setI(r, I.route, -1)
-  block.setI(r, I.tag, spec.code)
-  block.setF(r, F.p0, 0)
-  block.setF(r, F.p1, 0)
-  block.setF(r, F.p2, 0)
-  block.setI(r, I.aux, 0)
-  for (const [name, f] of Object.entries(spec.fields)) {
-    const raw = (m as unknown as Record<string, unknown>)[name]
-    const v = f.kind === "flag" ? (raw ? 1 : 0) : (raw as number)
-    if (f.slot === "aux") block.setI(r, I.aux, v)
-    else block.setF(r, fSlot[f.slot], v)
-  }
-}
-
 /** A delivered envelope as a structured message, validated by its Schema (message logs, sockets). */
 export const envelopeReaderOf = <P extends Specs>(protocol: Protocol<P>, specs: P) => {
   const byCode = new Map(Object.entries(specs).map(([name, spec]) => [spec.code, [name, spec] as const]))
@@ -256,14 +226,4 @@ export const envelopeReaderOf = <P extends Specs>(protocol: Protocol<P>, specs: 
     for (const [k, f] of Object.entries(spec.fields)) fields[k] = f.kind === "flag" ? env[f.slot] === 1 : env[f.slot]
     return decode({ _tag: name, time: env.time, sentAt: env.sentAt, from: env.origin, to: env.dst, seq: env.originSeq, bytes: env.bytes, ...fields })
   }
-}
-
-/** Read record r as a structured message, validated by its Schema (through its envelope: one reader). */
-export const recordReaderOf = <P extends Specs>(protocol: Protocol<P>, specs: P) => {
-  const read = envelopeReaderOf(protocol, specs)
-  return (block: RecordBlock, r: number): MessageOf<P> => read({
-    time: block.getF(r, F.time), sentAt: block.getF(r, F.sentAt), origin: block.getI(r, I.origin), originSeq: block.getI(r, I.originSeq),
-    dst: block.getI(r, I.dst), tag: block.getI(r, I.tag), bytes: block.getI(r, I.bytes), hops: block.getI(r, I.hops),
-    p0: block.getF(r, F.p0), p1: block.getF(r, F.p1), p2: block.getF(r, F.p2), aux: block.getI(r, I.aux)
-  })
 }

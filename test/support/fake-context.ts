@@ -4,13 +4,12 @@
  * through the protocol table; deliveries are built from named fields the same way. Time, neighbours,
  * serving satellites, placement and health are whatever the test sets.
  */
-import { fromEnvelope, type Message, Sky, type SkySpecs, toRecord } from "../../src/actors/protocol.js"
+import { fromEnvelope, type Message, Sky, type SkySpecs } from "../../src/actors/protocol.js"
 import type { SkyBehaviour, SkyContext } from "../../src/actors/sky-context.js"
 import type { Effect } from "effect"
 import type { Envelope } from "../../src/runtime/behaviour.js"
 import { FiberRuntime } from "../../src/runtime/fibers.js"
 import type { FieldsOf } from "../../src/runtime/protocol.js"
-import { F, I, RecordBlock } from "../../src/runtime/record.js"
 
 export interface Sent {
   readonly dst: number
@@ -110,16 +109,14 @@ export class FakeContext implements SkyContext {
   }
 }
 
-/** The envelope of message `tag` with `fields`, from `origin`, delivered at ctx.now (through the protocol's layout). */
+/** The envelope of message `tag` with `fields`, from `origin`, delivered at ctx.now: laid out by the message's own typed send. */
 export const envelopeOf = <K extends keyof SkySpecs>(
   ctx: FakeContext, tag: K, fields: FieldsOf<SkySpecs[K]>, o: { readonly origin: number; readonly bytes?: number; readonly sentAt?: number; readonly hops?: number }
 ): Envelope => {
-  const b = new RecordBlock(1)
-  toRecord({ _tag: tag, time: ctx.now, sentAt: o.sentAt ?? ctx.now, from: o.origin, to: ctx.self, seq: 0, bytes: o.bytes ?? 64, ...fields } as Message, b, 0)
-  return {
-    time: ctx.now, sentAt: o.sentAt ?? ctx.now, origin: o.origin, originSeq: 0, dst: ctx.self, tag: Sky[tag].code, bytes: o.bytes ?? 64, hops: o.hops ?? 1,
-    p0: b.getF(0, F.p0), p1: b.getF(0, F.p1), p2: b.getF(0, F.p2), aux: b.getI(0, I.aux)
-  }
+  const env: Envelope = { time: ctx.now, sentAt: o.sentAt ?? ctx.now, origin: o.origin, originSeq: 0, dst: ctx.self, tag: 0, bytes: o.bytes ?? 64, hops: o.hops ?? 1, p0: 0, p1: 0, p2: 0, aux: 0 }
+  const capture = { send: (_dst: number, code: number, _bytes: number, p0 = 0, p1 = 0, p2 = 0, aux = 0) => Object.assign(env, { tag: code, p0, p1, p2, aux }) }
+  ;(Sky[tag].send as (c: typeof capture, dst: number, bytes: number, f: FieldsOf<SkySpecs[K]>) => void)(capture, ctx.self, env.bytes, fields)
+  return env
 }
 
 /** Deliver message `tag` to a behaviour's state. */
