@@ -15,7 +15,7 @@ import { blockToShares } from "../src/inference/kv-transfer.js"
 import { streamRng } from "../src/runtime/random.js"
 import { readTrace } from "../src/actors/trace-file.js"
 import { flag, parseCli, runMain, traceFlags } from "./lib/cli.js"
-import { presetFlag } from "./lib/constellation-flags.js"
+import { liveWorkersFlag, presetFlag } from "./lib/constellation-flags.js"
 import { fmt, printResult } from "./lib/output.js"
 import { type ChartSpec, writeChart } from "./lib/plot.js"
 import { makeStepProgress } from "./lib/progress.js"
@@ -39,7 +39,8 @@ const spec = {
     lossRate: flag.number("message-loss: loss probability per message (end to end)", 0.01, { min: 0, max: 0.5 }),
     massFraction: flag.number("mass-failure: share of satellites down at once", 0.3, { min: 0, max: 1 }),
     flapProbability: flag.number("isl-flaps: probability an ISL is down for a 1-s link epoch", 0.05, { min: 0, max: 1 }),
-    redundancy: flag.intList("copies of each share on distinct satellites; every fault runs at each value", [1, 2], MAX_REDUNDANCY)
+    redundancy: flag.intList("copies of each share on distinct satellites; every fault runs at each value", [1, 2], MAX_REDUNDANCY),
+    workers: liveWorkersFlag
   }
 }
 
@@ -82,84 +83,89 @@ runMain(async () => {
   const progress = makeStepProgress("chaos", runs.length, o.quiet || o.json)
   const rows: Array<ChaosRow> = []
   for (const { fault, redundancy } of runs) {
-    const kv = ConstellationKvCache.make({
+    const kv = await ConstellationKvCache.open({
       redundancy,
       preset: o.preset, seed: o.seed, strategy: o.strategy, blockTokens: SHAPE.tokens, chunkBytes: CHUNK_BYTES, codec: "fp16",
       namespace: { modelId: "chaos", tenantSalt: "t" },
       faults: { bitErrorRate: fault === "bit-errors" ? o.bitErrorRate : 0, lossRate: fault === "message-loss" ? o.lossRate : 0 },
       ...(fault === "isl-flaps" ? { run: { islFlapProbability: o.flapProbability } } : {})
-    })
-    const satellites = kv.world.satellites
-    const rng = streamRng(o.seed, -5)
-    const t0 = trace.requests[0]?.timestamp ?? 0
-    let blocks = 0, hits = 0, wrong = 0, injected = 0, detected = 0, retries = 0, nextCrash = 5
-    const latencies: Array<number> = []
-    for (const req of trace.requests) {
-      const at = (req.timestamp - t0) / 1000
-      // Faults on their clocks, between requests (all in virtual time, from the seeded stream).
-      if (fault === "satellite-crash") {
-        for (; nextCrash <= at; nextCrash += 5) kv.crash([Math.floor(uniformFloat64(rng) * satellites)], 60)
-      }
-      if (fault === "mass-failure" && nextCrash <= at && nextCrash < 20) {
-        const down = Array.from({ length: satellites }, (_, s) => s).filter(() => uniformFloat64(rng) < o.massFraction)
-        kv.crash(down, 60)
-        nextCrash = 20
-      }
-      if (fault === "ground-outage" && at >= nextCrash) {
-        kv.groundOutage(10)
-        nextCrash = at + 50
-      }
-      if (at > kv.live.now) kv.advance(at - kv.live.now)
-      // Tokens: 16 per trace block, derived from its hash id, so keys chain exactly as the trace's blocks.
-      const tokens = req.hash_ids.flatMap((h) => Array.from({ length: SHAPE.tokens }, (_, i) => (h * 16 + i) % 1_000_003))
-      const keys = kv.keysOf(tokens)
-      let got = kv.lookup(tokens)
-      if (got.timedOut) {
-        retries++
-        got = kv.lookup(tokens)
-      }
-      blocks += keys.length
-      const served = got.tokens / SHAPE.tokens
-      if (process.env.SKYMEMORY_DEBUG) process.stderr.write(`${fault} t=${at.toFixed(1)} keys=${keys.length} served=${served} timedOut=${got.timedOut} rejected=${got.rejectedBlocks}\n`)
-      hits += served
-      if (served > 0) latencies.push(got.fetchMs)
-      // Against ground truth: wrong KV that reached the model, and corrupted chunks that arrived.
-      const truth = keys.map(truthOf)
-      if (got.past) {
-        const expected = joinBlocks(truth.slice(0, served).map((b) => decodeRound(b)))
-        for (let l = 0; l < SHAPE.layers; l++) {
-          if (!sameFloats(got.past.keys[l]!, expected.keys[l]!) || !sameFloats(got.past.values[l]!, expected.values[l]!)) wrong++
+    }, { workers: o.workers })
+    try {
+      const satellites = kv.world.satellites
+      const rng = streamRng(o.seed, -5)
+      const t0 = trace.requests[0]?.timestamp ?? 0
+      let blocks = 0, hits = 0, wrong = 0, injected = 0, detected = 0, retries = 0, nextCrash = 5
+      const latencies: Array<number> = []
+      for (const req of trace.requests) {
+        const at = (req.timestamp - t0) / 1000
+        // Faults on their clocks, between requests (all in virtual time, from the seeded stream).
+        if (fault === "satellite-crash") {
+          for (; nextCrash <= at; nextCrash += 5) await kv.crash([Math.floor(uniformFloat64(rng) * satellites)], 60)
         }
+        if (fault === "mass-failure" && nextCrash <= at && nextCrash < 20) {
+          const down = Array.from({ length: satellites }, (_, s) => s).filter(() => uniformFloat64(rng) < o.massFraction)
+          await kv.crash(down, 60)
+          nextCrash = 20
+        }
+        if (fault === "ground-outage" && at >= nextCrash) {
+          await kv.groundOutage(10)
+          nextCrash = at + 50
+        }
+        if (at > kv.now) await kv.advance(at - kv.now)
+        // Tokens: 16 per trace block, derived from its hash id, so keys chain exactly as the trace's blocks.
+        const tokens = req.hash_ids.flatMap((h) => Array.from({ length: SHAPE.tokens }, (_, i) => (h * 16 + i) % 1_000_003))
+        const keys = kv.keysOf(tokens)
+        let got = await kv.lookup(tokens)
+        if (got.timedOut) {
+          retries++
+          got = await kv.lookup(tokens)
+        }
+        blocks += keys.length
+        const served = got.tokens / SHAPE.tokens
+        if (process.env.SKYMEMORY_DEBUG) process.stderr.write(`${fault} t=${at.toFixed(1)} keys=${keys.length} served=${served} timedOut=${got.timedOut} rejected=${got.rejectedBlocks}\n`)
+        hits += served
+        if (served > 0) latencies.push(got.fetchMs)
+        // Against ground truth: wrong KV that reached the model, and corrupted chunks that arrived.
+        const truth = keys.map(truthOf)
+        if (got.past) {
+          const expected = joinBlocks(truth.slice(0, served).map((b) => decodeRound(b)))
+          for (let l = 0; l < SHAPE.layers; l++) {
+            if (!sameFloats(got.past.keys[l]!, expected.keys[l]!) || !sameFloats(got.past.values[l]!, expected.values[l]!)) wrong++
+          }
+        }
+        const wanted = (j: number) => blockToShares(truth[j]!, keys[j]!, { codec: "fp16", chunkBytes: CHUNK_BYTES, servers: kv.options.servers })
+        got.raw.forEach((shares, j) => {
+          const want = wanted(j)
+          shares.forEach((share, k) => share.forEach((chunk, c) => { if (!sameBytes(chunk, want[k]![c]!)) injected++ }))
+        })
+        // Shares the check refused on arrival (they never reach a block) are compared with the truth too.
+        for (const d of got.discarded) {
+          const want = wanted(d.block)[d.share.share]!
+          d.share.chunks.forEach((chunk, c) => { if (!sameBytes(chunk, want[c]!)) injected++ })
+        }
+        detected += got.badChunks
+        // Store what the request computed beyond its cached prefix.
+        if (served < keys.length) await kv.store(tokens, joinBlocks(truth), served)
       }
-      const wanted = (j: number) => blockToShares(truth[j]!, keys[j]!, { codec: "fp16", chunkBytes: CHUNK_BYTES, servers: kv.options.servers })
-      got.raw.forEach((shares, j) => {
-        const want = wanted(j)
-        shares.forEach((share, k) => share.forEach((chunk, c) => { if (!sameBytes(chunk, want[k]![c]!)) injected++ }))
+      const { engine } = await kv.stats()
+      const dropped = (reason: string) => engine.dropped[reason] ?? 0
+      if (process.env.SKYMEMORY_DEBUG) process.stderr.write(`${fault}: dropped ${JSON.stringify(engine.dropped)} counters ${JSON.stringify(engine.counters)}\n`)
+      // Messages that never arrived: injected loss, and no route left (links down). Beacons to a neighbour
+      // whose link is down are counted apart (linkDownDrops): they are link-local probes, not cache traffic.
+      const lost = dropped("lost") + dropped("unreachable")
+      // Lookups asked again after a deadline, and the shares the actor itself asked again.
+      const counter = (name: string) => engine.counters[name] ?? 0
+      retries += counter("shareRetries") + counter("putRetries")
+      const sorted = Float64Array.from(latencies).sort()
+      rows.push({
+        fault, requests: trace.requests.length, hitRate: hits / Math.max(1, blocks), wrongKvServed: wrong,
+        corruptedDetected: detected, corruptedInjected: injected, lostMessages: lost, linkDownDrops: dropped("linkDown"), retries, redundancy, readRepairs: counter("readRepairs"),
+        p99RetrievalMs: sorted.length > 0 ? quantile(sorted, 0.99) : 0
       })
-      // Shares the check refused on arrival (they never reach a block) are compared with the truth too.
-      for (const d of got.discarded) {
-        const want = wanted(d.block)[d.share.share]!
-        d.share.chunks.forEach((chunk, c) => { if (!sameBytes(chunk, want[c]!)) injected++ })
-      }
-      detected += got.badChunks
-      // Store what the request computed beyond its cached prefix.
-      if (served < keys.length) kv.store(tokens, joinBlocks(truth), served)
+      progress.step(`${fault} r=${redundancy}`)
+    } finally {
+      await kv.close()
     }
-    const dropped = (reason: string) => kv.live.engine.droppedBy(reason)
-    if (process.env.SKYMEMORY_DEBUG) process.stderr.write(`${fault}: dropped ${Array.from(kv.live.engine.metrics.dropped).join(",")} counters ${JSON.stringify(Object.fromEntries(kv.live.engine.metrics.counters))}\n`)
-    // Messages that never arrived: injected loss, and no route left (links down). Beacons to a neighbour
-    // whose link is down are counted apart (linkDownDrops): they are link-local probes, not cache traffic.
-    const lost = dropped("lost") + dropped("unreachable")
-    // Lookups asked again after a deadline, and the shares the actor itself asked again.
-    const counter = (name: string) => kv.live.engine.metrics.counters.get(name) ?? 0
-    retries += counter("shareRetries") + counter("putRetries")
-    const sorted = Float64Array.from(latencies).sort()
-    rows.push({
-      fault, requests: trace.requests.length, hitRate: hits / Math.max(1, blocks), wrongKvServed: wrong,
-      corruptedDetected: detected, corruptedInjected: injected, lostMessages: lost, linkDownDrops: dropped("linkDown"), retries, redundancy, readRepairs: counter("readRepairs"),
-      p99RetrievalMs: sorted.length > 0 ? quantile(sorted, 0.99) : 0
-    })
-    progress.step(`${fault} r=${redundancy}`)
   }
   progress.stop()
   dir.writeJson("results.json", rows)

@@ -14,7 +14,7 @@ import { ModelPool } from "../src/inference/model-pool.js"
 import { resolveModelFolder } from "../src/inference/runner.js"
 import { cachedTurn } from "../src/inference/session.js"
 import { flag, parseCli, runMain } from "./lib/cli.js"
-import { presetFlag } from "./lib/constellation-flags.js"
+import { liveWorkersFlag, presetFlag } from "./lib/constellation-flags.js"
 import { fmt } from "./lib/output.js"
 import { writeIndex } from "./lib/report-index.js"
 import { openRunDirectory } from "./lib/results.js"
@@ -29,7 +29,8 @@ const spec = {
     codec: flag.choice("KV codec", codecNames, "fp16"),
     maxNewTokens: flag.number("tokens generated per turn (fewer if the model ends the text)", 48, { min: 1, integer: true }),
     speed: flag.number("virtual seconds per wall second between turns (1 = real time)", 1, { min: 0 }),
-    blockTokens: flag.number("tokens per block", 16, { min: 1, integer: true })
+    blockTokens: flag.number("tokens per block", 16, { min: 1, integer: true }),
+    workers: liveWorkersFlag
   }
 }
 
@@ -37,10 +38,10 @@ runMain(async () => {
   const o = parseCli(spec)
   resolveModelFolder(o.model)
   const model = new ModelPool(o.model)
-  const kv = ConstellationKvCache.make({
+  const kv = await ConstellationKvCache.open({
     preset: o.preset, seed: o.seed, strategy: o.strategy, codec: o.codec, blockTokens: o.blockTokens,
     namespace: { modelId: o.model, tenantSalt: "chat" }
-  })
+  }, { workers: o.workers })
   const interactive = process.stdin.isTTY && !o.json
   const say = (s: string) => { if (!o.json) process.stdout.write(s) }
   say(`chat: ${o.model} with its KV cache on ${o.preset} (${o.strategy}, ${o.codec}), ${o.speed}x real time. Type a line; Ctrl-D ends.\n`)
@@ -57,27 +58,28 @@ runMain(async () => {
       }
       // The orbit moved on while the person typed.
       const now = performance.now()
-      kv.advance(((now - lastWall) / 1e3) * o.speed)
+      await kv.advance(((now - lastWall) / 1e3) * o.speed)
       const prompt = [...history, ...(await model.encode(`${history.length > 0 ? "\n" : ""}User: ${line}\nAssistant:`))]
       const turn = await cachedTurn(model, kv, prompt, { maxNewTokens: o.maxNewTokens, stopAtEos: true })
       const text = await model.decode(turn.tokens)
       history = [...prompt, ...turn.tokens]
       lastWall = performance.now()
       const report = {
-        virtualTime: kv.live.now, promptTokens: turn.promptTokens, cachedTokens: turn.cachedTokens, satellites: turn.satellites,
+        virtualTime: kv.now, promptTokens: turn.promptTokens, cachedTokens: turn.cachedTokens, satellites: turn.satellites,
         fetchMs: turn.fetchMs, prefillMs: turn.prefillMs, ttftMs: turn.ttftMs, storedBlocks: turn.storedBlocks, text
       }
       turns.push(report)
       if (o.json) process.stdout.write(`${JSON.stringify(report)}\n`)
       else {
         say(`${JSON.stringify(text)}\n`)
-        say(`  [t=${fmt(kv.live.now, 1)} s: ${turn.cachedTokens}/${turn.promptTokens} tokens from orbit, satellites ${turn.satellites.join(",") || "-"}; fetch ${fmt(turn.fetchMs, 1)} ms + prefill ${fmt(turn.prefillMs, 1)} ms = TTFT ${fmt(turn.ttftMs, 1)} ms; stored ${turn.storedBlocks} blocks]\n`)
+        say(`  [t=${fmt(kv.now, 1)} s: ${turn.cachedTokens}/${turn.promptTokens} tokens from orbit, satellites ${turn.satellites.join(",") || "-"}; fetch ${fmt(turn.fetchMs, 1)} ms + prefill ${fmt(turn.prefillMs, 1)} ms = TTFT ${fmt(turn.ttftMs, 1)} ms; stored ${turn.storedBlocks} blocks]\n`)
       }
       if (interactive) process.stdout.write("> ")
     }
   } finally {
     rl.close()
     await model.close()
+    await kv.close()
     // The conversation's record, written once at the end (atomically, like every result).
     const dir = openRunDirectory("chat", { ...o, json: undefined, quiet: undefined, help: undefined })
     dir.writeJson("results.json", turns)

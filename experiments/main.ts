@@ -81,7 +81,7 @@ runMain(async () => {
       const prompt = await model.encode(`${system}${system}${question}`)
       const t = await cachedTurn(model, kv, prompt, { maxNewTokens: 16 })
       turns.push({ prompt: question, promptTokens: t.promptTokens, cachedTokens: t.cachedTokens, satellites: t.satellites.length, fetchMs: t.fetchMs, prefillMs: t.prefillMs, ttftMs: t.ttftMs })
-      kv.advance(5)
+      await kv.advance(5)
     }
   } finally {
     await model.close()

@@ -16,7 +16,7 @@ import { maxAbsDiff, resolveModelFolder } from "../src/inference/runner.js"
 import { cachedTurn } from "../src/inference/session.js"
 import { streamRng } from "../src/runtime/random.js"
 import { flag, parseCli, runMain } from "./lib/cli.js"
-import { presetFlag } from "./lib/constellation-flags.js"
+import { liveWorkersFlag, presetFlag } from "./lib/constellation-flags.js"
 import { fmt, printResult } from "./lib/output.js"
 import { type ChartSpec, writeChart } from "./lib/plot.js"
 import { makeStepProgress } from "./lib/progress.js"
@@ -39,6 +39,7 @@ const spec = {
     repeats: flag.number("timed model runs per measurement (median reported)", 3, { min: 1, integer: true }),
     generate: flag.number("tokens generated per codec to compare greedy outputs", 64, { min: 1, integer: true }),
     threads: flag.number("onnxruntime threads", 2, { min: 1, integer: true }),
+    workers: liveWorkersFlag,
     device: flag.choice("compute time of the printed rows: measured here, or scaled to a device profile by FLOPs", ["this-machine", ...deviceProfiles.map((d) => d.name), "all"], "this-machine")
   }
 }
@@ -73,11 +74,18 @@ runMain(async () => {
   const dir = openRunDirectory("ttft", { ...o, json: undefined, quiet: undefined, help: undefined, folder })
   const model = new ModelPool(o.model, { threads: o.threads })
   const progress = makeStepProgress("ttft", o.prefixes.length * (1 + chosen.length) + codecNames.length, o.quiet || o.json)
-  const kvFor = (strategy: Strategy, codec: typeof codecNames[number]) =>
-    ConstellationKvCache.make({
+  /** A fresh constellation for one measurement, closed after it. */
+  const withKv = async <A>(strategy: Strategy, codec: typeof codecNames[number], f: (kv: ConstellationKvCache) => Promise<A>): Promise<A> => {
+    const kv = await ConstellationKvCache.open({
       preset: o.preset, seed: o.seed, strategy, servers: o.servers, blockTokens: o.blockTokens, codec,
       namespace: { modelId: o.model, tenantSalt: "ttft" }
-    })
+    }, { workers: o.workers })
+    try {
+      return await f(kv)
+    } finally {
+      await kv.close()
+    }
+  }
   const rows: Array<TtftRow> = []
   try {
     for (const [i, P] of o.prefixes.entries()) {
@@ -95,12 +103,14 @@ runMain(async () => {
       const seeded = await model.generate(first, 1, undefined, { returnPast: true })
       progress.step(`P=${P} cold`)
       for (const strategy of chosen) {
-        const kv = kvFor(strategy, o.codec)
-        kv.store([...first, ...seeded.tokens], seeded.past!)
-        // The second prompt comes a second later (after the first's upload has left the terminal).
-        kv.advance(1)
-        const warm = []
-        for (let r = 0; r < o.repeats; r++) warm.push(await cachedTurn(model, kv, second, { maxNewTokens: 1, store: false }))
+        const warm = await withKv(strategy, o.codec, async (kv) => {
+          await kv.store([...first, ...seeded.tokens], seeded.past!)
+          // The second prompt comes a second later (after the first's upload has left the terminal).
+          await kv.advance(1)
+          const turns = []
+          for (let r = 0; r < o.repeats; r++) turns.push(await cachedTurn(model, kv, second, { maxNewTokens: 1, store: false }))
+          return turns
+        })
         const w = warm[0]!
         const prefillMs = median(warm.map((t) => t.prefillMs))
         rows.push({
@@ -118,10 +128,11 @@ runMain(async () => {
     const reference = await model.generate(second, o.generate)
     const codecRows: Array<{ codec: string; prefixTokens: number; cachedTokens: number; maxAbsLogitDiff: number; generated: number; tokensChanged: number; firstChangedAt: number }> = []
     for (const codec of codecNames) {
-      const kv = kvFor("hop_rotation", codec)
-      await cachedTurn(model, kv, first, { maxNewTokens: 1, cold: true })
-      kv.advance(1)
-      const t = await cachedTurn(model, kv, second, { maxNewTokens: o.generate, store: false })
+      const t = await withKv("hop_rotation", codec, async (kv) => {
+        await cachedTurn(model, kv, first, { maxNewTokens: 1, cold: true })
+        await kv.advance(1)
+        return cachedTurn(model, kv, second, { maxNewTokens: o.generate, store: false })
+      })
       const firstDiff = t.tokens.findIndex((tok, k) => tok !== reference.tokens[k])
       codecRows.push({
         codec, prefixTokens: P, cachedTokens: t.cachedTokens, maxAbsLogitDiff: maxAbsDiff(t.firstLogits, reference.firstLogits),

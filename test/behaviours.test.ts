@@ -101,11 +101,11 @@ describe("satellite", () => {
     const good = frameChunk(11, 0, new Uint8Array([1, 2, 3]))
     const bad = good.slice()
     bad[bad.length - 1]! ^= 1
-    wire.stage(wireSlot.put(11, 0, 5), { share: 0, chunks: [bad] })
+    wire.stage(5, wireSlot.put(11, 0, 5), { share: 0, chunks: [bad] })
     deliver(withWire, state, ctx, "BlockPut", { key: 11, acked: true, share: 0 }, { origin: 100, bytes: bad.length })
     expect(state.store.has(11)).toBe(false)
     expect(ctx.counters.get("corruptPutsRefused")).toBe(1)
-    wire.stage(wireSlot.put(11, 0, 5), { share: 0, chunks: [good] })
+    wire.stage(5, wireSlot.put(11, 0, 5), { share: 0, chunks: [good] })
     deliver(withWire, state, ctx, "BlockPut", { key: 11, acked: true, share: 0 }, { origin: 100, bytes: good.length })
     expect(state.store.read(11)?.payload?.chunks[0]).toEqual(good)
     expect(ctx.of("BlockPutAck").map((s) => [s.dst, s.message.key, s.message.share])).toEqual([[100, 11, 0]])
@@ -265,7 +265,7 @@ describe("inference actor", () => {
     expect(asks.map((s) => [s.dst, s.message.key])).toEqual([[10, 42], [11, 42]])
     ctx.now = 0.1
     for (const [k, ask] of asks.entries()) {
-      wire.stage(wireSlot.reply(100, ask.message.requestId, ask.message.ask), share(k))
+      wire.stage(100, wireSlot.reply(100, ask.message.requestId, ask.message.ask), share(k))
       deliver(b, state, ctx, "BlockReply", { key: 42, requestId: ask.message.requestId, hit: true, ask: ask.message.ask }, { origin: ask.dst })
     }
     expect(found?.blocks).toHaveLength(1)

@@ -20,21 +20,21 @@ const pastOf = (values: ReadonlyArray<number>, tokens: number): PastKv => {
 }
 
 describe("the cache protocol through the actors", () => {
-  it("a get after a put returns identical bytes while the shares are stored and reachable, through handovers", () => {
+  it("a get after a put returns identical bytes while the shares are stored and reachable, through handovers", async () => {
     let lookups = 0, served = 0
-    fc.assert(fc.property(
+    await fc.assert(fc.asyncProperty(
       fc.array(fc.float({ noNaN: true, noDefaultInfinity: true, min: -1e4, max: 1e4 }), { minLength: 1, maxLength: 64 }),
       fc.integer({ min: 1, max: 6 }),
       fc.array(fc.integer({ min: 1, max: 400 }), { minLength: 1, maxLength: 4 }),
       fc.constantFrom("hop_rotation" as const, "rotation" as const, "ours" as const, "baseline" as const),
-      (values, blocks, waits, strategy) => {
+      async (values, blocks, waits, strategy) => {
         const kv = ConstellationKvCache.make({ codec: "fp32", strategy, blockTokens: 16, namespace: { modelId: "m", tenantSalt: "t" } })
         const tokens = Array.from({ length: 16 * blocks + 3 }, (_, i) => (i * 7) % 256)
         const past = pastOf(values, 16 * blocks)
-        kv.store(tokens, past)
+        await kv.store(tokens, past)
         for (const w of waits) {
-          kv.advance(w)
-          const got = kv.lookup(tokens)
+          await kv.advance(w)
+          const got = await kv.lookup(tokens)
           lookups++
           // The 19x5 patch does not always cover its own ground actor: then nothing comes back, never wrong bytes.
           if (got.tokens === 0) continue

@@ -133,12 +133,12 @@ describe("the inference actor: a real model's KV through the constellation", () 
     const kv = ConstellationKvCache.make({ codec: "fp16", namespace: { modelId: "tiny", tenantSalt: "tenant-a" } })
     const cold = await cachedTurn(pool, kv, first, { maxNewTokens: 1, cold: true })
     expect(cold.storedBlocks).toBeGreaterThan(0)
-    expect(kv.lookup(second, { modelId: "tiny", tenantSalt: "tenant-b" }).tokens).toBe(0)
-    const before = kv.lookup(second)
+    expect((await kv.lookup(second, { modelId: "tiny", tenantSalt: "tenant-b" })).tokens).toBe(0)
+    const before = await kv.lookup(second)
     expect(before.tokens).toBe(96)
     // Ten minutes later the user's serving satellite has changed; migrations moved the shares along.
-    kv.advance(600)
-    const after = kv.lookup(second)
+    await kv.advance(600)
+    const after = await kv.lookup(second)
     expect(after.tokens).toBe(96)
     expect(after.satellites).not.toEqual(before.satellites)
     expect(after.rejectedBlocks).toBe(0)
@@ -146,6 +146,38 @@ describe("the inference actor: a real model's KV through the constellation", () 
     // Satellites of 4 KiB cannot hold a tiny fp32 block (8 KiB: one chunk, so one share carries it all).
     const small = ConstellationKvCache.make({ codec: "fp32", capacityBytesPerSatellite: 4096, namespace: { modelId: "tiny", tenantSalt: "a" } })
     await cachedTurn(pool, small, first, { maxNewTokens: 1, cold: true })
-    expect(small.lookup(second).tokens).toBeLessThan(96)
+    expect((await small.lookup(second)).tokens).toBeLessThan(96)
   }, 60_000)
+
+  it("on the worker pool (2 shards): shares' bytes cross shards, and lookups, satellites, times and logits match one shard", async () => {
+    const { first, second } = prompts("Two workers, one orbit. ")
+    // The 19x5 patch's ground actor is on shard 1 of 2; its shares land on satellites of both shards.
+    const options = { codec: "fp16" as const, namespace: { modelId: "tiny", tenantSalt: "w" } }
+    const seeded = await pool.generate(first, 1, undefined, { returnPast: true })
+    const session = async (kv: ConstellationKvCache) => {
+      try {
+        const stored = await kv.store([...first, ...seeded.tokens], seeded.past!)
+        const seen = []
+        for (const wait of [1, 300, 900]) {
+          await kv.advance(wait)
+          const got = await kv.lookup(second)
+          const logits = got.past ? (await pool.generate(second, 1, got.past.tokens < second.length ? got.past : undefined)).firstLogits : undefined
+          seen.push({ now: kv.now, tokens: got.tokens, satellites: got.satellites, fetchMs: got.fetchMs, logits: logits && Array.from(logits) })
+        }
+        const { engine } = await kv.stats()
+        return { stored: stored.satellites, seen, delivered: engine.delivered, counters: engine.counters, owner: kv.host.owner }
+      } finally {
+        await kv.close()
+      }
+    }
+    const one = await session(ConstellationKvCache.make(options))
+    const two = await session(await ConstellationKvCache.open(options, { workers: 2 }))
+    const owners = new Set(one.stored.map((s) => two.owner[s]))
+    expect(owners.size).toBe(2)
+    expect(two.seen.filter((s) => s.tokens === 96).length).toBeGreaterThanOrEqual(2)
+    expect(two.seen).toEqual(one.seen)
+    expect(two.stored).toEqual(one.stored)
+    expect(two.delivered).toBe(one.delivered)
+    expect(two.counters).toEqual(one.counters)
+  }, 120_000)
 })

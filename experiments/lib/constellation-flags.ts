@@ -41,3 +41,6 @@ export const constellationOf = (o: ConstellationChoice) => {
   const { name, shells } = shellsOf(o)
   return { name, constellation: Constellation.make(shells) }
 }
+
+/** Where the constellation under a model runs: 1 = one shard in this thread, W > 1 = one shard per worker. */
+export const liveWorkersFlag = flag.number("shards of the constellation: 1 = in this thread, W > 1 = one per worker thread (same virtual-time results)", 1, { min: 1, max: 64, integer: true, placeholder: "W" })

@@ -17,7 +17,7 @@ export const PUT_ATTEMPTS = 3
 
 /** Put a share on a satellite; acked = the satellite acknowledges it (BlockPutAck). */
 export const sendShare = (ctx: SkyContext, wire: PayloadWire, sat: number, key: number, payload: SharePayload, acked: boolean): void => {
-  wire.stage(wireSlot.put(key, payload.share, sat), payload)
+  wire.stage(sat, wireSlot.put(key, payload.share, sat), payload)
   Sky.BlockPut.send(ctx, sat, payload.chunks.reduce((n, c) => n + c.length, 0), { key, acked, share: payload.share })
 }
 

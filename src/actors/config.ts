@@ -40,6 +40,15 @@ export const RunConfig = Schema.Struct({
    * clients move sizes, not bytes, and keep one copy; a replay run with more is refused by name.
    */
   redundancy: Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 8 })),
+  /** Inference actors' real bytes (inference-host.ts). */
+  inference: Schema.Struct({
+    /** Fault injection: error probability per bit per link on shares in flight (flips drawn per receiving actor). */
+    bitErrorRate: Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 0.01 })),
+    /** The tenant's key for chunk authentication tags (HMAC), hex; "" = CRC only. */
+    authKeyHex: Schema.String.check(Schema.isPattern(/^([0-9a-f]{2})*$/)),
+    /** Bytes one shard may send another beside its records in one window (the shares' bytes). */
+    sideChannelBytes: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1024))
+  }),
   /** Requests per second per user (Poisson). */
   requestRatePerUser: NonNegative,
   /** Distinct keys per user. */
@@ -112,6 +121,7 @@ export const defaultRunConfig: RunConfig = {
   users: 32,
   inferenceActors: 0,
   redundancy: 1,
+  inference: { bitErrorRate: 0, authKeyHex: "", sideChannelBytes: 64 * 2 ** 20 },
   requestRatePerUser: 2,
   keysPerUser: 64,
   putFraction: 0.3,

@@ -3,25 +3,25 @@
  * prompt's tokens give block keys (chained, salted by model and tenant); `lookup` runs the protocol in
  * virtual time and returns the longest cached prefix's KV, decoded and checked, with the network time it
  * took; `store` puts a prefill's new blocks. Satellites, links and the inference actor are the runtime's
- * actors on a LiveEngine (one in-process shard, advanced as the model needs). It is the model's KvTier
- * (src/inference/kv-tier.ts): this is where the world and the model are composed.
+ * actors on a live host (runtime/live.ts): one shard in this thread, or one per worker of the pool
+ * (`open(..., { workers })`), advanced as the model needs; the same virtual-time results either way.
+ * It is the model's KvTier (src/inference/kv-tier.ts): this is where the world and the model are composed.
  */
-import { uniformFloat64 } from "pure-rand/distribution/uniformFloat64"
 import type { CodecName } from "../cache/codecs.js"
 import { blockKeys, type KeyNamespace } from "../cache/keys.js"
-import { PayloadWire, type SharePayload } from "../cache/payload-wire.js"
 import type { Strategy } from "../cache/strategies.js"
 import { joinBlocks, splitIntoBlocks } from "../inference/kv-blocks.js"
 import type { KvTier } from "../inference/kv-tier.js"
-import { badChunks, badShareChunks, blockToShares, sharesToBlock } from "../inference/kv-transfer.js"
+import { badChunks, blockToShares, sharesToBlock } from "../inference/kv-transfer.js"
 import type { PastKv } from "../inference/runner.js"
-import { LiveEngine } from "../runtime/live.js"
-import { streamRng } from "../runtime/random.js"
+import { LiveEngine, type LiveHost } from "../runtime/live.js"
+import { LivePool } from "../runtime/live-pool.js"
+import type { EngineReport } from "../runtime/report.js"
 import { makeRunConfig, type RunConfig } from "./config.js"
-import { InferencePort, InferenceTimer, type LookupResult, type StoreResult } from "./inference.js"
-import { Sky } from "./protocol.js"
+import type { LookupResult, StoreResult } from "./inference.js"
+import type { HostRequest, WireStats } from "./inference-host.js"
 import type { TopologyActor } from "./network/topology-actor.js"
-import { makeWorld, type SkyWorld } from "./world.js"
+import { makeWorld, skyWorldSource, type SkyWorld } from "./world.js"
 export interface KvCacheOptions {
   readonly preset: string
   readonly seed: number
@@ -77,63 +77,97 @@ export interface FetchedPrefix {
 /** No job takes longer than this in virtual time; a job that does is a protocol bug, reported loudly. */
 const JOB_LIMIT_SECONDS = 600
 
-export class ConstellationKvCache implements KvTier {
-  readonly live: LiveEngine<TopologyActor>
-  readonly world: SkyWorld
-  private readonly port = new InferencePort()
-  readonly wire: PayloadWire
-  readonly actor: number
+/** What the constellation did so far: the engine's report and the payload wires' figures, over shards. */
+export interface KvCacheStats {
+  readonly engine: EngineReport
+  readonly wire: WireStats
+}
 
-  constructor(readonly options: KvCacheOptions) {
-    const config = makeRunConfig({
+export class ConstellationKvCache implements KvTier {
+  readonly actor: number
+  /** The inference actor's shard. */
+  private readonly home: number
+
+  private constructor(readonly options: KvCacheOptions, readonly world: SkyWorld, readonly host: LiveHost) {
+    this.actor = world.firstInference
+    this.home = host.owner[this.actor]!
+  }
+
+  private static configOf(options: KvCacheOptions): RunConfig {
+    const toHex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("")
+    return makeRunConfig({
       preset: options.preset, seed: options.seed, simSeconds: 86_400, users: 0, inferenceActors: 1,
       chunkBytes: options.chunkBytes, capacityBytesPerSatellite: options.capacityBytesPerSatellite,
       replay: { ...makeRunConfig().replay, strategy: options.strategy, servers: options.servers }, redundancy: options.redundancy,
+      inference: { ...makeRunConfig().inference, bitErrorRate: options.faults?.bitErrorRate ?? 0, authKeyHex: options.authKey ? toHex(options.authKey) : "" },
       ...options.run
     })
-    const f = options.faults
-    const rng = streamRng(options.seed, -4)
-    this.wire = new PayloadWire(f && f.bitErrorRate > 0 ? { rate: f.bitErrorRate, random: () => uniformFloat64(rng) } : undefined)
-    // Every share is checked as it arrives, so a bad one can be asked again or of another copy.
-    const verify = (key: number, share: SharePayload, servers: number) => badShareChunks(share.chunks, share.share, servers, key, options.authKey)
-    this.world = makeWorld(config, { hosted: { port: this.port, wire: this.wire, verify } })
-    this.live = new LiveEngine(this.world)
-    if (f) this.live.engine.injectFaults({ lossRate: f.lossRate, seed: options.seed })
-    this.actor = this.world.firstInference
+  }
+
+  /** A cache on one shard in this thread (its engine in reach of tests: `engine`). */
+  static make(options: Partial<KvCacheOptions> = {}): ConstellationKvCache {
+    const o = { ...kvCacheDefaults, ...options }
+    const world = makeWorld(ConstellationKvCache.configOf(o))
+    const kv = new ConstellationKvCache(o, world, new LiveEngine(world))
+    if (o.faults) kv.host.injectFaults({ lossRate: o.faults.lossRate, seed: o.seed })
+    return kv
+  }
+
+  /** A cache on `workers` shards: 1 = in this thread (make), more = one per worker of the pool. Close it after. */
+  static async open(options: Partial<KvCacheOptions> = {}, o: { readonly workers?: number } = {}): Promise<ConstellationKvCache> {
+    const workers = o.workers ?? 1
+    if (workers <= 1) return ConstellationKvCache.make(options)
+    const opts = { ...kvCacheDefaults, ...options }
+    const config = ConstellationKvCache.configOf(opts)
+    const world = makeWorld(config)
+    const kv = new ConstellationKvCache(opts, world, await LivePool.start(skyWorldSource(config), { workers }, world))
+    if (opts.faults) await kv.host.injectFaults({ lossRate: opts.faults.lossRate, seed: opts.seed })
+    return kv
+  }
+
+  /** The one in-process shard's engine (tests read actors' state there). */
+  get engine(): LiveEngine<TopologyActor>["engine"] {
+    if (!(this.host instanceof LiveEngine)) throw new Error("only a cache on one in-process shard (make) exposes its engine")
+    return this.host.engine as LiveEngine<TopologyActor>["engine"]
+  }
+
+  /** Virtual time, s. */
+  get now(): number {
+    return this.host.now
+  }
+
+  private ask(shard: number, request: HostRequest): Promise<unknown> {
+    return Promise.resolve(this.host.request(shard, request))
   }
 
   /** Crash satellites now (stores lost); each takes nothing for `downSeconds`. */
-  crash(satellites: ReadonlyArray<number>, downSeconds: number): void {
-    for (const s of satellites) this.live.engine.crashActor(s, this.live.now, downSeconds)
+  async crash(satellites: ReadonlyArray<number>, downSeconds: number): Promise<void> {
+    await this.host.crash(satellites, downSeconds)
   }
 
-  /** The inference actor's ground station is out for `seconds` from now. */
-  groundOutage(seconds: number): void {
-    this.live.engine.network.groundOutage(this.actor - this.world.satellites, this.live.now + seconds)
-  }
-
-  static make(options: Partial<KvCacheOptions> = {}): ConstellationKvCache {
-    return new ConstellationKvCache({ ...kvCacheDefaults, ...options })
+  /** The inference actor's ground station is out for `seconds` from now (every shard's network is told). */
+  async groundOutage(seconds: number): Promise<void> {
+    const request: HostRequest = { _tag: "GroundOutage", user: this.actor - this.world.satellites, until: this.now + seconds }
+    for (let shard = 0; shard < this.host.shards; shard++) await this.ask(shard, request)
   }
 
   keysOf(tokens: ReadonlyArray<number>, namespace = this.options.namespace): Array<number> {
     return blockKeys(tokens, this.options.blockTokens, namespace)
   }
 
-  private run<R>(submit: (done: (r: R) => void) => void): R {
-    let result: R | undefined
-    submit((r) => (result = r))
-    Sky.Tick.wake(this.live, this.actor, { timer: InferenceTimer.job, id: 0 })
-    if (!this.live.advanceUntil(() => result !== undefined, JOB_LIMIT_SECONDS)) {
+  /** Hand the inference actor a job, advance until it is done, and take its result. */
+  private async run<R>(job: HostRequest): Promise<R> {
+    await this.ask(this.home, job)
+    if (!(await this.host.advanceUntilSignal(JOB_LIMIT_SECONDS))) {
       throw new Error(`the inference actor's job did not finish within ${JOB_LIMIT_SECONDS} s of virtual time`)
     }
-    return result!
+    return (await this.ask(this.home, { _tag: "TakeResult", actor: this.actor })) as R
   }
 
   /** The longest cached prefix of `tokens`, fetched through the constellation and checked. */
-  lookup(tokens: ReadonlyArray<number>, namespace = this.options.namespace): FetchedPrefix {
+  async lookup(tokens: ReadonlyArray<number>, namespace = this.options.namespace): Promise<FetchedPrefix> {
     const keys = this.keysOf(tokens, namespace)
-    const r = this.run<LookupResult>((done) => this.port.submit(this.actor, { kind: "lookup", keys, done }))
+    const r = await this.run<LookupResult>({ _tag: "Lookup", actor: this.actor, keys })
     const blocks = []
     // Shares are checked by the actor as they arrive; decoding checks the served ones again (cheap), so a
     // check that let something through here would still be caught before the model sees it.
@@ -160,17 +194,28 @@ export class ConstellationKvCache implements KvTier {
   }
 
   /** Put the full blocks of `past` (the cache of `tokens`) from block `fromBlock` on. */
-  store(tokens: ReadonlyArray<number>, past: PastKv, fromBlock = 0, namespace = this.options.namespace): StoreResult & { blocks: number } {
+  async store(tokens: ReadonlyArray<number>, past: PastKv, fromBlock = 0, namespace = this.options.namespace): Promise<StoreResult & { blocks: number }> {
     const keys = this.keysOf(tokens.slice(0, past.tokens), namespace).slice(fromBlock)
     const blocks = splitIntoBlocks(past, this.options.blockTokens).slice(fromBlock)
     const o = this.options
     const shares = blocks.map((b, j) => blockToShares(b, keys[j]!, { codec: o.codec, chunkBytes: o.chunkBytes, servers: o.servers, ...(o.authKey ? { authKey: o.authKey } : {}) }))
-    const r = this.run<StoreResult>((done) => this.port.submit(this.actor, { kind: "store", keys, shares, done }))
+    const r = await this.run<StoreResult>({ _tag: "Store", actor: this.actor, keys, shares })
     return { ...r, blocks: blocks.length }
   }
 
   /** Let `seconds` of virtual time pass (the constellation moves; stores migrate). */
-  advance(seconds: number): void {
-    this.live.advanceTo(this.live.now + seconds)
+  async advance(seconds: number): Promise<void> {
+    await this.host.advanceTo(this.host.now + seconds)
+  }
+
+  /** The run so far, over every shard. */
+  async stats(): Promise<KvCacheStats> {
+    const wires = await Promise.all(Array.from({ length: this.host.shards }, (_, shard) => this.ask(shard, { _tag: "WireStats" }) as Promise<WireStats>))
+    const sum = (f: (w: WireStats) => number) => wires.reduce((n, w) => n + f(w), 0)
+    return { engine: await this.host.report(), wire: { flippedBits: sum((w) => w.flippedBits), corruptedChunks: sum((w) => w.corruptedChunks), staged: sum((w) => w.staged) } }
+  }
+
+  async close(): Promise<void> {
+    await this.host.close()
   }
 }

@@ -255,7 +255,7 @@ export const inference = (o: InferenceOptions): SkyBehaviour<InferenceState> => 
       const l = state.lookups.get(m.requestId)
       if (!l?.fetch) {
         // A late answer to a finished lookup: its bytes are not wanted.
-        o.wire.take(wireSlot.reply(ctx.self, m.requestId, m.ask))
+        o.wire.take(wireSlot.reply(ctx.self, m.requestId, m.ask), m.hops, ctx.self)
         return
       }
       l.fetch.onReply(ctx, m)

@@ -1,17 +1,15 @@
 /**
  * The behaviour of each actor kind (kinds.ts), made from the run's config: the world (world.ts) asks
  * here once per shard, so adding a kind is one line in this table. Inference actors exchange real bytes
- * and jobs with a model outside the engine, so they need an in-process host (runtime/live.ts) that
- * provides their port and the payload wire; a run that asks for them without one is refused by name.
+ * and jobs with a model outside the engine, through their shard's InferenceHost (port and payload wire).
  */
 import { ground } from "./ground.js"
 import { satellite } from "./satellite.js"
 import { client } from "./client.js"
-import { inference, type InferencePort } from "./inference.js"
+import { inference } from "./inference.js"
 import { jumpHash } from "../cache/placement.js"
 import type { PlacementStrategy } from "../cache/strategies.js"
-import type { PayloadWire } from "../cache/payload-wire.js"
-import type { ShareCheck } from "./share-fetch.js"
+import type { InferenceHost } from "./inference-host.js"
 import { ConfigError, type RunConfig } from "./config.js"
 import type { ActorKind } from "./kinds.js"
 import type { SkyBehaviour } from "./sky-context.js"
@@ -25,15 +23,8 @@ export interface KindContext {
   readonly satellites: number
   /** Replay: each user's requests. */
   readonly userRequests: ReadonlyArray<ReadonlyArray<{ readonly time: number; readonly hashIds: ReadonlyArray<number> }>>
-  /** In-process hosts only: the inference actors' job port and the wire that carries shares' bytes. */
-  readonly hosted?: HostedServices
-}
-
-export interface HostedServices {
-  readonly port: InferencePort
-  readonly wire: PayloadWire
-  /** The integrity check inference actors apply to each share that comes back (see InferenceOptions.verify). */
-  readonly verify?: ShareCheck
+  /** The shard's inference host (job port, payload wire, share check), in runs with inference actors. */
+  readonly host?: InferenceHost
 }
 
 /** The replay's tenant namespace: one shared namespace, since the trace's blocks are shared by all users. */
@@ -64,11 +55,11 @@ const keyedPlacement = (strategy: PlacementStrategy, satellites: number) =>
 const anchoredOf = (strategy: PlacementStrategy) => strategy.kind === "centred" && strategy.handover === "anchor"
 
 const actorKinds: Record<ActorKind, Factory> = {
-  satellite: ({ config, hosted }) =>
+  satellite: ({ config, host }) =>
     satellite({
       capacityBytes: config.capacityBytesPerSatellite, beaconIntervalSeconds: config.beaconIntervalSeconds,
       policy: config.replay.storePolicy,
-      ...(hosted ? { wire: hosted.wire } : {})
+      ...(host ? { wire: host.wire } : {})
     }) as SkyBehaviour<unknown>,
   client: ({ config, strategy, satellites, userRequests }) => {
     if (config.redundancy > 1) throw new ConfigError("redundancy", `config.redundancy: replay clients keep one copy of each share (got ${config.redundancy}); redundancy is the inference actors' (chaos.ts --redundancy)`)
@@ -91,22 +82,13 @@ const actorKinds: Record<ActorKind, Factory> = {
       satellites, firstUserId: satellites, requestRatePerUser: config.requestRatePerUser,
       keysPerUser: config.keysPerUser, putFraction: config.putFraction, chunkBytes: config.chunkBytes
     }) as SkyBehaviour<unknown>,
-  inference: ({ config, strategy, satellites, hosted }) => {
-    if (!hosted) throw new MissingActorKind("inference")
+  inference: ({ config, strategy, satellites, host }) => {
+    if (!host) throw new Error("inference actors without their shard's InferenceHost (world.ts builds one when the run has them)")
     return inference({
       satellites, servers: config.replay.servers, epochSeconds: config.epochSeconds,
-      directoryOf: directoryOf(satellites), ...keyedPlacement(strategy, satellites), port: hosted.port, wire: hosted.wire,
-      anchored: anchoredOf(strategy), redundancy: config.redundancy,
-      ...(hosted.verify ? { verify: hosted.verify } : {})
+      directoryOf: directoryOf(satellites), ...keyedPlacement(strategy, satellites), port: host.port, wire: host.wire,
+      anchored: anchoredOf(strategy), redundancy: config.redundancy, verify: host.verify
     }) as SkyBehaviour<unknown>
-  }
-}
-
-export class MissingActorKind extends Error {
-  readonly _tag = "MissingActorKind"
-  readonly field = "inferenceActors"
-  constructor(readonly kind: ActorKind) {
-    super(`actor kind "${kind}" needs an in-process host that runs the model (runtime/live.ts); worker runs cannot host it`)
   }
 }
 

@@ -45,7 +45,7 @@ export const satellite = (opts: { capacityBytes: number; beaconIntervalSeconds: 
   }
   /** Send a share to satellite `to` (its bytes staged on the wire when it has them). */
   const sendShareTo = (ctx: SkyContext, to: number, key: number, share: Entry<SharePayload>, index: number) => {
-    if (share.payload && wire) wire.stage(wireSlot.migrate(key, to), share.payload)
+    if (share.payload && wire) wire.stage(to, wireSlot.migrate(key, to), share.payload)
     Sky.MigrateData.send(ctx, to, share.bytes, { key, share: index })
   }
   const handle = match<typeof skySpecs, SatelliteState, SkyContext>(skySpecs, {
@@ -67,18 +67,18 @@ export const satellite = (opts: { capacityBytes: number; beaconIntervalSeconds: 
     BlockGet: (state, m, ctx) => {
       // A satellite holds at most one share of a block, so the block key names it.
       const share = state.store.read(m.key)
-      if (share?.payload && wire) wire.stage(wireSlot.reply(m.origin, m.requestId, m.ask), share.payload)
+      if (share?.payload && wire) wire.stage(m.origin, wireSlot.reply(m.origin, m.requestId, m.ask), share.payload)
       Sky.BlockReply.send(ctx, m.origin, share?.bytes ?? CONTROL_BYTES, { key: m.key, requestId: m.requestId, hit: share !== undefined, ask: m.ask })
     },
     BlockPut: (state, m, ctx) => {
-      const payload = wire?.take(wireSlot.put(m.key, m.share, ctx.self), m.hops)
+      const payload = wire?.take(wireSlot.put(m.key, m.share, ctx.self), m.hops, ctx.self)
       if (payload && !intact(payload)) return ctx.count("corruptPutsRefused")
       // With bytes on the wire, a put whose bytes were already taken is a duplicate of a retransmission.
       if (!(wire && payload === undefined)) state.store.put(m.key, m.bytes, payload)
       if (m.acked) Sky.BlockPutAck.send(ctx, m.origin, CONTROL_BYTES, { key: m.key, share: m.share })
     },
     MigrateData: (state, m, ctx) => {
-      const payload = wire?.take(wireSlot.migrate(m.key, ctx.self), m.hops)
+      const payload = wire?.take(wireSlot.migrate(m.key, ctx.self), m.hops, ctx.self)
       if (!wire) return void state.store.put(m.key, m.bytes, undefined)
       if (payload === undefined) return // a duplicate of a share sent again
       const ok = intact(payload)

@@ -106,7 +106,7 @@ export class ShareFetch {
     const record = this.asks[msg.ask]!
     const slot = record >>> COPY_SHIFT, copy = record & (MAX_COPIES - 1)
     const j = Math.floor(slot / S)
-    const payload = this.o.wire.take(wireSlot.reply(ctx.self, this.request, msg.ask), msg.hops)
+    const payload = this.o.wire.take(wireSlot.reply(ctx.self, this.request, msg.ask), msg.hops, ctx.self)
     // Settled already, or an answer from a copy asked before the last one (a late reply after a retry).
     if (this.status[slot] !== WAITING || j >= this.prefix) return
     const stale = copy !== this.copy[slot]

@@ -15,14 +15,15 @@ import { conversationsOf } from "../cache/trace.js"
 import type { ActorContext } from "../runtime/behaviour.js"
 import type { WorldSource } from "../runtime/build.js"
 import { streamRng } from "../runtime/random.js"
-import type { ShardSpec, ShardWorld, World } from "../runtime/world.js"
+import type { HostContext, ShardSpec, ShardWorld, World } from "../runtime/world.js"
 import { Constellation, type GroundStation, kepler, preset, servingSatellite, subSatellitePoint, walkerDelta, walkerStar } from "../topology/index.js"
 import { cityPicker } from "./cities.js"
 import { makeRunConfig, type RunConfig } from "./config.js"
 import { Kind, kindNames } from "./kinds.js"
 import { tagNames } from "./protocol.js"
 import { admissionDropReasons, SatelliteService } from "./overload.js"
-import { behaviourFor, type HostedServices } from "./registry.js"
+import { behaviourFor } from "./registry.js"
+import { InferenceHost } from "./inference-host.js"
 import { RoutingShare } from "./network/routing-share.js"
 import type { SkyServices } from "./sky-context.js"
 import { linkDropReasons, TopologyActor } from "./network/topology-actor.js"
@@ -153,8 +154,6 @@ export const ownership = (w: Pick<SkyWorld, "actorCount" | "satellites" | "users
 }
 
 export interface WorldOptions {
-  /** The inference actors' port and payload wire, which only an in-process host can give (they carry functions and bytes outside the engine). */
-  readonly hosted?: HostedServices
   /** Placement strategies beyond the built-ins (cache/strategies.ts) that config.replay.strategy may name. */
   readonly strategies?: ReadonlyArray<PlacementStrategy>
 }
@@ -162,7 +161,6 @@ export interface WorldOptions {
 /** SkyMemory's world for a run. */
 export const makeWorld = (config: RunConfig, o: WorldOptions = {}): SkyWorld => {
   const strategy = strategyNamed(config.replay.strategy, o.strategies)
-  const hosted = o.hosted
   const data = skyData(config)
   const kinds = new Uint8Array(data.actorCount)
   const userKind = config.workload === "replay" ? Kind.client : Kind.ground
@@ -178,18 +176,21 @@ export const makeWorld = (config: RunConfig, o: WorldOptions = {}): SkyWorld => 
     histograms: ["retrieval", "put"],
     ownership: (shards) => ownership(world, shardBounds(world, shards)),
     sharedBytes: (shards) => RoutingShare.bytesFor(world, shards),
-    makeShard: (spec) => skyShard(world, spec, hosted)
+    // Inference actors carry real bytes between shards: room for them beside the records.
+    ...(data.firstInference < data.actorCount ? { sideChannelBytes: config.inference.sideChannelBytes } : {}),
+    makeShard: (spec) => skyShard(world, spec)
   }
   return world
 }
 
 /** One shard's part: its topology actor, the run's behaviours, the overload model, and the sky services. */
-const skyShard = (world: SkyWorld, spec: ShardSpec, hosted: HostedServices | undefined): ShardWorld<TopologyActor> => {
+const skyShard = (world: SkyWorld, spec: ShardSpec): ShardWorld<TopologyActor> => {
   const cfg = world.config
   const network = new TopologyActor(world, spec.owner, RoutingShare.of(spec.shared, world, spec.index, spec.shards))
-  const kc = { config: cfg, strategy: world.strategy, satellites: world.satellites, userRequests: world.userRequests, ...(hosted ? { hosted } : {}) }
   // A behaviour for each kind this run has actors of (World.kinds), in kindNames order.
   const present = new Set(world.kinds)
+  const host = present.has(Kind.inference) ? new InferenceHost(cfg, spec, network) : undefined
+  const kc = { config: cfg, strategy: world.strategy, satellites: world.satellites, userRequests: world.userRequests, ...(host ? { host } : {}) }
   const behaviours = kindNames.map((kind, k) => (present.has(k) ? behaviourFor(kind, kc) : undefined))
   const placements = new Map<number, ReadonlyArray<number>>()
   const graph = network.snapshot.graph
@@ -200,6 +201,7 @@ const skyShard = (world: SkyWorld, spec: ShardSpec, hosted: HostedServices | und
     network,
     behaviours,
     ...(admission ? { admission } : {}),
+    ...(host ? { receive: (frame: Uint8Array) => host.receive(frame), serve: (request: unknown, h: HostContext) => host.serve(request, h) } : {}),
     extendContext: (ctx: ActorContext): SkyServices => ({
       neighbour: (slot) => (ctx.self < world.satellites ? graph.neighbours[4 * ctx.self + slot]! : -1),
       servingOf: (user) => network.servingOf(user),

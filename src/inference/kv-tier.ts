@@ -19,9 +19,9 @@ export interface CachedPrefix {
 
 export interface KvTier {
   readonly options: { readonly blockTokens: number }
-  lookup(tokens: ReadonlyArray<number>): CachedPrefix
+  lookup(tokens: ReadonlyArray<number>): Promise<CachedPrefix>
   /** Let `seconds` pass on the tier's clock (the model computed for that long). */
-  advance(seconds: number): void
+  advance(seconds: number): Promise<void>
   /** Put the full blocks of `past` (the cache of `tokens`) from block `fromBlock` on. */
-  store(tokens: ReadonlyArray<number>, past: PastKv, fromBlock?: number): { readonly blocks: number }
+  store(tokens: ReadonlyArray<number>, past: PastKv, fromBlock?: number): Promise<{ readonly blocks: number }>
 }

@@ -35,17 +35,17 @@ export interface TurnOptions {
 }
 
 export const cachedTurn = async (model: ModelPool, kv: KvTier, prompt: ReadonlyArray<number>, o: TurnOptions): Promise<TurnReport> => {
-  const fetched = o.cold ? { tokens: 0, fetchMs: 0, satellites: [], rejectedBlocks: 0, past: undefined } : kv.lookup(prompt)
+  const fetched = o.cold ? { tokens: 0, fetchMs: 0, satellites: [], rejectedBlocks: 0, past: undefined } : await kv.lookup(prompt)
   const use = usableCache(fetched.tokens, prompt.length)
   const past = fetched.past && use > 0 ? truncatePast(fetched.past, use) : undefined
   const gen = await model.generate(prompt, o.maxNewTokens, past, { returnPast: o.store !== false, stopAtEos: o.stopAtEos ?? false })
   // The compute took wall time; the constellation moves on by as much.
-  kv.advance(gen.totalMs / 1e3)
+  await kv.advance(gen.totalMs / 1e3)
   let storedBlocks = 0
   if (o.store !== false && gen.past) {
     const sequence = [...prompt, ...gen.tokens]
     const have = Math.floor(fetched.tokens / kv.options.blockTokens)
-    storedBlocks = kv.store(sequence, gen.past, have).blocks
+    storedBlocks = (await kv.store(sequence, gen.past, have)).blocks
   }
   return {
     promptTokens: prompt.length,

@@ -4,7 +4,8 @@
  */
 import type { Mailboxes } from "./mailbox.js"
 import { type EngineObservers, ShardEngine } from "./shard.js"
-import type { Network, World } from "./world.js"
+import type { SideChannel } from "./side-channel.js"
+import type { Network, SideLink, World } from "./world.js"
 
 export interface ShardPlacement {
   readonly index: number
@@ -13,11 +14,20 @@ export interface ShardPlacement {
   readonly mailboxes: Mailboxes
   /** World.sharedBytes(shards) bytes of shared memory, the same buffer for every shard of the run. */
   readonly shared: SharedArrayBuffer
+  /** Bytes beside records, for a world with sideChannelBytes > 0 and more than one shard. */
+  readonly side?: SideChannel
 }
 
 export const buildShard = <N extends Network>(world: World<N>, p: ShardPlacement, observers: EngineObservers = {}): ShardEngine<N> => {
-  const part = world.makeShard({ index: p.index, shards: p.shards, owner: p.owner, shared: p.shared })
-  const engine = new ShardEngine(world, p.index, p.owner, p.mailboxes, part, { observers })
+  let engine: ShardEngine<N> | undefined
+  const side: SideLink = {
+    send: (to, frame) => {
+      if (!p.side) throw new Error(`shard ${p.index} sent a side frame but its host gave it no side channel (World.sideChannelBytes)`)
+      p.side.write(p.index, to, engine!.outParity, frame)
+    }
+  }
+  const part = world.makeShard({ index: p.index, shards: p.shards, owner: p.owner, shared: p.shared, side })
+  engine = new ShardEngine(world, p.index, p.owner, p.mailboxes, part, { observers, ...(p.side ? { side: p.side } : {}) })
   engine.start()
   return engine
 }

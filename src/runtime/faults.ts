@@ -1,24 +1,27 @@
 /**
  * Injected faults of one shard, all in virtual time and seeded: message loss (one draw per message, end
- * to end) and actors down until a time (their state is lost by the engine; what reaches them is
- * dropped). Faults of links belong to the world's network. Off unless a host turns them on.
+ * to end, from the sender's own stream, so which messages are lost does not depend on how actors are
+ * split into shards) and actors down until a time (their state is lost by the engine; what reaches them
+ * is dropped). Faults of links belong to the world's network. Off unless a host turns them on.
  */
 import { uniformFloat64 } from "pure-rand/distribution/uniformFloat64"
 import type { RandomGenerator } from "pure-rand/types/RandomGenerator"
-import { streamRng } from "./random.js"
+import { actorStreamRng, ActorStream } from "./random.js"
 
 export class Faults {
-  private readonly rng: RandomGenerator
+  private readonly rngs: Array<RandomGenerator | undefined>
   private readonly downUntil: Float64Array
 
-  constructor(readonly lossRate: number, seed: number, actors: number) {
-    this.rng = streamRng(seed, -3)
+  constructor(readonly lossRate: number, private readonly seed: number, actors: number) {
+    this.rngs = new Array(actors)
     this.downUntil = new Float64Array(actors)
   }
 
-  /** Draw whether the message being sent is lost. */
-  lost(): boolean {
-    return this.lossRate > 0 && uniformFloat64(this.rng) < this.lossRate
+  /** Draw whether the message `sender` is sending is lost. */
+  lost(sender: number): boolean {
+    if (!(this.lossRate > 0)) return false
+    const rng = (this.rngs[sender] ??= actorStreamRng(this.seed, ActorStream.loss, sender))
+    return uniformFloat64(rng) < this.lossRate
   }
 
   down(actor: number, until: number): void {

@@ -1,56 +1,127 @@
 /**
- * The engine advanced on demand instead of run to an end: one shard in this thread, moved forward to a
- * virtual time, or until something the host waits for has happened. This is how a model running in wall
- * time (the inference actor's driver) works against a world in virtual time: it hands an actor a job,
- * wakes it, and advances until the job is done; the virtual time that took is the network's. Windows are
- * the network's epochs (one shard needs no lookahead), exactly as in runInProcess.
+ * Hosts that advance the engine on demand instead of running it to an end. This is how a model running
+ * in wall time (the inference actor's driver) works against a world in virtual time: it hands an actor
+ * a job (a request to the shard that owns it, ShardWorld.serve), advances until the world signals the
+ * job done, and reads the result; the virtual time that took is the network's.
+ * Two hosts, one contract: LiveEngine (one shard in this thread) and the worker pool's live mode
+ * (live-pool.ts: one shard per worker, windows agreed through the barrier). Both advance in the same
+ * steps and stop at the same step after the signal, so what is decided in virtual time is the same
+ * whichever runs it.
  */
 import { buildShard } from "./build.js"
 import { Mailboxes } from "./mailbox.js"
+import { mergeReports, type EngineReport } from "./report.js"
 import type { ShardEngine } from "./shard.js"
 import type { Network, World } from "./world.js"
 
-export class LiveEngine<N extends Network = Network> {
+/** The step advanceUntilSignal checks the signal at (virtual s): it bounds how far past it the clock runs. */
+export const SIGNAL_STEP_SECONDS = 1e-3
+
+export interface LiveHost {
+  readonly shards: number
+  /** Virtual time, s: every event before it has run. */
+  readonly now: number
+  /** Owner shard of every actor. */
+  readonly owner: Int32Array
+  /** Run every event before `time`. */
+  advanceTo(time: number): void | Promise<void>
+  /**
+   * Advance in steps of SIGNAL_STEP_SECONDS until a shard's world signals (HostContext.signal) during
+   * this call, at most `limitSeconds`; returns whether it did.
+   */
+  advanceUntilSignal(limitSeconds: number): boolean | Promise<boolean>
+  /** A request to the world's part on `shard` (ShardWorld.serve), now; structured-clonable both ways. */
+  request(shard: number, request: unknown): unknown
+  /** Turn on injected message loss (seeded, per sender) and actor crashes, on every shard. */
+  injectFaults(o: { lossRate: number; seed: number }): void | Promise<void>
+  /** Crash actors now: state lost, down for `downSeconds` (every shard learns they are down). */
+  crash(actors: ReadonlyArray<number>, downSeconds: number): void | Promise<void>
+  /** The run so far, merged over shards. */
+  report(): EngineReport | Promise<EngineReport>
+  close(): void | Promise<void>
+}
+
+/**
+ * Step the clock from `from` until `signalled()` holds after a step, at most to `from + limitSeconds`.
+ * The one definition of the steps, shared by both hosts (the same float arithmetic, the same stops).
+ * `nextEvent()` is the earliest pending event over all shards: steps that end at or before it hold no
+ * event, so nothing in them can signal, and they are passed without running (a lookup waiting out
+ * a 2-s timeout is 2,000 steps).
+ */
+export const advanceInSteps = async (
+  from: number, limitSeconds: number, signalled: () => boolean, advanceTo: (t: number) => void | Promise<void>, nextEvent: () => number
+): Promise<{ now: number; signalled: boolean }> => {
+  const stop = from + limitSeconds
+  let t = from
+  for (;;) {
+    if (signalled()) return { now: t, signalled: true }
+    if (t >= stop) return { now: t, signalled: false }
+    const next = nextEvent()
+    t = Math.min(stop, t + SIGNAL_STEP_SECONDS)
+    while (t <= next && t < stop) t = Math.min(stop, t + SIGNAL_STEP_SECONDS)
+    await advanceTo(t)
+  }
+}
+
+/** One shard in this thread: the host for tests (engine state in reach) and single-threaded runs. */
+export class LiveEngine<N extends Network = Network> implements LiveHost {
   readonly engine: ShardEngine<N>
+  readonly shards = 1
+  readonly owner: Int32Array
   private t = 0
+  private signalled = false
+  private readonly started = performance.now()
+  private workMs = 0
 
   constructor(readonly world: World<N>) {
     const shared = new SharedArrayBuffer(world.sharedBytes(1))
-    this.engine = buildShard(world, { index: 0, shards: 1, owner: world.ownership(1), mailboxes: Mailboxes.allocate(1, world.config.mailboxCapacity), shared })
+    this.owner = world.ownership(1)
+    this.engine = buildShard(world, { index: 0, shards: 1, owner: this.owner, mailboxes: Mailboxes.allocate(1, world.config.mailboxCapacity), shared })
   }
 
-  /** Virtual time, s. */
   get now(): number {
     return this.t
   }
 
-  /** Run every event before `time`. */
+  /** Run every event before `time`; windows are the network's epochs (one shard needs no lookahead). */
   advanceTo(time: number): void {
     const e = this.engine
+    const w0 = performance.now()
     while (this.t < time) {
       e.network.enterEpochOf(this.t)
       const end = Math.min(time, e.network.epochEnd)
       e.runWindow(end, 0)
       this.t = end
     }
+    this.workMs += performance.now() - w0
   }
 
-  /**
-   * Advance in steps of `stepSeconds` until `done()` holds (checked after each step), at most
-   * `limitSeconds` of virtual time; returns whether it held. Events are exact in time whatever the
-   * step; the step only bounds how far past the moment `done` became true the clock has run.
-   */
-  advanceUntil(done: () => boolean, limitSeconds: number, stepSeconds = 1e-3): boolean {
-    const stop = this.t + limitSeconds
-    while (!done()) {
-      if (this.t >= stop) return false
-      this.advanceTo(Math.min(stop, this.t + stepSeconds))
-    }
-    return true
+  async advanceUntilSignal(limitSeconds: number): Promise<boolean> {
+    this.signalled = false
+    return (await advanceInSteps(this.t, limitSeconds, () => this.signalled, (t) => this.advanceTo(t), () => this.engine.queue.peekTime())).signalled
+  }
+
+  request(_shard: number, request: unknown): unknown {
+    return this.engine.serve(request, this.t, () => (this.signalled = true))
   }
 
   /** Wake `actor` now with a timer (tag and slots; a protocol's MessageType.wake lays them out). */
   wake(actor: number, tag: number, p0 = 0, p1 = 0, p2 = 0, aux = 0): void {
     this.engine.wake(actor, this.t, tag, p0, p1, p2, aux)
   }
+
+  injectFaults(o: { lossRate: number; seed: number }): void {
+    this.engine.injectFaults(o)
+  }
+
+  crash(actors: ReadonlyArray<number>, downSeconds: number): void {
+    for (const a of actors) this.engine.crashActor(a, this.t, downSeconds)
+  }
+
+  report(): EngineReport {
+    const wallSeconds = (performance.now() - this.started) / 1e3
+    return mergeReports(this.world, [this.engine.report({ wallSeconds, syncSeconds: 0, workSeconds: this.workMs / 1e3 })], this.started / 1e3, 0)
+  }
+
+  close(): void {}
 }

@@ -5,6 +5,7 @@
 import { buildShard } from "./build.js"
 import { driveShards, sharedSlots } from "./loop.js"
 import { Mailboxes } from "./mailbox.js"
+import { SideChannel } from "./side-channel.js"
 import { type EngineReport, mergeReports } from "./report.js"
 import type { EngineObservers } from "./shard.js"
 import type { Network, World } from "./world.js"
@@ -14,7 +15,9 @@ export const runInProcess = async <N extends Network>(world: World<N>, shards = 
   const owner = world.ownership(shards)
   const mailboxes = Mailboxes.allocate(shards, config.mailboxCapacity)
   const shared = new SharedArrayBuffer(world.sharedBytes(shards))
-  const engines = Array.from({ length: shards }, (_, index) => buildShard(world, { index, shards, owner, mailboxes, shared }, observers))
+  const sideBytes = world.sideChannelBytes ?? 0
+  const side = sideBytes > 0 && shards > 1 ? SideChannel.allocate(shards, sideBytes) : undefined
+  const engines = Array.from({ length: shards }, (_, index) => buildShard(world, { index, shards, owner, mailboxes, shared, ...(side ? { side } : {}) }, observers))
   const startSeconds = performance.now() / 1e3
   const slots = new Float64Array(sharedSlots(shards))
   const loop = await driveShards(engines, slots, () => {}, {

@@ -22,7 +22,6 @@ export const sharedSlots = (shards: number): number => 4 * shards + 2
 
 export interface LoopOptions {
   readonly shards: number
-  readonly simEnd: number
   /** 0 = as fast as possible; f = pace 1 simulated second to 1/f wall seconds. */
   readonly realtimeFactor: number
   /** Checked by shard 0 only. */
@@ -38,72 +37,126 @@ export class InjectedShardCrash extends Error {
   readonly _tag = "InjectedShardCrash"
 }
 
+/** What a loop has done so far (wall time from its first window). */
+export interface LoopStats {
+  readonly wallSeconds: number
+  readonly windows: number
+  readonly syncSeconds: number
+  readonly workSeconds: number
+}
+
 /**
- * Drive the given shards (all of a run in one thread, or one per worker) until the run ends; `sync` is
- * the barrier between windows (a no-op when one thread holds every shard). Engines must be started.
+ * Windows for the given shards (all of a run in one thread, or one per worker), resumable: `runUntil(t)`
+ * runs every event before t and returns; a live host calls it again later, after it may have woken
+ * actors. `sync` is the barrier between windows (a no-op when one thread holds every shard). Engines
+ * must be started.
  */
-export const driveShards = async (engines: ReadonlyArray<ShardEngine<any>>, shared: Float64Array, sync: () => void, o: LoopOptions): Promise<{ wallSeconds: number; windows: number; syncSeconds: number; workSeconds: number }> => {
-  const N = o.shards
-  for (const e of engines) {
-    shared[e.index] = e.queue.peekTime()
-    shared[2 * N + e.index] = Number.NEGATIVE_INFINITY
-    if (e.index === 0) shared[4 * N] = 0
+export class WindowLoop {
+  private w = 0
+  private started = false
+  /** At the last stop: the earliest pending event over all shards (the same in every shard). */
+  nextTime = 0
+  private wallStart = 0
+  private lastYield = 0
+  private syncMs = 0
+  private workMs = 0
+
+  constructor(
+    private readonly engines: ReadonlyArray<ShardEngine<any>>,
+    private readonly shared: Float64Array,
+    private readonly sync: () => void,
+    private readonly o: LoopOptions
+  ) {}
+
+  /**
+   * Publish each shard's next time in the parity about to be read: at the start, and on resuming (a host
+   * may have woken actors since; what other shards sent was ingested before the last stop). The parity
+   * is the one not read at the stop, so a shard still reading there is not overwritten.
+   */
+  private publish(): void {
+    const N = this.o.shards
+    const shared = this.shared
+    if (this.started) this.w++
+    const parity = this.w & 1
+    for (const e of this.engines) {
+      shared[parity * N + e.index] = e.queue.peekTime()
+      shared[2 * N + parity * N + e.index] = Number.NEGATIVE_INFINITY
+      if (e.index === 0) shared[4 * N + parity] = GO
+    }
+    this.sync()
+    if (!this.started) {
+      // The run itself is timed from here: start-up (actor state, first link state) is not in it.
+      this.wallStart = this.lastYield = performance.now()
+      this.started = true
+    }
   }
-  sync()
-  // The run itself is timed from here: start-up (actor state, first link state) is not in it.
-  const wallStart = performance.now()
-  let lastYield = wallStart
-  let syncMs = 0
-  let workMs = 0
-  let w = 0
-  for (;;) {
-    const parity = w & 1
-    const nextParity = parity ^ 1
-    let T = Number.POSITIVE_INFINITY
-    for (let k = 0; k < N; k++) T = Math.min(T, shared[parity * N + k]!)
-    for (const e of engines) e.ingest(parity, T)
-    const control = shared[4 * N + parity]
-    if (T >= o.simEnd || control === STOP) break
-    if (control === YIELD) {
-      await yieldToEventLoop()
-      lastYield = performance.now()
-    }
-    const net = engines[0]!.network
-    // Output times were computed with this epoch's distances: they bound a window only within it.
-    const sameEpoch = T < net.epochEnd
-    for (const e of engines) e.network.enterEpochOf(T)
-    // The epoch's distances to the cut and routing trees, split between the shards: each did its part
-    // above; one more barrier and each takes the others'. All shards enter an epoch at the same window.
-    if (engines[0]!.network.awaitsShared) {
-      sync()
-      for (const e of engines) e.network.adoptShared()
-    }
-    let output = Number.POSITIVE_INFINITY
-    for (let k = 0; k < N; k++) output = Math.min(output, shared[2 * N + parity * N + k]!)
-    const end = Math.min(sameEpoch && output > Number.NEGATIVE_INFINITY ? output : T + net.lookahead, net.epochEnd, o.simEnd)
-    if (o.realtimeFactor > 0) {
-      const due = wallStart + (T / o.realtimeFactor) * 1e3
-      const wait = due - performance.now()
-      if (wait > 1) await sleep(wait)
-    }
-    for (const e of engines) {
-      if (o.crash && e.index === o.crash.shard && T >= o.crash.at) throw new InjectedShardCrash(`injected crash of shard ${e.index} at t = ${T}`)
-      const w0 = performance.now()
-      e.runWindow(end, nextParity)
-      workMs += performance.now() - w0
-      shared[nextParity * N + e.index] = Math.min(e.queue.peekTime(), e.minSent)
-      // Distances to the cut hold for this epoch only: after its last window, the next one falls back.
-      shared[2 * N + nextParity * N + e.index] = N > 1 && end < net.epochEnd ? e.earliestOutput() : Number.NEGATIVE_INFINITY
-      if (e.index === 0) {
-        const yieldNow = o.yieldEveryMs !== undefined && performance.now() - lastYield > o.yieldEveryMs
-        shared[4 * N + nextParity] = o.shouldStop?.() ? STOP : yieldNow ? YIELD : GO
+
+  /** Run every event before `until` (or until shard 0 stops the run); true if it was stopped. */
+  async runUntil(until: number): Promise<boolean> {
+    this.publish()
+    const { engines, shared, o } = this
+    const N = o.shards
+    for (;;) {
+      const parity = this.w & 1
+      const nextParity = parity ^ 1
+      let T = Number.POSITIVE_INFINITY
+      for (let k = 0; k < N; k++) T = Math.min(T, shared[parity * N + k]!)
+      for (const e of engines) e.ingest(parity, T)
+      const control = shared[4 * N + parity]
+      this.nextTime = T
+      if (control === STOP) return true
+      if (T >= until) return false
+      if (control === YIELD) {
+        await yieldToEventLoop()
+        this.lastYield = performance.now()
       }
+      const net = engines[0]!.network
+      // Output times were computed with this epoch's distances: they bound a window only within it.
+      const sameEpoch = T < net.epochEnd
+      for (const e of engines) e.network.enterEpochOf(T)
+      // The epoch's distances to the cut and routing trees, split between the shards: each did its part
+      // above; one more barrier and each takes the others'. All shards enter an epoch at the same window.
+      if (engines[0]!.network.awaitsShared) {
+        this.sync()
+        for (const e of engines) e.network.adoptShared()
+      }
+      let output = Number.POSITIVE_INFINITY
+      for (let k = 0; k < N; k++) output = Math.min(output, shared[2 * N + parity * N + k]!)
+      const end = Math.min(sameEpoch && output > Number.NEGATIVE_INFINITY ? output : T + net.lookahead, net.epochEnd, until)
+      if (o.realtimeFactor > 0) {
+        const due = this.wallStart + (T / o.realtimeFactor) * 1e3
+        const wait = due - performance.now()
+        if (wait > 1) await sleep(wait)
+      }
+      for (const e of engines) {
+        if (o.crash && e.index === o.crash.shard && T >= o.crash.at) throw new InjectedShardCrash(`injected crash of shard ${e.index} at t = ${T}`)
+        const w0 = performance.now()
+        e.runWindow(end, nextParity)
+        this.workMs += performance.now() - w0
+        shared[nextParity * N + e.index] = Math.min(e.queue.peekTime(), e.minSent)
+        // Distances to the cut hold for this epoch only: after its last window, the next one falls back.
+        shared[2 * N + nextParity * N + e.index] = N > 1 && end < net.epochEnd ? e.earliestOutput() : Number.NEGATIVE_INFINITY
+        if (e.index === 0) {
+          const yieldNow = o.yieldEveryMs !== undefined && performance.now() - this.lastYield > o.yieldEveryMs
+          shared[4 * N + nextParity] = o.shouldStop?.() ? STOP : yieldNow ? YIELD : GO
+        }
+      }
+      o.onWindow?.(end)
+      const before = performance.now()
+      this.sync()
+      this.syncMs += performance.now() - before
+      this.w++
     }
-    o.onWindow?.(end)
-    const before = performance.now()
-    sync()
-    syncMs += performance.now() - before
-    w++
   }
-  return { wallSeconds: (performance.now() - wallStart) / 1e3, windows: w, syncSeconds: syncMs / 1e3, workSeconds: workMs / 1e3 }
+
+  get stats(): LoopStats {
+    return { wallSeconds: (performance.now() - this.wallStart) / 1e3, windows: this.w, syncSeconds: this.syncMs / 1e3, workSeconds: this.workMs / 1e3 }
+  }
+}
+
+/** Drive the given shards until the run ends (`simEnd`, or shard 0 stops it). */
+export const driveShards = async (engines: ReadonlyArray<ShardEngine<any>>, shared: Float64Array, sync: () => void, o: LoopOptions & { readonly simEnd: number }): Promise<LoopStats> => {
+  const loop = new WindowLoop(engines, shared, sync, o)
+  await loop.runUntil(o.simEnd)
+  return loop.stats
 }

@@ -11,6 +11,7 @@ import { Piscina } from "piscina"
 import { Barrier, RunAborted } from "./barrier.js"
 import type { WorldSource } from "./build.js"
 import { mailboxBytes } from "./mailbox.js"
+import { SideChannel } from "./side-channel.js"
 import type { ShardReport } from "./metrics.js"
 import { type EngineReport, mergeReports } from "./report.js"
 import { controlLayout, loadWorld, type ShardControl, type ShardTask } from "./worker.js"
@@ -37,6 +38,8 @@ export const runOnWorkers = async (source: WorldSource, o: PoolOptions, built?: 
   const control = new SharedArrayBuffer(layout.bytes)
   const mailboxes = new SharedArrayBuffer(mailboxBytes(W, world.config.mailboxCapacity))
   const shared = new SharedArrayBuffer(world.sharedBytes(W))
+  const sideBytes = world.sideChannelBytes ?? 0
+  const side = sideBytes > 0 && W > 1 ? { buffer: new SharedArrayBuffer(SideChannel.bytes(W, sideBytes)), capacity: sideBytes } : undefined
   const pool = new Piscina({
     filename: new URL("./worker-entry.mjs", import.meta.url).href,
     minThreads: W,
@@ -56,7 +59,7 @@ export const runOnWorkers = async (source: WorldSource, o: PoolOptions, built?: 
   const tasks = Array.from({ length: W }, (_, shard) => {
     const { port1, port2 } = new MessageChannel()
     remotes.push(Comlink.wrap<ShardControl>(nodeEndpoint(port1)))
-    const task: ShardTask = { world: source, shard, shards: W, control, mailboxes, shared, port: port2 }
+    const task: ShardTask = { world: source, shard, shards: W, control, mailboxes, shared, port: port2, ...(side ? { side } : {}) }
     return (pool.run(task, { transferList: [port2] }) as Promise<ShardReport>).catch((e: unknown) => {
       const released = /^run aborted by shard (\d+)/.exec((e as Error)?.message ?? "")
       if (released) aborted ??= new RunFailed(Number(released[1]), e)

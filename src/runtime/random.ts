@@ -20,3 +20,13 @@ export const streamRng = (seed: number, stream: number): RandomGenerator => {
   rng.next()
   return rng
 }
+
+/** Per-actor streams of the faults a host injects (ids apart from actors' own streams and runs' named ones). */
+export const ActorStream = { loss: 1, bitErrors: 2 } as const
+
+/**
+ * Actor `actor`'s stream for one purpose: draws made by or for one actor, so that a run's faults do not
+ * depend on the order in which shards interleave different actors' events.
+ */
+export const actorStreamRng = (seed: number, purpose: typeof ActorStream[keyof typeof ActorStream], actor: number): RandomGenerator =>
+  streamRng(seed, -(purpose * 2 ** 20) - 1 - actor)

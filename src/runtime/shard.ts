@@ -12,12 +12,13 @@ import { EventQueue } from "./event-queue.js"
 import { FiberRuntime } from "./fibers.js"
 import { Faults } from "./faults.js"
 import type { Mailboxes } from "./mailbox.js"
+import type { SideChannel } from "./side-channel.js"
 import { DropReasons, encodeHistogram, SERIES_BUCKET_SECONDS, ShardMetrics, type ShardReport, dropCounts, tagCounts } from "./metrics.js"
 import { checkRecord, F as RecordF, I as RecordI, RecordBlock } from "./record.js"
 import { streamRng } from "./random.js"
 import { SilentTags } from "./silent-tags.js"
 import { foldDelivery } from "./trace-hash.js"
-import { Admit, type Admission, type Network, type ShardWorld, type World } from "./world.js"
+import { Admit, type Admission, type HostContext, type Network, type ShardWorld, type World } from "./world.js"
 
 // Local copies of the record's field tables: the transpiled modules read an imported binding through
 // a getter on every access, which showed at ~5% of a replay's CPU profile on this hot path.
@@ -82,6 +83,7 @@ export class ShardEngine<N extends Network = Network> {
   private readonly env: Envelope = { time: 0, sentAt: 0, origin: 0, originSeq: 0, dst: 0, tag: 0, bytes: 0, hops: 0, p0: 0, p1: 0, p2: 0, aux: 0 }
   private readonly ctx: ActorContext & { now: number; self: number }
   private parity = 0
+  private readonly side: SideChannel | undefined
   private readonly silent: SilentTags
   /** The delivery being handled is of a silent tag: a send or timer now is a SilentTagSent defect. */
   private silentNow = false
@@ -91,10 +93,12 @@ export class ShardEngine<N extends Network = Network> {
     readonly index: number,
     readonly owner: Int32Array,
     readonly mailboxes: Mailboxes,
-    shardWorld: ShardWorld<N>,
-    o: { readonly observers?: EngineObservers } = {}
+    private readonly part: ShardWorld<N>,
+    o: { readonly observers?: EngineObservers; readonly side?: SideChannel } = {}
   ) {
+    const shardWorld = part
     this.observers = o.observers ?? {}
+    this.side = o.side
     this.network = shardWorld.network
     this.behaviours = shardWorld.behaviours as ReadonlyArray<Behaviour<unknown, ActorContext> | undefined>
     this.admission = shardWorld.admission
@@ -203,13 +207,33 @@ export class ShardEngine<N extends Network = Network> {
     this.faults = new Faults(o.lossRate, o.seed, this.world.actorCount)
   }
 
-  /** An actor crashes at `now`: its state is lost (fresh from init); it takes nothing for `downSeconds`. */
+  /**
+   * An actor crashes at `now`: its state is lost (fresh from init); it takes nothing for `downSeconds`.
+   * Every shard of a run is told (what is up is everyone's view); the owner resets the state.
+   */
   crashActor(actor: number, now: number, downSeconds: number): void {
     if (!this.faults) throw new Error("crashActor: call injectFaults first")
+    this.faults.down(actor, now + downSeconds)
+    if (this.owner[actor] !== this.index) return
     this.fibers?.interrupt(actor)
     this.states[actor] = this.behaviourOf(actor).init(actor)
-    this.faults.down(actor, now + downSeconds)
     this.metrics.supervisionCount++
+  }
+
+  /** The parity of the window being run: where this shard's cross-shard output goes (records and side frames). */
+  get outParity(): number {
+    return this.parity
+  }
+
+  /** A live host's request to this shard's world (ShardWorld.serve), at virtual time `now`, between windows. */
+  serve(request: unknown, now: number, signal: () => void): unknown {
+    if (!this.part.serve) throw new Error("this world's shards take no host requests (ShardWorld.serve)")
+    const host: HostContext = {
+      now,
+      wake: (actor, tag, p0 = 0, p1 = 0, p2 = 0, aux = 0) => this.wake(actor, now, tag, p0, p1, p2, aux),
+      signal
+    }
+    return this.part.serve(request, host)
   }
 
   /** Wake an owned actor at virtual time `time` (>= now) with a timer: how a host hands an actor work. */
@@ -275,8 +299,13 @@ export class ShardEngine<N extends Network = Network> {
     s.setI(0, I.spare, 0)
     this.metrics.sent++
     // Injected loss: the message never arrives (one draw per message, end to end).
-    if (this.faults?.lost()) return this.drop(this.drops.lost)
+    if (this.faults?.lost(self)) return this.drop(this.drops.lost)
     this.hop(s, 0, now, seq)
+  }
+
+  private readonly receiveFrame = (frame: Uint8Array): void => {
+    if (!this.part.receive) throw new Error("a side frame reached a shard whose world reads none (ShardWorld.receive)")
+    this.part.receive(frame)
   }
 
   /** Messages dropped so far for the named reason (World.dropReasons or the engine's own). */
@@ -328,6 +357,8 @@ export class ShardEngine<N extends Network = Network> {
   ingest(p: number, notBefore: number): void {
     for (let from = 0; from < this.mailboxes.shards; from++) {
       if (from === this.index) continue
+      // Bytes first: a record ingested below may need them on delivery.
+      if (this.side) this.side.drain(from, this.index, p, this.receiveFrame)
       const [mb, n] = this.mailboxes.pending(from, this.index, p)
       for (let k = 0; k < n; k++) {
         const bad = checkRecord(mb, k, this.world.actorCount, this.maxTag, notBefore, this.world.config.maxHops)

@@ -13,6 +13,7 @@ import { Barrier, BARRIER_INTS } from "./barrier.js"
 import { buildShard, type WorldSource } from "./build.js"
 import { driveShards, sharedSlots } from "./loop.js"
 import { Mailboxes } from "./mailbox.js"
+import { SideChannel } from "./side-channel.js"
 import type { ShardReport } from "./metrics.js"
 import type { ShardEngine } from "./shard.js"
 import type { World } from "./world.js"
@@ -37,7 +38,18 @@ export interface ShardTask {
   readonly mailboxes: SharedArrayBuffer
   /** The world's shared memory (World.sharedBytes). */
   readonly shared: SharedArrayBuffer
+  /** The side channel's buffer and capacity (World.sideChannelBytes), if the world has one. */
+  readonly side?: { readonly buffer: SharedArrayBuffer; readonly capacity: number }
   readonly port: MessagePort
+}
+
+/** The task's shard: its world built in this thread, over the run's shared buffers. */
+export const buildTaskShard = async (task: ShardTask): Promise<{ world: World; engine: ShardEngine }> => {
+  const world = await loadWorld(task.world)
+  const mailboxes = new Mailboxes(task.mailboxes, task.shards, world.config.mailboxCapacity)
+  const side = task.side ? new SideChannel(task.side.buffer, task.shards, task.side.capacity) : undefined
+  const engine = buildShard(world, { index: task.shard, shards: task.shards, owner: world.ownership(task.shards), mailboxes, shared: task.shared, ...(side ? { side } : {}) })
+  return { world, engine }
 }
 
 export interface ShardControl {
@@ -71,10 +83,9 @@ export default async function runShardTask(task: ShardTask): Promise<ShardReport
   }
   Comlink.expose(control, nodeEndpoint(task.port))
   try {
-    const world = await loadWorld(task.world)
-    const cfg = world.config
-    const mailboxes = new Mailboxes(task.mailboxes, task.shards, cfg.mailboxCapacity)
-    engine = buildShard(world, { index: task.shard, shards: task.shards, owner: world.ownership(task.shards), mailboxes, shared: task.shared })
+    const built = await buildTaskShard(task)
+    const cfg = built.world.config
+    engine = built.engine
     await started
     // Let comlink post the reply to start() before the run takes the thread: a run short enough to end
     // without yielding would otherwise close the port first, and the main thread would wait forever.

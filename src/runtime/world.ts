@@ -85,6 +85,27 @@ export interface ShardWorld<N extends Network = Network> {
   readonly admission?: Admission
   /** Services the world adds to every behaviour's context (they may read ctx.self and ctx.now). */
   extendContext?(ctx: ActorContext): object
+  /** A frame another shard sent this one through the side channel (ShardSpec.side), before its records. */
+  receive?(frame: Uint8Array): void
+  /**
+   * A live host's request to this shard (jobs in, results out; structured-clonable both ways), between
+   * windows: it may wake owned actors and change their state, never send messages.
+   */
+  serve?(request: unknown, host: HostContext): unknown
+}
+
+/** What a live host's request (ShardWorld.serve) is given: the shard's virtual time, and its levers. */
+export interface HostContext {
+  readonly now: number
+  /** Wake an owned actor now with a timer (a protocol's MessageType.wake lays the slots out). */
+  wake(actor: number, tag: number, p0?: number, p1?: number, p2?: number, aux?: number): void
+  /** Tell the host that what it waits for has happened (LiveHost.advanceUntilSignal); seen after the window. */
+  signal(): void
+}
+
+/** Bytes to another shard beside the records (runtime/side-channel.ts), in the window being run. */
+export interface SideLink {
+  send(toShard: number, frame: Uint8Array): void
 }
 
 export interface ShardSpec {
@@ -94,6 +115,8 @@ export interface ShardSpec {
   readonly owner: Int32Array
   /** World.sharedBytes(shards) bytes every shard of the run sees (for work split between shards). */
   readonly shared: SharedArrayBuffer
+  /** Frames to other shards (a world with sideChannelBytes > 0; otherwise sending throws). */
+  readonly side: SideLink
 }
 
 export interface World<N extends Network = Network> {
@@ -112,5 +135,7 @@ export interface World<N extends Network = Network> {
   ownership(shards: number): Int32Array
   /** Bytes of shared memory the shards of a run split epoch work through (0: none). */
   sharedBytes(shards: number): number
+  /** Bytes one shard may send another beside its records in one window (ShardSpec.side); 0 or absent: none. */
+  readonly sideChannelBytes?: number
   makeShard(spec: ShardSpec): ShardWorld<N>
 }

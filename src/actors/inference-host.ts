@@ -1,0 +1,109 @@
+/**
+ * The inference actors' side of one shard that the model's host reaches: their job port, the payload
+ * wire (bytes for an actor of another shard go through the engine's side channel, with the record), the
+ * integrity check shares must pass, and the requests a live host makes of the shard: one Schema, decoded
+ * as each request arrives (it may have crossed a thread). Built per shard from the config alone, so any
+ * host can run inference actors: in this thread or on the worker pool.
+ */
+import { Schema } from "effect"
+import { uniformFloat64 } from "pure-rand/distribution/uniformFloat64"
+import { decodeStaged, encodeStaged, PayloadWire, type SharePayload } from "../cache/payload-wire.js"
+import { badShareChunks } from "../inference/kv-transfer.js"
+import { actorStreamRng, ActorStream } from "../runtime/random.js"
+import type { HostContext, ShardSpec } from "../runtime/world.js"
+import type { RunConfig } from "./config.js"
+import { InferencePort, InferenceTimer, type LookupResult, type StoreResult } from "./inference.js"
+import type { TopologyActor } from "./network/topology-actor.js"
+import { Sky } from "./protocol.js"
+import type { ShareCheck } from "./share-fetch.js"
+
+const ActorId = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
+const Keys = Schema.Array(Schema.Finite)
+
+/** What a live host asks of a shard (LiveHost.request). */
+export const HostRequest = Schema.Union([
+  /** Start a lookup of these block keys on inference actor `actor` (the shard's signal: done). */
+  Schema.TaggedStruct("Lookup", { actor: ActorId, keys: Keys }),
+  /** Start a store: per block, per share, the share's chunks. */
+  Schema.TaggedStruct("Store", { actor: ActorId, keys: Keys, shares: Schema.Array(Schema.Array(Schema.Array(Schema.Uint8Array))) }),
+  /** The finished job's result (and forget it). */
+  Schema.TaggedStruct("TakeResult", { actor: ActorId }),
+  /** Bits flipped in flight and bytes still staged, on this shard's wire. */
+  Schema.TaggedStruct("WireStats", {}),
+  /** Ground user `user`'s station is out until virtual time `until` (every shard's network is told). */
+  Schema.TaggedStruct("GroundOutage", { user: ActorId, until: Schema.Finite })
+])
+export type HostRequest = typeof HostRequest.Type
+const decodeRequest = Schema.decodeUnknownSync(HostRequest)
+
+export interface WireStats {
+  readonly flippedBits: number
+  readonly corruptedChunks: number
+  readonly staged: number
+}
+
+export const hexBytes = (hex: string): Uint8Array => Uint8Array.from(hex.match(/../g) ?? [], (h) => parseInt(h, 16))
+
+export class InferenceHost {
+  readonly port = new InferencePort()
+  readonly wire: PayloadWire
+  readonly verify: ShareCheck
+  private readonly results = new Map<number, LookupResult | StoreResult>()
+
+  constructor(config: RunConfig, spec: ShardSpec, private readonly network: TopologyActor) {
+    const { bitErrorRate, authKeyHex } = config.inference
+    const authKey = authKeyHex === "" ? undefined : hexBytes(authKeyHex)
+    const streams = new Map<number, () => number>()
+    const randomFor = (actor: number) => {
+      let r = streams.get(actor)
+      if (r === undefined) {
+        const rng = actorStreamRng(config.seed, ActorStream.bitErrors, actor)
+        streams.set(actor, (r = () => uniformFloat64(rng)))
+      }
+      return r
+    }
+    this.wire = new PayloadWire({
+      ...(bitErrorRate > 0 ? { bitErrors: { rate: bitErrorRate, randomFor } } : {}),
+      elsewhere: (to, slot, payload) => {
+        const owner = spec.owner[to]!
+        if (owner === spec.index) return false
+        spec.side.send(owner, encodeStaged(slot, payload))
+        return true
+      }
+    })
+    // Every share is checked as it arrives, so a bad one can be asked again or of another copy.
+    this.verify = (key: number, share: SharePayload, servers: number) => badShareChunks(share.chunks, share.share, servers, key, authKey)
+  }
+
+  /** Bytes another shard staged for an actor of this one (ShardWorld.receive). */
+  receive(frame: Uint8Array): void {
+    const { slot, payload } = decodeStaged(frame)
+    this.wire.receive(slot, payload)
+  }
+
+  /** A live host's request (ShardWorld.serve). */
+  serve(raw: unknown, host: HostContext): unknown {
+    const request = decodeRequest(raw)
+    const done = (actor: number) => (r: LookupResult | StoreResult) => {
+      this.results.set(actor, r)
+      host.signal()
+    }
+    switch (request._tag) {
+      case "Lookup":
+        this.port.submit(request.actor, { kind: "lookup", keys: request.keys, done: done(request.actor) })
+        return void Sky.Tick.wake(host, request.actor, { timer: InferenceTimer.job, id: 0 })
+      case "Store":
+        this.port.submit(request.actor, { kind: "store", keys: request.keys, shares: request.shares, done: done(request.actor) })
+        return void Sky.Tick.wake(host, request.actor, { timer: InferenceTimer.job, id: 0 })
+      case "TakeResult": {
+        const r = this.results.get(request.actor)
+        this.results.delete(request.actor)
+        return r
+      }
+      case "WireStats":
+        return { flippedBits: this.wire.flippedBits, corruptedChunks: this.wire.corruptedChunks, staged: this.wire.staged } satisfies WireStats
+      case "GroundOutage":
+        return void this.network.groundOutage(request.user, request.until)
+    }
+  }
+}
