@@ -83,7 +83,7 @@ runMain(async () => {
       preset: o.preset, seed: o.seed, simSeconds, workload: "replay", users: 0,
       satelliteServiceBytesPerSecond: (o.serviceMbps * 1e6) / 8, satelliteServiceSecondsPerMessage: o.serviceUs * 1e-6,
       satelliteMailboxMessages: o.mailbox, clientMaxInFlight: o.maxInFlight,
-      replay: { ...makeRunConfig().replay, tracePath: o.trace, requests: o.requests, strategy: o.strategy, rateScale: rate }
+      replay: { ...makeRunConfig().replay, tracePath: o.trace, requests: trace.requests.length, strategy: o.strategy, rateScale: rate }
     })
     const progress = makeProgress(`flood ${rate}x`, simSeconds, o.quiet || o.json)
     const report = await Effect.runPromise(runSky(config).pipe(Effect.provide(Workers({ workers: o.workers, onProgress: (p) => progress.update(p.virtualTime, p.delivered) }))))
@@ -108,7 +108,7 @@ runMain(async () => {
   dir.writeSummary(Object.fromEntries(rows.flatMap((r) => [[`${r.rate}x p99 ms`, r.retrievalMs.p99], [`${r.rate}x rejected`, r.rejected], [`${r.rate}x unaccounted`, r.unaccounted]])))
   writeIndex()
   printResult(o.json, rows, () => [
-    `flood: ${o.requests} requests of ${o.trace} on ${o.preset} (${o.strategy}); satellites ${o.serviceMbps} Mbit/s + ${o.serviceUs} us per message, mailbox ${o.mailbox}, ${o.maxInFlight} in flight per client; written to ${dir.path}`,
+    `flood: ${trace.requests.length} requests of ${o.trace} on ${o.preset} (${o.strategy}); satellites ${o.serviceMbps} Mbit/s + ${o.serviceUs} us per message, mailbox ${o.mailbox}, ${o.maxInFlight} in flight per client; written to ${dir.path}`,
     "rate   issued   served   missed (timed out)   rejected: mailbox / backlog   unaccounted   hit rate   p50 / p99 ms      peak mailbox   peak queue MB   RSS MB   writes refused",
     ...rows.map((r) => `${`${r.rate}x`.padStart(4)} ${String(r.issued).padStart(8)} ${String(r.served).padStart(8)} ${`${r.missed} (${r.timedOut})`.padStart(20)}   ${`${r.rejectedSatelliteMailbox} / ${r.rejectedClientBacklog}`.padStart(27)} ${String(r.unaccounted).padStart(13)} ${fmt(r.hitRate, 4).padStart(10)}   ${`${fmt(r.retrievalMs.p50, 0)} / ${fmt(r.retrievalMs.p99, 0)}`.padStart(14)} ${String(r.peakMailbox).padStart(14)} ${fmt(r.peakQueueMB, 1).padStart(15)} ${fmt(r.rssMB, 0).padStart(8)} ${String(r.writesRejected).padStart(16)}`)
   ].join("\n"))

@@ -146,8 +146,10 @@ describe("ground user", () => {
 describe("replay client", () => {
   const ns = { modelId: "m", tenantSalt: "t" }
   const mk = (anchored: boolean) => client({
-    firstUserId: 100, requests: [[{ time: 1, hashIds: [5, 6] }]], servers: 3, blockBytes: 3000, chunkBytes: 1000, epochSeconds: 1,
-    directoryOf: (key) => (key % 7) + 50, namespace: ns, anchored
+    firstUserId: 100, requests: [[{ time: 1, hashIds: [5, 6], inputTokens: 1500 }]], servers: 3, blockBytes: 3000, chunkBytes: 1000, epochSeconds: 1,
+    directoryOf: (key) => (key % 7) + 50, namespace: ns, anchored,
+    // 1,000-token blocks, 1 ms of prefill per token.
+    ttft: { blockTokens: 1000, prefillSeconds: (from, to) => (to - from) * 1e-3 }
   })
   const keys = [5, 6].map((h) => tracedBlockKey(h, ns))
   /** A client (user 0, under satellite 20; user 7 under 30) whose first request is due at t = 1, and that request started. */
@@ -172,8 +174,12 @@ describe("replay client", () => {
     ctx.now = 1.2
     for (let k = 0; k < 3; k++) deliver(c, state, ctx, "BlockReply", { key: keys[0]!, requestId: 0, hit: true, ask: k }, { origin: 30 + k })
     expect(ctx.counters.get("hitBlocks")).toBe(1)
-    expect(ctx.recorded[0]![0]).toBe("retrieval")
+    // Retrieval of the hit; TTFT = the 0.2-s lookup + the prefill of the 500 tokens not cached; cold: all 1,500.
+    expect(ctx.recorded.map(([h]) => h)).toEqual(["retrieval", "ttft", "coldTtft"])
     expect(ctx.recorded[0]![1]).toBeCloseTo(0.2, 12)
+    expect(ctx.recorded[1]![1]).toBeCloseTo(0.7, 12)
+    expect(ctx.recorded[2]![1]).toBeCloseTo(1.5, 12)
+    expect(ctx.counters.get("ttftMicros")).toBe(700_000)
     // Block 1 is written around the client's own serving satellite (20): directory entry and three shares.
     const writes = ctx.take()
     expect(writes.map((s) => [s.dst, s.message._tag])).toEqual([[(keys[1]! % 7) + 50, "DirPut"], [20, "BlockPut"], [21, "BlockPut"], [22, "BlockPut"]])
@@ -208,7 +214,7 @@ describe("replay client", () => {
     ctx.advanceTo(31)
     expect(ctx.counters.get("timedOut")).toBe(1)
     expect(ctx.counters.get("hitBlocks")).toBe(1)
-    expect(ctx.recorded).toEqual([["retrieval", 30]])
+    expect(ctx.recorded).toEqual([["retrieval", 30], ["ttft", 30.5], ["coldTtft", 1.5]])
   })
 
   it("a refused lookup ends the request as rejected; its deadline then finds nothing to do", () => {
@@ -219,6 +225,8 @@ describe("replay client", () => {
     ctx.advanceTo(100)
     expect(ctx.counters.get("timedOut")).toBeUndefined()
     expect(ctx.counters.get("requests")).toBe(1)
+    // A rejected request is prefilled whole: its TTFT is the cold one (it was refused at once).
+    expect(ctx.recorded).toEqual([["ttft", 1.5], ["coldTtft", 1.5]])
     expect(ctx.failures).toEqual([])
   })
 })

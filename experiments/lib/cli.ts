@@ -77,6 +77,28 @@ export const flag = {
       return values
     }
   }),
+  /** A positive integer, or "all" (Infinity): how many of something, e.g. a trace's requests. */
+  countOrAll: (description: string, def: number): Flag<number> => ({
+    description: `${description} (a number, or all)`, default: def, boolean: false, placeholder: "N|all",
+    decode: (raw) => {
+      if (raw === "all") return Number.POSITIVE_INFINITY
+      const n = Number(raw)
+      if (!(Number.isInteger(n) && n >= 1)) throw new Error(`expected a positive integer or "all", got "${raw}"`)
+      return n
+    }
+  }),
+  /** Comma-separated values among `choices`, or "all" (every choice, in their order). */
+  choiceList: <const C extends string>(description: string, choices: ReadonlyArray<C>, def: ReadonlyArray<C>): Flag<ReadonlyArray<C>> => ({
+    description: `${description} (comma-separated among: ${choices.join(", ")}; or all)`, default: def, boolean: false, placeholder: "NAME,...|all", defaultText: def.join(","),
+    decode: (raw) => {
+      if (raw === "all") return choices
+      const parts = raw.split(",").map((p) => p.trim())
+      const bad = parts.find((p) => !(choices as ReadonlyArray<string>).includes(p))
+      if (bad !== undefined) throw new Error(`unknown value "${bad}" (expected among: ${choices.join(", ")}, or all)`)
+      if (new Set(parts).size !== parts.length) throw new Error(`a value is repeated in "${raw}"`)
+      return parts as Array<C>
+    }
+  }),
   boolean: (description: string): Flag<boolean> => ({ description, default: false, boolean: true, placeholder: "", decode: () => true }),
   /** "LAT,LON" in degrees. */
   latLon: (description: string): Flag<{ latDeg: number; lonDeg: number } | undefined> => ({
@@ -95,7 +117,7 @@ export const flag = {
 /** What every trace-driven experiment reads: a Mooncake-format trace, and how many of its requests. */
 export const traceFlags = (defaultRequests: number) => ({
   trace: flag.string("Mooncake-format trace (.jsonl or .jsonl.gz)", defaultRunConfig.replay.tracePath, "PATH"),
-  requests: flag.number("replay the first N requests", defaultRequests, { min: 1, integer: true })
+  requests: flag.countOrAll("replay the first N requests", defaultRequests)
 })
 
 export const commonFlags = {

@@ -27,7 +27,12 @@ import { CONTROL_BYTES } from "./satellite.js"
 
 export interface ClientOptions {
   readonly firstUserId: number
-  readonly requests: ReadonlyArray<ReadonlyArray<{ readonly time: number; readonly hashIds: ReadonlyArray<number> }>>
+  readonly requests: ReadonlyArray<ReadonlyArray<{ readonly time: number; readonly hashIds: ReadonlyArray<number>; readonly inputTokens: number }>>
+  /**
+   * Time to first token of every request, whatever its outcome: its lookup (directory and shares, in
+   * virtual time), then the prefill of the prompt's tokens not served from the cache on the run's device.
+   */
+  readonly ttft: { readonly blockTokens: number; readonly prefillSeconds: (from: number, to: number) => number }
   readonly servers: number
   readonly blockBytes: number
   readonly chunkBytes: number
@@ -48,6 +53,7 @@ export interface ClientOptions {
 
 interface Pending {
   readonly start: number
+  readonly inputTokens: number
   readonly keys: ReadonlyArray<number>
   readonly writers: Int32Array
   readonly shareHit: Uint8Array
@@ -83,23 +89,37 @@ export const client = (o: ClientOptions): SkyBehaviour<ClientState> => {
     while (hit < p.prefix && p.shareHit.subarray(hit * S, (hit + 1) * S).every((x) => x === 1)) hit++
     return hit
   }
-  /** Count a request's end: its blocks, those served from the cache, and its outcome. */
-  const tally = (ctx: SkyContext, blocks: number, hit: number, outcome: "served" | "missed" | "rejected") => {
+  /**
+   * Count a request's end: its blocks, those served from the cache, its outcome, and its time to first
+   * token against the same prompt without a cache. Sums are integer microseconds (exact in any order).
+   */
+  const tally = (ctx: SkyContext, p: Pending, hit: number, outcome: "served" | "missed" | "rejected") => {
+    const blocks = p.keys.length
     ctx.count("requests")
     ctx.count("blocks", blocks)
     ctx.count("hitBlocks", hit)
+    ctx.countOverTime("blocks", blocks)
+    ctx.countOverTime("hitBlocks", hit)
     ctx.count(`outcome.${outcome}`)
+    // A fully cached prompt still prefills its last token (the model needs its logits).
+    const cached = Math.min(hit * o.ttft.blockTokens, Math.max(0, p.inputTokens - 1))
+    const ttft = ctx.now - p.start + o.ttft.prefillSeconds(cached, p.inputTokens)
+    const cold = o.ttft.prefillSeconds(0, p.inputTokens)
+    ctx.record("ttft", ttft)
+    ctx.record("coldTtft", cold)
+    ctx.count("ttftMicros", Math.round(ttft * 1e6))
+    ctx.count("coldTtftMicros", Math.round(cold * 1e6))
   }
   /** A request that will not be served from the cache: every block is a miss (the model prefills it all). */
-  const reject = (state: ClientState, ctx: SkyContext, id: number, blocks: number, reason: "satelliteMailbox" | "clientBacklog") => {
-    tally(ctx, blocks, 0, "rejected")
+  const reject = (state: ClientState, ctx: SkyContext, id: number, p: Pending, reason: "satelliteMailbox" | "clientBacklog") => {
+    tally(ctx, p, 0, "rejected")
     ctx.count(`rejectedBy.${reason}`)
     state.pending.delete(id)
   }
   const finish = (state: ClientState, ctx: SkyContext, id: number, p: Pending, hit: number, store = true) => {
     const user = ctx.self - o.firstUserId
-    tally(ctx, p.keys.length, hit, hit > 0 ? "served" : "missed")
     if (hit > 0) ctx.record("retrieval", ctx.now - p.start)
+    tally(ctx, p, hit, hit > 0 ? "served" : "missed")
     const centre = ctx.servingOf(user)
     for (let j = hit; store && j < p.keys.length; j++) {
       const key = p.keys[j]!
@@ -151,12 +171,12 @@ export const client = (o: ClientOptions): SkyBehaviour<ClientState> => {
       if (id + 1 < mine.length) Sky.Tick.after(ctx, Math.max(0, mine[id + 1]!.time - ctx.now), { timer: Timer.request, id: 0 })
       const keys = req.hashIds.map((h) => tracedBlockKey(h, o.namespace))
       ctx.count("issued")
-      // Backpressure at the source: a client with too many requests waiting refuses the next one.
-      if (state.pending.size >= (o.maxInFlight ?? Number.POSITIVE_INFINITY)) return reject(state, ctx, id, keys.length, "clientBacklog")
       const p: Pending = {
-        start: ctx.now, keys, writers: new Int32Array(keys.length).fill(-2), shareHit: new Uint8Array(keys.length * S), dirLeft: keys.length, fetchLeft: 0, prefix: 0,
+        start: ctx.now, inputTokens: req.inputTokens, keys, writers: new Int32Array(keys.length).fill(-2), shareHit: new Uint8Array(keys.length * S), dirLeft: keys.length, fetchLeft: 0, prefix: 0,
         located: Deferred.makeUnsafe(), fetched: Deferred.makeUnsafe()
       }
+      // Backpressure at the source: a client with too many requests waiting refuses the next one.
+      if (state.pending.size >= (o.maxInFlight ?? Number.POSITIVE_INFINITY)) return reject(state, ctx, id, p, "clientBacklog")
       state.pending.set(id, p)
       if (keys.length === 0) return finish(state, ctx, id, p, 0)
       // No satellite above the user's mask: nothing can be asked or stored; every block is a miss.
@@ -179,7 +199,7 @@ export const client = (o: ClientOptions): SkyBehaviour<ClientState> => {
       const p = state.pending.get(m.requestId)
       if (!p) return
       p.lookup?.interruptUnsafe()
-      return reject(state, ctx, m.requestId, p.keys.length, "satelliteMailbox")
+      return reject(state, ctx, m.requestId, p, "satelliteMailbox")
     },
     BlockReply: (state, m) => {
       const p = state.pending.get(m.requestId)

@@ -94,7 +94,7 @@ export const RunConfig = Schema.Struct({
     requests: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)),
     /** A placement strategy's name (cache/strategies.ts: the built-ins, or a plug-in handed to the world). */
     strategy: Schema.String.check(Schema.isMinLength(1)),
-    /** Codec of the KV shares on the wire and at rest, unless the strategy fixes its own (ours: int8). */
+    /** Codec of the KV shares on the wire and at rest (an axis of its own: every strategy runs with any). */
     codec: Schema.Literals(["fp16", "int8"]),
     servers: Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 255 })),
     /** Tokens of one trace block (Mooncake's: 512). */
@@ -105,7 +105,9 @@ export const RunConfig = Schema.Struct({
     /** Cities with at least this population are where conversations come from (weighted by population). */
     minCityPopulation: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)),
     /** Request rate relative to the trace's (10 = every request ten times sooner: a flood). */
-    rateScale: Positive
+    rateScale: Positive,
+    /** The device whose prefill time each request's TTFT adds (src/inference/devices.ts profiles). */
+    device: Schema.String
   })
 })
 export type RunConfig = typeof RunConfig.Type
@@ -154,7 +156,8 @@ export const defaultRunConfig: RunConfig = {
     blockBytes: 512 * 12_288,
     storePolicy: "lru",
     minCityPopulation: 100_000,
-    rateScale: 1
+    rateScale: 1,
+    device: "jetson-orin-nano-8gb"
   }
 }
 

@@ -5,7 +5,8 @@
  */
 import { ground } from "./ground.js"
 import { satellite } from "./satellite.js"
-import { client } from "./client.js"
+import { client, type ClientOptions } from "./client.js"
+import { deviceNamed, deviceProfiles, prefillFlops, qwen25HalfB } from "../inference/devices.js"
 import { inference } from "./inference.js"
 import { jumpHash } from "../cache/placement.js"
 import type { PlacementStrategy } from "../cache/strategies.js"
@@ -22,7 +23,7 @@ export interface KindContext {
   readonly strategy: PlacementStrategy
   readonly satellites: number
   /** Replay: each user's requests. */
-  readonly userRequests: ReadonlyArray<ReadonlyArray<{ readonly time: number; readonly hashIds: ReadonlyArray<number> }>>
+  readonly userRequests: ClientOptions["requests"]
   /** The shard's inference host (job port, payload wire, share check), in runs with inference actors. */
   readonly host?: InferenceHost
 }
@@ -36,13 +37,20 @@ type Factory = (k: KindContext) => SkyBehaviour<unknown>
  * Bytes of one trace block on the wire: fp16 is the model's own precision (replay.blockBytes); int8
  * (KIVI-style, cache/codecs.ts) is what the codec makes of a Qwen2.5-0.5B-shaped block of that many tokens.
  */
-export const replayBlockBytes = (config: RunConfig, strategy: PlacementStrategy): number => {
-  const codec = strategy.codec ?? config.replay.codec
+export const replayBlockBytes = (config: RunConfig): number => {
+  const codec = config.replay.codec
   if (codec === "fp16") return config.replay.blockBytes
   const tokens = config.replay.blockTokens
   return Math.round(config.replay.blockBytes * encodedBlockBytes("int8", { ...qwenBlockShape, tokens }) / encodedBlockBytes("fp16", { ...qwenBlockShape, tokens }))
 }
 const qwenBlockShape = { layers: qwen05bShape.layers, kvHeads: qwen05bShape.kvHeads, headDim: qwen05bShape.headDim }
+
+/** Seconds to prefill tokens [from, to) of a Qwen2.5-0.5B prompt on the named device. */
+const prefillOn = (name: string) => {
+  const device = deviceNamed(name)
+  if (!device) throw new ConfigError("replay", `config.replay.device: unknown device "${name}" (known: ${deviceProfiles.map((d) => d.name).join(", ")})`)
+  return (from: number, to: number) => (to > from ? prefillFlops(qwen25HalfB, from, to) / device.flopsPerSecond : 0)
+}
 
 /** The directory of a block is its key's jump-hashed satellite. */
 const directoryOf = (satellites: number) => (key: number) => jumpHash(BigInt(key), satellites)
@@ -67,14 +75,15 @@ const actorKinds: Record<ActorKind, Factory> = {
       firstUserId: satellites,
       requests: userRequests,
       servers: config.replay.servers,
-      blockBytes: replayBlockBytes(config, strategy),
+      blockBytes: replayBlockBytes(config),
       anchored: anchoredOf(strategy),
       chunkBytes: config.chunkBytes,
       epochSeconds: config.epochSeconds,
       directoryOf: directoryOf(satellites),
       ...keyedPlacement(strategy, satellites),
       namespace: replayNamespace,
-      maxInFlight: config.clientMaxInFlight
+      maxInFlight: config.clientMaxInFlight,
+      ttft: { blockTokens: config.replay.blockTokens, prefillSeconds: prefillOn(config.replay.device) }
     }) as SkyBehaviour<unknown>
   },
   ground: ({ config, satellites }) =>

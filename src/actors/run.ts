@@ -6,6 +6,7 @@
 import type { EngineObservers } from "../runtime/shard.js"
 import { runInProcess as runWorldInProcess } from "../runtime/local.js"
 import { type PoolOptions, runOnWorkers as runWorldOnWorkers } from "../runtime/pool.js"
+import { runEach as runWorldsEach } from "../runtime/run-pool.js"
 import type { RunConfig } from "./config.js"
 import { type RunReport, skyReport } from "./report.js"
 import { makeWorld, skyWorldSource, type WorldOptions } from "./world.js"
@@ -15,6 +16,10 @@ export const runInProcess = async (config: RunConfig, shards = 1, observers: Eng
   const world = makeWorld(config, options)
   return skyReport(world, await runWorldInProcess(world, shards, observers))
 }
+
+/** Independent runs side by side, one whole run per worker (a sweep); reports in the configs' order. */
+export const runEach = (configs: ReadonlyArray<RunConfig>, o: { readonly workers: number; readonly onDone?: (index: number, report: RunReport) => void }): Promise<Array<RunReport>> =>
+  runWorldsEach<RunReport>(configs.map(skyWorldSource), o)
 
 export const runOnWorkers = async (config: RunConfig, o: PoolOptions): Promise<RunReport> => {
   const world = makeWorld(config)

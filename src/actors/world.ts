@@ -14,6 +14,7 @@ import { type PlacementStrategy, strategyNamed } from "../cache/strategies.js"
 import { conversationsOf } from "../cache/trace.js"
 import type { ActorContext } from "../runtime/behaviour.js"
 import type { WorldSource } from "../runtime/build.js"
+import type { EngineReport } from "../runtime/report.js"
 import { streamRng } from "../runtime/random.js"
 import type { HostContext, ShardSpec, ShardWorld, World } from "../runtime/world.js"
 import { Constellation, type GroundStation, kepler, preset, servingSatellite, subSatellitePoint, walkerDelta, walkerStar } from "../topology/index.js"
@@ -28,6 +29,7 @@ import { RoutingShare } from "./network/routing-share.js"
 import type { SkyServices } from "./sky-context.js"
 import { linkDropReasons, TopologyActor } from "./network/topology-actor.js"
 import { readTrace } from "./trace-file.js"
+import { type RunReport, skyReport } from "./report.js"
 
 /** The constellation and its users: what the topology actor and the behaviours are built from. */
 export interface SkyWorld extends World<TopologyActor> {
@@ -51,6 +53,8 @@ export interface ReplayRequest {
   /** Virtual time of arrival, s. */
   readonly time: number
   readonly hashIds: ReadonlyArray<number>
+  /** The prompt's length in tokens (the trace's input_length). */
+  readonly inputTokens: number
 }
 
 /** The world's data, before the engine-facing part is added (see sky). */
@@ -62,7 +66,7 @@ const replayUsers = (config: RunConfig, rng: ReturnType<typeof streamRng>) => {
   const conv = conversationsOf(requests)
   const n = requests.length === 0 ? 0 : Math.max(...conv) + 1
   const perUser: Array<Array<ReplayRequest>> = Array.from({ length: n }, () => [])
-  requests.forEach((r, i) => perUser[conv[i]!]!.push({ time: r.timestamp / 1000 / config.replay.rateScale, hashIds: r.hash_ids }))
+  requests.forEach((r, i) => perUser[conv[i]!]!.push({ time: r.timestamp / 1000 / config.replay.rateScale, hashIds: r.hash_ids, inputTokens: r.input_length }))
   const picker = cityPicker(config.replay.minCityPopulation)
   return { users: perUser.map(() => picker.pick(rng)), perUser }
 }
@@ -173,7 +177,7 @@ export const makeWorld = (config: RunConfig, o: WorldOptions = {}): SkyWorld => 
     kinds,
     tagNames,
     dropReasons: { network: linkDropReasons, admission: admissionDropReasons },
-    histograms: ["retrieval", "put"],
+    histograms: ["retrieval", "put", "ttft", "coldTtft"],
     ownership: (shards) => ownership(world, shardBounds(world, shards)),
     sharedBytes: (shards) => RoutingShare.bytesFor(world, shards),
     // Inference actors carry real bytes between shards: room for them beside the records.
@@ -225,3 +229,6 @@ export const skyWorldSource = (config: RunConfig): WorldSource<RunConfig> => ({ 
 
 /** The worker pool's entry (runtime/worker.ts WorldModule): a config that crossed a thread is decoded again. */
 export const makeWorldFrom = (config: unknown): SkyWorld => makeWorld(makeRunConfig(config as Partial<Record<keyof RunConfig, unknown>>))
+
+/** A whole run's report as SkyMemory gives it (runtime/run-task.ts WorldModule.reportOf). */
+export const reportOf = (world: World, report: EngineReport): RunReport => skyReport(world as SkyWorld, report)

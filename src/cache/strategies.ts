@@ -27,8 +27,6 @@ interface StrategyBase {
   readonly name: string
   /** One line for --help and the README. */
   readonly summary: string
-  /** The codec the strategy stores its shares in, when it fixes one; otherwise the run's (config.replay.codec). */
-  readonly codec?: "fp16" | "int8"
 }
 
 export interface CentredStrategy extends StrategyBase {
@@ -84,10 +82,9 @@ export const baseline: KeyedStrategy = {
 
 export const ours: CentredStrategy = {
   name: "ours",
-  summary: "the rotation box at write time, anchored there (no migration; the directory names the centre), int8 shares",
+  summary: "the rotation box at write time, anchored there (no migration; the directory names the centre)",
   kind: "centred",
   handover: "anchor",
-  codec: "int8",
   around: rotation.around
 }
 

@@ -33,6 +33,15 @@ export interface ModelArithmetic {
 }
 
 /**
+ * Qwen2.5-0.5B (the model whose KV the Mooncake replay's blocks are sized for: 12,288 B of fp16 K+V per
+ * token), from its published config: 24 layers, hidden 896, 14 query heads and 2 KV heads of 64, MLP
+ * 4,864, vocabulary 151,936.
+ */
+export const qwen25HalfB: ModelArithmetic = { layers: 24, hidden: 896, heads: 14, kvHeads: 2, headDim: 64, intermediate: 4864, vocab: 151_936 }
+
+export const deviceNamed = (name: string): DeviceProfile | undefined => deviceProfiles.find((d) => d.name === name)
+
+/**
  * FLOPs to prefill tokens [from, to) of a prompt with the cache of [0, from): per token the weight
  * matmuls (2 FLOPs per weight: Q, K, V, O, the three MLP matrices, the LM head) and attention over every
  * earlier position (QK^T and AV: 4 x heads x headDim per visible key).

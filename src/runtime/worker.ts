@@ -16,11 +16,14 @@ import { Mailboxes } from "./mailbox.js"
 import { SideChannel } from "./side-channel.js"
 import type { ShardReport } from "./metrics.js"
 import type { ShardEngine } from "./shard.js"
+import type { EngineReport } from "./report.js"
 import type { World } from "./world.js"
 
 /** A world module, as the worker imports it: it decodes the config it is given (it crossed a thread). */
 export interface WorldModule {
   makeWorldFrom(config: unknown): World
+  /** How the world reports a whole run (run-task.ts); absent: the engine's report as it is. */
+  reportOf?(world: World, report: EngineReport): unknown
 }
 
 /** Build the world of a WorldSource in this thread. */
