@@ -5,6 +5,7 @@ import { client } from "../src/actors/client.js"
 import { ground, homeOf } from "../src/actors/ground.js"
 import { inference, InferencePort, InferenceTimer, type LookupResult, type StoreResult } from "../src/actors/inference.js"
 import { BEACON_BYTES, CONTROL_BYTES, satellite } from "../src/actors/satellite.js"
+import { HEALTH_TIMEOUT_SECONDS, HealthView } from "../src/actors/health.js"
 import { frameChunk } from "../src/cache/integrity.js"
 import { tracedBlockKey } from "../src/cache/keys.js"
 import { PayloadWire, wireSlot } from "../src/cache/payload-wire.js"
@@ -31,6 +32,32 @@ describe("satellite", () => {
     // A beacon heard on the sender's slot 1 is from our slot 0 neighbour.
     deliver(sat, state, ctx, "Beacon", { link: 1 }, { origin: 4 })
     expect(state.lastHeard[0]).toBe(3)
+  })
+
+  it("directory (fast-check): every DirGet answers the last locator put for its key, or -1, echoing request and block", () => {
+    fc.assert(fc.property(
+      fc.array(fc.oneof(
+        fc.record({ put: fc.constant(true), key: fc.integer({ min: 0, max: 5 }), locator: fc.integer({ min: 0, max: 99 }) }),
+        fc.record({ put: fc.constant(false), key: fc.integer({ min: 0, max: 5 }), requestId: fc.nat(1000), block: fc.nat(40) })
+      ), { maxLength: 60 }),
+      (ops) => {
+        const { ctx, state } = setup()
+        const model = new Map<number, number>()
+        for (const op of ops) {
+          if (op.put) {
+            deliver(sat, state, ctx, "DirPut", { key: op.key, locator: op.locator }, { origin: 100 + op.locator })
+            model.set(op.key, op.locator)
+            continue
+          }
+          deliver(sat, state, ctx, "DirGet", { key: op.key, requestId: op.requestId, block: op.block }, { origin: 300 })
+          const [reply] = ctx.take()
+          expect(reply?.dst).toBe(300)
+          expect(reply?.message).toMatchObject({ _tag: "DirReply", key: op.key, requestId: op.requestId, block: op.block, locator: model.get(op.key) ?? -1 })
+        }
+        // Directory writes are silent: nothing else was sent.
+        expect(ctx.take()).toEqual([])
+      }
+    ))
   })
 
   it("answers gets and puts of the standard workload, echoing the request and its send time", () => {
@@ -280,5 +307,34 @@ describe("inference actor", () => {
     expect(found?.satellites).toEqual([10, 11])
     expect(found?.finishedAt).toBe(0.1)
     expect(found?.timedOut).toBe(false)
+  })
+})
+
+describe("health by heartbeats", () => {
+  it("a satellite answers a ping; the writer's view marks one down only after the timeout, and back up on its pong", () => {
+    const sat = satellite({ capacityBytes: 1 << 20, beaconIntervalSeconds: 1 })
+    const sctx = new FakeContext()
+    sctx.self = 7
+    deliver(sat, sat.init(7), sctx, "Ping", {}, { origin: 100 })
+    expect(sctx.of("Pong").map((s) => s.dst)).toEqual([100])
+
+    const view = new HealthView()
+    const ctx = new FakeContext()
+    ctx.self = 100
+    view.ping(ctx, [7, 8])
+    expect(ctx.of("Ping").map((s) => s.dst)).toEqual([7, 8])
+    ctx.now = 0.2
+    view.heard(7)
+    // 8 has not answered, but the timeout has not passed: still up.
+    expect([7, 8].map(view.at(HEALTH_TIMEOUT_SECONDS - 0.01))).toEqual([true, true])
+    // Pinged again each epoch, the unanswered one keeps its first ping's time.
+    ctx.now = 1
+    view.ping(ctx, [7, 8])
+    view.heard(7)
+    expect([7, 8].map(view.at(HEALTH_TIMEOUT_SECONDS))).toEqual([true, false])
+    view.heard(8)
+    expect(view.at(10)(8)).toBe(true)
+    // Never asked: taken to be up.
+    expect(view.at(10)(9)).toBe(true)
   })
 })

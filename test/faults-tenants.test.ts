@@ -1,3 +1,4 @@
+import fc from "fast-check"
 import { execFile, spawn } from "node:child_process"
 import { randomBytes } from "node:crypto"
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs"
@@ -9,6 +10,7 @@ import { frameChunk, frameIntact } from "../src/cache/integrity.js"
 import type { InferenceState } from "../src/actors/inference.js"
 import type { SatelliteState } from "../src/actors/satellite.js"
 import { ConstellationKvCache } from "../src/actors/constellation-kv.js"
+import { HEALTH_TIMEOUT_SECONDS } from "../src/actors/health.js"
 import type { PastKv } from "../src/inference/runner.js"
 
 const run = promisify(execFile)
@@ -98,12 +100,19 @@ describe("redundancy and re-placement", () => {
   it("two copies: satellites that crash lose nothing, and their shares are re-placed on live satellites", async () => {
     const { kv, prompt, keys, written, counter, holds } = await stored(2)
     const first = written().get(keys[0]!)!.slice(0, S)
+    const crashedAt = kv.now
     await kv.crash(first, 120)
-    // Before the health check runs: every share of the first copy is asked, misses, and the second serves.
+    // Before the writer's heartbeats tell: every share of the first copy is asked, misses (the lookup waits
+    // out its 2-s deadline), and the second copy serves.
     const got = await kv.lookup(prompt)
     expect(got.tokens).toBe(96)
     expect(got.satellites.some((s) => first.includes(s))).toBe(false)
-    await kv.advance(2)
+    // The crash is learned by protocol, not handed down: nothing is re-placed before the heartbeat timeout...
+    expect(kv.now).toBeLessThan(crashedAt + HEALTH_TIMEOUT_SECONDS - 0.1)
+    await kv.advance(crashedAt + HEALTH_TIMEOUT_SECONDS - 0.1 - kv.now)
+    expect(counter("sharesReplaced")).toBe(0)
+    // ...and everything within the timeout plus an epoch or two.
+    await kv.advance(3)
     expect(counter("sharesReplaced")).toBeGreaterThanOrEqual(S * keys.length)
     expect(counter("sharesLost")).toBe(0)
     for (const key of keys) {
@@ -116,10 +125,29 @@ describe("redundancy and re-placement", () => {
     expect((await kv.lookup(prompt)).tokens).toBe(96)
   }, 60_000)
 
+  it("re-placement (fast-check): any crash that leaves one copy of each share loses nothing; every share ends on a live holder", async () => {
+    await fc.assert(fc.asyncProperty(fc.array(fc.boolean(), { minLength: S, maxLength: S }), fc.array(fc.boolean(), { minLength: S, maxLength: S }), async (firstDown, secondDown) => {
+      const { kv, keys, written, counter, holds } = await stored(2)
+      const before = written().get(keys[0]!)!
+      // Share k dies in copy 1 or copy 2 (or neither), never in both.
+      const down = before.filter((_, p) => (p < S ? firstDown[p]! : secondDown[p - S]! && !firstDown[p - S]!))
+      await kv.crash(down, 120)
+      await kv.advance(HEALTH_TIMEOUT_SECONDS + 3)
+      expect(counter("sharesLost")).toBe(0)
+      expect(counter("sharesReplaced")).toBeGreaterThanOrEqual(down.length)
+      for (const key of keys) {
+        const now = written().get(key)!
+        expect(now.some((s) => down.includes(s))).toBe(false)
+        expect(new Set(now).size).toBe(2 * S)
+        now.forEach((sat, p) => expect(holds(sat, key, p % S)).toBe(true))
+      }
+    }), { numRuns: 5 })
+  }, 120_000)
+
   it("one copy: a crash loses the shares it held (counted), and the block misses until it is written again", async () => {
     const { kv, prompt, keys, written, counter } = await stored(1)
     await kv.crash(written().get(keys[0]!)!.slice(0, 1), 120)
-    await kv.advance(2)
+    await kv.advance(HEALTH_TIMEOUT_SECONDS + 2)
     expect(counter("sharesLost")).toBeGreaterThanOrEqual(keys.length)
     expect((await kv.lookup(prompt)).tokens).toBe(0)
   }, 60_000)

@@ -21,7 +21,7 @@ const trace = writeTrace(Array.from({ length: 12 }, (_, c) => Array.from({ lengt
 describe("replay's command-line contract", () => {
   it("a row per strategy x codec x capacity x seed, with the contract's fields, the same on 1 and 2 workers", async () => {
     const args = ["--trace", trace, "--preset", "paper-19x5", "--strategy", "hop_rotation,ours", "--codec", "all", "--capacity-mb", "1024", "--requests", "all", "--seeds", "2", "--device", "jetson-orin-nano-8gb", "--json"]
-    const [one, two] = await Promise.all(["1", "2"].map(async (w) => JSON.parse((await replay([...args, "--workers", w])).stdout) as Array<Record<string, any>>))
+    const [one, two] = (await Promise.all(["1", "2"].map(async (w) => JSON.parse((await replay([...args, "--workers", w])).stdout) as Array<Record<string, any>>))) as [Array<Record<string, any>>, Array<Record<string, any>>]
     expect(one.map((r) => `${r.strategy} ${r.codec} ${r.capacityMb} ${r.seed}`)).toEqual(
       ["fp16", "int8"].flatMap((codec) => ["hop_rotation", "ours"].flatMap((s) => [1, 2].map((seed) => `${s} ${codec} 1024 ${seed}`)))
     )

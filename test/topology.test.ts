@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest"
 import {
   Constellation, defaultIslRules, EARTH_RADIUS_KM, handovers, kepler, linksTo, linkStates, linkWindows, makeSnapshot,
   orbitalPeriodSeconds, pathTo, plusGrid, preset, propagationSeconds, servingAt, SPEED_OF_LIGHT_KM_S, sgp4FromConstellation,
-  sgp4FromTles, TopologyError, visibleSatellites, walkerDelta, walkerStar
+  servingSatellite, ServingIndex, sgp4FromTles, TopologyError, visibleSatellites, walkerDelta, walkerStar
 } from "../src/topology/index.js"
 import { isUpIn } from "../src/topology/windows.js"
 
@@ -277,5 +277,31 @@ describe("properties", () => {
       snap.update(p.t)
       expect(Uint8Array.from(snap.up)).toEqual(u1)
     }), { numRuns: 30 })
+  })
+})
+
+describe("serving index", () => {
+  it("gives servingSatellite's answer for any station, time, mask and constellation (fast-check)", () => {
+    const cs = ["starlink-shell1", "paper-19x5", "kuiper-shell1", "starlink-phase1"].map((p) => Constellation.make(preset(p)))
+    let found = 0
+    fc.assert(fc.property(
+      fc.integer({ min: 0, max: cs.length - 1 }), fc.double({ min: 0, max: 86_400, noNaN: true }), fc.constantFrom(-90, 0, 10, 25, 40),
+      fc.array(fc.record({ latDeg: fc.double({ min: -90, max: 90, noNaN: true }), lonDeg: fc.double({ min: -180, max: 180, noNaN: true }), altitudeKm: fc.double({ min: 0, max: 3, noNaN: true }) }), { minLength: 1, maxLength: 40 }),
+      (k, t, mask, stations) => {
+        const c = cs[k]!
+        const eph = kepler(c)
+        const pos = new Float64Array(3 * c.size)
+        eph.positionsAt(t, pos)
+        const theta = eph.earthRotationAngleAt(t)
+        const index = new ServingIndex(pos, c.size, mask)
+        for (const g of stations) {
+          const want = servingSatellite(g, pos, c.size, theta, mask)
+          expect(index.servingOf(g, theta)).toBe(want)
+          if (want >= 0) found++
+        }
+      }
+    ), { numRuns: 200 })
+    // Not passing on empty answers: most stations see a satellite.
+    expect(found).toBeGreaterThan(1000)
   })
 })

@@ -201,6 +201,11 @@ export const client = (o: ClientOptions): SkyBehaviour<ClientState> => {
       p.lookup?.interruptUnsafe()
       return reject(state, ctx, m.requestId, p, "satelliteMailbox")
     },
+    // A share of a block this client wrote is gone (evicted): the block is a miss from now on, and its
+    // remaining shares are not worth moving; forgetting it keeps migration work to what actually moves.
+    ShareGone: (state, m, ctx) => {
+      if (state.written.delete(m.key)) ctx.count("blocksForgotten")
+    },
     BlockReply: (state, m) => {
       const p = state.pending.get(m.requestId)
       if (!p) return
@@ -211,6 +216,8 @@ export const client = (o: ClientOptions): SkyBehaviour<ClientState> => {
   return {
     kind: "client",
     supervision: "restart",
+    // ShareGone only updates what the client keeps placed.
+    silentTags: [Tag.ShareGone],
     init: () => ({ next: 0, centre: -1, pending: new Map(), written: new Map() }),
     start: (self, _state, ctx) => {
       const mine = o.requests[self - o.firstUserId]!

@@ -26,6 +26,7 @@ import { fetchablePrefix, followHandover, type HashedServer, serversOf, type Wri
 import { Sky, skySpecs } from "./protocol.js"
 import type { SkyBehaviour, SkyContext } from "./sky-context.js"
 import { CONTROL_BYTES } from "./satellite.js"
+import { HealthView } from "./health.js"
 
 export interface LookupResult {
   readonly kind: "lookup"
@@ -115,6 +116,8 @@ export interface InferenceState extends WrittenBlocks {
   next: number
   readonly lookups: Map<number, Lookup>
   readonly puts: AckedPuts
+  /** Which satellites it believes are up: heartbeats to the satellites holding its shares. */
+  readonly health: HealthView
 }
 
 /** Rounds of asking again for unanswered shares before a lookup gives up on them. */
@@ -132,8 +135,8 @@ export const inference = (o: InferenceOptions): SkyBehaviour<InferenceState> => 
     // Read repair is best effort: not acknowledged, the next reader repairs again if it was lost.
     repair: (ctx, sat, key, share) => sendShare(ctx, o.wire, sat, key, share, false)
   }
-  /** Satellites of every copy of a block's shares (R x S, copy-major). */
-  const placed = (ctx: SkyContext, key: number, writer: number) => serversOf(ctx, R * S, key, writer, o.hashedServer)
+  /** Satellites of every copy of a block's shares (R x S, copy-major), among those up in its view. */
+  const placed = (state: InferenceState, ctx: SkyContext, key: number, writer: number) => serversOf(ctx, R * S, key, writer, o.hashedServer, state.health.at(ctx.now))
   /** Ask block j's directory satellite who wrote it. */
   const askDirectory = (ctx: SkyContext, l: Lookup, j: number) =>
     Sky.DirGet.send(ctx, o.directoryOf(l.job.keys[j]!), CONTROL_BYTES, { key: l.job.keys[j]!, requestId: l.id, block: j })
@@ -161,7 +164,7 @@ export const inference = (o: InferenceOptions): SkyBehaviour<InferenceState> => 
       const used = new Set<number>()
       const batch = state.puts.batch()
       job.keys.forEach((key, j) => {
-        const servers = placed(ctx, key, user)
+        const servers = placed(state, ctx, key, user)
         if (servers.length < R * S) return ctx.count("unplaced")
         Sky.DirPut.send(ctx, o.directoryOf(key), CONTROL_BYTES, { key, locator: user })
         servers.forEach((sat, p) => {
@@ -199,7 +202,7 @@ export const inference = (o: InferenceOptions): SkyBehaviour<InferenceState> => 
     const keys = l.job.keys
     // Blocks this actor wrote: where it last sent them (current through its migrations, so a lookup in
     // the moment between a handover and the migration it triggers still finds them); others: the placement.
-    const found = fetchablePrefix(R * S, l.writers, (j) => state.written.get(keys[j]!) ?? placed(ctx, keys[j]!, l.writers[j]!))
+    const found = fetchablePrefix(R * S, l.writers, (j) => state.written.get(keys[j]!) ?? placed(state, ctx, keys[j]!, l.writers[j]!))
     if (found.prefix === 0) return void Deferred.doneUnsafe(l.settled, Effect.void)
     l.fetch = new ShareFetch(fetchOptions, l.id, keys, found.targets, found.prefix)
     l.fetch.start(ctx)
@@ -235,7 +238,9 @@ export const inference = (o: InferenceOptions): SkyBehaviour<InferenceState> => 
       const user = ctx.self - o.satellites
       switch (m.timer) {
         case InferenceTimer.epoch:
-          followHandover(state, ctx, user, S, R)
+          // Heartbeats to every satellite holding its shares; the moves below act on what they have told so far.
+          state.health.ping(ctx, new Set([...state.written.values()].flat()))
+          followHandover(state, ctx, user, S, R, state.health.at(ctx.now))
           Sky.Tick.after(ctx, o.epochSeconds, { timer: InferenceTimer.epoch, id: 0 })
           return
         default:
@@ -243,6 +248,10 @@ export const inference = (o: InferenceOptions): SkyBehaviour<InferenceState> => 
       }
     },
     BlockPutAck: (state, m) => state.puts.onAck(m.key, m.origin),
+    Pong: (state, m) => state.health.heard(m.origin),
+    // A share it ordered moved is gone (evicted or lost with a crashed store): copies re-place it from the
+    // health view; counted.
+    ShareGone: (_state, _m, ctx) => ctx.count("sharesGone"),
     DirReply: (state, m, ctx) => {
       const l = state.lookups.get(m.requestId)
       if (!l) return
@@ -265,7 +274,7 @@ export const inference = (o: InferenceOptions): SkyBehaviour<InferenceState> => 
   return {
     kind: "inference",
     supervision: "restart",
-    init: () => ({ next: 0, centre: -1, lookups: new Map(), written: new Map(), puts: new AckedPuts(o.wire) }),
+    init: () => ({ next: 0, centre: -1, lookups: new Map(), written: new Map(), puts: new AckedPuts(o.wire), health: new HealthView() }),
     start: (_self, _state, ctx) => {
       if (!o.hashedServer && !o.anchored) Sky.Tick.after(ctx, o.epochSeconds / 2, { timer: InferenceTimer.epoch, id: 0 })
     },

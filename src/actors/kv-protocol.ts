@@ -8,6 +8,7 @@ import { migrate } from "../cache/placement.js"
 import type { SkyContext } from "./sky-context.js"
 import { Sky } from "./protocol.js"
 import { CONTROL_BYTES } from "./satellite.js"
+import { allUp, type UpView } from "./health.js"
 
 
 /** Bytes of share k of a block: its chunks c with c mod S = k. */
@@ -25,13 +26,13 @@ export type HashedServer = (key: number, count: number) => ReadonlyArray<number>
 
 /**
  * The S satellites holding a block written by ground user `writer`: the strategy's placement around the
- * writer's serving satellite now (live satellites only, see livePlacement), or the key's hashed
- * satellites; [] if the writer has no satellite.
+ * writer's serving satellite now (satellites up in the asker's view `up`, see livePlacement), or the
+ * key's hashed satellites; [] if the writer has no satellite.
  */
-export const serversOf = (ctx: SkyContext, servers: number, key: number, writer: number, hashed?: HashedServer): ReadonlyArray<number> => {
+export const serversOf = (ctx: SkyContext, servers: number, key: number, writer: number, hashed?: HashedServer, up: UpView = allUp): ReadonlyArray<number> => {
   if (hashed) return hashed(key, servers)
   const centre = ctx.servingOf(writer)
-  return centre < 0 ? [] : livePlacement(ctx, centre, servers)
+  return centre < 0 ? [] : livePlacement(ctx, centre, servers, up)
 }
 
 export interface WrittenBlocks {
@@ -41,12 +42,13 @@ export interface WrittenBlocks {
 }
 
 /**
- * The placement's first `count` satellites around `centre` that are up (the health view), taking the
- * next ones the strategy would use in place of satellites that are down; fewer if the shell runs out.
+ * The placement's first `count` satellites around `centre` that are up in the view `isUp` (health.ts),
+ * taking the next ones the strategy would use in place of satellites that are down; fewer if the shell
+ * runs out.
  */
-export const livePlacement = (ctx: SkyContext, centre: number, count: number): ReadonlyArray<number> => {
+export const livePlacement = (ctx: SkyContext, centre: number, count: number, isUp: UpView = allUp): ReadonlyArray<number> => {
   let all = ctx.placement(centre, count)
-  let up = all.filter((s) => ctx.isUp(s))
+  let up = all.filter(isUp)
   for (let extra = count - up.length; up.length < count && extra <= count; extra *= 2) {
     try {
       all = ctx.placement(centre, count + extra)
@@ -54,7 +56,7 @@ export const livePlacement = (ctx: SkyContext, centre: number, count: number): R
       if (e instanceof RangeError) break // the strategy's box no longer fits the shell
       throw e
     }
-    up = all.filter((s) => ctx.isUp(s))
+    up = all.filter(isUp)
   }
   return up.slice(0, count)
 }
@@ -62,27 +64,27 @@ export const livePlacement = (ctx: SkyContext, centre: number, count: number): R
 /**
  * Keep the blocks `user` wrote where the placement wants them: when its serving satellite changed,
  * servers that left the placement hand their share to the satellites that entered it (minimal moves,
- * see cache/placement.migrate); and whether or not it changed, a share held by a satellite that went
- * down is re-placed on a live one, copied from another copy of the same share (`copies` > 1; position p
+ * see cache/placement.migrate); and whether or not it changed, a share held by a satellite that is
+ * down in the writer's view `isUp` (its heartbeats, health.ts) is re-placed on one that is up, copied from another copy of the same share (`copies` > 1; position p
  * holds share p mod `servers`). With one copy a lost share stays lost (counted): the block misses and
  * is written again by its next reader.
  */
-export const followHandover = (state: WrittenBlocks, ctx: SkyContext, user: number, servers: number, copies = 1): void => {
+export const followHandover = (state: WrittenBlocks, ctx: SkyContext, user: number, servers: number, copies = 1, isUp: UpView = allUp): void => {
   const centre = ctx.servingOf(user)
   if (centre < 0) return
   const moved = centre !== state.centre
   const n = servers * copies
   let target: ReadonlyArray<number> | undefined
   for (const [key, current] of state.written) {
-    if (!moved && current.every((s) => ctx.isUp(s))) continue
-    target ??= livePlacement(ctx, centre, n)
+    if (!moved && current.every(isUp)) continue
+    target ??= livePlacement(ctx, centre, n, isUp)
     // Not enough live satellites around: leave everything where it is, and try again next epoch.
     if (target.length < n) return
     const m = migrate(current, target)
     // Copies first: a surviving copy may itself be about to move, and its order must arrive after.
     for (const mv of m.moves) {
-      if (ctx.isUp(mv.from)) continue
-      const source = current.findIndex((s, q) => q % servers === mv.server % servers && q !== mv.server && ctx.isUp(s))
+      if (isUp(mv.from)) continue
+      const source = current.findIndex((s, q) => q % servers === mv.server % servers && q !== mv.server && isUp(s))
       if (source < 0) {
         ctx.count("sharesLost")
         continue
@@ -90,7 +92,7 @@ export const followHandover = (state: WrittenBlocks, ctx: SkyContext, user: numb
       Sky.MigrateOrder.send(ctx, current[source]!, CONTROL_BYTES, { key, target: mv.to, keep: true, share: mv.server })
       ctx.count("sharesReplaced")
     }
-    for (const mv of m.moves) if (ctx.isUp(mv.from)) Sky.MigrateOrder.send(ctx, mv.from, CONTROL_BYTES, { key, target: mv.to, keep: false, share: mv.server })
+    for (const mv of m.moves) if (isUp(mv.from)) Sky.MigrateOrder.send(ctx, mv.from, CONTROL_BYTES, { key, target: mv.to, keep: false, share: mv.server })
     state.written.set(key, [...m.assignment])
   }
   state.centre = centre

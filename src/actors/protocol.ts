@@ -41,11 +41,16 @@ export const skySpecs = {
   MigrateOrder: { code: 13, fields: { key: number("p0"), target: int("p1"), keep: flag("p2"), share: int("aux") } },
   MigrateData: { code: 14, fields: { key: number("p0"), share: int("aux") } },
   /** A satellite's mailbox was full: the message of tag `rejected` was refused, not lost (backpressure); `ref` is its own aux field. */
-  Busy: { code: 15, fields: { key: number("p0"), requestId: number("p1"), rejected: int("p2", { min: 1, max: 17 }), ref: int("aux") } },
+  Busy: { code: 15, fields: { key: number("p0"), requestId: number("p1"), rejected: int("p2", { min: 1, max: 20 }), ref: int("aux") } },
   /** A migration's receiver to its sender: the share arrived intact and is stored, or was refused (corrupted). */
   MigrateAck: { code: 16, fields: { key: number("p0"), accepted: flag("p2"), share: int("aux") } },
   /** An acknowledged BlockPut arrived intact and is stored. */
-  BlockPutAck: { code: 17, fields: { key: number("p0"), share: int("aux") } }
+  BlockPutAck: { code: 17, fields: { key: number("p0"), share: int("aux") } },
+  /** A migration order found no share of `key` here (evicted, or lost with the store): its writer stops moving the block. */
+  ShareGone: { code: 18, fields: { key: number("p0"), share: int("aux") } },
+  /** A heartbeat: a writer asks a satellite holding its shares whether it is up (health.ts); answered by Pong. */
+  Ping: { code: 19, fields: {} },
+  Pong: { code: 20, fields: {} }
 } as const
 
 export type SkySpecs = typeof skySpecs

@@ -64,6 +64,8 @@ export const satellite = (opts: { capacityBytes: number; beaconIntervalSeconds: 
     DirGet: (state, m, ctx) =>
       Sky.DirReply.send(ctx, m.origin, CONTROL_BYTES, { key: m.key, requestId: m.requestId, locator: state.directory.get(m.key) ?? -1, block: m.block }),
     DirPut: (state, m) => void state.directory.set(m.key, m.locator),
+    // A writer's heartbeat (health.ts): a satellite that is up answers.
+    Ping: (_state, m, ctx) => Sky.Pong.send(ctx, m.origin, CONTROL_BYTES, {}),
     BlockGet: (state, m, ctx) => {
       // A satellite holds at most one share of a block, so the block key names it.
       const share = state.store.read(m.key)
@@ -88,7 +90,8 @@ export const satellite = (opts: { capacityBytes: number; beaconIntervalSeconds: 
     },
     MigrateOrder: (state, m, ctx) => {
       const share = state.store.read(m.key)
-      if (share === undefined) return
+      // Evicted (or lost with the store): the writer is told, so it stops ordering moves of a block that is gone.
+      if (share === undefined) return void Sky.ShareGone.send(ctx, m.origin, CONTROL_BYTES, { key: m.key, share: m.share })
       ctx.count("migrationBytes", share.bytes)
       ctx.countOverTime("migrationBytes", share.bytes)
       // With bytes, kept until the receiver acknowledges it intact (MigrateAck).

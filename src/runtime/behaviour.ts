@@ -57,8 +57,6 @@ export interface ActorContext {
   count(counter: string, n?: number): void
   /** Add to a named counter over virtual time (10-s buckets in the run's report): for plots over time. */
   countOverTime(series: string, n: number): void
-  /** Whether `actor` is up, as the host's health view has it (injected faults; always true without). */
-  isUp(actor: number): boolean
   /**
    * Run an Effect program as a fiber of this actor, in virtual time (runtime/fibers.ts): Effect.sleep,
    * timeouts, retries with a Schedule and races all happen in this actor's events. It ends with the

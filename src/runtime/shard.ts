@@ -140,7 +140,6 @@ export class ShardEngine<N extends Network = Network> {
         const bucket = Math.floor(ctx.now / SERIES_BUCKET_SECONDS) * SERIES_BUCKET_SECONDS
         s.set(bucket, (s.get(bucket) ?? 0) + n)
       },
-      isUp: (actor) => self.faults === undefined || !self.faults.isDown(actor, ctx.now),
       run: (program) => {
         self.fibers ??= new FiberRuntime({
           now: () => ctx.now,

@@ -28,7 +28,6 @@ export class FakeContext implements SkyContext {
   readonly timers: Array<{ readonly at: number; readonly message: Message }> = []
   readonly counters = new Map<string, number>()
   readonly recorded: Array<readonly [string, number]> = []
-  readonly down = new Set<number>()
   neighbours: ReadonlyArray<number> = [-1, -1, -1, -1]
   serving = new Map<number, number>()
   /** Placement around a centre: by default the centre and the next S - 1 ids. */
@@ -85,9 +84,6 @@ export class FakeContext implements SkyContext {
   }
   countOverTime(series: string, n: number): void {
     this.count(`${series}@time`, n)
-  }
-  isUp(actor: number): boolean {
-    return !this.down.has(actor)
   }
   neighbour(slot: number): number {
     return this.neighbours[slot] ?? -1

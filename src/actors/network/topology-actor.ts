@@ -19,7 +19,7 @@
  */
 import type { Network } from "../../runtime/world.js"
 import { I as RecordI, type RecordBlock } from "../../runtime/record.js"
-import { makeSnapshot, propagationSeconds, type Snapshot, servingSatellite, stationInertial } from "../../topology/index.js"
+import { makeSnapshot, propagationSeconds, type Snapshot, ServingIndex, stationInertial } from "../../topology/index.js"
 import { LinkQueues } from "./link-queues.js"
 import { beaconLink, Tag } from "../protocol.js"
 import { EAGER_TREE_USERS, type RoutingShare } from "./routing-share.js"
@@ -64,6 +64,8 @@ export class TopologyActor implements Network {
   private readonly routingSnapshot: Snapshot
   routingEpoch = -1
   private readonly serving = new Map<number, number>()
+  /** This epoch's satellites binned by direction (built on the first servingOf of the epoch). */
+  private servingIndex: ServingIndex | undefined
   private readonly maxTrees: number
 
   private readonly multiShard: boolean
@@ -225,6 +227,7 @@ export class TopologyActor implements Network {
     }
     this.freshTrees.clear()
     this.serving.clear()
+    this.servingIndex = undefined
     if (routingChanged && this.world.users.length <= EAGER_TREE_USERS) {
       // The trees of the users' serving satellites (the roots nearly all routes use) are built here, at
       // the same window on every shard, rather than one by one when first needed: a burst of
@@ -395,7 +398,8 @@ export class TopologyActor implements Network {
     let s = this.serving.get(u)
     if (s === undefined) {
       const snap = this.snapshot
-      s = servingSatellite(this.world.users[u]!, snap.positions, this.world.satellites, snap.ephemeris.earthRotationAngleAt(snap.t), this.world.config.elevationMaskDeg)
+      this.servingIndex ??= new ServingIndex(snap.positions, this.world.satellites, this.world.config.elevationMaskDeg)
+      s = this.servingIndex.servingOf(this.world.users[u]!, snap.ephemeris.earthRotationAngleAt(snap.t))
       this.serving.set(u, s)
     }
     return s
