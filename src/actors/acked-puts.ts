@@ -53,8 +53,11 @@ export class AckedPuts {
     sendShare(ctx, this.wire, p.sat, p.key, p.payload, true)
   }
 
-  /** See the batch's puts acknowledged, in virtual time: the job's program. */
-  watch(ctx: SkyContext, batch: Batch): void {
+  /**
+   * See the batch's puts acknowledged, in virtual time: the job's program. `abandoned` is handed the
+   * puts still unacknowledged after every attempt (their satellites did not answer: down, or unreachable).
+   */
+  watch(ctx: SkyContext, batch: Batch, abandoned?: (puts: ReadonlyArray<Put>) => void): void {
     if (batch.waiting.size === 0) return
     let round = 0
     const attempt = Effect.suspend(() => {
@@ -68,7 +71,10 @@ export class AckedPuts {
     }).pipe(Effect.timeout(Duration.seconds(PUT_TIMEOUT_SECONDS)))
     ctx.run(attempt.pipe(
       Effect.retry(Schedule.recurs(PUT_ATTEMPTS - 1)),
-      Effect.catch(() => Effect.sync(() => ctx.count("putsAbandoned", batch.waiting.size))),
+      Effect.catch(() => Effect.sync(() => {
+        ctx.count("putsAbandoned", batch.waiting.size)
+        abandoned?.([...batch.waiting.values()])
+      })),
       Effect.ensuring(Effect.sync(() => {
         for (const slot of batch.waiting.keys()) if (this.owner.get(slot) === batch) this.owner.delete(slot)
         batch.waiting.clear()

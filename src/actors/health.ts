@@ -20,6 +20,8 @@ export const allUp: UpView = () => true
 export class HealthView {
   /** Satellite -> when the oldest ping it has not answered was sent. */
   private readonly unanswered = new Map<number, number>()
+  /** Satellite -> when it last answered. */
+  private readonly lastAnswer = new Map<number, number>()
 
   /** Ping each of `satellites` (distinct), now. */
   ping(ctx: SkyContext, satellites: Iterable<number>): void {
@@ -29,9 +31,23 @@ export class HealthView {
     }
   }
 
-  /** A Pong from `satellite`: it is up. */
-  heard(satellite: number): void {
+  /** `satellite` failed to answer something else it was asked (every send of a put): down from `now`. */
+  suspect(satellite: number, now: number): void {
+    this.unanswered.set(satellite, Math.min(this.unanswered.get(satellite) ?? now, now - HEALTH_TIMEOUT_SECONDS))
+  }
+
+  /** A Pong from `satellite` at `now`: it is up. */
+  heard(satellite: number, now: number): void {
     this.unanswered.delete(satellite)
+    this.lastAnswer.set(satellite, now)
+  }
+
+  /** Whether `satellite` has answered within the timeout and is not down since (before moving shares to it). */
+  answeredAt(now: number): UpView {
+    return (s) => {
+      const t = this.lastAnswer.get(s)
+      return t !== undefined && now - t < HEALTH_TIMEOUT_SECONDS && this.at(now)(s)
+    }
   }
 
   /** The view at virtual time `now`. */

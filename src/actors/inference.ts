@@ -19,10 +19,10 @@
  */
 import { Deferred, Duration, Effect, Schedule } from "effect"
 import { type PayloadWire, type ShareChunks, type SharePayload, wireSlot } from "../cache/payload-wire.js"
-import { AckedPuts, sendShare } from "./acked-puts.js"
+import { AckedPuts, type Put, sendShare } from "./acked-puts.js"
 import { MAX_COPIES, type ShareCheck, ShareFetch, type ShareFetchOptions } from "./share-fetch.js"
 import { match } from "../runtime/protocol.js"
-import { fetchablePrefix, followHandover, type HashedServer, serversOf, type WrittenBlocks } from "./kv-protocol.js"
+import { fetchablePrefix, followHandover, type HashedServer, livePlacement, serversOf, type WrittenBlocks } from "./kv-protocol.js"
 import { Sky, skySpecs } from "./protocol.js"
 import type { SkyBehaviour, SkyContext } from "./sky-context.js"
 import { CONTROL_BYTES } from "./satellite.js"
@@ -159,6 +159,31 @@ export const inference = (o: InferenceOptions): SkyBehaviour<InferenceState> => 
       badChunks: f?.badChunks ?? 0
     })
   }
+  /**
+   * Puts that no send got acknowledged: their satellites are down in this actor's view from now on, and
+   * each share goes to the placement's next satellite that is up (the actor still has the bytes), watched
+   * the same way. Keyed placements have no next satellite: their shares stay lost (counted).
+   */
+  const rePut = (state: InferenceState, ctx: SkyContext, user: number) => (puts: ReadonlyArray<Put>): void => {
+    for (const p of puts) state.health.suspect(p.sat, ctx.now)
+    const centre = ctx.servingOf(user)
+    const batch = state.puts.batch()
+    for (const p of puts) {
+      const current = state.written.get(p.key)
+      const at = current?.indexOf(p.sat) ?? -1
+      // The block moved on (a handover's migration) or was forgotten since: nothing to re-place.
+      if (!current || at < 0) continue
+      const next = centre < 0 ? undefined : livePlacement(ctx, centre, 2 * R * S, state.health.at(ctx.now)).find((s) => !current.includes(s))
+      if (next === undefined) {
+        ctx.count("sharesLost")
+        continue
+      }
+      current![at] = next
+      ctx.count("sharesReplaced")
+      state.puts.put(ctx, batch, { sat: next, key: p.key, payload: p.payload })
+    }
+    state.puts.watch(ctx, batch, rePut(state, ctx, user))
+  }
   const startJob = (state: InferenceState, ctx: SkyContext, user: number, job: InferenceJob) => {
     if (job.kind === "store") {
       const used = new Set<number>()
@@ -173,7 +198,7 @@ export const inference = (o: InferenceOptions): SkyBehaviour<InferenceState> => 
         })
         if (!o.hashedServer) state.written.set(key, [...servers])
       })
-      state.puts.watch(ctx, batch)
+      state.puts.watch(ctx, batch, rePut(state, ctx, user))
       job.done({ kind: "store", satellites: [...used].sort((a, b) => a - b), at: ctx.now })
       return
     }
@@ -240,7 +265,7 @@ export const inference = (o: InferenceOptions): SkyBehaviour<InferenceState> => 
         case InferenceTimer.epoch:
           // Heartbeats to every satellite holding its shares; the moves below act on what they have told so far.
           state.health.ping(ctx, new Set([...state.written.values()].flat()))
-          followHandover(state, ctx, user, S, R, state.health.at(ctx.now))
+          followHandover(state, ctx, user, S, R, state.health.at(ctx.now), { answered: state.health.answeredAt(ctx.now), ping: (sats) => state.health.ping(ctx, sats) })
           Sky.Tick.after(ctx, o.epochSeconds, { timer: InferenceTimer.epoch, id: 0 })
           return
         default:
@@ -248,7 +273,7 @@ export const inference = (o: InferenceOptions): SkyBehaviour<InferenceState> => 
       }
     },
     BlockPutAck: (state, m) => state.puts.onAck(m.key, m.origin),
-    Pong: (state, m) => state.health.heard(m.origin),
+    Pong: (state, m, ctx) => state.health.heard(m.origin, ctx.now),
     // A share it ordered moved is gone (evicted or lost with a crashed store): copies re-place it from the
     // health view; counted.
     ShareGone: (_state, _m, ctx) => ctx.count("sharesGone"),

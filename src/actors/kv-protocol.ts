@@ -61,6 +61,12 @@ export const livePlacement = (ctx: SkyContext, centre: number, count: number, is
   return up.slice(0, count)
 }
 
+/** A writer with heartbeats: which satellites have answered lately, and how to ask the others. */
+export interface Probe {
+  answered(satellite: number): boolean
+  ping(satellites: ReadonlyArray<number>): void
+}
+
 /**
  * Keep the blocks `user` wrote where the placement wants them: when its serving satellite changed,
  * servers that left the placement hand their share to the satellites that entered it (minimal moves,
@@ -69,7 +75,7 @@ export const livePlacement = (ctx: SkyContext, centre: number, count: number, is
  * holds share p mod `servers`). With one copy a lost share stays lost (counted): the block misses and
  * is written again by its next reader.
  */
-export const followHandover = (state: WrittenBlocks, ctx: SkyContext, user: number, servers: number, copies = 1, isUp: UpView = allUp): void => {
+export const followHandover = (state: WrittenBlocks, ctx: SkyContext, user: number, servers: number, copies = 1, isUp: UpView = allUp, probe?: Probe): void => {
   const centre = ctx.servingOf(user)
   if (centre < 0) return
   const moved = centre !== state.centre
@@ -80,6 +86,9 @@ export const followHandover = (state: WrittenBlocks, ctx: SkyContext, user: numb
     target ??= livePlacement(ctx, centre, n, isUp)
     // Not enough live satellites around: leave everything where it is, and try again next epoch.
     if (target.length < n) return
+    // Shares only go to satellites that have answered a heartbeat: ask the others, move next epoch.
+    const unheard = probe ? target.filter((s) => !probe.answered(s)) : []
+    if (unheard.length > 0) return probe!.ping(unheard)
     const m = migrate(current, target)
     // Copies first: a surviving copy may itself be about to move, and its order must arrive after.
     for (const mv of m.moves) {
