@@ -53,7 +53,7 @@ runMain(async () => {
   const trace = readTrace(TRACE, { limit: o.requests })
   const oracle = oracleHitRate(trace.requests).hitRate
   const simSeconds = Math.max(...trace.requests.map((r) => r.timestamp)) / 1000 + 60
-  const replay: Array<{ strategy: string; hitRate: number; p50Ms: number; p99Ms: number; migrationMB: number; uncovered: number }> = []
+  const replay: Array<{ strategy: string; hitRate: number; ttftMeanMs: number; hitRetrievalP50Ms: number; hitRetrievalP99Ms: number; migrationMB: number; uncovered: number }> = []
   const steps = makeStepProgress("trace replay", STRATEGIES.length, quiet)
   for (const strategy of STRATEGIES) {
     steps.step(strategy)
@@ -63,7 +63,8 @@ runMain(async () => {
     }), { workers: 1 })
     const c = r.counters
     replay.push({
-      strategy, hitRate: (c.hitBlocks ?? 0) / Math.max(1, c.blocks ?? 0), p50Ms: r.retrieval.p50Ms, p99Ms: r.retrieval.p99Ms,
+      strategy, hitRate: (c.hitBlocks ?? 0) / Math.max(1, c.blocks ?? 0), ttftMeanMs: (c.ttftMicros ?? 0) / 1e3 / Math.max(1, c.requests ?? 0),
+      hitRetrievalP50Ms: r.retrieval.p50Ms, hitRetrievalP99Ms: r.retrieval.p99Ms,
       migrationMB: (c.migrationBytes ?? 0) / 2 ** 20, uncovered: c.uncovered ?? 0
     })
   }
@@ -106,8 +107,8 @@ runMain(async () => {
       `  cache retrieval (key-homed placement): p50 ${fmt(standard.retrievalMs.p50, 1)} ms, p99 ${fmt(standard.retrievalMs.p99, 1)} ms; trace hash ${standard.traceHash}`,
       "",
       `Mooncake conversation trace, first ${o.requests} requests, users at cities weighted by population (oracle hit rate ${fmt(oracle, 4)}):`,
-      "  strategy       hit rate   p50 ms   p99 ms   migrated MiB   uncovered",
-      ...replay.map((r) => `  ${r.strategy.padEnd(13)} ${fmt(r.hitRate, 4).padStart(9)} ${fmt(r.p50Ms, 0).padStart(8)} ${fmt(r.p99Ms, 0).padStart(8)} ${fmt(r.migrationMB, 0).padStart(14)} ${String(r.uncovered).padStart(11)}`),
+      "  strategy       hit rate   TTFT mean ms (Jetson)   hit retrieval p50 / p99 ms   migrated MiB   uncovered",
+      ...replay.map((r) => `  ${r.strategy.padEnd(13)} ${fmt(r.hitRate, 4).padStart(9)} ${fmt(r.ttftMeanMs, 0).padStart(23)} ${`${fmt(r.hitRetrievalP50Ms, 0)} / ${fmt(r.hitRetrievalP99Ms, 0)}`.padStart(28)} ${fmt(r.migrationMB, 0).padStart(14)} ${String(r.uncovered).padStart(11)}`),
       "  (uncovered: requests from users the 5-plane patch did not cover when they asked: all misses)",
       "",
       "tiny model, KV cache in orbit (hop_rotation, fp16): prompts sharing a system prompt",
