@@ -2,6 +2,8 @@ import { makeWorld } from "../src/actors/world.js"
 import { describe, expect, it } from "vitest"
 import { ConfigError, makeRunConfig, RunFailed, runInProcess, runOnWorkers } from "../src/actors/index.js"
 import { InjectedShardCrash } from "../src/runtime/loop.js"
+import { SideChannel, SideChannelOverflow } from "../src/runtime/side-channel.js"
+import { ConstellationKvCache } from "../src/actors/constellation-kv.js"
 
 describe("supervision and failing workers", () => {
   it("an actor that fails restarts by its policy, the event is recorded, and nothing is lost", async () => {
@@ -73,5 +75,29 @@ describe("inference actors", () => {
     const [one, two] = [await runInProcess(config, 1), await runInProcess(config, 2)]
     expect(two.traceHash).toBe(one.traceHash)
     expect(one.delivered).toBeGreaterThan(0)
+  })
+})
+
+describe("the byte side channel and live hosts' requests", () => {
+  it("frames cross by (from, to, parity) in order; a window that overflows names the setting; nothing is read twice", () => {
+    const side = SideChannel.allocate(2, 64)
+    side.write(0, 1, 1, Uint8Array.of(1, 2, 3))
+    side.write(0, 1, 1, Uint8Array.of(4))
+    const got: Array<Array<number>> = []
+    side.drain(0, 1, 0, (f) => got.push([...f]))
+    expect(got).toEqual([])
+    side.drain(0, 1, 1, (f) => got.push([...f]))
+    expect(got).toEqual([[1, 2, 3], [4]])
+    side.drain(0, 1, 1, (f) => got.push([...f]))
+    expect(got).toHaveLength(2)
+    expect(() => side.write(1, 0, 0, new Uint8Array(61))).toThrow(SideChannelOverflow)
+    expect(() => side.write(1, 0, 0, new Uint8Array(61))).toThrow(/raise the world's sideChannelBytes/)
+  })
+
+  it("a shard's world refuses a malformed host request with the field named", () => {
+    const kv = ConstellationKvCache.make({ namespace: { modelId: "m", tenantSalt: "t" } })
+    expect(() => kv.host.request(0, { _tag: "Lookup", actor: -1, keys: [] })).toThrow(/actor/)
+    expect(() => kv.host.request(0, { _tag: "Erase" })).toThrow()
+    expect(() => kv.host.request(0, { _tag: "Store", actor: kv.actor, keys: [1], shares: [[["not bytes"]]] })).toThrow(/shares/)
   })
 })
