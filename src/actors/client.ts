@@ -70,6 +70,11 @@ interface Pending {
 export interface ClientState extends WrittenBlocks {
   next: number
   readonly pending: Map<number, Pending>
+  /**
+   * Anchored placement: where blocks it wrote or found live (key -> anchor). An anchor does not move, so
+   * a block it has seen needs no directory round trip; one found gone there is written again.
+   */
+  readonly anchors: Map<number, number>
 }
 
 /** The client's timers (Tick.timer): the next request is due; an epoch passed. */
@@ -123,15 +128,17 @@ export const client = (o: ClientOptions): SkyBehaviour<ClientState> => {
     const centre = ctx.servingOf(user)
     for (let j = hit; store && j < p.keys.length; j++) {
       const key = p.keys[j]!
-      const servers = o.anchored ? (centre < 0 ? [] : ctx.placement(centre, S)) : serversOf(ctx, key, user)
+      const anchor = o.anchored && centre >= 0 ? ctx.anchorOf(centre, key) : centre
+      const servers = o.anchored ? (centre < 0 ? [] : ctx.placement(anchor, S)) : serversOf(ctx, key, user)
       if (servers.length < S) {
         ctx.count("unplaced")
         continue
       }
-      Sky.DirPut.send(ctx, o.directoryOf(key), CONTROL_BYTES, { key, locator: o.anchored ? centre : user })
+      Sky.DirPut.send(ctx, o.directoryOf(key), CONTROL_BYTES, { key, locator: o.anchored ? anchor : user })
       servers.forEach((s, k) => Sky.BlockPut.send(ctx, s, shareBytes[k]!, { key, acked: false, share: k }))
       ctx.count("putBytes", o.blockBytes)
       if (!o.hashedServer && !o.anchored) state.written.set(key, [...servers])
+      if (o.anchored) state.anchors.set(key, anchor)
     }
     state.pending.delete(id)
   }
@@ -141,8 +148,13 @@ export const client = (o: ClientOptions): SkyBehaviour<ClientState> => {
    */
   const lookup = (state: ClientState, ctx: SkyContext, id: number, p: Pending) => {
     const located = Effect.gen(function* () {
-      p.keys.forEach((key, j) => Sky.DirGet.send(ctx, o.directoryOf(key), CONTROL_BYTES, { key, requestId: id, block: j }))
-      yield* Deferred.await(p.located)
+      p.keys.forEach((key, j) => {
+        const known = state.anchors.get(key)
+        if (known === undefined) return Sky.DirGet.send(ctx, o.directoryOf(key), CONTROL_BYTES, { key, requestId: id, block: j })
+        p.writers[j] = known
+        p.dirLeft--
+      })
+      if (p.dirLeft > 0) yield* Deferred.await(p.located)
       p.prefix = askPrefixShares(ctx, S, p.keys, p.writers, id, (j) => serversOf(ctx, p.keys[j]!, p.writers[j]!)).prefix
       if (p.prefix === 0) return 0
       p.fetchLeft = p.prefix * S
@@ -190,6 +202,7 @@ export const client = (o: ClientOptions): SkyBehaviour<ClientState> => {
       const p = state.pending.get(m.requestId)
       if (!p) return
       p.writers[m.block] = m.locator
+      if (o.anchored && m.locator >= 0) state.anchors.set(m.key, m.locator)
       if (--p.dirLeft === 0) Deferred.doneUnsafe(p.located, Effect.void)
     },
     Busy: (state, m, ctx) => {
@@ -218,7 +231,7 @@ export const client = (o: ClientOptions): SkyBehaviour<ClientState> => {
     supervision: "restart",
     // ShareGone only updates what the client keeps placed.
     silentTags: [Tag.ShareGone],
-    init: () => ({ next: 0, centre: -1, pending: new Map(), written: new Map() }),
+    init: () => ({ next: 0, centre: -1, pending: new Map(), written: new Map(), anchors: new Map() }),
     start: (self, _state, ctx) => {
       const mine = o.requests[self - o.firstUserId]!
       if (mine.length > 0) Sky.Tick.after(ctx, mine[0]!.time, { timer: Timer.request, id: 0 })

@@ -12,6 +12,8 @@ export interface SkyServices {
   servingOf(user: number): number
   /** The run's placement: the satellites of S servers around `centre` (distinct). */
   placement(centre: number, servers: number): ReadonlyArray<number>
+  /** Where an anchored strategy writes block `key` of a writer served by `serving` (CentredStrategy.anchor). */
+  anchorOf(serving: number, key: number): number
 }
 
 export type SkyContext = ActorContext & SkyServices

@@ -15,7 +15,7 @@
  * handed to a run (src/actors/world.ts makeWorld's `strategies`) without touching this file.
  */
 import type { Constellation, IslGraph } from "../topology/index.js"
-import { baselineServers, bfsFrom, boxAround } from "./placement.js"
+import { baselineServers, bfsFrom, boxAround, jumpHash } from "./placement.js"
 
 /** What a centred strategy sees: the constellation and its ISL grid (its placements are pure in them). */
 export interface PlacementGeometry {
@@ -34,6 +34,11 @@ export interface CentredStrategy extends StrategyBase {
   /** The satellites of servers 0 .. S-1 around `centre` (distinct); RangeError if they do not fit the shell. */
   around(geo: PlacementGeometry, centre: number, servers: number): ReadonlyArray<number>
   readonly handover: "follow" | "anchor"
+  /**
+   * Anchored strategies: the satellite a block is written around, given the writer's serving satellite
+   * and the block's key (pure in them); absent: the serving satellite itself.
+   */
+  anchor?(geo: PlacementGeometry, serving: number, key: number): number
 }
 
 export interface KeyedStrategy extends StrategyBase {
@@ -80,11 +85,20 @@ export const baseline: KeyedStrategy = {
   ofKey: baselineServers
 }
 
+/**
+ * Ours: each block in one rotation box around a satellite hashed from its key, anchored there. The hash
+ * spreads the load over the whole constellation as the baseline's does (at a capacity that binds, hit
+ * rate is what TTFT is made of, and every placement around the user fills the satellites over the
+ * populated cities first: docs/architecture.md); the box keeps a block's shares a hop or two apart;
+ * nothing migrates; and readers remember the anchors they have seen (client.ts), so a conversation's
+ * next turn needs no directory round trip.
+ */
 export const ours: CentredStrategy = {
   name: "ours",
-  summary: "the rotation box at write time, anchored there (no migration; the directory names the centre)",
+  summary: "a box around a satellite hashed from the key, anchored (no migration; readers remember anchors)",
   kind: "centred",
   handover: "anchor",
+  anchor: (geo, _serving, key) => jumpHash(BigInt(key) * 2_654_435_761n + 17n, geo.constellation.size),
   around: rotation.around
 }
 
