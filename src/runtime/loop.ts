@@ -94,21 +94,30 @@ export class WindowLoop {
   /** Run every event before `until` (or until shard 0 stops the run); true if it was stopped. */
   async runUntil(until: number): Promise<boolean> {
     this.publish()
-    const { engines, shared, o } = this
+    const { engines, shared, o, sync } = this
     const N = o.shards
+    // The loop's own counters in locals while it runs (a window is a few microseconds on small runs).
+    let w = this.w, syncMs = this.syncMs, workMs = this.workMs, lastYield = this.lastYield
+    const stop = (T: number, stopped: boolean) => {
+      this.w = w
+      this.syncMs = syncMs
+      this.workMs = workMs
+      this.lastYield = lastYield
+      this.nextTime = T
+      return stopped
+    }
     for (;;) {
-      const parity = this.w & 1
+      const parity = w & 1
       const nextParity = parity ^ 1
       let T = Number.POSITIVE_INFINITY
       for (let k = 0; k < N; k++) T = Math.min(T, shared[parity * N + k]!)
       for (const e of engines) e.ingest(parity, T)
       const control = shared[4 * N + parity]
-      this.nextTime = T
-      if (control === STOP) return true
-      if (T >= until) return false
+      if (control === STOP) return stop(T, true)
+      if (T >= until) return stop(T, false)
       if (control === YIELD) {
         await yieldToEventLoop()
-        this.lastYield = performance.now()
+        lastYield = performance.now()
       }
       const net = engines[0]!.network
       // Output times were computed with this epoch's distances: they bound a window only within it.
@@ -117,7 +126,7 @@ export class WindowLoop {
       // The epoch's distances to the cut and routing trees, split between the shards: each did its part
       // above; one more barrier and each takes the others'. All shards enter an epoch at the same window.
       if (engines[0]!.network.awaitsShared) {
-        this.sync()
+        sync()
         for (const e of engines) e.network.adoptShared()
       }
       let output = Number.POSITIVE_INFINITY
@@ -132,20 +141,20 @@ export class WindowLoop {
         if (o.crash && e.index === o.crash.shard && T >= o.crash.at) throw new InjectedShardCrash(`injected crash of shard ${e.index} at t = ${T}`)
         const w0 = performance.now()
         e.runWindow(end, nextParity)
-        this.workMs += performance.now() - w0
+        workMs += performance.now() - w0
         shared[nextParity * N + e.index] = Math.min(e.queue.peekTime(), e.minSent)
         // Distances to the cut hold for this epoch only: after its last window, the next one falls back.
         shared[2 * N + nextParity * N + e.index] = N > 1 && end < net.epochEnd ? e.earliestOutput() : Number.NEGATIVE_INFINITY
         if (e.index === 0) {
-          const yieldNow = o.yieldEveryMs !== undefined && performance.now() - this.lastYield > o.yieldEveryMs
+          const yieldNow = o.yieldEveryMs !== undefined && performance.now() - lastYield > o.yieldEveryMs
           shared[4 * N + nextParity] = o.shouldStop?.() ? STOP : yieldNow ? YIELD : GO
         }
       }
       o.onWindow?.(end)
       const before = performance.now()
-      this.sync()
-      this.syncMs += performance.now() - before
-      this.w++
+      sync()
+      syncMs += performance.now() - before
+      w++
     }
   }
 
