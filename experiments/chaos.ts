@@ -19,7 +19,7 @@ import { readTrace } from "../src/actors/trace-file.js"
 import { flag, parseCli, runMain, traceFlags } from "./lib/cli.js"
 import { liveWorkersFlag, presetFlag } from "./lib/constellation-flags.js"
 import { fmt, printResult } from "./lib/output.js"
-import { deviceNamed, deviceProfiles, prefillFlops, qwen25HalfB } from "../src/inference/devices.js"
+import { deviceNamed, deviceProfiles, prefillSecondsOn, qwen25HalfB } from "../src/inference/devices.js"
 import { type ChartSpec, writeChart } from "./lib/plot.js"
 import { makeStepProgress } from "./lib/progress.js"
 import { writeIndex } from "./lib/report-index.js"
@@ -100,7 +100,7 @@ runMain(async () => {
   const progress = makeStepProgress("chaos", runs.length, o.quiet || o.json)
   const rows: Array<ChaosRow> = []
   const device = deviceNamed(o.device)!
-  const prefillMs = (from: number, to: number) => (to > from ? (prefillFlops(qwen25HalfB, from, to) / device.flopsPerSecond) * 1e3 : 0)
+  const prefillMs = (from: number, to: number) => prefillSecondsOn(device, qwen25HalfB, from, to) * 1e3
   for (const { fault, redundancy } of runs) {
     const kv = await ConstellationKvCache.open({
       redundancy,
@@ -171,7 +171,7 @@ runMain(async () => {
         // Store what the request computed beyond its cached prefix.
         if (served < keys.length) await kv.store(tokens, joinBlocks(truth), served)
       }
-      const { engine } = await kv.stats()
+      const engine = await kv.report()
       const dropped = (reason: string) => engine.dropped[reason] ?? 0
       if (process.env.SKYMEMORY_DEBUG) process.stderr.write(`${fault}: dropped ${JSON.stringify(engine.dropped)} counters ${JSON.stringify(engine.counters)}\n`)
       // Messages that never arrived: injected loss, and no route left (links down). Beacons to a neighbour

@@ -164,7 +164,7 @@ describe("the inference actor: a real model's KV through the constellation", () 
           const logits = got.past ? (await pool.generate(second, 1, got.past.tokens < second.length ? got.past : undefined)).firstLogits : undefined
           seen.push({ now: kv.now, tokens: got.tokens, satellites: got.satellites, fetchMs: got.fetchMs, logits: logits && Array.from(logits) })
         }
-        const { engine } = await kv.stats()
+        const engine = await kv.report()
         return { stored: stored.satellites, seen, delivered: engine.delivered, counters: engine.counters, owner: kv.host.owner }
       } finally {
         await kv.close()

@@ -19,7 +19,7 @@ import { LivePool } from "../runtime/live-pool.js"
 import type { EngineReport } from "../runtime/report.js"
 import { makeRunConfig, type RunConfig } from "./config.js"
 import type { LookupResult, StoreResult } from "./inference.js"
-import type { HostRequest, WireStats } from "./inference-host.js"
+import type { HostRequest } from "./inference-host.js"
 import type { TopologyActor } from "./network/topology-actor.js"
 import { makeWorld, skyWorldSource, type SkyWorld } from "./world.js"
 export interface KvCacheOptions {
@@ -77,12 +77,6 @@ export interface FetchedPrefix {
 /** No job takes longer than this in virtual time; a job that does is a protocol bug, reported loudly. */
 const JOB_LIMIT_SECONDS = 600
 
-/** What the constellation did so far: the engine's report and the payload wires' figures, over shards. */
-export interface KvCacheStats {
-  readonly engine: EngineReport
-  readonly wire: WireStats
-}
-
 export class ConstellationKvCache implements KvTier {
   readonly actor: number
   /** The inference actor's shard. */
@@ -94,12 +88,11 @@ export class ConstellationKvCache implements KvTier {
   }
 
   private static configOf(options: KvCacheOptions): RunConfig {
-    const toHex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("")
     return makeRunConfig({
       preset: options.preset, seed: options.seed, simSeconds: 86_400, users: 0, inferenceActors: 1,
       chunkBytes: options.chunkBytes, capacityBytesPerSatellite: options.capacityBytesPerSatellite,
       replay: { ...makeRunConfig().replay, strategy: options.strategy, servers: options.servers }, redundancy: options.redundancy,
-      inference: { ...makeRunConfig().inference, bitErrorRate: options.faults?.bitErrorRate ?? 0, authKeyHex: options.authKey ? toHex(options.authKey) : "" },
+      inference: { ...makeRunConfig().inference, bitErrorRate: options.faults?.bitErrorRate ?? 0, authKeyHex: options.authKey ? Buffer.from(options.authKey).toString("hex") : "" },
       ...options.run
     })
   }
@@ -208,11 +201,9 @@ export class ConstellationKvCache implements KvTier {
     await this.host.advanceTo(this.host.now + seconds)
   }
 
-  /** The run so far, over every shard. */
-  async stats(): Promise<KvCacheStats> {
-    const wires = await Promise.all(Array.from({ length: this.host.shards }, (_, shard) => this.ask(shard, { _tag: "WireStats" }) as Promise<WireStats>))
-    const sum = (f: (w: WireStats) => number) => wires.reduce((n, w) => n + f(w), 0)
-    return { engine: await this.host.report(), wire: { flippedBits: sum((w) => w.flippedBits), corruptedChunks: sum((w) => w.corruptedChunks), staged: sum((w) => w.staged) } }
+  /** The run so far, merged over every shard. */
+  async report(): Promise<EngineReport> {
+    return this.host.report()
   }
 
   async close(): Promise<void> {

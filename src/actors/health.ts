@@ -42,19 +42,21 @@ export class HealthView {
     this.lastAnswer.set(satellite, now)
   }
 
-  /** Whether `satellite` has answered within the timeout and is not down since (before moving shares to it). */
+  private isUp(satellite: number, now: number): boolean {
+    const asked = this.unanswered.get(satellite)
+    return asked === undefined || now - asked < HEALTH_TIMEOUT_SECONDS
+  }
+
+  /** Whether a satellite has answered within the timeout and is not down since (before moving shares to it). */
   answeredAt(now: number): UpView {
     return (s) => {
       const t = this.lastAnswer.get(s)
-      return t !== undefined && now - t < HEALTH_TIMEOUT_SECONDS && this.at(now)(s)
+      return t !== undefined && now - t < HEALTH_TIMEOUT_SECONDS && this.isUp(s, now)
     }
   }
 
   /** The view at virtual time `now`. */
   at(now: number): UpView {
-    return (s) => {
-      const asked = this.unanswered.get(s)
-      return asked === undefined || now - asked < HEALTH_TIMEOUT_SECONDS
-    }
+    return (s) => this.isUp(s, now)
   }
 }

@@ -28,21 +28,11 @@ export const HostRequest = Schema.Union([
   Schema.TaggedStruct("Store", { actor: ActorId, keys: Keys, shares: Schema.Array(Schema.Array(Schema.Array(Schema.Uint8Array))) }),
   /** The finished job's result (and forget it). */
   Schema.TaggedStruct("TakeResult", { actor: ActorId }),
-  /** Bits flipped in flight and bytes still staged, on this shard's wire. */
-  Schema.TaggedStruct("WireStats", {}),
   /** Ground user `user`'s station is out until virtual time `until` (every shard's network is told). */
   Schema.TaggedStruct("GroundOutage", { user: ActorId, until: Schema.Finite })
 ])
 export type HostRequest = typeof HostRequest.Type
 const decodeRequest = Schema.decodeUnknownSync(HostRequest)
-
-export interface WireStats {
-  readonly flippedBits: number
-  readonly corruptedChunks: number
-  readonly staged: number
-}
-
-export const hexBytes = (hex: string): Uint8Array => Uint8Array.from(hex.match(/../g) ?? [], (h) => parseInt(h, 16))
 
 export class InferenceHost {
   readonly port = new InferencePort()
@@ -52,7 +42,7 @@ export class InferenceHost {
 
   constructor(config: RunConfig, spec: ShardSpec, private readonly network: TopologyActor) {
     const { bitErrorRate, authKeyHex } = config.inference
-    const authKey = authKeyHex === "" ? undefined : hexBytes(authKeyHex)
+    const authKey = authKeyHex === "" ? undefined : Buffer.from(authKeyHex, "hex")
     const streams = new Map<number, () => number>()
     const randomFor = (actor: number) => {
       let r = streams.get(actor)
@@ -100,8 +90,6 @@ export class InferenceHost {
         this.results.delete(request.actor)
         return r
       }
-      case "WireStats":
-        return { flippedBits: this.wire.flippedBits, corruptedChunks: this.wire.corruptedChunks, staged: this.wire.staged } satisfies WireStats
       case "GroundOutage":
         return void this.network.groundOutage(request.user, request.until)
     }

@@ -6,7 +6,7 @@
 import { ground } from "./ground.js"
 import { satellite } from "./satellite.js"
 import { client, type ClientOptions } from "./client.js"
-import { deviceNamed, deviceProfiles, prefillFlops, qwen25HalfB } from "../inference/devices.js"
+import { deviceNamed, deviceProfiles, prefillSecondsOn, qwen25HalfB } from "../inference/devices.js"
 import { inference } from "./inference.js"
 import { jumpHash } from "../cache/placement.js"
 import type { PlacementStrategy } from "../cache/strategies.js"
@@ -49,7 +49,7 @@ const qwenBlockShape = { layers: qwen05bShape.layers, kvHeads: qwen05bShape.kvHe
 const prefillOn = (name: string) => {
   const device = deviceNamed(name)
   if (!device) throw new ConfigError("replay", `config.replay.device: unknown device "${name}" (known: ${deviceProfiles.map((d) => d.name).join(", ")})`)
-  return (from: number, to: number) => (to > from ? prefillFlops(qwen25HalfB, from, to) / device.flopsPerSecond : 0)
+  return (from: number, to: number) => prefillSecondsOn(device, qwen25HalfB, from, to)
 }
 
 /** The directory of a block is its key's jump-hashed satellite. */

@@ -4,7 +4,7 @@
  * the engine; a sender that has bytes to send stages them here under a slot both ends can name from the
  * message (block key, share, request id), and the receiver takes them on delivery. At rest the bytes
  * live in the satellites' chunk stores (as the store's payload), so eviction and loss drop them for
- * real. Bytes of a message that is dropped stay staged until the run ends (counted by `staged`).
+ * real. Bytes of a message that is dropped stay staged until the run ends.
  * One wire per shard: bytes for an actor another shard owns are handed to `elsewhere` (the world sends
  * them through the engine's side channel, and the other shard's wire `receive`s them before the record).
  */
@@ -33,9 +33,6 @@ export interface PayloadWireOptions {
 
 export class PayloadWire {
   private readonly slots = new Map<string, SharePayload>()
-  /** Bits flipped in flight (fault injection), and chunks that carried at least one. */
-  flippedBits = 0
-  corruptedChunks = 0
 
   constructor(private readonly o: PayloadWireOptions = {}) {}
 
@@ -65,15 +62,9 @@ export class PayloadWire {
       const bad = Uint8Array.from(chunk)
       const bit = Math.floor(random() * chunk.length * 8)
       bad[bit >>> 3]! ^= 1 << (bit & 7)
-      this.flippedBits++
-      this.corruptedChunks++
       return bad
     })
     return { share: c.share, chunks }
-  }
-
-  get staged(): number {
-    return this.slots.size
   }
 }
 

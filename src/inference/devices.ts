@@ -41,6 +41,10 @@ export const qwen25HalfB: ModelArithmetic = { layers: 24, hidden: 896, heads: 14
 
 export const deviceNamed = (name: string): DeviceProfile | undefined => deviceProfiles.find((d) => d.name === name)
 
+/** Seconds to prefill tokens [from, to) of model `m` on `device` (0 for none). */
+export const prefillSecondsOn = (device: DeviceProfile, m: ModelArithmetic, from: number, to: number): number =>
+  to > from ? prefillFlops(m, from, to) / device.flopsPerSecond : 0
+
 /**
  * FLOPs to prefill tokens [from, to) of a prompt with the cache of [0, from): per token the weight
  * matmuls (2 FLOPs per weight: Q, K, V, O, the three MLP matrices, the LM head) and attention over every

@@ -10,11 +10,9 @@ import type { WorldSource } from "./build.js"
 import { nodeEndpoint } from "./comlink-node.js"
 import type { LiveHost } from "./live.js"
 import type { LiveShardControl, LiveShardTask } from "./live-worker.js"
-import { mailboxBytes } from "./mailbox.js"
 import { RunFailed } from "./pool.js"
 import { mergeReports, type EngineReport } from "./report.js"
-import { SideChannel } from "./side-channel.js"
-import { controlLayout, loadWorld } from "./worker.js"
+import { loadWorld, runBuffers } from "./worker.js"
 import type { World } from "./world.js"
 
 export class LivePool implements LiveHost {
@@ -36,11 +34,7 @@ export class LivePool implements LiveHost {
     const W = o.workers
     if (!(Number.isInteger(W) && W >= 1)) throw new RangeError(`workers must be an integer >= 1, got ${W}`)
     const world = built ?? (await loadWorld(source))
-    const control = new SharedArrayBuffer(controlLayout(W).bytes)
-    const mailboxes = new SharedArrayBuffer(mailboxBytes(W, world.config.mailboxCapacity))
-    const shared = new SharedArrayBuffer(world.sharedBytes(W))
-    const sideBytes = world.sideChannelBytes ?? 0
-    const side = sideBytes > 0 && W > 1 ? { buffer: new SharedArrayBuffer(SideChannel.bytes(W, sideBytes)), capacity: sideBytes } : undefined
+    const buffers = runBuffers(world, W)
     const signal = new SharedArrayBuffer(4)
     const pool = new Piscina({
       filename: new URL("./live-worker-entry.mjs", import.meta.url).href,
@@ -52,7 +46,7 @@ export class LivePool implements LiveHost {
     const tasks = Array.from({ length: W }, (_, shard) => {
       const { port1, port2 } = new MessageChannel()
       remotes.push(Comlink.wrap<LiveShardControl>(nodeEndpoint(port1)))
-      const task: LiveShardTask = { world: source, shard, shards: W, control, mailboxes, shared, signal, port: port2, ...(side ? { side } : {}) }
+      const task: LiveShardTask = { world: source, shard, shards: W, ...buffers, signal, port: port2 }
       return (pool.run(task, { transferList: [port2] }) as Promise<void>).catch((e: unknown) => {
         failed ??= new RunFailed(shard, e)
         if (live) live.failure ??= failed

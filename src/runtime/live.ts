@@ -105,11 +105,6 @@ export class LiveEngine<N extends Network = Network> implements LiveHost {
     return this.engine.serve(request, this.t, () => (this.signalled = true))
   }
 
-  /** Wake `actor` now with a timer (tag and slots; a protocol's MessageType.wake lays them out). */
-  wake(actor: number, tag: number, p0 = 0, p1 = 0, p2 = 0, aux = 0): void {
-    this.engine.wake(actor, this.t, tag, p0, p1, p2, aux)
-  }
-
   injectFaults(o: { lossRate: number; seed: number }): void {
     this.engine.injectFaults(o)
   }

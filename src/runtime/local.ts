@@ -15,8 +15,7 @@ export const runInProcess = async <N extends Network>(world: World<N>, shards = 
   const owner = world.ownership(shards)
   const mailboxes = Mailboxes.allocate(shards, config.mailboxCapacity)
   const shared = new SharedArrayBuffer(world.sharedBytes(shards))
-  const sideBytes = world.sideChannelBytes ?? 0
-  const side = sideBytes > 0 && shards > 1 ? SideChannel.allocate(shards, sideBytes) : undefined
+  const side = SideChannel.forRun(world.sideChannelBytes, shards)
   const engines = Array.from({ length: shards }, (_, index) => buildShard(world, { index, shards, owner, mailboxes, shared, ...(side ? { side } : {}) }, observers))
   const startSeconds = performance.now() / 1e3
   const slots = new Float64Array(sharedSlots(shards))

@@ -10,11 +10,9 @@ import { nodeEndpoint } from "./comlink-node.js"
 import { Piscina } from "piscina"
 import { Barrier, RunAborted } from "./barrier.js"
 import type { WorldSource } from "./build.js"
-import { mailboxBytes } from "./mailbox.js"
-import { SideChannel } from "./side-channel.js"
 import type { ShardReport } from "./metrics.js"
 import { type EngineReport, mergeReports } from "./report.js"
-import { controlLayout, loadWorld, type ShardControl, type ShardTask } from "./worker.js"
+import { controlLayout, loadWorld, runBuffers, type ShardControl, type ShardTask } from "./worker.js"
 import type { World } from "./world.js"
 
 export class RunFailed extends Error {
@@ -35,11 +33,8 @@ export const runOnWorkers = async (source: WorldSource, o: PoolOptions, built?: 
   const W = o.workers
   const world = built ?? (await loadWorld(source))
   const layout = controlLayout(W)
-  const control = new SharedArrayBuffer(layout.bytes)
-  const mailboxes = new SharedArrayBuffer(mailboxBytes(W, world.config.mailboxCapacity))
-  const shared = new SharedArrayBuffer(world.sharedBytes(W))
-  const sideBytes = world.sideChannelBytes ?? 0
-  const side = sideBytes > 0 && W > 1 ? { buffer: new SharedArrayBuffer(SideChannel.bytes(W, sideBytes)), capacity: sideBytes } : undefined
+  const buffers = runBuffers(world, W)
+  const control = buffers.control
   const pool = new Piscina({
     filename: new URL("./worker-entry.mjs", import.meta.url).href,
     minThreads: W,
@@ -59,7 +54,7 @@ export const runOnWorkers = async (source: WorldSource, o: PoolOptions, built?: 
   const tasks = Array.from({ length: W }, (_, shard) => {
     const { port1, port2 } = new MessageChannel()
     remotes.push(Comlink.wrap<ShardControl>(nodeEndpoint(port1)))
-    const task: ShardTask = { world: source, shard, shards: W, control, mailboxes, shared, port: port2, ...(side ? { side } : {}) }
+    const task: ShardTask = { world: source, shard, shards: W, ...buffers, port: port2 }
     return (pool.run(task, { transferList: [port2] }) as Promise<ShardReport>).catch((e: unknown) => {
       const released = /^run aborted by shard (\d+)/.exec((e as Error)?.message ?? "")
       if (released) aborted ??= new RunFailed(Number(released[1]), e)

@@ -54,7 +54,7 @@ export interface MessageType<Name extends string, M extends MessageSpec> {
   send(ctx: Sender, dst: number, bytes: number, fields: FieldsOf<M>): void
   /** Deliver this message to self after `delaySeconds` (a timer). */
   after(ctx: ActorContext, delaySeconds: number, fields: FieldsOf<M>): void
-  /** A host hands `actor` this message now (LiveEngine.wake). */
+  /** A host hands `actor` this message now (HostContext.wake, in a live host's request). */
   wake(host: Waker, actor: number, fields: FieldsOf<M>): void
   readonly schema: Schema.Codec<unknown, unknown>
 }
@@ -62,7 +62,7 @@ export interface MessageType<Name extends string, M extends MessageSpec> {
 /** What sends: an actor's context, or the engine answering for an actor (Admission.refusal). */
 export type Sender = Pick<ActorContext, "send">
 
-/** What hosts wake actors through (LiveEngine). */
+/** What hosts wake actors through (world.ts HostContext). */
 export interface Waker {
   wake(actor: number, tag: number, p0: number, p1: number, p2: number, aux: number): void
 }

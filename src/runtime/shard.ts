@@ -96,12 +96,11 @@ export class ShardEngine<N extends Network = Network> {
     private readonly part: ShardWorld<N>,
     o: { readonly observers?: EngineObservers; readonly side?: SideChannel } = {}
   ) {
-    const shardWorld = part
     this.observers = o.observers ?? {}
     this.side = o.side
-    this.network = shardWorld.network
-    this.behaviours = shardWorld.behaviours as ReadonlyArray<Behaviour<unknown, ActorContext> | undefined>
-    this.admission = shardWorld.admission
+    this.network = part.network
+    this.behaviours = part.behaviours as ReadonlyArray<Behaviour<unknown, ActorContext> | undefined>
+    this.admission = part.admission
     this.kinds = world.kinds
     this.drops = new DropReasons(world)
     this.maxTag = world.tagNames.length - 1
@@ -150,7 +149,7 @@ export class ShardEngine<N extends Network = Network> {
         self.fibers.fork(program)
       }
     }
-    this.ctx = Object.assign(ctx, shardWorld.extendContext?.(ctx))
+    this.ctx = Object.assign(ctx, part.extendContext?.(ctx))
   }
 
   /** Whether delivering `tag` to `actor` cannot send (its behaviour declared it silent). */

@@ -30,6 +30,11 @@ export class SideChannel {
     return new SideChannel(new SharedArrayBuffer(SideChannel.bytes(shards, capacity)), shards, capacity)
   }
 
+  /** A run's side channel: none for a world without one (capacity 0 or absent) or for a single shard. */
+  static forRun(capacity: number | undefined, shards: number): SideChannel | undefined {
+    return capacity !== undefined && capacity > 0 && shards > 1 ? SideChannel.allocate(shards, capacity) : undefined
+  }
+
   constructor(readonly buffer: SharedArrayBuffer, readonly shards: number, readonly capacity: number) {
     let off = 0
     for (let k = 0; k < shards * shards * 2; k++) {

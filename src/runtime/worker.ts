@@ -12,7 +12,7 @@ import { nodeEndpoint } from "./comlink-node.js"
 import { Barrier, BARRIER_INTS } from "./barrier.js"
 import { buildShard, type WorldSource } from "./build.js"
 import { driveShards, sharedSlots } from "./loop.js"
-import { Mailboxes } from "./mailbox.js"
+import { mailboxBytes, Mailboxes } from "./mailbox.js"
 import { SideChannel } from "./side-channel.js"
 import type { ShardReport } from "./metrics.js"
 import type { ShardEngine } from "./shard.js"
@@ -44,6 +44,17 @@ export interface ShardTask {
   /** The side channel's buffer and capacity (World.sideChannelBytes), if the world has one. */
   readonly side?: { readonly buffer: SharedArrayBuffer; readonly capacity: number }
   readonly port: MessagePort
+}
+
+/** A run's shared memory for `shards` worker shards: control words, mailboxes, the world's split work, its side channel. */
+export const runBuffers = (world: World, shards: number): Pick<ShardTask, "control" | "mailboxes" | "shared" | "side"> => {
+  const side = SideChannel.forRun(world.sideChannelBytes, shards)
+  return {
+    control: new SharedArrayBuffer(controlLayout(shards).bytes),
+    mailboxes: new SharedArrayBuffer(mailboxBytes(shards, world.config.mailboxCapacity)),
+    shared: new SharedArrayBuffer(world.sharedBytes(shards)),
+    ...(side ? { side: { buffer: side.buffer, capacity: side.capacity } } : {})
+  }
 }
 
 /** The task's shard: its world built in this thread, over the run's shared buffers. */
