@@ -17,7 +17,7 @@ import { blockToShares } from "../src/inference/kv-transfer.js"
 import { streamRng } from "../src/runtime/random.js"
 import { readTrace } from "../src/actors/trace-file.js"
 import { flag, parseCli, runMain, traceFlags } from "./lib/cli.js"
-import { liveWorkersFlag, presetFlag } from "./lib/constellation-flags.js"
+import { atFlag, catalogFlags, liveWorkersFlag, presetFlag, resolveConstellation } from "./lib/constellation-flags.js"
 import { fmt, printResult } from "./lib/output.js"
 import { deviceNamed, deviceProfiles, prefillSecondsOn, qwen25HalfB } from "../src/inference/devices.js"
 import { type ChartSpec, writeChart } from "./lib/plot.js"
@@ -36,6 +36,8 @@ const spec = {
     ...traceFlags(300),
     // Global coverage: retries stretch virtual time past the 19x5 patch's pass over its ground station.
     preset: presetFlag("starlink-shell1"),
+    ...catalogFlags,
+    at: atFlag,
     strategy: flag.choice("placement strategy", strategies, "hop_rotation"),
     fault: flag.choice("fault profile", [...PROFILES, "all"] as const, "all"),
     bitErrorRate: flag.number("bit-errors: error probability per bit per link", 1e-6, { min: 0, max: 0.01 }),
@@ -93,6 +95,7 @@ const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.e
 
 runMain(async () => {
   const o = parseCli(spec)
+  const { catalog, where } = resolveConstellation(o)
   const trace = readTrace(o.trace, { limit: o.requests })
   const profiles: ReadonlyArray<Profile> = o.fault === "all" ? PROFILES : [o.fault]
   const dir = openRunDirectory("chaos", { ...o, json: undefined, quiet: undefined, help: undefined })
@@ -107,7 +110,7 @@ runMain(async () => {
       preset: o.preset, seed: o.seed, strategy: o.strategy, blockTokens: SHAPE.tokens, chunkBytes: CHUNK_BYTES, codec: "fp16",
       namespace: { modelId: "chaos", tenantSalt: "t" },
       faults: { bitErrorRate: fault === "bit-errors" ? o.bitErrorRate : 0, lossRate: fault === "message-loss" ? o.lossRate : 0 },
-      ...(fault === "isl-flaps" ? { run: { islFlapProbability: o.flapProbability } } : {})
+      run: { catalog, ...(fault === "isl-flaps" ? { islFlapProbability: o.flapProbability } : {}) }
     }, { workers: o.workers })
     try {
       const satellites = kv.world.satellites
@@ -211,7 +214,7 @@ runMain(async () => {
   dir.writeSummary(Object.fromEntries(rows.flatMap((r) => [[`${r.fault} r=${r.redundancy} hit rate`, r.hitRate], [`${r.fault} r=${r.redundancy} wrong KV`, r.wrongKvServed]])))
   writeIndex()
   printResult(o.json, rows, () => [
-    `chaos: ${trace.requests.length} requests' prefix structure from ${o.trace}, ${o.preset}, ${o.strategy}, seed ${o.seed}; written to ${dir.path}`,
+    `chaos: ${trace.requests.length} requests' prefix structure from ${o.trace}, ${where}, ${o.strategy}, seed ${o.seed}; written to ${dir.path}`,
     `TTFT on ${o.device} (Qwen2.5-0.5B prefill of the blocks not served), over every request; hit retrieval: requests with a hit only`,
     "fault            r   hit rate   wrong KV   corrupted detected/arrived   lost msgs   retries   repairs   TTFT mean / p99 ms (cold mean)   hit retrieval p99 ms",
     ...rows.map((r) => `${r.fault.padEnd(16)} ${String(r.redundancy)} ${fmt(r.hitRate, 4).padStart(10)} ${String(r.wrongKvServed).padStart(10)}   ${`${r.corruptedDetected}/${r.corruptedInjected}`.padStart(26)} ${String(r.lostMessages).padStart(11)} ${String(r.retries).padStart(9)} ${String(r.readRepairs).padStart(9)}   ${`${fmt(r.ttftMs.mean, 1)} / ${fmt(r.ttftMs.p99, 1)} (${fmt(r.coldTtftMs.mean, 1)})`.padStart(30)} ${fmt(r.hitRetrievalMs.p99, 1).padStart(21)}`)

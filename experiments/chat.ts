@@ -14,7 +14,7 @@ import { ModelPool } from "../src/inference/model-pool.js"
 import { resolveModelFolder } from "../src/inference/runner.js"
 import { cachedTurn } from "../src/inference/session.js"
 import { flag, parseCli, runMain } from "./lib/cli.js"
-import { liveWorkersFlag, presetFlag } from "./lib/constellation-flags.js"
+import { atFlag, catalogFlags, liveWorkersFlag, presetFlag, resolveConstellation } from "./lib/constellation-flags.js"
 import { fmt } from "./lib/output.js"
 import { writeIndex } from "./lib/report-index.js"
 import { openRunDirectory } from "./lib/results.js"
@@ -25,6 +25,8 @@ const spec = {
   flags: {
     model: flag.string("generated model (tiny, qwen-shape) or a model folder", "tiny", "NAME|PATH"),
     preset: presetFlag("paper-19x5"),
+    ...catalogFlags,
+    at: atFlag,
     strategy: flag.choice("placement strategy", strategies, "hop_rotation"),
     codec: flag.choice("KV codec", codecNames, "fp16"),
     maxNewTokens: flag.number("tokens generated per turn (fewer if the model ends the text)", 48, { min: 1, integer: true }),
@@ -36,15 +38,16 @@ const spec = {
 
 runMain(async () => {
   const o = parseCli(spec)
+  const { catalog, where } = resolveConstellation(o)
   resolveModelFolder(o.model)
   const model = new ModelPool(o.model)
   const kv = await ConstellationKvCache.open({
     preset: o.preset, seed: o.seed, strategy: o.strategy, codec: o.codec, blockTokens: o.blockTokens,
-    namespace: { modelId: o.model, tenantSalt: "chat" }
+    namespace: { modelId: o.model, tenantSalt: "chat" }, run: { catalog }
   }, { workers: o.workers })
   const interactive = process.stdin.isTTY && !o.json
   const say = (s: string) => { if (!o.json) process.stdout.write(s) }
-  say(`chat: ${o.model} with its KV cache on ${o.preset} (${o.strategy}, ${o.codec}), ${o.speed}x real time. Type a line; Ctrl-D ends.\n`)
+  say(`chat: ${o.model} with its KV cache on ${where} (${o.strategy}, ${o.codec}), ${o.speed}x real time. Type a line; Ctrl-D ends.\n`)
   let history: Array<number> = []
   const turns: Array<Record<string, unknown>> = []
   let lastWall = performance.now()

@@ -12,7 +12,7 @@ import { Effect } from "effect"
 import { RECORD_BYTES } from "../src/runtime/record.js"
 import { readTrace } from "../src/actors/trace-file.js"
 import { flag, parseCli, runMain, traceFlags } from "./lib/cli.js"
-import { presetFlag } from "./lib/constellation-flags.js"
+import { atFlag, catalogFlags, presetFlag, resolveConstellation } from "./lib/constellation-flags.js"
 import { fmt, printResult } from "./lib/output.js"
 import { type ChartSpec, writeChart } from "./lib/plot.js"
 import { makeProgress } from "./lib/progress.js"
@@ -26,6 +26,8 @@ const spec = {
     rates: flag.intList("request rate as multiples of the trace's", [1, 3, 10]),
     ...traceFlags(500),
     preset: presetFlag("starlink-shell1"),
+    ...catalogFlags,
+    at: atFlag,
     strategy: flag.choice("placement strategy", strategyNames, "ours"),
     serviceMbps: flag.number("bytes a satellite's cache handles per second, Mbit/s (100: the trace at 1x loads the busiest satellites moderately, 10x saturates them)", 100, { min: 0.001 }),
     serviceUs: flag.number("fixed handling time per cache message, microseconds", 20, { min: 0 }),
@@ -72,6 +74,7 @@ const row = (rate: number, r: RunReport): FloodRow => {
 
 runMain(async () => {
   const o = parseCli(spec)
+  const { catalog, where } = resolveConstellation(o)
   const trace = readTrace(o.trace, { limit: o.requests })
   const lastSeconds = Math.max(...trace.requests.map((r) => r.timestamp)) / 1000
   const dir = openRunDirectory("flood", { ...o, json: undefined, quiet: undefined, help: undefined })
@@ -80,7 +83,7 @@ runMain(async () => {
     // Until the last request has had its deadline (30 s) and some to spare.
     const simSeconds = lastSeconds / rate + 60
     const config = makeRunConfig({
-      preset: o.preset, seed: o.seed, simSeconds, workload: "replay", users: 0,
+      preset: o.preset, catalog, seed: o.seed, simSeconds, workload: "replay", users: 0,
       satelliteServiceBytesPerSecond: (o.serviceMbps * 1e6) / 8, satelliteServiceSecondsPerMessage: o.serviceUs * 1e-6,
       satelliteMailboxMessages: o.mailbox, clientMaxInFlight: o.maxInFlight,
       replay: { ...makeRunConfig().replay, tracePath: o.trace, requests: trace.requests.length, strategy: o.strategy, rateScale: rate }
@@ -108,7 +111,7 @@ runMain(async () => {
   dir.writeSummary(Object.fromEntries(rows.flatMap((r) => [[`${r.rate}x p99 ms`, r.retrievalMs.p99], [`${r.rate}x rejected`, r.rejected], [`${r.rate}x unaccounted`, r.unaccounted]])))
   writeIndex()
   printResult(o.json, rows, () => [
-    `flood: ${trace.requests.length} requests of ${o.trace} on ${o.preset} (${o.strategy}); satellites ${o.serviceMbps} Mbit/s + ${o.serviceUs} us per message, mailbox ${o.mailbox}, ${o.maxInFlight} in flight per client; written to ${dir.path}`,
+    `flood: ${trace.requests.length} requests of ${o.trace} on ${where} (${o.strategy}); satellites ${o.serviceMbps} Mbit/s + ${o.serviceUs} us per message, mailbox ${o.mailbox}, ${o.maxInFlight} in flight per client; written to ${dir.path}`,
     "rate   issued   served   missed (timed out)   rejected: mailbox / backlog   unaccounted   hit rate   p50 / p99 ms      peak mailbox   peak queue MB   RSS MB   writes refused",
     ...rows.map((r) => `${`${r.rate}x`.padStart(4)} ${String(r.issued).padStart(8)} ${String(r.served).padStart(8)} ${`${r.missed} (${r.timedOut})`.padStart(20)}   ${`${r.rejectedSatelliteMailbox} / ${r.rejectedClientBacklog}`.padStart(27)} ${String(r.unaccounted).padStart(13)} ${fmt(r.hitRate, 4).padStart(10)}   ${`${fmt(r.retrievalMs.p50, 0)} / ${fmt(r.retrievalMs.p99, 0)}`.padStart(14)} ${String(r.peakMailbox).padStart(14)} ${fmt(r.peakQueueMB, 1).padStart(15)} ${fmt(r.rssMB, 0).padStart(8)} ${String(r.writesRejected).padStart(16)}`)
   ].join("\n"))

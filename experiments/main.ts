@@ -14,6 +14,7 @@ import { cachedTurn } from "../src/inference/session.js"
 import { makeRunConfig, type RunReport, runOnWorkers } from "../src/actors/index.js"
 import { readTrace } from "../src/actors/trace-file.js"
 import { flag, parseCli, runMain } from "./lib/cli.js"
+import { atFlag, catalogFlags, resolveConstellation } from "./lib/constellation-flags.js"
 import { fmt, printResult } from "./lib/output.js"
 import { makeProgress, makeStepProgress } from "./lib/progress.js"
 import { writeIndex } from "./lib/report-index.js"
@@ -25,7 +26,9 @@ const spec = {
   name: "main",
   summary: "SkyMemory's default story on built-in defaults",
   flags: {
-    requests: flag.number("trace requests replayed per strategy", 300, { min: 1, integer: true })
+    requests: flag.number("trace requests replayed per strategy", 300, { min: 1, integer: true }),
+    ...catalogFlags,
+    at: atFlag
   }
 }
 
@@ -36,15 +39,18 @@ runMain(async () => {
   const o = parseCli(spec)
   const quiet = o.quiet || o.json
   const log = (s: string) => { if (!quiet) process.stderr.write(`${s}\n`) }
-  const dir = openRunDirectory("main", { seed: o.seed, requests: o.requests, trace: TRACE })
+  // The paper's 19x5 patch, or a catalog (--tle) in its place for every part.
+  const preset = "paper-19x5"
+  const { catalog, where } = resolveConstellation({ ...o, preset, json: quiet })
+  const dir = openRunDirectory("main", { seed: o.seed, requests: o.requests, trace: TRACE, ...(catalog.path !== "" ? { catalog } : {}) })
 
   // 1. The constellation.
-  const base = { preset: "paper-19x5", planes: undefined, satsPerPlane: undefined, altitudeKm: 550, inclinationDeg: 53, phasing: 1, pattern: "delta" as const, maskDeg: 25 }
+  const base = { preset, planes: undefined, satsPerPlane: undefined, altitudeKm: 550, inclinationDeg: 53, phasing: 1, pattern: "delta" as const, maskDeg: 25 }
   // A user under the patch's first pass (the 19x5 patch covers a band of longitudes at a time).
-  const topology = summarize({ ...base, at: 0, ground: { latDeg: 25, lonDeg: 40 } })
+  const topology = summarize({ ...base, tle: o.tle, lenient: o.lenient, crossShellLinks: o.crossShellLinks, at: o.at, ground: { latDeg: 25, lonDeg: 40 } })
 
   // 2. The standard workload.
-  const config = makeRunConfig({ preset: "paper-19x5", seed: o.seed, simSeconds: 120, users: 32, requestRatePerUser: 2 })
+  const config = makeRunConfig({ preset, catalog, seed: o.seed, simSeconds: 120, users: 32, requestRatePerUser: 2 })
   const progress = makeProgress("standard workload", config.simSeconds, quiet)
   const standard = toScaleResult(await runOnWorkers(config, { workers: 1, onProgress: (p) => progress.update(p.virtualTime, p.delivered) }), bytesPerSatellite(config))
   progress.stop()
@@ -58,7 +64,7 @@ runMain(async () => {
   for (const strategy of STRATEGIES) {
     steps.step(strategy)
     const r: RunReport = await runOnWorkers(makeRunConfig({
-      preset: "paper-19x5", seed: o.seed, simSeconds, workload: "replay", users: 0,
+      preset, catalog, seed: o.seed, simSeconds, workload: "replay", users: 0,
       replay: { ...makeRunConfig().replay, tracePath: TRACE, requests: o.requests, strategy }
     }), { workers: 1 })
     const c = r.counters
@@ -76,7 +82,7 @@ runMain(async () => {
   const model = new ModelPool("tiny", { threads: 1 })
   const turns: Array<{ prompt: string; promptTokens: number; cachedTokens: number; satellites: number; fetchMs: number; prefillMs: number; ttftMs: number }> = []
   try {
-    const kv = ConstellationKvCache.make({ seed: o.seed, namespace: { modelId: "tiny", tenantSalt: "main" } })
+    const kv = ConstellationKvCache.make({ seed: o.seed, namespace: { modelId: "tiny", tenantSalt: "main" }, run: { catalog } })
     const system = "You are a helpful assistant running on the ground; your memory is in orbit. "
     for (const question of ["What is a satellite?", "What is a KV cache?", "Why cache it in orbit?"]) {
       const prompt = await model.encode(`${system}${system}${question}`)
@@ -102,14 +108,14 @@ runMain(async () => {
     [
       describeSummary(topology),
       "",
-      `standard workload on paper-19x5: ${config.simSeconds} s virtual, ${config.users} ground users at ${config.requestRatePerUser} requests/s, seed ${config.seed}`,
+      `standard workload on ${where}: ${config.simSeconds} s virtual, ${config.users} ground users at ${config.requestRatePerUser} requests/s, seed ${config.seed}`,
       `  ${standard.events} messages delivered in ${fmt(standard.wallSeconds, 3)} s wall: ${fmt(standard.speedup, 0)}x real time, ${fmt(standard.eventsPerSecond, 0)} messages/s`,
       `  cache retrieval (key-homed placement): p50 ${fmt(standard.retrievalMs.p50, 1)} ms, p99 ${fmt(standard.retrievalMs.p99, 1)} ms; trace hash ${standard.traceHash}`,
       "",
       `Mooncake conversation trace, first ${o.requests} requests, users at cities weighted by population (oracle hit rate ${fmt(oracle, 4)}):`,
       "  strategy       hit rate   TTFT mean ms (Jetson)   hit retrieval p50 / p99 ms   migrated MiB   uncovered",
       ...replay.map((r) => `  ${r.strategy.padEnd(13)} ${fmt(r.hitRate, 4).padStart(9)} ${fmt(r.ttftMeanMs, 0).padStart(23)} ${`${fmt(r.hitRetrievalP50Ms, 0)} / ${fmt(r.hitRetrievalP99Ms, 0)}`.padStart(28)} ${fmt(r.migrationMB, 0).padStart(14)} ${String(r.uncovered).padStart(11)}`),
-      "  (uncovered: requests from users the 5-plane patch did not cover when they asked: all misses)",
+      ...(catalog.path === "" ? ["  (uncovered: requests from users the 5-plane patch did not cover when they asked: all misses)"] : []),
       "",
       "tiny model, KV cache in orbit (hop_rotation, fp16): prompts sharing a system prompt",
       "  question                   tokens  from orbit  satellites  fetch ms  prefill ms  TTFT ms",

@@ -16,9 +16,9 @@ import { deviceProfiles } from "../src/inference/devices.js"
 import { makeRunConfig, type RunConfig, type RunReport } from "../src/actors/index.js"
 import { runEach } from "../src/actors/run.js"
 import { readTrace } from "../src/actors/trace-file.js"
-import { Constellation, kepler, preset, subSatellitePoints } from "../src/topology/index.js"
+import { type Constellation, ephemerisOf, subSatellitePoints } from "../src/topology/index.js"
 import { flag, parseCli, runMain, traceFlags } from "./lib/cli.js"
-import { presetFlag } from "./lib/constellation-flags.js"
+import { atFlag, catalogFlags, presetFlag, resolveConstellation } from "./lib/constellation-flags.js"
 import { fmt, printResult } from "./lib/output.js"
 import { makeStepProgress } from "./lib/progress.js"
 import { writeChart, type ChartSpec } from "./lib/plot.js"
@@ -38,6 +38,8 @@ const spec = {
   flags: {
     ...traceFlags(1000),
     preset: presetFlag("starlink-shell1"),
+    ...catalogFlags,
+    at: atFlag,
     strategy: flag.choiceList("placement strategies", STRATEGIES, STRATEGIES),
     codec: flag.choiceList("KV codecs of the shares: every strategy runs with each", CODECS, ["fp16"]),
     capacityMb: flag.intList("store capacity per satellite, MiB; several values draw the capacity curve", [1024]),
@@ -46,7 +48,7 @@ const spec = {
     servers: flag.number("servers S per block", 9, { min: 1, max: 255, integer: true }),
     policy: flag.choice("eviction policy", ["lru", "slru"] as const, "lru"),
     workers: flag.number("worker threads: configurations run side by side, one whole run per worker", 1, { min: 1, max: 64, integer: true }),
-    lenient: flag.boolean("skip malformed trace lines (counted) instead of stopping at the first")
+    lenient: flag.boolean("skip malformed trace lines and catalog records (counted) instead of stopping at the first")
   }
 }
 
@@ -166,6 +168,7 @@ const pairedDifferences = (rows: ReadonlyArray<ReplayRow>, strategies: ReadonlyA
 
 runMain(async () => {
   const o = parseCli(spec)
+  const { catalog, where, constellation } = resolveConstellation({ ...o, lenient: o.lenient && o.tle !== undefined })
   const trace = readTrace(o.trace, { limit: o.requests, lenient: o.lenient })
   if (trace.skipped.length > 0) process.stderr.write(`replay: skipped ${trace.skipped.length} malformed lines (first: ${trace.skipped[0]!.message})\n`)
   if (trace.requests.length === 0) throw Object.assign(new Error(`the trace ${o.trace} has no requests`), { field: "--trace" })
@@ -178,12 +181,12 @@ runMain(async () => {
   const runs: Array<Run> = o.capacityMb.flatMap((capacityMb) => o.codec.flatMap((codec) => strategies.flatMap((strategy) => seeds.map((seed) => ({
     strategy, codec, capacityMb, seed,
     config: makeRunConfig({
-      preset: o.preset, seed, simSeconds, workload: "replay", users: 0,
+      preset: o.preset, catalog, seed, simSeconds, workload: "replay", users: 0,
       capacityBytesPerSatellite: Math.round(capacityMb * 2 ** 20),
       replay: { ...makeRunConfig().replay, tracePath: o.trace, requests, strategy, servers: o.servers, storePolicy: o.policy, codec, device: o.device }
     })
   })))))
-  const dir = openRunDirectory("replay", { seed: o.seed, preset: o.preset, trace: o.trace, requests, servers: o.servers, policy: o.policy, codecs: o.codec, strategies, capacityMb: o.capacityMb, seeds, device: o.device, simSeconds })
+  const dir = openRunDirectory("replay", { seed: o.seed, preset: where, ...(catalog.path !== "" ? { catalog } : {}), trace: o.trace, requests, servers: o.servers, policy: o.policy, codecs: o.codec, strategies, capacityMb: o.capacityMb, seeds, device: o.device, simSeconds })
   const progress = makeStepProgress("replay", runs.length, o.quiet || o.json)
   const reports = await runEach(runs.map((r) => r.config), { workers: o.workers, onDone: (i) => progress.step(`${runs[i]!.strategy} ${runs[i]!.codec} ${runs[i]!.capacityMb} MiB seed ${runs[i]!.seed}`) })
   progress.stop()
@@ -199,17 +202,17 @@ runMain(async () => {
     coldTtftMeanMs: r.coldTtftMs.mean, coldTtftP99Ms: r.coldTtftMs.p99, hitRetrievalP50Ms: r.hitRetrievalMs.p50, hitRetrievalP99Ms: r.hitRetrievalMs.p99,
     migrationBytes: r.migrationBytes, evictions: r.evictions, wallSeconds: r.wallSeconds
   })))
-  await writeReplayCharts(dir, o.preset, simSeconds, rows, differences, oracle, runs.flatMap((run, i) => (first(run) && run.capacityMb === biggest ? [[run.strategy, reports[i]!] as const] : [])))
+  await writeReplayCharts(dir, constellation, simSeconds, rows, differences, oracle, runs.flatMap((run, i) => (first(run) && run.capacityMb === biggest ? [[run.strategy, reports[i]!] as const] : [])))
   const summaryRows = rows.filter((r) => r.capacityMb === biggest && r.seed === seeds[0])
   dir.writeSummary({
-    preset: o.preset, requests, capacityMb: biggest, seeds: seeds.length, device: o.device, oracleHitRate: oracle,
+    preset: where, requests, capacityMb: biggest, seeds: seeds.length, device: o.device, oracleHitRate: oracle,
     ...Object.fromEntries(summaryRows.flatMap((r) => [[`${r.strategy} ${r.codec} hit rate`, r.hitRate], [`${r.strategy} ${r.codec} mean TTFT ms`, r.ttftMs.mean]]))
   })
   writeIndex()
   const reference = strategies.includes("ours") ? "ours" : strategies[0]!
   printResult(o.json, rows, () =>
     [
-      `replay: ${requests} requests of ${o.trace} on ${o.preset}, S = ${o.servers}, ${o.policy}, TTFT on ${o.device}; oracle hit rate ${fmt(oracle, 4)}; seeds ${seeds.join(",")}; written to ${dir.path}`,
+      `replay: ${requests} requests of ${o.trace} on ${where}, S = ${o.servers}, ${o.policy}, TTFT on ${o.device}; oracle hit rate ${fmt(oracle, 4)}; seeds ${seeds.join(",")}; written to ${dir.path}`,
       "strategy       codec   MiB/sat  seed   hit rate   TTFT mean / p50 / p99 ms (cold mean)      hit retrieval p50 / p99 ms   migration GB   evictions   run s",
       ...rows.map((r) => `${r.strategy.padEnd(14)} ${r.codec.padEnd(5)} ${String(r.capacityMb).padStart(9)} ${String(r.seed).padStart(5)} ${fmt(r.hitRate, 4).padStart(10)}   ${`${fmt(r.ttftMs.mean, 0)} / ${fmt(r.ttftMs.p50, 0)} / ${fmt(r.ttftMs.p99, 0)} (${fmt(r.coldTtftMs.mean, 0)})`.padStart(34)}   ${`${fmt(r.hitRetrievalMs.p50, 0)} / ${fmt(r.hitRetrievalMs.p99, 0)}`.padStart(26)}   ${fmt(r.migrationBytes / 1e9, 1).padStart(12)}   ${String(r.evictions).padStart(9)} ${fmt(r.wallSeconds, 1).padStart(7)}`),
       "",
@@ -225,7 +228,7 @@ runMain(async () => {
 
 /** The replay's pictures: capacity curve against the oracle, hit rate over time, paired differences, latency CDFs, migration, occupancy. */
 const writeReplayCharts = async (
-  dir: RunDirectory, presetName: string, endSeconds: number, rows: ReadonlyArray<ReplayRow>, differences: ReadonlyArray<PairedDifference>, oracle: number,
+  dir: RunDirectory, c: Constellation.Constellation, endSeconds: number, rows: ReadonlyArray<ReplayRow>, differences: ReadonlyArray<PairedDifference>, oracle: number,
   runs: ReadonlyArray<readonly [string, RunReport]>
 ) => {
   const schema = "https://vega.github.io/schema/vega-lite/v5.json"
@@ -275,8 +278,7 @@ const writeReplayCharts = async (
   } as ChartSpec)
   // Occupancy at the end of the run, for the first placement-aware strategy.
   const [strategy, r] = runs.find(([s]) => s !== "baseline") ?? runs[0]!
-  const c = Constellation.make(preset(presetName))
-  const eph = kepler(c)
+  const eph = ephemerisOf(c)
   const pos = new Float64Array(3 * c.size)
   eph.positionsAt(endSeconds, pos)
   const ll = subSatellitePoints(pos, c.size, eph.earthRotationAngleAt(endSeconds))

@@ -3,6 +3,7 @@
  * second, and ground users put and get chunks at their key's home satellite, through the actor runtime
  * in virtual time on a piscina pool.
  * `npx tsx experiments/scale.ts --preset starlink-shell1 --sim-seconds 60 --workers 2 --json`
+ * `npx tsx experiments/scale.ts --tle starlink.tle --sim-seconds 60 --workers 1 --json` (a real catalog)
  */
 import { appendFileSync, renameSync, writeFileSync } from "node:fs"
 import { Effect } from "effect"
@@ -15,7 +16,7 @@ import { Mailboxes } from "../src/runtime/mailbox.js"
 import { buildShard } from "../src/runtime/build.js"
 import { makeWorld } from "../src/actors/world.js"
 import { flag, parseCli, runMain } from "./lib/cli.js"
-import { presetFlag } from "./lib/constellation-flags.js"
+import { atFlag, catalogFlags, presetFlag, resolveConstellation } from "./lib/constellation-flags.js"
 import { fmt, printResult } from "./lib/output.js"
 import { writeIndex } from "./lib/report-index.js"
 import { openRunDirectory } from "./lib/results.js"
@@ -26,6 +27,8 @@ export const scaleSpec = {
   summary: "emulator speed and memory on the standard workload (beacons + ground cache traffic)",
   flags: {
     preset: presetFlag("paper-19x5"),
+    ...catalogFlags,
+    at: atFlag,
     simSeconds: flag.number("virtual seconds to simulate", 10, { min: 0.001, placeholder: "S" }),
     workers: flag.number("worker threads (piscina), one shard each", 2, { min: 1, max: 64, integer: true, placeholder: "W" }),
     users: flag.number("ground users issuing cache requests", 32, { min: 0, integer: true }),
@@ -92,12 +95,13 @@ const messageLog = (file: string) => {
 if (import.meta.url === `file://${process.argv[1]}`) {
   runMain(async () => {
     const o = parseCli(scaleSpec)
+    const { catalog } = resolveConstellation(o)
     const config = makeRunConfig({
-      preset: o.preset, seed: o.seed, simSeconds: o.simSeconds, users: o.users, requestRatePerUser: o.requestRate, realtimeFactor: o.realtime
+      preset: o.preset, catalog, seed: o.seed, simSeconds: o.simSeconds, users: o.users, requestRatePerUser: o.requestRate, realtimeFactor: o.realtime
     })
     // Measured before the run, while nothing else of the run is on the heap.
     const perActor = bytesPerSatellite(config)
-    const progress = makeProgress(`scale ${o.preset}`, o.simSeconds, o.quiet || o.json)
+    const progress = makeProgress(`scale ${catalog.path !== "" ? "catalog" : o.preset}`, o.simSeconds, o.quiet || o.json)
     // The host is a Layer: in-process or the worker pool, the same run (actors/hosts.ts). A message log
     // needs every delivery in this thread, so it runs in-process.
     const log = o.messages === undefined ? undefined : messageLog(o.messages)

@@ -1,10 +1,13 @@
 /**
- * The constellation at one instant: size, period, ISLs up and their lengths, and (with --ground) what a
- * ground user sees. `npx tsx experiments/topology.ts --preset starlink-shell1 --at 60 --ground 48.85,2.35 --json`
+ * The constellation at one instant: size, shells, period, ISLs up and their lengths, and (with --ground)
+ * what a ground user sees; with --tle, what the catalog held and what was inferred from it.
+ * `npx tsx experiments/topology.ts --preset starlink-shell1 --at 60 --ground 48.85,2.35 --json`
+ * `npx tsx experiments/topology.ts --tle starlink.tle --at 2026-11-30T12:00:00Z --ground 48.85,2.35 --json`
  */
-import { kepler, makeSnapshot, orbitalPeriodSeconds, propagationSeconds, subSatellitePoints, visibleSatellites } from "../src/topology/index.js"
-import { flag, parseCli, runMain } from "./lib/cli.js"
-import { constellationFlags, constellationOf } from "./lib/constellation-flags.js"
+import { islRulesOf } from "../src/actors/network/topology-actor.js"
+import { Catalog, type Constellation, ephemerisOf, makeSnapshot, orbitalPeriodSeconds, propagationSeconds, subSatellitePoints, visibleSatellites } from "../src/topology/index.js"
+import { CliError, flag, parseCli, runMain } from "./lib/cli.js"
+import { catalogConfigOf, catalogFlags, constellationFlags, constellationOf, describeCatalog } from "./lib/constellation-flags.js"
 import { fmt, printResult } from "./lib/output.js"
 import { writeChart } from "./lib/plot.js"
 import { writeIndex } from "./lib/report-index.js"
@@ -16,7 +19,8 @@ const spec = {
   summary: "the constellation's geometry, links and ground visibility at one instant",
   flags: {
     ...constellationFlags,
-    at: flag.number("time since epoch, seconds", 0, { placeholder: "SECONDS" }),
+    ...catalogFlags,
+    at: flag.optionalString("the instant: seconds since the preset's epoch (default 0); with --tle, seconds after the catalog's newest epoch or an ISO 8601 instant (default: the newest epoch)", "S|ISO"),
     ground: flag.latLon("a ground user at LAT,LON (deg) to report visibility for"),
     maskDeg: flag.number("minimum elevation for visibility, deg", 25, { min: 0, max: 90 })
   }
@@ -24,10 +28,12 @@ const spec = {
 
 export interface TopologySummary {
   readonly preset: string
-  readonly at: number
+  /** Seconds since the preset's epoch, or the catalog's instant (ISO 8601). */
+  readonly at: number | string
   readonly satellites: number
   readonly planes: number
-  readonly shells: number
+  readonly shells: ReadonlyArray<{ readonly name: string; readonly inclinationDeg: number; readonly altitudeKm: number; readonly planes: number; readonly satellites: number }>
+  readonly catalog?: Omit<Catalog.CatalogSummary, "shells" | "invalid"> & { readonly invalid: number }
   readonly periodSeconds: number
   readonly islsUp: number
   readonly islsTotal: number
@@ -35,9 +41,28 @@ export interface TopologySummary {
   readonly ground?: { readonly latDeg: number; readonly lonDeg: number; readonly visible: number; readonly serving: number; readonly elevationDeg: number; readonly oneWayMs: number }
 }
 
-export const summarize = (opts: Parameters<typeof constellationOf>[0] & { at: number; ground: { latDeg: number; lonDeg: number } | undefined; maskDeg: number }): TopologySummary => {
-  const { name, constellation: c } = constellationOf(opts)
-  const snap = makeSnapshot(c).update(opts.at)
+export type TopologyOptions = Parameters<typeof constellationOf>[0] & {
+  tle: string | undefined; lenient: boolean; crossShellLinks: boolean
+  at: string | undefined; ground: { latDeg: number; lonDeg: number } | undefined; maskDeg: number
+}
+
+/** The constellation and the snapshot time: a preset at --at seconds, or a catalog whose t = 0 is --at. */
+const instant = (opts: TopologyOptions): { name: string; constellation: Constellation.Constellation; t: number; at: number | string; catalog?: Catalog.CatalogSummary } => {
+  const k = catalogConfigOf({ ...opts, at: undefined })
+  if (k.path !== "") {
+    const { constellation, summary } = Catalog.loadCatalog(k.path, { at: opts.at, lenient: k.lenient })
+    return { name: k.path, constellation, t: 0, at: summary.at, catalog: summary }
+  }
+  const t = opts.at === undefined ? 0 : Number(opts.at)
+  if (opts.at !== undefined && (opts.at.trim() === "" || !Number.isFinite(t))) throw new CliError({ flag: "--at", message: `expected seconds since the epoch, got "${opts.at}" (an ISO instant needs --tle)` })
+  return { ...constellationOf(opts), t, at: t }
+}
+
+const catalogCounts = ({ shells: _, invalid, ...rest }: Catalog.CatalogSummary) => ({ ...rest, invalid: invalid.length })
+
+export const summarize = (opts: TopologyOptions): TopologySummary => {
+  const { name, constellation: c, t, at, catalog } = instant(opts)
+  const snap = makeSnapshot(c, { rules: islRulesOf({ catalog: catalogConfigOf({ ...opts, at: undefined }) }) }).update(t)
   let min = Number.POSITIVE_INFINITY, max = 0, sum = 0
   for (let l = 0; l < snap.graph.linkCount; l++) {
     if (!snap.up[l]) continue
@@ -48,17 +73,18 @@ export const summarize = (opts: Parameters<typeof constellationOf>[0] & { at: nu
   }
   const summary: TopologySummary = {
     preset: name,
-    at: opts.at,
+    at,
     satellites: c.size,
     planes: c.planeCount,
-    shells: c.shells.length,
+    shells: c.shells.map((s, k) => ({ name: s.name, inclinationDeg: s.inclinationDeg, altitudeKm: s.altitudeKm, planes: s.planes, satellites: c.shellStart[k + 1]! - c.shellStart[k]! })),
+    ...(catalog ? { catalog: catalogCounts(catalog) } : {}),
     periodSeconds: orbitalPeriodSeconds(c.shells[0]!.altitudeKm),
     islsUp: snap.linksUp,
     islsTotal: snap.graph.linkCount,
     islLengthKm: { min: snap.linksUp ? min : 0, mean: snap.linksUp ? sum / snap.linksUp : 0, max }
   }
   if (!opts.ground) return summary
-  const v = visibleSatellites(opts.ground, snap.positions, c.size, kepler(c).earthRotationAngleAt(opts.at), opts.maskDeg)
+  const v = visibleSatellites(opts.ground, snap.positions, c.size, snap.ephemeris.earthRotationAngleAt(t), opts.maskDeg)
   return {
     ...summary,
     ground: {
@@ -71,10 +97,11 @@ export const summarize = (opts: Parameters<typeof constellationOf>[0] & { at: nu
   }
 }
 
-export const describeSummary = (s: TopologySummary): string => {
+export const describeSummary = (s: TopologySummary, catalog?: Catalog.CatalogSummary): string => {
   const lines = [
-    `constellation ${s.preset} at t = ${s.at} s`,
-    `  satellites      ${s.satellites} in ${s.planes} planes (${s.shells} shell${s.shells > 1 ? "s" : ""})`,
+    ...(catalog ? [describeCatalog(catalog)] : []),
+    `constellation ${s.preset} at ${typeof s.at === "number" ? `t = ${s.at} s` : s.at}`,
+    `  satellites      ${s.satellites} in ${s.planes} planes (${s.shells.length} shell${s.shells.length > 1 ? "s" : ""})`,
     `  orbital period  ${fmt(s.periodSeconds, 1)} s`,
     `  ISLs up         ${s.islsUp} of ${s.islsTotal}`,
     `  ISL length km   min ${fmt(s.islLengthKm.min, 1)}  mean ${fmt(s.islLengthKm.mean, 1)}  max ${fmt(s.islLengthKm.max, 1)}`
@@ -88,11 +115,11 @@ export const describeSummary = (s: TopologySummary): string => {
   return lines.join("\n")
 }
 
-/** The constellation on a world map at time t: satellites, ISLs up (blue) and down (red), the user and its serving satellite. */
-export const constellationMap = (opts: Parameters<typeof summarize>[0], s: TopologySummary) => {
-  const { name, constellation: c } = constellationOf(opts)
-  const snap = makeSnapshot(c).update(opts.at)
-  const ll = subSatellitePoints(snap.positions, c.size, kepler(c).earthRotationAngleAt(opts.at))
+/** The constellation on a world map at time t: satellites (coloured by shell), ISLs up and down, the user and its serving satellite. */
+export const constellationMap = (opts: TopologyOptions, s: TopologySummary) => {
+  const { name, constellation: c, t } = instant(opts)
+  const snap = makeSnapshot(c, { rules: islRulesOf({ catalog: catalogConfigOf({ ...opts, at: undefined }) }) }).update(t)
+  const ll = subSatellitePoints(snap.positions, c.size, ephemerisOf(c).earthRotationAngleAt(t))
   const links = []
   for (let l = 0; l < snap.graph.linkCount; l++) {
     const a = snap.graph.linkA[l]!, b = snap.graph.linkB[l]!
@@ -100,7 +127,7 @@ export const constellationMap = (opts: Parameters<typeof summarize>[0], s: Topol
     if (Math.abs(ll[2 * a + 1]! - ll[2 * b + 1]!) > 180) continue
     links.push({ lat: ll[2 * a]!, lon: ll[2 * a + 1]!, lat2: ll[2 * b]!, lon2: ll[2 * b + 1]!, state: snap.up[l] ? "up" : "down" })
   }
-  const sats = Array.from({ length: c.size }, (_, i) => ({ lat: ll[2 * i]!, lon: ll[2 * i + 1]!, role: i === s.ground?.serving ? "serving" : "satellite" }))
+  const sats = Array.from({ length: c.size }, (_, i) => ({ lat: ll[2 * i]!, lon: ll[2 * i + 1]!, role: i === s.ground?.serving ? "serving" : "satellite", shell: c.shells[c.shellOf[i]!]!.name }))
   const layers: Array<object> = [
     {
       data: { values: links }, mark: { type: "rule", strokeWidth: 0.6 },
@@ -114,8 +141,9 @@ export const constellationMap = (opts: Parameters<typeof summarize>[0], s: Topol
       data: { values: sats }, mark: { type: "circle" },
       encoding: {
         latitude: { field: "lat", type: "quantitative" }, longitude: { field: "lon", type: "quantitative" },
-        size: { condition: { test: "datum.role === 'serving'", value: 120 }, value: c.size > 2000 ? 4 : 12 },
-        fill: { condition: { test: "datum.role === 'serving'", value: "#f58518" }, value: "#333" }
+        size: { condition: { test: "datum.role === 'serving'", value: 120 }, value: c.size > 2000 ? 7 : 12 },
+        // One colour per shell (a catalog's inferred shells; a preset's own), the serving satellite in black.
+        fill: { condition: { test: "datum.role === 'serving'", value: "#000000" }, field: "shell", type: "nominal", scale: { scheme: "dark2" }, title: "shell" }
       }
     }
   ]
@@ -125,19 +153,20 @@ export const constellationMap = (opts: Parameters<typeof summarize>[0], s: Topol
       encoding: { latitude: { field: "lat", type: "quantitative" }, longitude: { field: "lon", type: "quantitative" } }
     })
   }
-  return worldMap(`${name} at t = ${opts.at} s: ${s.islsUp} of ${s.islsTotal} ISLs up${s.ground ? " (green: user, orange: its serving satellite)" : ""}`, layers)
+  return worldMap(`${name} at ${typeof s.at === "number" ? `t = ${s.at} s` : s.at}: ${s.islsUp} of ${s.islsTotal} ISLs up${s.ground ? " (green: user, black: its serving satellite)" : ""}`, layers)
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   runMain(async () => {
     const o = parseCli(spec)
     const s = summarize(o)
+    const catalog = o.tle === undefined ? undefined : Catalog.loadCatalog(o.tle, { at: o.at, lenient: o.lenient }).summary
     const dir = openRunDirectory("topology", { ...o, json: undefined, quiet: undefined, help: undefined })
     dir.writeJson("results.json", JSON.parse(JSON.stringify(s)))
     await writeChart(dir.writeText, "constellation-map", constellationMap(o, s))
     dir.writeSummary({ preset: s.preset, at: s.at, satellites: s.satellites, "ISLs up": s.islsUp, "ISLs": s.islsTotal, "mean ISL km": s.islLengthKm.mean })
     writeIndex()
     // JSON cannot carry NaN; a user with no satellite above the mask gets nulls.
-    printResult(o.json, JSON.parse(JSON.stringify(s)), () => `${describeSummary(s)}\nwritten to ${dir.path}`)
+    printResult(o.json, JSON.parse(JSON.stringify(s)), () => `${describeSummary(s, catalog)}\nwritten to ${dir.path}`)
   })
 }

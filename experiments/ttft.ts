@@ -16,7 +16,7 @@ import { maxAbsDiff, resolveModelFolder } from "../src/inference/runner.js"
 import { cachedTurn } from "../src/inference/session.js"
 import { streamRng } from "../src/runtime/random.js"
 import { flag, parseCli, runMain } from "./lib/cli.js"
-import { liveWorkersFlag, presetFlag } from "./lib/constellation-flags.js"
+import { atFlag, catalogFlags, liveWorkersFlag, presetFlag, resolveConstellation } from "./lib/constellation-flags.js"
 import { fmt, printResult } from "./lib/output.js"
 import { type ChartSpec, writeChart } from "./lib/plot.js"
 import { makeStepProgress } from "./lib/progress.js"
@@ -36,6 +36,8 @@ const spec = {
     blockTokens: flag.number("tokens per block", 16, { min: 1, integer: true }),
     servers: flag.number("servers S per block", 9, { min: 1, max: 255, integer: true }),
     preset: presetFlag("paper-19x5"),
+    ...catalogFlags,
+    at: atFlag,
     repeats: flag.number("timed model runs per measurement (median reported)", 3, { min: 1, integer: true }),
     generate: flag.number("tokens generated per codec to compare greedy outputs", 64, { min: 1, integer: true }),
     threads: flag.number("onnxruntime threads", 2, { min: 1, integer: true }),
@@ -68,6 +70,7 @@ const median = (xs: ReadonlyArray<number>) => summarizeSamples(xs).median
 
 runMain(async () => {
   const o = parseCli(spec)
+  const { catalog, where } = resolveConstellation(o)
   const folder = resolveModelFolder(o.model)
   const arithmetic = modelArithmetic(folder)
   const chosen: ReadonlyArray<Strategy> = o.strategy === "all" ? strategies : [o.strategy]
@@ -78,7 +81,7 @@ runMain(async () => {
   const withKv = async <A>(strategy: Strategy, codec: typeof codecNames[number], f: (kv: ConstellationKvCache) => Promise<A>): Promise<A> => {
     const kv = await ConstellationKvCache.open({
       preset: o.preset, seed: o.seed, strategy, servers: o.servers, blockTokens: o.blockTokens, codec,
-      namespace: { modelId: o.model, tenantSalt: "ttft" }
+      namespace: { modelId: o.model, tenantSalt: "ttft" }, run: { catalog }
     }, { workers: o.workers })
     try {
       return await f(kv)
@@ -181,7 +184,7 @@ runMain(async () => {
     })
     writeIndex()
     printResult(o.json, printed, () => [
-      `ttft: model ${o.model} (${folder}), ${o.preset}, S = ${o.servers}, ${o.blockTokens}-token blocks, codec ${o.codec}, medians of ${o.repeats}, compute on ${o.device}; written to ${dir.path}`,
+      `ttft: model ${o.model} (${folder}), ${where}, S = ${o.servers}, ${o.blockTokens}-token blocks, codec ${o.codec}, medians of ${o.repeats}, compute on ${o.device}; written to ${dir.path}`,
       "prefix  strategy       cold ms   warm ms  (fetch + prefill)     warm/cold  cached  sats  max|dlogit|",
       ...printed.map((r) => `${o.device === "all" ? `${r.device.padEnd(22)} ` : ""}${String(r.prefixTokens).padStart(6)}  ${r.strategy.padEnd(13)} ${fmt(r.coldMs, 1).padStart(8)} ${fmt(r.warmMs, 1).padStart(9)}  (${fmt(r.fetchMs, 1)} + ${fmt(r.prefillMs, 1)})`.padEnd(62) + `${fmt(r.warmMs / r.coldMs, 3).padStart(8)}  ${String(r.cachedTokens).padStart(6)}  ${String(r.satellites).padStart(4)}  ${r.maxAbsLogitDiff.toExponential(2)}`),
       "",

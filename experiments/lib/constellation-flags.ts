@@ -1,4 +1,6 @@
-import { Constellation, preset, presetNames, type Shell, walkerDelta, walkerStar } from "../../src/topology/index.js"
+import { constellationOfConfig } from "../../src/actors/world.js"
+import type { RunConfig } from "../../src/actors/config.js"
+import { Catalog, Constellation, preset, presetNames, type Shell, walkerDelta, walkerStar } from "../../src/topology/index.js"
 import { CliError, flag } from "./cli.js"
 
 /** The constellation to run on, by preset name (every experiment that runs the runtime takes it). */
@@ -17,6 +19,65 @@ export const constellationFlags = {
   phasing: flag.number("custom shell: Walker phasing factor F", 1, { min: 0, integer: true }),
   pattern: flag.choice("custom shell: Walker pattern", ["delta", "star"] as const, "delta")
 }
+
+/**
+ * A real catalog instead of a preset: every experiment that takes --preset takes these. --at is separate
+ * because topology.ts reads it for presets too (`atFlag`).
+ */
+export const catalogFlags = {
+  tle: flag.optionalString("run on a satellite catalog instead of --preset: three-line TLE, OMM JSON or OMM CSV (detected by content); shells, planes and links are inferred", "FILE"),
+  lenient: flag.boolean("with --tle: skip and count records that fail their checks (default: refuse the file, naming the line)"),
+  crossShellLinks: flag.boolean("with --tle: each satellite may also link to the nearest satellite of another shell in range (off by default)")
+}
+
+export const atFlag = flag.optionalString("with --tle: t = 0 is S seconds after the catalog's newest epoch, or an ISO 8601 instant (default: the newest epoch)", "S|ISO")
+
+export interface CatalogChoice {
+  readonly tle: string | undefined
+  readonly at?: string | undefined
+  readonly lenient: boolean
+  readonly crossShellLinks: boolean
+}
+
+/** The run config's catalog from the flags; a catalog-only flag without --tle is an error naming it. */
+export const catalogConfigOf = (o: CatalogChoice): RunConfig["catalog"] => {
+  if (o.tle === undefined) {
+    const stray = o.at !== undefined ? "--at" : o.lenient ? "--lenient" : o.crossShellLinks ? "--cross-shell-links" : undefined
+    if (stray) throw new CliError({ flag: stray, message: "needs --tle FILE (it applies to a catalog)" })
+    return { path: "", at: "", lenient: false, crossShellLinks: false }
+  }
+  return { path: o.tle, at: o.at ?? "", lenient: o.lenient, crossShellLinks: o.crossShellLinks }
+}
+
+/**
+ * The run's constellation, loaded here before any worker starts, so a bad catalog fails at once with one
+ * line naming file and line (exit 2); its summary for the experiment's output when it is a catalog.
+ */
+export const runConstellation = (config: Pick<RunConfig, "catalog" | "shells" | "preset">) => {
+  const constellation = constellationOfConfig(config)
+  const k = config.catalog
+  const catalog = k.path === "" ? undefined : Catalog.loadCatalog(k.path, { at: k.at, lenient: k.lenient }).summary
+  return { constellation, catalog }
+}
+
+/**
+ * An experiment's constellation flags resolved before anything runs: the run config's catalog, the name
+ * results use (the catalog file or the preset), the constellation, and the catalog's summary, printed on
+ * stderr unless --quiet or --json.
+ */
+export const resolveConstellation = (o: CatalogChoice & { readonly preset: string; readonly quiet: boolean; readonly json: boolean }) => {
+  const catalog = catalogConfigOf(o)
+  const { constellation, catalog: summary } = runConstellation({ preset: o.preset, shells: [], catalog })
+  if (summary && !o.quiet && !o.json) process.stderr.write(`${describeCatalog(summary)}\n`)
+  return { catalog, where: catalog.path !== "" ? catalog.path : o.preset, constellation, summary }
+}
+
+/** One line per inferred shell, and what was excluded: what a catalog run prints before it starts. */
+export const describeCatalog = (s: Catalog.CatalogSummary): string =>
+  [
+    `catalog ${s.file} (${s.format}): ${s.records} records, ${s.operational} operational at ${s.at}${Object.keys(s.excluded).length ? `; excluded ${Object.entries(s.excluded).map(([r, n]) => `${r} ${n}`).join(", ")}` : ""}`,
+    ...s.shells.map((sh) => `  ${sh.name}: ${sh.inclinationDeg.toFixed(2)} deg, ${sh.altitudeKm.toFixed(1)} km, ${sh.planes} planes, ${sh.satellites} satellites (${sh.minPerPlane}-${sh.maxPerPlane} per plane of ${sh.slotsPerPlane} slots${sh.wraps ? "" : ", open seam"})`)
+  ].join("\n")
 
 export interface ConstellationChoice {
   readonly preset: string

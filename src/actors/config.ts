@@ -24,6 +24,16 @@ export const RunConfig = Schema.Struct({
   preset: Schema.String,
   /** A custom constellation; empty = use the preset. */
   shells: Schema.Array(ShellConfig),
+  /** A real catalog (TLE, OMM JSON or CSV: src/topology/catalog); path "" = none, else it replaces preset and shells. */
+  catalog: Schema.Struct({
+    path: Schema.String,
+    /** t = 0: seconds after the catalog's newest epoch, or an ISO 8601 instant; "" = the newest epoch. */
+    at: Schema.String,
+    /** Skip and count records that fail their checks instead of refusing the file. */
+    lenient: Schema.Boolean,
+    /** Each satellite may link to the nearest satellite of another shell (within range at t = 0). */
+    crossShellLinks: Schema.Boolean
+  }),
   seed: Count,
   simSeconds: Positive,
   /** Link state (positions, link up/down, delays) is recomputed every epoch; windows never cross one. */
@@ -112,9 +122,14 @@ export const RunConfig = Schema.Struct({
 })
 export type RunConfig = typeof RunConfig.Type
 
+/** What a run's constellation is called in results: the catalog file, or the preset. */
+export const constellationName = (config: Pick<RunConfig, "catalog" | "shells" | "preset">): string =>
+  config.catalog.path !== "" ? config.catalog.path : config.shells.length > 0 ? "custom" : config.preset
+
 export const defaultRunConfig: RunConfig = {
   preset: "paper-19x5",
   shells: [],
+  catalog: { path: "", at: "", lenient: false, crossShellLinks: false },
   seed: 1,
   simSeconds: 10,
   epochSeconds: 1,

@@ -4,7 +4,7 @@
  */
 import type { LatencySummary } from "../runtime/metrics.js"
 import type { EngineReport } from "../runtime/report.js"
-import type { RunConfig } from "./config.js"
+import { constellationName, type RunConfig } from "./config.js"
 
 export type RunReport = {
   readonly preset: string
@@ -22,7 +22,7 @@ export const skyReport = (w: { readonly config: RunConfig; readonly satellites: 
   const hits = r.counters["getHits"] ?? 0
   const misses = r.counters["getMisses"] ?? 0
   return {
-    preset: w.config.preset,
+    preset: constellationName(w.config),
     seed: w.config.seed,
     satellites: w.satellites,
     users: w.users.length,

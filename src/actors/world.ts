@@ -17,7 +17,7 @@ import type { WorldSource } from "../runtime/build.js"
 import type { EngineReport } from "../runtime/report.js"
 import { streamRng } from "../runtime/random.js"
 import type { HostContext, ShardSpec, ShardWorld, World } from "../runtime/world.js"
-import { Constellation, type GroundStation, kepler, preset, servingSatellite, subSatellitePoint, walkerDelta, walkerStar } from "../topology/index.js"
+import { Catalog, Constellation, ephemerisOf, type GroundStation, preset, servingSatellite, subSatellitePoint, walkerDelta, walkerStar } from "../topology/index.js"
 import { cityPicker } from "./cities.js"
 import { makeRunConfig, type RunConfig } from "./config.js"
 import { Kind, kindNames } from "./kinds.js"
@@ -71,32 +71,40 @@ const replayUsers = (config: RunConfig, rng: ReturnType<typeof streamRng>) => {
   return { users: perUser.map(() => picker.pick(rng)), perUser }
 }
 
-/** The constellation, users and actors of a run, from its config. */
-const skyData = (config: RunConfig): SkyData => {
-  const c = Constellation.make(
+/** The run's constellation: its catalog (loaded once per thread), else its custom shells, else its preset. */
+export const constellationOfConfig = (config: Pick<RunConfig, "catalog" | "shells" | "preset">): Constellation.Constellation => {
+  const k = config.catalog
+  if (k.path !== "") return Catalog.loadCatalog(k.path, { at: k.at, lenient: k.lenient }).constellation
+  return Constellation.make(
     config.shells.length > 0
       ? config.shells.map((s) => (s.pattern === "star" ? walkerStar : walkerDelta)({ ...s, name: `custom-${s.pattern}` }))
       : preset(config.preset)
   )
+}
+
+/** The constellation, users and actors of a run, from its config. */
+const skyData = (config: RunConfig): SkyData => {
+  const c = constellationOfConfig(config)
   const rng = streamRng(config.seed, -1)
   const pos = new Float64Array(3 * c.size)
-  kepler(c).positionsAt(0, pos)
+  const ephemeris = ephemerisOf(c)
+  ephemeris.positionsAt(0, pos)
+  const theta = ephemeris.earthRotationAngleAt(0)
   if (config.workload === "replay") {
     const { users, perUser } = replayUsers(config, rng)
-    const theta = kepler(c).earthRotationAngleAt(0)
     // Home: the satellite highest over the user at t = 0 (any elevation), which decides its shard.
     const userHome = Int32Array.from(users, (u) => Math.max(0, servingSatellite(u, pos, c.size, theta, -90)))
     return withInferenceSites({
       config, constellation: c, satellites: c.size, users, actorCount: c.size + users.length, userHome,
       firstInference: c.size + users.length, minAltitudeKm: Math.min(...c.shells.map((s) => s.altitudeKm)), userRequests: perUser
-    }, pos)
+    }, pos, theta)
   }
   const users: Array<GroundStation> = []
   const userHome = new Int32Array(config.users)
   for (let u = 0; u < config.users; u++) {
     // Under a random satellite at t = 0, jittered by up to 2 deg, so every user starts covered.
     const s = Math.floor(uniformFloat64(rng) * c.size)
-    const under = subSatellitePoint(pos, s, 0)
+    const under = subSatellitePoint(pos, s, theta)
     const lat = under.latDeg + (uniformFloat64(rng) - 0.5) * 4
     const lon = under.lonDeg + (uniformFloat64(rng) - 0.5) * 4
     users.push({ name: `user-${u}`, latDeg: Math.max(-89, Math.min(89, lat)), lonDeg: lon })
@@ -107,7 +115,7 @@ const skyData = (config: RunConfig): SkyData => {
     firstInference: c.size + users.length,
     minAltitudeKm: Math.min(...c.shells.map((s) => s.altitudeKm)),
     userRequests: []
-  }, pos)
+  }, pos, theta)
 }
 
 /**
@@ -115,12 +123,13 @@ const skyData = (config: RunConfig): SkyData => {
  * follow the workload's users, at the sub-satellite point at t = 0 of the first shell's middle satellite
  * (plane P/2, slot N/2: the middle of the 19x5 patch), so they start covered by the constellation.
  */
-const withInferenceSites = (w: SkyData, pos: Float64Array): SkyData => {
+const withInferenceSites = (w: SkyData, pos: Float64Array, theta: number): SkyData => {
   const n = w.config.inferenceActors
   if (n === 0) return w
-  const shell = w.constellation.shells[0]!
-  const centre = Math.floor(shell.planes / 2) * shell.satsPerPlane + Math.floor(shell.satsPerPlane / 2)
-  const site = subSatellitePoint(pos, centre, 0)
+  const c = w.constellation
+  const middle = Math.floor(c.shells[0]!.planes / 2)
+  const centre = c.planeStart[middle]! + Math.floor(Constellation.planeSize(c, middle) / 2)
+  const site = subSatellitePoint(pos, centre, theta)
   const users = [...w.users, ...Array.from({ length: n }, (_, k) => ({ name: `inference-${k}`, ...site }))]
   const userHome = new Int32Array(users.length)
   userHome.set(w.userHome)
@@ -134,10 +143,7 @@ const withInferenceSites = (w: SkyData, pos: Float64Array): SkyData => {
  */
 export const shardBounds = (w: Pick<SkyWorld, "constellation">, shards: number): Int32Array => {
   const c = w.constellation
-  const planeStarts: Array<number> = []
-  c.shells.forEach((s, k) => {
-    for (let p = 0; p < s.planes; p++) planeStarts.push(c.shellStart[k]! + p * s.satsPerPlane)
-  })
+  const planeStarts = Array.from(c.planeStart.subarray(0, c.planeCount))
   const bounds = new Int32Array(shards + 1)
   bounds[shards] = c.size
   for (let k = 1; k < shards; k++) {

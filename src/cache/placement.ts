@@ -32,7 +32,32 @@ export const boxAround = (c: Constellation.Constellation, g: IslGraph, centre: n
   for (let r = 0, rowStart = corner; r < k; r++, rowStart = step(rowStart, 3)) {
     for (let j = 0, v = rowStart; j < k; j++, v = step(v, 1)) out.push(v)
   }
-  return out
+  return distinct(c, g, centre, out)
+}
+
+/**
+ * On a shell inferred from a catalog, a plane of fewer satellites than the box is wide brings the walk
+ * back to a satellite it already holds; each repeat is replaced by the next satellite in breadth-first
+ * order over the grid from the centre that the box does not hold, then (where gaps cut the grid) the
+ * shell's other satellites in index order. A Walker shell's box has no repeats and is returned as is.
+ */
+const distinct = (c: Constellation.Constellation, g: IslGraph, centre: number, box: Array<number>): Array<number> => {
+  if (new Set(box).size === box.length) return box
+  const held = new Set<number>()
+  const shell = c.shellOf[centre]!
+  const near = bfsFrom(g, centre, g.size)
+  const rest = Array.from({ length: c.shellStart[shell + 1]! - c.shellStart[shell]! }, (_, k) => c.shellStart[shell]! + k)
+  const spare = [...new Set([...near, ...rest])].filter((v) => !box.includes(v))
+  return box.map((v) => {
+    if (!held.has(v)) {
+      held.add(v)
+      return v
+    }
+    const w = spare.shift()
+    if (w === undefined) throw new RangeError(`the box around ${centre} does not fit its shell (${c.shells[shell]!.name})`)
+    held.add(w)
+    return w
+  })
 }
 
 // neighbours[] order is (prev slot, next slot, prev plane, next plane); the paper's BFS order is

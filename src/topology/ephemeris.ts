@@ -6,6 +6,7 @@
  */
 import { EARTH_ROTATION_RAD_S } from "./constants.js"
 import type { Constellation } from "./constellation.js"
+import { sgp4FromSatrecs } from "./sgp4.js"
 
 export interface Ephemeris {
   readonly size: number
@@ -43,3 +44,7 @@ export const kepler = (c: Constellation): Ephemeris => {
     earthRotationAngleAt: (t) => EARTH_ROTATION_RAD_S * t
   }
 }
+
+/** A constellation's own ephemeris: SGP4 on its records for a catalog, circular Kepler orbits otherwise. */
+export const ephemerisOf = (c: Constellation): Ephemeris =>
+  c.catalog ? sgp4FromSatrecs(c.catalog.satrecs, new Date(c.catalog.epochMs)) : kepler(c)

@@ -77,15 +77,16 @@ export const visibleSatellites = (
 
 /**
  * The highest satellite above the mask, or -1: what `visibleSatellites(...).serving` gives, without
- * allocating, for hot paths that need only the serving satellite.
+ * allocating, for hot paths that need only the serving satellite. `from`: only satellites from..size-1
+ * (one shell of a constellation, whose satellites are contiguous).
  */
-export const servingSatellite = (g: GroundStation, positions: Float64Array, size: number, theta: number, maskDeg = DEFAULT_ELEVATION_MASK_DEG): number => {
+export const servingSatellite = (g: GroundStation, positions: Float64Array, size: number, theta: number, maskDeg = DEFAULT_ELEVATION_MASK_DEG, from = 0): number => {
   const o = stationInertial(g, theta)
   const ro = Math.hypot(o[0], o[1], o[2])
   const sinMask = Math.sin(maskDeg * DEG)
   let best = -1
   let bestSin = -2
-  for (let i = 0; i < size; i++) {
+  for (let i = from; i < size; i++) {
     const dx = positions[3 * i]! - o[0], dy = positions[3 * i + 1]! - o[1], dz = positions[3 * i + 2]! - o[2]
     const up = dx * o[0] + dy * o[1] + dz * o[2]
     if (up <= 0) continue

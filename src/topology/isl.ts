@@ -11,19 +11,29 @@
  *   high), so inter-plane links are down while either end is above it.
  * - line of sight: a link is down while its straight segment dips below `minLineOfSightAltitudeKm`
  *   (atmospheric refraction and absorption).
+ * - range: a link is down while longer than `maxRangeKm` (an optical terminal's reach; 5,000 km, of
+ *   the order reported for Starlink's lasers, and above any +Grid link of the Walker presets).
+ *
+ * A shell inferred from a catalog gets its +Grid from irregular-grid.ts (gaps where slots are empty);
+ * `crossShellLinks` adds, for each satellite, one link to the nearest satellite of another shell.
  */
 import { DEG, EARTH_RADIUS_KM } from "./constants.js"
 import type { Constellation } from "./constellation.js"
+import { ephemerisOf } from "./ephemeris.js"
+import { catalogShellGrid, crossShellPairs } from "./irregular-grid.js"
 
 export interface IslRules {
   readonly seam: "auto" | "wrap" | "cut"
   readonly polarCutoffLatDeg: number
   readonly minLineOfSightAltitudeKm: number
+  readonly maxRangeKm: number
+  /** One more link per satellite, to the nearest satellite of another shell (mutual nearest, within range at t = 0). */
+  readonly crossShellLinks: boolean
 }
 
-export const defaultIslRules: IslRules = { seam: "auto", polarCutoffLatDeg: 70, minLineOfSightAltitudeKm: 80 }
+export const defaultIslRules: IslRules = { seam: "auto", polarCutoffLatDeg: 70, minLineOfSightAltitudeKm: 80, maxRangeKm: 5_000, crossShellLinks: false }
 
-export const LinkKind = { intraPlane: 0, interPlane: 1 } as const
+export const LinkKind = { intraPlane: 0, interPlane: 1, crossShell: 2 } as const
 
 /**
  * The links that exist (up or down), as parallel arrays, plus an adjacency in compressed-row form.
@@ -53,17 +63,25 @@ export const plusGrid = (c: Constellation, rules: IslRules = defaultIslRules): I
   const kind: Array<number> = []
   const neighbours = new Int32Array(4 * c.size).fill(-1)
   const neighbourLink = new Int32Array(4 * c.size).fill(-1)
+  /** A link a-b; slotA / slotB: its place among a's and b's four grid neighbours (-1: none, a cross-shell link). */
   const add = (a: number, b: number, k: number, slotA: number, slotB: number) => {
     const id = linkA.length
     linkA.push(a)
     linkB.push(b)
     kind.push(k)
+    if (slotA < 0) return
     neighbours[4 * a + slotA] = b
     neighbourLink[4 * a + slotA] = id
     neighbours[4 * b + slotB] = a
     neighbourLink[4 * b + slotB] = id
   }
   c.shells.forEach((s, k) => {
+    if (s.pattern === "catalog") {
+      const grid = catalogShellGrid(c, k, rules.seam !== "cut" && s.raanSpreadDeg === 360)
+      for (const [a, b] of grid.inPlane) add(a, b, LinkKind.intraPlane, 1, 0)
+      for (const [a, b] of grid.crossPlane) add(a, b, LinkKind.interPlane, 3, 2)
+      return
+    }
     const base = c.shellStart[k]!
     const N = s.satsPerPlane
     const P = s.planes
@@ -82,6 +100,11 @@ export const plusGrid = (c: Constellation, rules: IslRules = defaultIslRules): I
       for (let q = 0; q < N; q++) add(at(p, q), last ? at(0, q + shift) : at(p + 1, q), LinkKind.interPlane, 3, 2)
     }
   })
+  if (rules.crossShellLinks && c.shells.length > 1) {
+    const pos = new Float64Array(3 * c.size)
+    ephemerisOf(c).positionsAt(0, pos)
+    for (const [a, b] of crossShellPairs(c, pos, rules.maxRangeKm)) add(a, b, LinkKind.crossShell, -1, -1)
+  }
   const linkCount = linkA.length
   const deg = new Int32Array(c.size + 1)
   for (let l = 0; l < linkCount; l++) {
@@ -121,6 +144,7 @@ export const linkStates = (
   const sinCut = Math.sin(Math.min(90, rules.polarCutoffLatDeg) * DEG)
   const minR = EARTH_RADIUS_KM + rules.minLineOfSightAltitudeKm
   const minR2 = minR * minR
+  const maxD2 = rules.maxRangeKm * rules.maxRangeKm
   let count = 0
   for (let l = 0; l < g.linkCount; l++) {
     const a = 3 * g.linkA[l]!
@@ -129,8 +153,9 @@ export const linkStates = (
     const dx = positions[b]! - ax, dy = positions[b + 1]! - ay, dz = positions[b + 2]! - az
     const d2 = dx * dx + dy * dy + dz * dz
     lengthKm[l] = Math.sqrt(d2)
-    let ok = true
-    if (g.linkKind[l] === LinkKind.interPlane && rules.polarCutoffLatDeg < 90) {
+    // Out of range, or an end SGP4 could not place (NaN fails the comparison): down.
+    let ok = d2 <= maxD2
+    if (ok && g.linkKind[l] !== LinkKind.intraPlane && rules.polarCutoffLatDeg < 90) {
       // |lat| > cutoff  <=>  |z| / r > sin(cutoff)
       const ra = Math.sqrt(ax * ax + ay * ay + az * az)
       const bx = positions[b]!, by = positions[b + 1]!, bz = positions[b + 2]!

@@ -44,13 +44,17 @@ export class ServingIndex {
     for (let i = 0; i < size; i++) this.members[fill[cell[i]!]!++] = i
   }
 
-  /** The visible satellite highest over `g` at Earth rotation angle `theta`; -1 if none is above the mask. */
-  servingOf(g: GroundStation, theta: number): number {
+  /**
+   * The visible satellite highest over `g` at Earth rotation angle `theta`; -1 if none is above the mask.
+   * `from`, `to`: only satellites from..to-1 (one shell).
+   */
+  servingOf(g: GroundStation, theta: number, from = 0, to = this.size): number {
     const o = stationInertial(g, theta)
     const ro = Math.hypot(o[0], o[1], o[2])
     let best = -1
     let bestSin = -2
     const consider = (i: number) => {
+      if (i < from || i >= to) return
       const p = this.positions
       const dx = p[3 * i]! - o[0], dy = p[3 * i + 1]! - o[1], dz = p[3 * i + 2]! - o[2]
       const up = dx * o[0] + dy * o[1] + dz * o[2]

@@ -18,7 +18,8 @@ export interface TleSet {
 
 const DEFAULT_EPOCH = new Date("2026-01-01T00:00:00Z")
 
-const fromSatrecs = (satrecs: ReadonlyArray<SatRec>, epoch: Date): Ephemeris => {
+/** SGP4 positions of records at epoch + t, each propagated from its own epoch; NaN where SGP4 fails. */
+export const sgp4FromSatrecs = (satrecs: ReadonlyArray<SatRec>, epoch: Date): Ephemeris => {
   const epochMs = epoch.getTime()
   const write = (i: number, t: number, out: Float64Array, o: number): void => {
     const pv = propagate(satrecs[i]!, new Date(epochMs + t * 1000))
@@ -43,7 +44,7 @@ const fromSatrecs = (satrecs: ReadonlyArray<SatRec>, epoch: Date): Ephemeris => 
 
 /** An SGP4 ephemeris from TLE line pairs; a malformed set throws a TopologyError naming its index. */
 export const sgp4FromTles = (tles: ReadonlyArray<TleSet>, epoch: Date = DEFAULT_EPOCH): Ephemeris =>
-  fromSatrecs(
+  sgp4FromSatrecs(
     tles.map((tle, k) => {
       if (!tle.line1?.startsWith("1 ") || !tle.line2?.startsWith("2 ")) throw TopologyErrors.invalidTle(k, "lines must start with '1 ' and '2 '")
       const rec = twoline2satrec(tle.line1, tle.line2)
@@ -82,5 +83,5 @@ export const sgp4FromConstellation = (c: Constellation, epoch: Date = DEFAULT_EP
       })
     )
   }
-  return fromSatrecs(satrecs, epoch)
+  return sgp4FromSatrecs(satrecs, epoch)
 }

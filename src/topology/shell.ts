@@ -2,9 +2,12 @@
  * A shell is one Walker constellation: `planes` orbital planes of `satsPerPlane` satellites, all at one
  * altitude and inclination. Use `walkerDelta` for RAANs spread over 360 deg (Starlink, Kuiper) and
  * `walkerStar` for RAANs over 180 deg (polar constellations such as Iridium), where the first and last
- * planes counter-rotate across the "seam".
+ * planes counter-rotate across the "seam". A "catalog" shell is one inferred from a real catalog
+ * (catalog/infer.ts): its planes hold different numbers of satellites, `satsPerPlane` is the nominal
+ * number of slots (from the median in-plane spacing), and the constellation's `planeStart` says where
+ * each plane's satellites are.
  */
-export type ShellPattern = "delta" | "star"
+export type ShellPattern = "delta" | "star" | "catalog"
 
 export interface Shell {
   readonly name: string

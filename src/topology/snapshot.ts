@@ -6,7 +6,7 @@
 import { type Constellation } from "./constellation.js"
 import { defaultLinkModel, type LinkModel, propagationSeconds } from "./delay.js"
 import type { Ephemeris } from "./ephemeris.js"
-import { kepler } from "./ephemeris.js"
+import { ephemerisOf } from "./ephemeris.js"
 import { defaultIslRules, type IslGraph, type IslRules, linkStates, plusGrid } from "./isl.js"
 import { makeRouter, type Router, type ShortestPaths } from "./routing.js"
 
@@ -41,7 +41,7 @@ export interface SnapshotOptions {
 }
 
 export const makeSnapshot = (c: Constellation, opts: SnapshotOptions = {}): Snapshot => {
-  const ephemeris = opts.ephemeris ?? kepler(c)
+  const ephemeris = opts.ephemeris ?? ephemerisOf(c)
   const rules = opts.rules ?? defaultIslRules
   const linkModel = opts.linkModel ?? defaultLinkModel
   const graph = plusGrid(c, rules)

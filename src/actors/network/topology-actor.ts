@@ -19,11 +19,12 @@
  */
 import type { Network } from "../../runtime/world.js"
 import { I as RecordI, type RecordBlock } from "../../runtime/record.js"
-import { makeSnapshot, propagationSeconds, type Snapshot, servingSatellite, ServingIndex, stationInertial } from "../../topology/index.js"
+import { defaultIslRules, type IslRules, makeSnapshot, propagationSeconds, type Snapshot, servingSatellite, ServingIndex, stationInertial } from "../../topology/index.js"
 import { LinkQueues } from "./link-queues.js"
 import { beaconLink, Tag } from "../protocol.js"
 import { EAGER_TREE_USERS, type RoutingShare } from "./routing-share.js"
 import type { SkyWorld } from "../world.js"
+import type { RunConfig } from "../config.js"
 
 // Local copies of the record's field tables: the transpiled modules read an imported binding through
 // a getter on every access, which showed at ~5% of a replay's CPU profile on this hot path.
@@ -46,6 +47,10 @@ const unitHash = (a: number, b: number, c: number): number => {
   return (h >>> 0) / 2 ** 32
 }
 
+/** A run's link rules: the defaults, with cross-shell links if its catalog asks for them. */
+export const islRulesOf = (config: Pick<RunConfig, "catalog">): IslRules =>
+  config.catalog.crossShellLinks ? { ...defaultIslRules, crossShellLinks: true } : defaultIslRules
+
 export class TopologyActor implements Network {
   readonly snapshot: Snapshot
   epoch = -1
@@ -66,6 +71,10 @@ export class TopologyActor implements Network {
   private readonly routingSnapshot: Snapshot
   routingEpoch = -1
   private readonly serving = new Map<number, number>()
+  /** servingIn's answers this epoch, by user * shells + shell. */
+  private readonly servingByShell = new Map<number, number>()
+  /** More than one shell: ground legs go to the shell a message travels in (servingIn). */
+  private readonly multiShell: boolean
   /** This epoch's satellites binned by direction (built on the first servingOf of the epoch). */
   private servingIndex: ServingIndex | undefined
   private readonly maxTrees: number
@@ -83,15 +92,18 @@ export class TopologyActor implements Network {
    */
   constructor(readonly world: SkyWorld, readonly owner: Int32Array, private readonly share?: RoutingShare) {
     this.multiShard = owner.some((o) => o !== owner[0])
+    this.multiShell = world.constellation.shells.length > 1
     const c = world.config
+    const rules = islRulesOf(c)
     this.snapshot = makeSnapshot(world.constellation, {
+      rules,
       linkModel: {
         perHopProcessingSeconds: c.perHopProcessingSeconds,
         islBandwidthBitsPerSecond: c.islBandwidthBitsPerSecond,
         groundBandwidthBitsPerSecond: c.groundBandwidthBitsPerSecond
       }
     })
-    this.routingSnapshot = makeSnapshot(world.constellation, { linkModel: this.snapshot.linkModel })
+    this.routingSnapshot = makeSnapshot(world.constellation, { rules, linkModel: this.snapshot.linkModel })
     this.toCut = new Float64Array(world.actorCount)
     this.cutStart = new Float64Array(world.satellites)
     this.userLeg = new Float64Array(world.users.length)
@@ -139,16 +151,16 @@ export class TopologyActor implements Network {
       return dst
     }
     if (at >= S) {
-      // Uplink from a ground user to its serving satellite.
+      // Uplink from a ground user to its serving satellite (in the destination's shell: see servingIn).
       const u = at - S
-      const next = this.servingOf(u)
+      const next = this.multiShell && dst < S ? this.servingIn(u, dst) : this.servingOf(u)
       if (next < 0) return -1 - LinkDrop.noSatellite
       this.arrival = this.queues.uplink(u, now, (bytes * 8) / cfg.groundBandwidthBitsPerSecond, propagationSeconds(this.groundRangeKm(u, next)), cfg.perHopProcessingSeconds)
       this.depart = this.queues.depart
       return next
     }
     const u = dst - S
-    const target = userDst ? this.servingOf(u) : dst
+    const target = userDst ? (this.multiShell ? this.servingIn(u, at) : this.servingOf(u)) : dst
     if (userDst && target < 0) return -1 - LinkDrop.noSatellite
     if (userDst && target === at) {
       // Downlink to the user.
@@ -229,6 +241,7 @@ export class TopologyActor implements Network {
     }
     this.freshTrees.clear()
     this.serving.clear()
+    this.servingByShell.clear()
     this.servingIndex = undefined
     if (routingChanged && this.world.users.length <= EAGER_TREE_USERS) {
       // The trees of the users' serving satellites (the roots nearly all routes use) are built here, at
@@ -277,7 +290,7 @@ export class TopologyActor implements Network {
       start[a] = Math.min(start[a]!, snap.linkDelay[l]!)
       start[b] = Math.min(start[b]!, snap.linkDelay[l]!)
     }
-    const exact = users <= EAGER_TREE_USERS
+    const exact = this.exactLegs
     const zenith = this.zenithLeg()
     if (!exact && users > 0) for (let s = 0; s < S; s++) start[s] = Math.min(start[s]!, zenith)
     const leg = this.userLeg
@@ -308,6 +321,15 @@ export class TopologyActor implements Network {
     return Number.isFinite(lookahead) ? lookahead : this.world.config.epochSeconds
   }
 
+  /**
+   * Whether the lookahead takes each user's ground leg to its serving satellite: with few users and one
+   * shell. With several shells a user's leg goes to the satellite of the shell a message travels in,
+   * which can be nearer than the highest one: the zenith bound holds for all of them.
+   */
+  private get exactLegs(): boolean {
+    return this.world.users.length <= EAGER_TREE_USERS && !this.multiShell
+  }
+
   /** The lowest a ground leg's delay can be: a pass at zenith at the lowest altitude. */
   private zenithLeg(): number {
     return propagationSeconds(this.world.minAltitudeKm) + this.snapshot.linkModel.perHopProcessingSeconds
@@ -319,7 +341,7 @@ export class TopologyActor implements Network {
     const owner = this.owner
     const toCut = this.toCut
     const leg = this.userLeg
-    const exact = this.world.users.length <= EAGER_TREE_USERS
+    const exact = this.exactLegs
     const zenith = this.zenithLeg()
     for (let u = 0; u < this.world.users.length; u++) {
       if (!exact) {
@@ -411,6 +433,34 @@ export class TopologyActor implements Network {
       this.serving.set(u, s)
     }
     return s
+  }
+
+  /**
+   * The satellite a ground terminal uses to reach satellite s's shell (or to hear from it): its serving
+   * satellite in that shell, or its serving satellite overall if none of that shell is above the mask.
+   * Terminals see every shell, while laser links join satellites of one shell (unless cross-shell links
+   * are on): going up and down in the shell a message travels in keeps shells of a catalog, or of
+   * starlink-phase1, reachable from the ground. One shell: servingOf.
+   */
+  servingIn(u: number, s: number): number {
+    const shell = this.world.constellation.shellOf[s]!
+    const key = u * this.world.constellation.shells.length + shell
+    let v = this.servingByShell.get(key)
+    if (v === undefined) {
+      const snap = this.snapshot
+      const c = this.world.constellation
+      const theta = snap.ephemeris.earthRotationAngleAt(snap.t)
+      const mask = this.world.config.elevationMaskDeg
+      const from = c.shellStart[shell]!, to = c.shellStart[shell + 1]!
+      if (this.world.satellites < SERVING_INDEX_MIN_SATELLITES) v = servingSatellite(this.world.users[u]!, snap.positions, to, theta, mask, from)
+      else {
+        this.servingIndex ??= new ServingIndex(snap.positions, this.world.satellites, mask)
+        v = this.servingIndex.servingOf(this.world.users[u]!, theta, from, to)
+      }
+      if (v < 0) v = this.servingOf(u)
+      this.servingByShell.set(key, v)
+    }
+    return v
   }
 
   /** Range from ground user u to satellite s this epoch, km. */

@@ -1,0 +1,259 @@
+/**
+ * Real catalogs in: TLE and OMM checked record by record, the structure (shells, planes, slots,
+ * exclusions) inferred from generated catalogs whose answer is known, and the +Grid over irregular planes.
+ */
+import { writeFileSync } from "node:fs"
+import fc from "fast-check"
+import { describe, expect, it } from "vitest"
+import { Catalog, type Constellation, ephemerisOf, LinkKind, plusGrid, defaultIslRules, TopologyError, walkerDelta } from "../src/topology/index.js"
+import { boxAround } from "../src/cache/placement.js"
+import { makeRunConfig } from "../src/actors/config.js"
+import { TopologyActor } from "../src/actors/network/topology-actor.js"
+import { makeWorld } from "../src/actors/world.js"
+import { REFERENCE, twoShells, writeCatalog } from "./support/catalog-file.js"
+
+/** Each record's (shell, plane) group and slot order, keyed by NORAD id, from the truth and from the inference. */
+const truthPlanes = (syn: Catalog.SyntheticCatalog): Map<string, Array<number>> => {
+  const planes = new Map<string, Array<number>>()
+  syn.truth.forEach((t, i) => {
+    if (t.kind !== "operational") return
+    const key = `${t.shell}/${t.plane}`
+    planes.set(key, [...(planes.get(key) ?? []), syn.elements[i]!.noradId])
+  })
+  return planes
+}
+
+const inferredPlanes = (c: Constellation.Constellation): Map<string, Array<number>> => {
+  const planes = new Map<string, Array<number>>()
+  for (let i = 0; i < c.size; i++) {
+    const key = `${c.shellOf[i]}/${c.planeOf[i]}`
+    planes.set(key, [...(planes.get(key) ?? []), c.catalog!.noradIds[i]!])
+  }
+  return planes
+}
+
+/** A plane's NORAD ids rotated to start at its smallest: slot order up to where slot 0 was put. */
+const canonicalRing = (ids: ReadonlyArray<number>) => {
+  const k = ids.indexOf(Math.min(...ids))
+  return [...ids.slice(k), ...ids.slice(0, k)].join(",")
+}
+
+const recovers = (syn: Catalog.SyntheticCatalog, c: Constellation.Constellation) => {
+  const truth = [...truthPlanes(syn).values()].map(canonicalRing).sort()
+  const inferred = [...inferredPlanes(c).values()].map(canonicalRing).sort()
+  return { truth, inferred }
+}
+
+describe("catalog files", () => {
+  it("reads the same constellation from three-line TLE, OMM JSON and OMM CSV", () => {
+    const [tle, json, csv] = (["tle", "omm-json", "omm-csv"] as const).map((f) => Catalog.readCatalog(writeCatalog(f).path, { at: REFERENCE }))
+    for (const other of [json!, csv!]) {
+      expect(Array.from(other.constellation.catalog!.noradIds)).toEqual(Array.from(tle!.constellation.catalog!.noradIds))
+      expect(Array.from(other.constellation.planeStart)).toEqual(Array.from(tle!.constellation.planeStart))
+      expect(other.summary.excluded).toEqual(tle!.summary.excluded)
+    }
+    expect([tle!.summary.format, json!.summary.format, csv!.summary.format]).toEqual(["tle", "omm-json", "omm-csv"])
+  })
+
+  it("refuses a corrupted checksum naming file and line; --lenient skips it and counts it", () => {
+    const { path, text } = writeCatalog("tle")
+    const lines = text.split("\n")
+    // Line 5 (1-based) is line 1 of the second set: change one digit of its epoch.
+    lines[4] = lines[4]!.slice(0, 25) + String((Number(lines[4]![25]) + 1) % 10) + lines[4]!.slice(26)
+    writeFileSync(path, lines.join("\n"))
+    expect(() => Catalog.readCatalog(path)).toThrow(TopologyError)
+    try {
+      Catalog.readCatalog(path)
+    } catch (e) {
+      expect((e as TopologyError).field).toBe(`${path}:4`)
+      expect((e as TopologyError).message).toMatch(/checksum/)
+    }
+    const lenient = Catalog.readCatalog(path, { lenient: true, at: REFERENCE })
+    expect(lenient.summary.excluded["invalid-record"]).toBe(1)
+    expect(lenient.summary.records).toBe(text.trim().split("\n").length / 3)
+    expect(lenient.summary.invalid[0]).toMatchObject({ file: path, line: 4 })
+  })
+
+  it("checks every field: a bad record is named by its line in each format", () => {
+    const { path: tlePath, text } = writeCatalog("tle")
+    const lines = text.split("\n")
+    // Inclination 253 deg on the third set's line 2 (line 9), checksum fixed so the range check is what fails.
+    const l2 = `${lines[8]!.slice(0, 8)}253.0000${lines[8]!.slice(16, 68)}`
+    lines[8] = `${l2}${Catalog.tleChecksum(l2)}`
+    writeFileSync(tlePath, lines.join("\n"))
+    expect(() => Catalog.readCatalog(tlePath)).toThrow(/inclination 253/)
+    const { path: jsonPath, text: jsonText } = writeCatalog("omm-json")
+    writeFileSync(jsonPath, jsonText.replace(/"ECCENTRICITY":0\.0001/, '"ECCENTRICITY":1.5'))
+    expect(() => Catalog.readCatalog(jsonPath)).toThrow(expect.objectContaining({ field: `${jsonPath}:1`, message: expect.stringMatching(/eccentricity 1.5/) }))
+    const { path: csvPath, text: csvText } = writeCatalog("omm-csv")
+    const rows = csvText.split("\n")
+    rows[3] = rows[3]!.replace(/^([^,]*),([^,]*),[^,]*,/, "$1,$2,yesterday,")
+    writeFileSync(csvPath, rows.join("\n"))
+    expect(() => Catalog.readCatalog(csvPath)).toThrow(expect.objectContaining({ field: `${csvPath}:4`, message: expect.stringMatching(/EPOCH "yesterday"/) }))
+    writeFileSync(csvPath, "NORAD_CAT_ID,OBJECT_NAME\n1,\"unterminated\n")
+    expect(() => Catalog.readCatalog(csvPath)).toThrow(expect.objectContaining({ message: expect.stringMatching(/not valid CSV/) }))
+    expect(() => Catalog.readCatalog("/no/such/catalog.tle")).toThrow(expect.objectContaining({ field: "/no/such/catalog.tle", message: "no such file" }))
+  })
+
+  it("writes element lines that read back to the same elements (any valid elements)", () => {
+    fc.assert(fc.property(
+      fc.record({
+        noradId: fc.integer({ min: 1, max: 99_999 }), inclinationDeg: fc.double({ min: 0, max: 180, noNaN: true }), raanDeg: fc.double({ min: 0, max: 359.9, noNaN: true }),
+        eccentricity: fc.double({ min: 0, max: 0.02, noNaN: true }), argPerigeeDeg: fc.double({ min: 0, max: 359.9, noNaN: true }),
+        meanAnomalyDeg: fc.double({ min: 0, max: 359.9, noNaN: true }), meanMotionRevDay: fc.double({ min: 11, max: 16.4, noNaN: true }),
+        meanMotionDot: fc.double({ min: -0.001, max: 0.001, noNaN: true }), epochMs: fc.integer({ min: Date.parse("2020-01-01"), max: Date.parse("2030-01-01") })
+      }),
+      (e) => {
+        const lines = Catalog.formatTle({ name: "X", ...e })
+        const { records, invalid } = Catalog.parseTle(lines.join("\n"), "p.tle")
+        expect(invalid).toEqual([])
+        const r = records[0]!
+        expect(r.noradId).toBe(e.noradId)
+        expect(r.inclinationDeg).toBeCloseTo(e.inclinationDeg, 3)
+        expect(r.meanMotionRevDay).toBeCloseTo(e.meanMotionRevDay, 7)
+        expect(Math.abs(r.epochMs - e.epochMs)).toBeLessThan(5)
+      }
+    ), { numRuns: 200 })
+  })
+})
+
+describe("structure inferred from a catalog", () => {
+  it("recovers the generating shells, planes and slot order, and says why each other record is out", () => {
+    const { path, catalog: syn } = writeCatalog("tle")
+    const { constellation: c, summary } = Catalog.readCatalog(path, { at: REFERENCE })
+    expect(summary.shells.map((s) => [Math.round(s.altitudeKm), s.inclinationDeg.toFixed(1), s.planes, s.slotsPerPlane, s.wraps])).toEqual([
+      [550, "53.0", 12, 16, true],
+      [540, "53.2", 10, 14, true]
+    ])
+    const { truth, inferred } = recovers(syn, c)
+    expect(inferred).toEqual(truth)
+    const reasons = syn.truth.flatMap((t) => (t.kind === "excluded" ? [t.reason] : []))
+    expect(summary.excluded).toEqual({ "stale-epoch": 4, "orbit-raising": 12, "deorbiting": 6 })
+    expect(reasons.length).toBe(22)
+    expect(summary.records).toBe(summary.operational + Object.values(summary.excluded).reduce((a, b) => a + b, 0))
+    // Some slots were emptied: planes of different sizes.
+    expect(summary.shells[0]!.minPerPlane).toBeLessThan(16)
+  })
+
+  it("recovers any Walker shell with empty slots (property)", () => {
+    fc.assert(fc.property(
+      fc.record({
+        planes: fc.integer({ min: 3, max: 24 }), satsPerPlane: fc.integer({ min: 6, max: 30 }), altitudeKm: fc.integer({ min: 400, max: 1200 }),
+        inclinationDeg: fc.double({ min: 30, max: 98, noNaN: true }), phasing: fc.nat(), missing: fc.double({ min: 0, max: 0.25, noNaN: true }), seed: fc.nat(1000)
+      }),
+      (p) => {
+        const shell = walkerDelta({ planes: p.planes, satsPerPlane: p.satsPerPlane, altitudeKm: p.altitudeKm, inclinationDeg: p.inclinationDeg, phasing: p.phasing % p.planes })
+        const syn = Catalog.syntheticCatalog({ shells: [shell], referenceMs: Date.parse(REFERENCE), seed: p.seed, missingFraction: p.missing })
+        const records = Catalog.parseTle(Catalog.toTle(syn.elements), "p.tle").records
+        const inference = Catalog.inferStructure(records, { atMs: Date.parse(REFERENCE), minShellSatellites: 3 })
+        expect(inference.shells.length).toBe(1)
+        expect(inference.shells[0]!.planes.length).toBe(p.planes)
+        const planeIds = inference.shells[0]!.planes.map((pl) => canonicalRing(pl.satellites.map((m) => m.record.noradId))).sort()
+        expect(planeIds).toEqual([...truthPlanes(syn).values()].map(canonicalRing).sort())
+      }
+    ), { numRuns: 40 })
+  })
+
+  it("keeps the recovered structure when t = 0 is hours after the newest epoch, by seconds or by ISO instant", () => {
+    const { path, catalog: syn } = writeCatalog("tle")
+    const iso = Catalog.readCatalog(path, { at: "2026-11-01T06:00:00Z" })
+    const newest = Date.parse(Catalog.readCatalog(path, { at: REFERENCE }).summary.newestEpoch)
+    const seconds = Catalog.readCatalog(path, { at: (Date.parse("2026-11-01T06:00:00Z") - newest) / 1000 })
+    expect(seconds.summary.at).toBe(iso.summary.at)
+    const a = new Float64Array(3 * iso.constellation.size), b = new Float64Array(3 * seconds.constellation.size)
+    ephemerisOf(iso.constellation).positionsAt(0, a)
+    ephemerisOf(seconds.constellation).positionsAt(0, b)
+    expect(Array.from(b)).toEqual(Array.from(a))
+    const { truth, inferred } = recovers(syn, iso.constellation)
+    expect(inferred).toEqual(truth)
+    expect(() => Catalog.readCatalog(path, { at: "next tuesday" })).toThrow(/--at/)
+  })
+})
+
+describe("laser links over inferred planes", () => {
+  it("links fore and aft except across an empty slot, and each side to a mutual nearest in the next plane", () => {
+    const { path } = writeCatalog("tle")
+    const { constellation: c } = Catalog.readCatalog(path, { at: REFERENCE })
+    const g = plusGrid(c)
+    const spacingOf = (i: number) => (2 * Math.PI) / c.shells[c.shellOf[i]!]!.satsPerPlane
+    let gaps = 0
+    for (let i = 0; i < c.size; i++) {
+      // Every neighbour relation is symmetric and inside the shell.
+      const [prev, next, left, right] = [0, 1, 2, 3].map((k) => g.neighbours[4 * i + k]!)
+      if (next! >= 0) expect(g.neighbours[4 * next! + 0]).toBe(i)
+      if (right! >= 0) expect(g.neighbours[4 * right! + 2]).toBe(i)
+      for (const n of [prev, next, left, right]) if (n! >= 0) expect(c.shellOf[n!]).toBe(c.shellOf[i])
+      if (next! >= 0) expect(c.planeOf[next!]).toBe(c.planeOf[i])
+      // The next satellite in the plane along the ring: linked unless an empty slot lies between.
+      const g0 = c.shellPlaneStart[c.shellOf[i]!]! + c.planeOf[i]!
+      const n = c.planeStart[g0 + 1]! - c.planeStart[g0]!
+      const following = c.planeStart[g0]! + ((c.slotOf[i]! + 1) % n)
+      const apart = (c.u0Rad[following]! - c.u0Rad[i]! + 4 * Math.PI) % (2 * Math.PI)
+      if (apart < 1.3 * spacingOf(i)) expect(next).toBe(following)
+      if (apart > 1.7 * spacingOf(i)) {
+        expect(next).toBe(-1)
+        gaps++
+      }
+    }
+    expect(gaps).toBeGreaterThan(0)
+    // Without empty slots every satellite has its four grid neighbours.
+    const full = Catalog.readCatalog(writeCatalog("tle", { missingFraction: 0 }).path, { at: REFERENCE }).constellation
+    const gf = plusGrid(full)
+    expect(Array.from(gf.neighbours).filter((n) => n < 0)).toEqual([])
+  })
+
+  it("cross-shell links only on request: mutual nearest of another shell, one per satellite, within range", () => {
+    const { path } = writeCatalog("tle")
+    const { constellation: c } = Catalog.readCatalog(path, { at: REFERENCE })
+    const without = plusGrid(c)
+    expect(Array.from(without.linkKind).filter((k) => k === LinkKind.crossShell)).toEqual([])
+    const g = plusGrid(c, { ...defaultIslRules, crossShellLinks: true })
+    const cross = Array.from({ length: g.linkCount }, (_, l) => l).filter((l) => g.linkKind[l] === LinkKind.crossShell)
+    expect(cross.length).toBeGreaterThan(0)
+    expect(g.linkCount).toBe(without.linkCount + cross.length)
+    const pos = new Float64Array(3 * c.size)
+    ephemerisOf(c).positionsAt(0, pos)
+    const ends = cross.flatMap((l) => [g.linkA[l]!, g.linkB[l]!])
+    expect(new Set(ends).size).toBe(ends.length)
+    for (const l of cross) {
+      const a = g.linkA[l]!, b = g.linkB[l]!
+      expect(c.shellOf[a]).not.toBe(c.shellOf[b])
+      expect(Math.hypot(pos[3 * a]! - pos[3 * b]!, pos[3 * a + 1]! - pos[3 * b + 1]!, pos[3 * a + 2]! - pos[3 * b + 2]!)).toBeLessThanOrEqual(defaultIslRules.maxRangeKm)
+    }
+  })
+})
+
+describe("a catalog constellation in the world", () => {
+  it("placement boxes stay distinct and in the centre's shell over planes of different sizes, some of one or two satellites", () => {
+    const { constellation: c } = Catalog.readCatalog(writeCatalog("tle", { missingFraction: 0.8 }).path, { at: REFERENCE })
+    expect(Array.from({ length: c.planeCount }, (_, p) => c.planeStart[p + 1]! - c.planeStart[p]!).some((n) => n < 3)).toBe(true)
+    const g = plusGrid(c)
+    for (let centre = 0; centre < c.size; centre++) {
+      const box = boxAround(c, g, centre, 3)
+      expect(new Set(box).size).toBe(9)
+      for (const v of box) expect(c.shellOf[v]).toBe(c.shellOf[centre])
+    }
+  })
+
+  it("a ground terminal goes up and comes down in the shell a message travels in", () => {
+    const { path } = writeCatalog("tle")
+    const world = makeWorld(makeRunConfig({ catalog: { path, at: REFERENCE, lenient: false, crossShellLinks: false }, users: 40 }))
+    const network = new TopologyActor(world, world.ownership(1))
+    network.enterEpochOf(0)
+    const c = world.constellation
+    let otherShell = 0
+    for (let u = 0; u < world.users.length; u++) {
+      const overall = network.servingOf(u)
+      if (overall < 0) continue
+      for (const s of [c.shellStart[0]!, c.shellStart[1]!]) {
+        const v = network.servingIn(u, s)
+        // Its shell's highest satellite when one is above the mask, else the overall one.
+        expect(c.shellOf[v] === c.shellOf[s] || v === overall).toBe(true)
+        if (c.shellOf[v] !== c.shellOf[overall]) otherShell++
+      }
+    }
+    expect(otherShell).toBeGreaterThan(0)
+  })
+})
+
+void twoShells
