@@ -181,3 +181,17 @@ describe("the inference actor: a real model's KV through the constellation", () 
     expect(two.counters).toEqual(one.counters)
   }, 120_000)
 })
+
+describe("an inference actor beside replay clients", () => {
+  it("the replay clients' hits, misses and migrations are what they are without it (size-only shares beside a byte wire)", async () => {
+    const { makeRunConfig } = await import("../src/actors/config.js")
+    const { runOnWorkers } = await import("../src/actors/index.js")
+    const replay = { ...makeRunConfig().replay, strategy: "hop_rotation", requests: 150 }
+    const base = { preset: "paper-19x5", workload: "replay", users: 0, simSeconds: 120, replay } as const
+    const alone = await runOnWorkers(makeRunConfig(base), { workers: 1 })
+    const beside = await runOnWorkers(makeRunConfig({ ...base, inferenceActors: 1 }), { workers: 1 })
+    expect(alone.counters.hitBlocks).toBeGreaterThan(0)
+    expect(alone.counters.migrationBytes).toBeGreaterThan(0)
+    for (const k of ["requests", "hitBlocks", "outcome.served", "outcome.missed", "migrationBytes", "ttftMicros"]) expect([k, beside.counters[k]]).toEqual([k, alone.counters[k]])
+  }, 60_000)
+})

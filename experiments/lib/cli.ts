@@ -183,16 +183,16 @@ export const parseCli = <F extends Record<string, Flag<any>>>(spec: CliSpec<F>, 
 export const exitCodeOf = (e: unknown): number =>
   e instanceof CliError || (typeof e === "object" && e !== null && "field" in e) ? 2 : 1
 
+/** An error as one line on stderr (the stack too with SKYMEMORY_DEBUG=1), and its exit code set. */
+export const reportError = (e: unknown): void => {
+  const err = e as { flag?: string; field?: string; message?: string }
+  const where = err.flag ?? err.field
+  process.stderr.write(`error: ${where ? `${where}: ` : ""}${err.message ?? String(e)}\n`)
+  if (process.env.SKYMEMORY_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`)
+  process.exitCode = exitCodeOf(e)
+}
+
 /** Run an experiment's main, turning errors into one line on stderr and an exit code. */
 export const runMain = (main: () => Promise<void> | void): void => {
-  Promise.resolve()
-    .then(main)
-    .catch((e: unknown) => {
-      const err = e as { flag?: string; field?: string; message?: string }
-      const where = err.flag ?? err.field
-      process.stderr.write(`error: ${where ? `${where}: ` : ""}${err.message ?? String(e)}\n`)
-      // One line for users; the stack for whoever debugs (SKYMEMORY_DEBUG=1).
-      if (process.env.SKYMEMORY_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`)
-      process.exitCode = exitCodeOf(e)
-    })
+  Promise.resolve().then(main).catch(reportError)
 }

@@ -17,6 +17,7 @@ import type { PastKv } from "../inference/runner.js"
 import { LiveEngine, type LiveHost } from "../runtime/live.js"
 import { LivePool } from "../runtime/live-pool.js"
 import type { EngineReport } from "../runtime/report.js"
+import type { EngineObservers } from "../runtime/shard.js"
 import { makeRunConfig, type RunConfig } from "./config.js"
 import type { LookupResult, StoreResult } from "./inference.js"
 import type { HostRequest } from "./inference-host.js"
@@ -97,11 +98,11 @@ export class ConstellationKvCache implements KvTier {
     })
   }
 
-  /** A cache on one shard in this thread (its engine in reach of tests: `engine`). */
-  static make(options: Partial<KvCacheOptions> = {}): ConstellationKvCache {
+  /** A cache on one shard in this thread (its engine in reach: `engine`; `observers` see every hop and delivery). */
+  static make(options: Partial<KvCacheOptions> = {}, observers: EngineObservers = {}): ConstellationKvCache {
     const o = { ...kvCacheDefaults, ...options }
     const world = makeWorld(ConstellationKvCache.configOf(o))
-    const kv = new ConstellationKvCache(o, world, new LiveEngine(world))
+    const kv = new ConstellationKvCache(o, world, new LiveEngine(world, observers))
     if (o.faults) kv.host.injectFaults({ lossRate: o.faults.lossRate, seed: o.seed })
     return kv
   }

@@ -39,7 +39,7 @@ export const skySpecs = {
   BlockPut: { code: 12, fields: { key: number("p0"), acked: flag("p1"), share: int("aux") } },
   /** Tell a server to hand its share of a block to `target` (migration); `keep`: copy it, and keep its own. */
   MigrateOrder: { code: 13, fields: { key: number("p0"), target: int("p1"), keep: flag("p2"), share: int("aux") } },
-  MigrateData: { code: 14, fields: { key: number("p0"), share: int("aux") } },
+  MigrateData: { code: 14, fields: { key: number("p0"), share: int("aux"), sizeOnly: flag("p1") } },
   /** A satellite's mailbox was full: the message of tag `rejected` was refused, not lost (backpressure); `ref` is its own aux field. */
   Busy: { code: 15, fields: { key: number("p0"), requestId: number("p1"), rejected: int("p2", { min: 1, max: 20 }), ref: int("aux") } },
   /** A migration's receiver to its sender: the share arrived intact and is stored, or was refused (corrupted). */

@@ -63,11 +63,12 @@ const keyedPlacement = (strategy: PlacementStrategy, satellites: number) =>
 const anchoredOf = (strategy: PlacementStrategy) => strategy.kind === "centred" && strategy.handover === "anchor"
 
 const actorKinds: Record<ActorKind, Factory> = {
-  satellite: ({ config, host }) =>
+  satellite: ({ config, host, satellites, userRequests }) =>
     satellite({
       capacityBytes: config.capacityBytesPerSatellite, beaconIntervalSeconds: config.beaconIntervalSeconds,
       policy: config.replay.storePolicy,
-      ...(host ? { wire: host.wire } : {})
+      // Inference actors (after the workload's users) write bytes; replay clients and ground users write sizes.
+      ...(host ? { wire: host.wire, firstByteWriter: satellites + (config.workload === "replay" ? userRequests.length : config.users) } : {})
     }) as SkyBehaviour<unknown>,
   client: ({ config, strategy, satellites, userRequests }) => {
     if (config.redundancy > 1) throw new ConfigError("redundancy", `config.redundancy: replay clients keep one copy of each share (got ${config.redundancy}); redundancy is the inference actors' (chaos.ts --redundancy)`)

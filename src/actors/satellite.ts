@@ -34,8 +34,16 @@ const intact = (share: SharePayload) => share.chunks.every(frameIntact)
 export const BEACON_BYTES = 64
 export const CONTROL_BYTES = 64
 
-export const satellite = (opts: { capacityBytes: number; beaconIntervalSeconds: number; policy?: EvictionPolicy; wire?: PayloadWire }): SkyBehaviour<SatelliteState> => {
+export const satellite = (opts: {
+  capacityBytes: number
+  beaconIntervalSeconds: number
+  policy?: EvictionPolicy
+  wire?: PayloadWire
+  /** With a wire: actors from this id on put shares with their bytes; those below (replay clients) put sizes only. */
+  firstByteWriter?: number
+}): SkyBehaviour<SatelliteState> => {
   const wire = opts.wire
+  const firstByteWriter = opts.firstByteWriter ?? 0
   const beacon = (ctx: SkyContext) => {
     for (let slot = 0; slot < 4; slot++) {
       const n = ctx.neighbour(slot)
@@ -46,7 +54,8 @@ export const satellite = (opts: { capacityBytes: number; beaconIntervalSeconds: 
   /** Send a share to satellite `to` (its bytes staged on the wire when it has them). */
   const sendShareTo = (ctx: SkyContext, to: number, key: number, share: Entry<SharePayload>, index: number) => {
     if (share.payload && wire) wire.stage(to, wireSlot.migrate(key, to), share.payload)
-    Sky.MigrateData.send(ctx, to, share.bytes, { key, share: index })
+    // Beside a wire, a share without bytes (a replay client's) says so: the receiver must not wait for any.
+    Sky.MigrateData.send(ctx, to, share.bytes, { key, share: index, sizeOnly: wire !== undefined && share.payload === undefined })
   }
   const handle = match<typeof skySpecs, SatelliteState, SkyContext>(skySpecs, {
     Tick: (_state, _m, ctx) => beacon(ctx),
@@ -75,13 +84,13 @@ export const satellite = (opts: { capacityBytes: number; beaconIntervalSeconds: 
     BlockPut: (state, m, ctx) => {
       const payload = wire?.take(wireSlot.put(m.key, m.share, ctx.self), m.hops, ctx.self)
       if (payload && !intact(payload)) return ctx.count("corruptPutsRefused")
-      // With bytes on the wire, a put whose bytes were already taken is a duplicate of a retransmission.
-      if (!(wire && payload === undefined)) state.store.put(m.key, m.bytes, payload)
+      // With bytes on the wire, a byte writer's put whose bytes were already taken is a duplicate of a retransmission.
+      if (!(wire && payload === undefined && m.origin >= firstByteWriter)) state.store.put(m.key, m.bytes, payload)
       if (m.acked) Sky.BlockPutAck.send(ctx, m.origin, CONTROL_BYTES, { key: m.key, share: m.share })
     },
     MigrateData: (state, m, ctx) => {
       const payload = wire?.take(wireSlot.migrate(m.key, ctx.self), m.hops, ctx.self)
-      if (!wire) return void state.store.put(m.key, m.bytes, undefined)
+      if (!wire || m.sizeOnly) return void state.store.put(m.key, m.bytes, undefined)
       if (payload === undefined) return // a duplicate of a share sent again
       const ok = intact(payload)
       if (ok) state.store.put(m.key, m.bytes, payload)

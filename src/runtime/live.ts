@@ -11,7 +11,7 @@
 import { buildShard } from "./build.js"
 import { Mailboxes } from "./mailbox.js"
 import { mergeReports, type EngineReport } from "./report.js"
-import type { ShardEngine } from "./shard.js"
+import type { EngineObservers, ShardEngine } from "./shard.js"
 import type { Network, World } from "./world.js"
 
 /** The step advanceUntilSignal checks the signal at (virtual s): it bounds how far past it the clock runs. */
@@ -73,10 +73,11 @@ export class LiveEngine<N extends Network = Network> implements LiveHost {
   private readonly started = performance.now()
   private workMs = 0
 
-  constructor(readonly world: World<N>) {
+  /** `observers`: watch every hop and delivery (a live view draws them). */
+  constructor(readonly world: World<N>, observers: EngineObservers = {}) {
     const shared = new SharedArrayBuffer(world.sharedBytes(1))
     this.owner = world.ownership(1)
-    this.engine = buildShard(world, { index: 0, shards: 1, owner: this.owner, mailboxes: Mailboxes.allocate(1, world.config.mailboxCapacity), shared })
+    this.engine = buildShard(world, { index: 0, shards: 1, owner: this.owner, mailboxes: Mailboxes.allocate(1, world.config.mailboxCapacity), shared }, observers)
   }
 
   get now(): number {

@@ -1,0 +1,198 @@
+/**
+ * The emulation behind the live view: a constellation on the live host (one in-process shard, paced by
+ * the caller), its workload, and an inference actor for the prompt box. It advances when told, keeps
+ * what the view draws (arcs of the requests delivered since a viewer's last frame), and answers the
+ * viewers' questions (a satellite's store, a prompt). Frames are built per viewer (frames.ts).
+ */
+import { defaultRunConfig, type RunConfig } from "../../src/actors/config.js"
+import { ConstellationKvCache } from "../../src/actors/constellation-kv.js"
+import { Tag } from "../../src/actors/protocol.js"
+import type { SatelliteState } from "../../src/actors/satellite.js"
+import type { Envelope } from "../../src/runtime/behaviour.js"
+import type { DeliveryRecord } from "../../src/runtime/shard.js"
+import { latencySummary } from "../../src/runtime/metrics.js"
+import { ModelPool } from "../../src/inference/model-pool.js"
+import { cachedTurn } from "../../src/inference/session.js"
+import { ephemerisOf, type Ephemeris, subSatellitePoints } from "../../src/topology/index.js"
+
+/** Arc kinds, as the page colours them. */
+export const ArcKind = { hit: 0, miss: 1, migration: 2, put: 3 } as const
+
+/** Arcs kept for viewers that have not had them yet; older ones are dropped (a viewer lagging that far skips them). */
+const ARC_RING = 4096
+
+export interface LiveOptions {
+  readonly preset: string
+  readonly catalog: RunConfig["catalog"]
+  readonly seed: number
+  readonly workload: "standard" | "replay"
+  readonly strategy: string
+  readonly trace: string
+  readonly requests: number
+  readonly users: number
+  readonly model: string
+}
+
+export class LiveSession {
+  readonly kv: ConstellationKvCache
+  readonly satellites: number
+  private readonly ephemeris: Ephemeris
+  private readonly positions: Float64Array
+  /** Arcs as (from, to, kind) triples in a ring; `arcSeq` counts every arc ever pushed. */
+  private readonly arcs = new Int32Array(3 * ARC_RING)
+  arcSeq = 0
+  /** Per satellite: BlockReply hits it served (the panel's "hits"). */
+  private readonly hits: Float64Array
+  speed: number
+  paused = false
+  private model: ModelPool | undefined
+  /** One job at a time on the engine: the pacing tick or a prompt (whose lookup drives the engine itself). */
+  private busy: Promise<unknown> = Promise.resolve()
+
+  constructor(readonly o: LiveOptions, speed: number) {
+    this.speed = speed
+    const run: Partial<RunConfig> = {
+      preset: o.preset, catalog: o.catalog, workload: o.workload, users: o.workload === "standard" ? o.users : 0,
+      replay: { ...defaultRunConfig.replay, strategy: o.strategy, tracePath: o.trace, requests: o.requests }
+    }
+    this.kv = ConstellationKvCache.make({ preset: o.preset, seed: o.seed, strategy: o.strategy as never, namespace: { modelId: o.model, tenantSalt: "live" }, run }, {
+      onDelivery: (_d: DeliveryRecord, env: Envelope) => this.observe(env)
+    })
+    this.satellites = this.kv.world.satellites
+    this.hits = new Float64Array(this.satellites)
+    this.ephemeris = ephemerisOf(this.kv.world.constellation)
+    this.positions = new Float64Array(3 * this.satellites)
+  }
+
+  private observe(env: Envelope): void {
+    let kind: number
+    // The replay and inference protocol's share replies (hit: p2) and the standard workload's (hit: aux).
+    if (env.tag === Tag.BlockReply || env.tag === Tag.CacheGetReply) {
+      kind = (env.tag === Tag.BlockReply ? env.p2 : env.aux) !== 0 ? ArcKind.hit : ArcKind.miss
+      if (kind === ArcKind.hit && env.origin < this.satellites) this.hits[env.origin]!++
+    } else if (env.tag === Tag.MigrateData) kind = ArcKind.migration
+    else if (env.tag === Tag.BlockPut || env.tag === Tag.CachePut) kind = ArcKind.put
+    else return
+    const k = 3 * (this.arcSeq % ARC_RING)
+    this.arcs[k] = env.origin
+    this.arcs[k + 1] = env.dst
+    this.arcs[k + 2] = kind
+    this.arcSeq++
+  }
+
+  /** Arcs from sequence number `from` on (at most `max`, the newest), as (from, to, kind) triples. */
+  arcsSince(from: number, max: number): Int32Array {
+    const start = Math.max(from, this.arcSeq - Math.min(max, ARC_RING))
+    const out = new Int32Array(3 * (this.arcSeq - start))
+    for (let s = start, j = 0; s < this.arcSeq; s++, j += 3) out.set(this.arcs.subarray(3 * (s % ARC_RING), 3 * (s % ARC_RING) + 3), j)
+    return out
+  }
+
+  get now(): number {
+    return this.kv.now
+  }
+
+  private exclusive<A>(f: () => Promise<A>): Promise<A> {
+    const next = this.busy.then(f, f)
+    this.busy = next.catch(() => undefined)
+    return next
+  }
+
+  /** Move the emulation on by `wallSeconds` of wall time at the current speed (nothing while paused). */
+  tick(wallSeconds: number): Promise<void> {
+    if (this.paused || wallSeconds <= 0) return Promise.resolve()
+    return this.exclusive(() => this.kv.advance(wallSeconds * this.speed))
+  }
+
+  /** Sub-satellite latitude and longitude of every satellite now, degrees, packed [lat0, lon0, ...]. */
+  latLon(): Float64Array {
+    const t = this.now
+    this.ephemeris.positionsAt(t, this.positions)
+    return subSatellitePoints(this.positions, this.satellites, this.ephemeris.earthRotationAngleAt(t))
+  }
+
+  /** Links up this epoch (the topology actor's link state). */
+  get linksUp(): Uint8Array {
+    return this.kv.engine.network.snapshot.up
+  }
+
+  /** Occupancy of every satellite's store, 0..255 of its capacity. */
+  occupancy(out: Uint8Array): Uint8Array {
+    const capacity = this.kv.world.config.capacityBytesPerSatellite
+    for (let s = 0; s < this.satellites; s++) {
+      const state = this.kv.engine.stateOf(s) as SatelliteState | undefined
+      out[s] = state ? Math.min(255, Math.ceil((255 * state.store.usedBytes) / capacity)) : 0
+    }
+    return out
+  }
+
+  /** The serving satellite of every ground actor (users, then the inference actor), -1 if none. */
+  serving(out: Int32Array): Int32Array {
+    for (let u = 0; u < out.length; u++) out[u] = this.kv.engine.network.servingOf(u)
+    return out
+  }
+
+  /** What the page needs once: constellation, links, shells, ground actors. */
+  describe() {
+    const w = this.kv.world
+    const c = w.constellation
+    const g = this.kv.engine.network.snapshot.graph
+    return {
+      type: "init" as const,
+      constellation: this.o.catalog.path !== "" ? this.o.catalog.path : this.o.preset,
+      satellites: this.satellites,
+      shells: c.shells.map((s, k) => ({ name: s.name, from: c.shellStart[k]!, to: c.shellStart[k + 1]! })),
+      linkA: Array.from(g.linkA),
+      linkB: Array.from(g.linkB),
+      users: w.users.map((u) => ({ name: u.name ?? "", lat: u.latDeg, lon: u.lonDeg })),
+      capacityBytes: w.config.capacityBytesPerSatellite,
+      workload: this.o.workload,
+      strategy: this.o.strategy
+    }
+  }
+
+  /** Counters and the retrieval latency distribution (the hdr histogram's percentiles 1..99.9), for the stats panel. */
+  stats() {
+    const e = this.kv.engine
+    const counters = Object.fromEntries(e.metrics.counters)
+    const h = e.metrics.histograms.get("retrieval")!
+    let stored = 0
+    for (let s = 0; s < this.satellites; s++) stored += (e.stateOf(s) as SatelliteState | undefined)?.store.usedBytes ?? 0
+    return {
+      type: "stats" as const, time: this.now, speed: this.speed, paused: this.paused,
+      delivered: e.report({ wallSeconds: 0, syncSeconds: 0, workSeconds: 0 }).delivered,
+      counters, storedBytes: stored, retrieval: latencySummary(h)
+    }
+  }
+
+  /** A satellite's store, for its panel. */
+  inspect(satellite: number) {
+    if (!(satellite >= 0 && satellite < this.satellites)) return { type: "error" as const, message: `no satellite ${satellite}` }
+    const state = this.kv.engine.stateOf(satellite) as SatelliteState
+    const c = this.kv.world.constellation
+    return {
+      type: "satellite" as const, satellite, shell: c.shells[c.shellOf[satellite]!]!.name, plane: c.planeOf[satellite]!, slot: c.slotOf[satellite]!,
+      name: c.catalog?.names[satellite] ?? `sat-${satellite}`,
+      blocks: state.store.size, bytes: state.store.usedBytes, capacityBytes: state.store.capacityBytes, hits: this.hits[satellite]!, evictions: state.store.evictions
+    }
+  }
+
+  /** The inference actor answers with the model; its KV goes to and comes from the constellation. */
+  prompt(text: string) {
+    return this.exclusive(async () => {
+      this.model ??= new ModelPool(this.o.model, { threads: 1 })
+      const tokens = await this.model.encode(text)
+      const turn = await cachedTurn(this.model, this.kv, tokens, { maxNewTokens: 16 })
+      return {
+        type: "answer" as const, text: await this.model.decode(turn.tokens), promptTokens: turn.promptTokens, cachedTokens: turn.cachedTokens,
+        satellites: [...turn.satellites], fetchMs: turn.fetchMs, prefillMs: turn.prefillMs, ttftMs: turn.ttftMs, storedBlocks: turn.storedBlocks
+      }
+    })
+  }
+
+  async close(): Promise<void> {
+    await this.busy
+    await this.model?.close()
+    await this.kv.close()
+  }
+}

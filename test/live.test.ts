@@ -1,0 +1,173 @@
+/**
+ * The live view from the outside: the server as a user starts it, the page in headless Chromium, raw
+ * WebSocket viewers beside it (ten at once, and hostile ones), and SIGTERM.
+ */
+import { type ChildProcess, spawn } from "node:child_process"
+import { mkdtempSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { type Browser, chromium } from "playwright-core"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { ViewerFrames, type FrameSource } from "../experiments/live/frames.js"
+
+const env = { ...process.env, SKYMEMORY_RESULTS: mkdtempSync(join(tmpdir(), "skymemory-live-")) }
+
+const startServer = async (args: ReadonlyArray<string>): Promise<{ child: ChildProcess; url: string }> => {
+  const child = spawn(process.execPath, ["--import", "tsx", "experiments/live.ts", "--port", "0", ...args], { env, stdio: ["ignore", "pipe", "pipe"] })
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = ""
+    child.stdout!.on("data", (d) => {
+      out += String(d)
+      if (out.includes("\n")) resolve(out.split("\n")[0]!)
+    })
+    child.once("exit", (code) => reject(new Error(`live.ts exited with ${code} before listening`)))
+  })
+  return { child, url }
+}
+
+/** A raw viewer: every message it gets, parsed (JSON) or as the frame's byte length. */
+const viewer = async (url: string) => {
+  const ws = new WebSocket(`${url.replace("http", "ws")}ws`)
+  ws.binaryType = "arraybuffer"
+  const got = { json: [] as Array<Record<string, any>>, frames: 0, closed: false }
+  ws.onmessage = (e) => {
+    if (typeof e.data === "string") got.json.push(JSON.parse(e.data))
+    else got.frames++
+  }
+  ws.onclose = () => { got.closed = true }
+  await new Promise((resolve, reject) => { ws.onopen = resolve; ws.onerror = reject })
+  return { ws, got }
+}
+
+const until = async (f: () => boolean, ms = 15_000) => {
+  const t0 = Date.now()
+  while (!f()) {
+    if (Date.now() - t0 > ms) throw new Error("timed out waiting")
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
+describe("the live view", () => {
+  let server: { child: ChildProcess; url: string }
+  let browser: Browser
+  beforeAll(async () => {
+    server = await startServer(["--preset", "starlink-shell1", "--speed", "10"])
+    browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox"] })
+  }, 60_000)
+  afterAll(async () => {
+    await browser?.close()
+    server?.child.kill("SIGKILL")
+  })
+
+  it("the page draws the constellation, moves, opens a satellite's panel and answers a prompt", async () => {
+    const page = await browser.newPage({ viewport: { width: 1100, height: 700 } })
+    const errors: Array<string> = []
+    page.on("pageerror", (e) => errors.push(e.message))
+    await page.goto(server.url)
+    await page.waitForFunction(() => (globalThis as any).skyView.frames > 3, null, { timeout: 20_000 })
+    expect(await page.textContent("#drawn")).toMatch(/^drawing 1584 satellites \(\d+ on this side\)$/)
+    const first = await page.screenshot()
+    await page.waitForTimeout(1000)
+    const second = await page.screenshot()
+    expect(Buffer.compare(first, second)).not.toBe(0)
+    // A satellite on this side: click it, its panel opens with its store.
+    const at = await page.evaluate(() => {
+      const v = (globalThis as any).skyView
+      for (let i = 0; i < v.satellites; i++) {
+        const p = v.screenOf(i)
+        if (p && p.x > 100 && p.y > 100) return { i, ...p }
+      }
+      return null
+    })
+    expect(at).not.toBeNull()
+    await page.mouse.click(at!.x, at!.y)
+    await page.waitForSelector("#panel:not([hidden])", { timeout: 10_000 })
+    expect(await page.textContent("#panel-body")).toMatch(/blocks \d+.*bytes .*MiB.*hits \d+.*evictions \d+/s)
+    // A prompt, then the same prompt longer: the second reuses KV from orbit and lights its satellites.
+    for (const text of ["What is a satellite?", "What is a satellite? Tell me more."]) {
+      await page.fill("#prompt-text", text)
+      await page.click("#prompt button")
+      await page.waitForFunction(() => /tokens from orbit/.test((globalThis as any).document.getElementById("answer").textContent ?? ""), null, { timeout: 60_000 })
+    }
+    expect(await page.textContent("#answer")).toMatch(/[1-9]\d*\/\d+ tokens from orbit \(satellites \d+/)
+    expect(errors).toEqual([])
+    await page.close()
+  }, 120_000)
+
+  it("ten viewers at once each get the constellation and frames; bad messages are refused and counted", async () => {
+    const viewers = await Promise.all(Array.from({ length: 10 }, () => viewer(server.url)))
+    await until(() => viewers.every((v) => v.got.frames >= 5))
+    for (const v of viewers) expect(v.got.json[0]).toMatchObject({ type: "init", satellites: 1584 })
+    const [bad] = viewers
+    for (const m of ["not json", JSON.stringify({ type: "speed", x: "fast" }), JSON.stringify({ type: "launch" }), "x".repeat(10_000)]) bad!.ws.send(m)
+    bad!.ws.send(new Uint8Array([1, 2, 3]))
+    await until(() => bad!.got.json.filter((m) => m.type === "error").length >= 5)
+    expect(bad!.got.json.filter((m) => m.type === "error").map((m) => m.message)).toEqual([
+      "refused: not JSON", "refused: not a known message", "refused: not a known message", "refused: message of 10000 characters (limit 4096)", "refused: binary message"
+    ])
+    // Still served after them; the server counted them and all ten viewers.
+    const frames = bad!.got.frames
+    await until(() => bad!.got.frames > frames + 3)
+    await until(() => bad!.got.json.some((m) => m.type === "stats" && m.server.refused >= 5 && m.server.viewers >= 10))
+    // A message over the transport's limit closes that connection only.
+    const huge = await viewer(server.url)
+    huge.ws.send("y".repeat(200_000))
+    await until(() => huge.got.closed)
+    const others = viewers.map((v) => v.got.frames)
+    await until(() => viewers.every((v, i) => v.got.frames > others[i]! + 2))
+    // Inspect answers with the store; pause stops virtual time.
+    bad!.ws.send(JSON.stringify({ type: "inspect", satellite: 7 }))
+    await until(() => bad!.got.json.some((m) => m.type === "satellite" && m.satellite === 7))
+    for (const v of viewers) v.ws.close()
+  }, 60_000)
+
+  it("SIGTERM stops the server within a second, exit code 0", async () => {
+    const { child } = await startServer(["--preset", "paper-19x5"])
+    const t0 = Date.now()
+    const code = new Promise<number | null>((resolve) => child.once("exit", (c) => resolve(c)))
+    child.kill("SIGTERM")
+    expect(await code).toBe(0)
+    expect(Date.now() - t0).toBeLessThan(1000)
+  }, 30_000)
+})
+
+describe("live frames", () => {
+  const S = 5, L = 4
+  const source = (time: number, up: Array<number>, occ: Array<number>, arcSeq: number): FrameSource => ({
+    time, latLon: new Float64Array(2 * S).fill(time), serving: Int32Array.of(2, -1), linksUp: Uint8Array.from(up), occupancy: Uint8Array.from(occ), arcSeq,
+    arcsSince: (from) => Int32Array.from(Array.from({ length: arcSeq - from }, (_, k) => [from + k, 0, 1]).flat())
+  })
+  /** The page's decoding (view.js onFrame), applied to a state. */
+  const apply = (state: { up: Uint8Array; occ: Uint8Array; arcs: Array<number> }, bytes: Uint8Array) => {
+    const buf = bytes.buffer
+    const v = new DataView(buf)
+    const n = v.getUint32(16, true), U = v.getUint32(20, true), A = v.getUint32(24, true), le = v.getUint32(28, true), oe = v.getUint32(32, true)
+    let o = 40 + 8 * n + 4 * U
+    const arcs = new Int32Array(buf, o, 3 * A)
+    for (let k = 0; k < A; k++) state.arcs.push(arcs[3 * k]!)
+    o += 12 * A
+    if (v.getUint8(1) === 1) {
+      state.up = new Uint8Array(buf, o, le).slice()
+      state.occ = new Uint8Array(buf, o + le, n).slice()
+    } else {
+      for (const l of new Uint32Array(buf, o, le)) state.up[l]! ^= 1
+      for (const c of new Uint32Array(buf, o + 4 * le, oe)) state.occ[c >>> 8] = c & 255
+    }
+  }
+
+  it("deltas rebuild the state; a dropped frame is not committed, so the next one carries its changes", () => {
+    const frames = new ViewerFrames()
+    const page = { up: new Uint8Array(L), occ: new Uint8Array(S), arcs: [] as Array<number> }
+    const states: Array<[Array<number>, Array<number>, number]> = [[[1, 1, 0, 1], [0, 0, 9, 0, 0], 2], [[1, 0, 0, 1], [0, 4, 9, 0, 0], 5], [[0, 0, 1, 1], [0, 4, 200, 0, 1], 6], [[0, 1, 1, 1], [3, 4, 200, 0, 1], 9]]
+    states.forEach(([up, occ, arcSeq], k) => {
+      const f = frames.next(source(k, up, occ, arcSeq))
+      if (k === 2) return // the viewer's outbox was full: dropped, not committed
+      apply(page, f.bytes)
+      f.commit()
+      expect(Array.from(page.up)).toEqual(up)
+      expect(Array.from(page.occ)).toEqual(occ)
+    })
+    // Arcs: none before the first frame; then every arc once, the dropped frame's included.
+    expect(page.arcs).toEqual([2, 3, 4, 5, 6, 7, 8])
+  })
+})
