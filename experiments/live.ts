@@ -7,9 +7,10 @@
  * Served by @effect/platform-node (live/server.ts); the emulation is live/session.ts, frames live/frames.ts.
  * `npx tsx experiments/live.ts --preset starlink-shell1 --speed 10`   (--port 0: any free port)
  */
-import { Cause, Effect, Exit, Fiber } from "effect"
+import { Effect } from "effect"
 import { strategyNames } from "../src/cache/strategies.js"
 import { flag, parseCli, reportError, traceFlags } from "./lib/cli.js"
+import { runServer } from "./lib/server-main.js"
 import { atFlag, catalogFlags, presetFlag, resolveConstellation } from "./lib/constellation-flags.js"
 import { serveLive } from "./live/server.js"
 import { LiveSession } from "./live/session.js"
@@ -49,25 +50,11 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   }
   if (ready) {
     const { o, session } = ready
-    const fiber = Effect.runFork(
+    runServer(
       serveLive(session, { host: o.host, port: o.port, onListening: (url) => process.stdout.write(`${url}\n`) }).pipe(
         Effect.ensuring(Effect.promise(() => session.close()))
-      )
+      ),
+      `--host ${o.host} --port ${o.port}`
     )
-    // SIGINT / SIGTERM: stop serving, close the session, exit 0, within a second whatever hangs.
-    const stop = () => {
-      setTimeout(() => process.exit(0), 900).unref()
-      Effect.runPromise(Fiber.interrupt(fiber)).finally(() => process.exit(0))
-    }
-    process.once("SIGINT", stop)
-    process.once("SIGTERM", stop)
-    Effect.runPromise(Fiber.await(fiber)).then((exit) => {
-      if (Exit.isFailure(exit) && !Cause.hasInterruptsOnly(exit.cause)) {
-        const e = Cause.squash(exit.cause) as { message?: string; cause?: { code?: string; message?: string } }
-        const why = e.cause?.code === "EADDRINUSE" ? "the port is in use" : (e.cause?.message ?? e.message ?? String(e))
-        reportError(Object.assign(new Error(why), { field: `--host ${o.host} --port ${o.port}` }))
-        process.exit(process.exitCode ?? 1)
-      }
-    })
   }
 }

@@ -96,8 +96,8 @@ describe("the byte side channel and live hosts' requests", () => {
 
   it("a shard's world refuses a malformed host request with the field named", () => {
     const kv = ConstellationKvCache.make({ namespace: { modelId: "m", tenantSalt: "t" } })
-    expect(() => kv.host.request(0, { _tag: "Lookup", actor: -1, keys: [] })).toThrow(/actor/)
+    expect(() => kv.host.request(0, { _tag: "Lookup", actor: -1, job: 0, keys: [] })).toThrow(/actor/)
     expect(() => kv.host.request(0, { _tag: "Erase" })).toThrow()
-    expect(() => kv.host.request(0, { _tag: "Store", actor: kv.actor, keys: [1], shares: [[["not bytes"]]] })).toThrow(/shares/)
+    expect(() => kv.host.request(0, { _tag: "Store", actor: kv.actor, job: 0, keys: [1], shares: [[["not bytes"]]] })).toThrow(/shares/)
   })
 })

@@ -55,10 +55,11 @@ export class AckedPuts {
 
   /**
    * See the batch's puts acknowledged, in virtual time: the job's program. `abandoned` is handed the
-   * puts still unacknowledged after every attempt (their satellites did not answer: down, or unreachable).
+   * puts still unacknowledged after every attempt (their satellites did not answer: down, or unreachable);
+   * `settled` is called when every put is acknowledged or given up.
    */
-  watch(ctx: SkyContext, batch: Batch, abandoned?: (puts: ReadonlyArray<Put>) => void): void {
-    if (batch.waiting.size === 0) return
+  watch(ctx: SkyContext, batch: Batch, abandoned?: (puts: ReadonlyArray<Put>) => void, settled?: () => void): void {
+    if (batch.waiting.size === 0) return settled?.()
     let round = 0
     const attempt = Effect.suspend(() => {
       if (round++ > 0) {
@@ -78,6 +79,7 @@ export class AckedPuts {
       Effect.ensuring(Effect.sync(() => {
         for (const slot of batch.waiting.keys()) if (this.owner.get(slot) === batch) this.owner.delete(slot)
         batch.waiting.clear()
+        settled?.()
       }))
     ))
   }

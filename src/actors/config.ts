@@ -45,6 +45,8 @@ export const RunConfig = Schema.Struct({
   users: Count,
   /** Inference actors (the slot after the ground users; see src/actors/registry.ts). */
   inferenceActors: Count,
+  /** Where the inference actors are on the ground; null = under the first shell's middle satellite at t = 0. */
+  inferenceSite: Schema.NullOr(Schema.Struct({ latDeg: Schema.Finite.check(Schema.isBetween({ minimum: -90, maximum: 90 })), lonDeg: Schema.Finite })),
   /**
    * Copies of each share an inference actor stores, on distinct satellites (1 = none extra). Replay
    * clients move sizes, not bytes, and keep one copy; a replay run with more is refused by name.
@@ -137,6 +139,7 @@ export const defaultRunConfig: RunConfig = {
   beaconIntervalSeconds: 1,
   users: 32,
   inferenceActors: 0,
+  inferenceSite: null,
   redundancy: 1,
   inference: { bitErrorRate: 0, authKeyHex: "", sideChannelBytes: 64 * 2 ** 20 },
   requestRatePerUser: 2,

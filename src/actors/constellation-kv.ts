@@ -12,7 +12,7 @@ import { blockKeys, type KeyNamespace } from "../cache/keys.js"
 import type { Strategy } from "../cache/strategies.js"
 import { joinBlocks, splitIntoBlocks } from "../inference/kv-blocks.js"
 import type { KvTier } from "../inference/kv-tier.js"
-import { badChunks, blockToShares, sharesToBlock } from "../inference/kv-transfer.js"
+import { badChunks, blockToShares, bytesToShares, sharesToBlock, sharesToBytes } from "../inference/kv-transfer.js"
 import type { PastKv } from "../inference/runner.js"
 import { LiveEngine, type LiveHost } from "../runtime/live.js"
 import { LivePool } from "../runtime/live-pool.js"
@@ -149,13 +149,57 @@ export class ConstellationKvCache implements KvTier {
     return blockKeys(tokens, this.options.blockTokens, namespace)
   }
 
-  /** Hand the inference actor a job, advance until it is done, and take its result. */
-  private async run<R>(job: HostRequest): Promise<R> {
-    await this.ask(this.home, job)
-    if (!(await this.host.advanceUntilSignal(JOB_LIMIT_SECONDS))) {
-      throw new Error(`the inference actor's job did not finish within ${JOB_LIMIT_SECONDS} s of virtual time`)
-    }
-    return (await this.ask(this.home, { _tag: "TakeResult", actor: this.actor })) as R
+  /**
+   * Hand the inference actor a job and resolve with its result. Jobs asked for while others run are
+   * batched: every queued job is handed over, the host advances until one finishes, finished ones are
+   * taken, and so on while any is left, so many callers (a front end's connections) share the advances.
+   * One caller at a time sees exactly the old sequence: hand over, advance until done, take.
+   */
+  private run<R>(job: Omit<Extract<HostRequest, { _tag: "Lookup" }>, "job"> | Omit<Extract<HostRequest, { _tag: "Store" }>, "job">): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      this.queued.push({ request: { ...job, job: this.nextJob++ } as HostRequest & { job: number }, resolve: resolve as (r: unknown) => void, reject })
+      this.pump()
+    })
+  }
+
+  private readonly queued: Array<{ request: HostRequest & { job: number }; resolve: (r: unknown) => void; reject: (e: unknown) => void }> = []
+  private readonly inflight = new Map<number, { resolve: (r: unknown) => void; reject: (e: unknown) => void }>()
+  private nextJob = 0
+  private pumping: Promise<void> | undefined
+
+  private pump(): void {
+    if (this.pumping) return
+    this.pumping = (async () => {
+      try {
+        while (this.queued.length > 0 || this.inflight.size > 0) {
+          // A turn of the event loop first: jobs that other callers (connections) are about to ask for
+          // join this round instead of waiting for the next (advancing never yields to I/O by itself).
+          await new Promise((r) => setImmediate(r))
+          for (const q of this.queued.splice(0)) {
+            await this.ask(this.home, q.request)
+            this.inflight.set(q.request.job, q)
+          }
+          if (!(await this.host.advanceUntilSignal(JOB_LIMIT_SECONDS))) {
+            throw new Error(`the inference actor's job did not finish within ${JOB_LIMIT_SECONDS} s of virtual time`)
+          }
+          for (const [job, r] of (await this.ask(this.home, { _tag: "TakeResults", actor: this.actor })) as Array<[number, unknown]>) {
+            const q = this.inflight.get(job)
+            this.inflight.delete(job)
+            q?.resolve(r)
+          }
+        }
+      } catch (e) {
+        for (const q of [...this.inflight.values(), ...this.queued.splice(0)]) q.reject(e)
+        this.inflight.clear()
+      } finally {
+        this.pumping = undefined
+      }
+    })()
+  }
+
+  /** Wait until no job is running (advancing the host otherwise would interleave with a job's advances). */
+  private async quiet(): Promise<void> {
+    while (this.pumping) await this.pumping
   }
 
   /** The longest cached prefix of `tokens`, fetched through the constellation and checked. */
@@ -197,8 +241,30 @@ export class ConstellationKvCache implements KvTier {
     return { ...r, blocks: blocks.length }
   }
 
+  /**
+   * Named values (a key-value front end's): each value's bytes as S shares of sealed chunks under its
+   * block key, put in one job, done when every put is acknowledged (or given up after its retries).
+   * `authKey`: the writer's (a tenant's) HMAC key, else the cache's.
+   */
+  async storeValues(keys: ReadonlyArray<number>, values: ReadonlyArray<Uint8Array>, authKey = this.options.authKey): Promise<StoreResult> {
+    const o = this.options
+    const shares = values.map((v, j) => bytesToShares(v, keys[j]!, { chunkBytes: o.chunkBytes, servers: o.servers, ...(authKey ? { authKey } : {}) }))
+    return this.run<StoreResult>({ _tag: "Store", actor: this.actor, keys: [...keys], shares, acked: true })
+  }
+
+  /** A named value fetched and checked; `bytes` undefined on a miss (or a value that failed its check). */
+  async lookupValue(key: number, authKey = this.options.authKey): Promise<{ bytes?: Uint8Array; fetchMs: number; satellites: ReadonlyArray<number>; badChunks: number }> {
+    const r = await this.run<LookupResult>({ _tag: "Lookup", actor: this.actor, keys: [key] })
+    const fetchMs = (r.finishedAt - r.startedAt) * 1e3
+    const shares = r.blocks[0]
+    if (shares === undefined) return { fetchMs, satellites: r.satellites, badChunks: r.badChunks }
+    const v = sharesToBytes(shares, key, authKey)
+    return v.ok ? { bytes: v.bytes, fetchMs, satellites: r.satellites, badChunks: r.badChunks } : { fetchMs, satellites: r.satellites, badChunks: r.badChunks + 1 }
+  }
+
   /** Let `seconds` of virtual time pass (the constellation moves; stores migrate). */
   async advance(seconds: number): Promise<void> {
+    await this.quiet()
     await this.host.advanceTo(this.host.now + seconds)
   }
 

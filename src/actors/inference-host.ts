@@ -19,15 +19,16 @@ import type { ShareCheck } from "./share-fetch.js"
 
 const ActorId = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
 const Keys = Schema.Array(Schema.Finite)
+const JobId = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
 
 /** What a live host asks of a shard (LiveHost.request). */
 export const HostRequest = Schema.Union([
-  /** Start a lookup of these block keys on inference actor `actor` (the shard's signal: done). */
-  Schema.TaggedStruct("Lookup", { actor: ActorId, keys: Keys }),
-  /** Start a store: per block, per share, the share's chunks. */
-  Schema.TaggedStruct("Store", { actor: ActorId, keys: Keys, shares: Schema.Array(Schema.Array(Schema.Array(Schema.Uint8Array))) }),
-  /** The finished job's result (and forget it). */
-  Schema.TaggedStruct("TakeResult", { actor: ActorId }),
+  /** Start lookup `job` of these block keys on inference actor `actor` (the shard's signal: a job done). */
+  Schema.TaggedStruct("Lookup", { actor: ActorId, job: JobId, keys: Keys }),
+  /** Start store `job`: per block, per share, the share's chunks. */
+  Schema.TaggedStruct("Store", { actor: ActorId, job: JobId, keys: Keys, shares: Schema.Array(Schema.Array(Schema.Array(Schema.Uint8Array))), acked: Schema.optional(Schema.Boolean) }),
+  /** The results of actor `actor`'s jobs that have finished, as [job, result] pairs (and forget them): an actor runs its jobs side by side. */
+  Schema.TaggedStruct("TakeResults", { actor: ActorId }),
   /** Ground user `user`'s station is out until virtual time `until` (every shard's network is told). */
   Schema.TaggedStruct("GroundOutage", { user: ActorId, until: Schema.Finite })
 ])
@@ -38,7 +39,8 @@ export class InferenceHost {
   readonly port = new InferencePort()
   readonly wire: PayloadWire
   readonly verify: ShareCheck
-  private readonly results = new Map<number, LookupResult | StoreResult>()
+  /** Finished jobs' results by actor: [job, result] pairs not yet taken. */
+  private readonly results = new Map<number, Array<[number, LookupResult | StoreResult]>>()
 
   constructor(config: RunConfig, spec: ShardSpec, private readonly network: TopologyActor) {
     const { bitErrorRate, authKeyHex } = config.inference
@@ -74,21 +76,23 @@ export class InferenceHost {
   /** A live host's request (ShardWorld.serve). */
   serve(raw: unknown, host: HostContext): unknown {
     const request = decodeRequest(raw)
-    const done = (actor: number) => (r: LookupResult | StoreResult) => {
-      this.results.set(actor, r)
+    const done = (actor: number, job: number) => (r: LookupResult | StoreResult) => {
+      let finished = this.results.get(actor)
+      if (!finished) this.results.set(actor, (finished = []))
+      finished.push([job, r])
       host.signal()
     }
     switch (request._tag) {
       case "Lookup":
-        this.port.submit(request.actor, { kind: "lookup", keys: request.keys, done: done(request.actor) })
+        this.port.submit(request.actor, { kind: "lookup", keys: request.keys, done: done(request.actor, request.job) })
         return void Sky.Tick.wake(host, request.actor, { timer: InferenceTimer.job, id: 0 })
       case "Store":
-        this.port.submit(request.actor, { kind: "store", keys: request.keys, shares: request.shares, done: done(request.actor) })
+        this.port.submit(request.actor, { kind: "store", keys: request.keys, shares: request.shares, ...(request.acked ? { acked: true } : {}), done: done(request.actor, request.job) })
         return void Sky.Tick.wake(host, request.actor, { timer: InferenceTimer.job, id: 0 })
-      case "TakeResult": {
-        const r = this.results.get(request.actor)
+      case "TakeResults": {
+        const finished = this.results.get(request.actor) ?? []
         this.results.delete(request.actor)
-        return r
+        return finished
       }
       case "GroundOutage":
         return void this.network.groundOutage(request.user, request.until)

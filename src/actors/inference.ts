@@ -57,6 +57,8 @@ export type InferenceJob =
     readonly keys: ReadonlyArray<number>
     /** Per block, per share: the share's chunks. */
     readonly shares: ReadonlyArray<ReadonlyArray<ShareChunks>>
+    /** Done only when every put is acknowledged (or given up), not when sent. */
+    readonly acked?: boolean
     readonly done: (r: StoreResult) => void
   }
 
@@ -198,8 +200,10 @@ export const inference = (o: InferenceOptions): SkyBehaviour<InferenceState> => 
         })
         if (!o.hashedServer) state.written.set(key, [...servers])
       })
-      state.puts.watch(ctx, batch, rePut(state, ctx, user))
-      job.done({ kind: "store", satellites: [...used].sort((a, b) => a - b), at: ctx.now })
+      const report = () => job.done({ kind: "store", satellites: [...used].sort((a, b) => a - b), at: ctx.now })
+      // A store job is done when its puts are sent, or (acked) when every one is acknowledged or given up.
+      state.puts.watch(ctx, batch, rePut(state, ctx, user), job.acked ? report : undefined)
+      if (!job.acked) report()
       return
     }
     const id = state.next++

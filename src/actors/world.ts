@@ -120,16 +120,19 @@ const skyData = (config: RunConfig): SkyData => {
 
 /**
  * The inference actors are ground actors too (LLM on the ground, as in the paper's ground setting): they
- * follow the workload's users, at the sub-satellite point at t = 0 of the first shell's middle satellite
- * (plane P/2, slot N/2: the middle of the 19x5 patch), so they start covered by the constellation.
+ * follow the workload's users, at config.inferenceSite (a front end's ground station), or else at the
+ * sub-satellite point at t = 0 of the first shell's middle satellite (plane P/2, slot N/2: the middle of
+ * the 19x5 patch), so they start covered by the constellation.
  */
 const withInferenceSites = (w: SkyData, pos: Float64Array, theta: number): SkyData => {
   const n = w.config.inferenceActors
   if (n === 0) return w
   const c = w.constellation
   const middle = Math.floor(c.shells[0]!.planes / 2)
-  const centre = c.planeStart[middle]! + Math.floor(Constellation.planeSize(c, middle) / 2)
-  const site = subSatellitePoint(pos, centre, theta)
+  const chosen = w.config.inferenceSite
+  // Home (its shard): the given site's highest satellite at t = 0, else the middle satellite it sits under.
+  const centre = chosen ? Math.max(0, servingSatellite(chosen, pos, c.size, theta, -90)) : c.planeStart[middle]! + Math.floor(Constellation.planeSize(c, middle) / 2)
+  const site = chosen ?? subSatellitePoint(pos, centre, theta)
   const users = [...w.users, ...Array.from({ length: n }, (_, k) => ({ name: `inference-${k}`, ...site }))]
   const userHome = new Int32Array(users.length)
   userHome.set(w.userHome)

@@ -8,11 +8,15 @@ import { type CodecName, decodeBlock, encodeBlock, type KvBlock } from "../cache
 import { frameChunk, openFrame, type Verdict } from "../cache/integrity.js"
 import type { ShareChunks } from "../cache/payload-wire.js"
 
-export const blockToShares = (block: KvBlock, key: number, o: { codec: CodecName; chunkBytes: number; servers: number; authKey?: Uint8Array }): Array<ShareChunks> => {
+/** Any bytes as S shares of sealed chunks (chunk c in share c mod S). */
+export const bytesToShares = (bytes: Uint8Array, key: number, o: { chunkBytes: number; servers: number; authKey?: Uint8Array }): Array<ShareChunks> => {
   const shares: Array<Array<Uint8Array>> = Array.from({ length: o.servers }, () => [])
-  chunk(encodeBlock(block, o.codec), o.chunkBytes).forEach((c, i) => shares[i % o.servers]!.push(frameChunk(key, i, c, o.authKey)))
+  chunk(bytes, o.chunkBytes).forEach((c, i) => shares[i % o.servers]!.push(frameChunk(key, i, c, o.authKey)))
   return shares
 }
+
+export const blockToShares = (block: KvBlock, key: number, o: { codec: CodecName; chunkBytes: number; servers: number; authKey?: Uint8Array }): Array<ShareChunks> =>
+  bytesToShares(encodeBlock(block, o.codec), key, o)
 
 export type BlockVerdict = { readonly ok: true; readonly block: KvBlock } | { readonly ok: false; readonly verdict: Exclude<Verdict, "ok"> | "malformed"; readonly chunk: number }
 
@@ -27,7 +31,10 @@ export const badShareChunks = (chunks: ShareChunks, share: number, servers: numb
 export const badChunks = (shares: ReadonlyArray<ShareChunks>, key: number, authKey?: Uint8Array): number =>
   shares.reduce((n, chunks, k) => n + badShareChunks(chunks, k, shares.length, key, authKey), 0)
 
-export const sharesToBlock = (shares: ReadonlyArray<ShareChunks>, key: number, authKey?: Uint8Array): BlockVerdict => {
+export type BytesVerdict = { readonly ok: true; readonly bytes: Uint8Array } | { readonly ok: false; readonly verdict: Exclude<Verdict, "ok"> | "malformed"; readonly chunk: number }
+
+/** The bytes back from their shares, every chunk checked first; one bad or missing chunk fails the whole. */
+export const sharesToBytes = (shares: ReadonlyArray<ShareChunks>, key: number, authKey?: Uint8Array): BytesVerdict => {
   const S = shares.length
   const total = shares.reduce((n, s) => n + s.length, 0)
   const chunks: Array<Uint8Array> = []
@@ -38,8 +45,14 @@ export const sharesToBlock = (shares: ReadonlyArray<ShareChunks>, key: number, a
     if (opened.bytes === undefined) return { ok: false, verdict: opened.verdict as Exclude<Verdict, "ok">, chunk: i }
     chunks.push(opened.bytes)
   }
+  return { ok: true, bytes: unchunk(chunks) }
+}
+
+export const sharesToBlock = (shares: ReadonlyArray<ShareChunks>, key: number, authKey?: Uint8Array): BlockVerdict => {
+  const v = sharesToBytes(shares, key, authKey)
+  if (!v.ok) return v
   try {
-    return { ok: true, block: decodeBlock(unchunk(chunks)) }
+    return { ok: true, block: decodeBlock(v.bytes) }
   } catch {
     return { ok: false, verdict: "malformed", chunk: -1 }
   }

@@ -1,0 +1,207 @@
+/**
+ * The Redis commands the front end speaks, one table: name -> arity and handler. Replies and error texts
+ * follow Redis 7's, so redis-cli, redis-benchmark and the redis client read them as they read Redis.
+ * Keys and values are bytes throughout (binary-safe); data commands go to the value tier (tier.ts).
+ */
+import { R, type Reply } from "./resp.js"
+import type { ValueTier } from "./tier.js"
+
+export interface Session {
+  readonly id: number
+  protocol: 2 | 3
+  /** The authenticated user (a tenant), or undefined before AUTH when a password is required. */
+  user: string | undefined
+  db: number
+  name: string | null
+  /** Set by QUIT: reply, then close. */
+  closing: boolean
+}
+
+export interface ServerContext {
+  readonly tier: ValueTier
+  /** user -> password; empty: no authentication (everyone is "default"). */
+  readonly users: ReadonlyMap<string, string>
+  readonly databases: number
+  readonly port: number
+  readonly started: number
+  connections(): number
+}
+
+type Handler = (s: Session, args: ReadonlyArray<Buffer>, ctx: ServerContext) => Reply | Promise<Reply>
+
+interface Command {
+  /** Redis arity: n exactly n arguments including the name; -n at least n. */
+  readonly arity: number
+  /** Runs before AUTH. */
+  readonly open?: boolean
+  readonly handler: Handler
+}
+
+const str = (b: Buffer) => b.toString("utf8")
+const lower = (b: Buffer) => b.toString("latin1").toLowerCase()
+const wrongArgs = (name: string) => R.error(`ERR wrong number of arguments for '${name}' command`)
+const syntax = R.error("ERR syntax error")
+const notInteger = R.error("ERR value is not an integer or out of range")
+const integer = (b: Buffer | undefined): number | undefined => {
+  const t = b?.toString("latin1") ?? ""
+  return /^-?\d{1,15}$/.test(t) ? Number(t) : undefined
+}
+
+const authenticate = (s: Session, ctx: ServerContext, user: string, password: string): Reply => {
+  const expected = ctx.users.get(user)
+  if (expected === undefined || expected !== password) return R.error("WRONGPASS invalid username-password pair or user is disabled.")
+  s.user = user
+  return R.ok
+}
+
+const hello = (s: Session, args: ReadonlyArray<Buffer>, ctx: ServerContext): Reply => {
+  let i = 1
+  if (args.length > 1) {
+    const v = integer(args[1])
+    if (v === undefined) return R.error("ERR Protocol version is not an integer or out of range")
+    if (v !== 2 && v !== 3) return R.error("NOPROTO unsupported protocol version")
+    i = 2
+    for (; i < args.length; i++) {
+      const opt = lower(args[i]!)
+      if (opt === "auth" && args[i + 2] !== undefined) {
+        const r = authenticate(s, ctx, str(args[i + 1]!), str(args[i + 2]!))
+        if (r.t === "error") return r
+        i += 2
+      } else if (opt === "setname" && args[i + 1] !== undefined) {
+        s.name = str(args[++i]!)
+      } else return R.error(`ERR Syntax error in HELLO option '${str(args[i]!)}'`)
+    }
+    if (s.user === undefined) return R.error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
+    s.protocol = v
+  } else if (s.user === undefined) return R.error("NOAUTH Authentication required.")
+  return R.map([
+    [R.bulk("server"), R.bulk("redis")], [R.bulk("version"), R.bulk("7.0.0")], [R.bulk("proto"), R.int(s.protocol)],
+    [R.bulk("id"), R.int(s.id)], [R.bulk("mode"), R.bulk("standalone")], [R.bulk("role"), R.bulk("master")], [R.bulk("modules"), R.array([])]
+  ])
+}
+
+const set: Handler = async (s, args, ctx) => {
+  let ttl: number | undefined
+  let nx = false, xx = false
+  for (let i = 3; i < args.length; i++) {
+    const opt = lower(args[i]!)
+    if (opt === "nx" && !xx) nx = true
+    else if (opt === "xx" && !nx) xx = true
+    else if ((opt === "ex" || opt === "px") && ttl === undefined && args[i + 1] !== undefined) {
+      const n = integer(args[++i])
+      if (n === undefined) return notInteger
+      if (n <= 0) return R.error("ERR invalid expire time in 'set' command")
+      ttl = opt === "ex" ? n : n / 1e3
+    } else return syntax
+  }
+  const exists = ctx.tier.exists(s.user!, s.db, args[1]!)
+  if ((nx && exists) || (xx && !exists)) return R.bulk(null)
+  await ctx.tier.set(s.user!, s.db, [{ key: args[1]!, value: args[2]!, ...(ttl !== undefined ? { ttlSeconds: ttl } : {}) }])
+  return R.ok
+}
+
+const info = (s: Session, args: ReadonlyArray<Buffer>, ctx: ServerContext): Reply => {
+  const section = args[1] ? lower(args[1]) : "all"
+  const f = ctx.tier.figures()
+  const sections: Record<string, Array<[string, string | number]>> = {
+    server: [["redis_version", "7.0.0"], ["redis_mode", "standalone"], ["skymemory", "emulated LEO constellation"], ["tcp_port", ctx.port], ["uptime_in_seconds", Math.floor((performance.now() - ctx.started) / 1e3)]],
+    clients: [["connected_clients", ctx.connections()]],
+    keyspace: Array.from({ length: ctx.databases }, (_, db) => [db, ctx.tier.size(s.user!, db)] as const)
+      .filter(([, n]) => n.keys > 0).map(([db, n]) => [`db${db}`, `keys=${n.keys},expires=${n.expires},avg_ttl=0`]),
+    constellation: Object.entries(f).map(([k, v]) => [k, typeof v === "number" && !Number.isInteger(v) ? Number(v.toFixed(6)) : v])
+  }
+  const chosen = section === "all" || section === "everything" || section === "default" ? Object.keys(sections) : Object.keys(sections).filter((k) => k === section)
+  const text = chosen.map((k) => `# ${k[0]!.toUpperCase()}${k.slice(1)}\r\n${sections[k]!.map(([a, b]) => `${a}:${b}\r\n`).join("")}`).join("\r\n")
+  return R.bulk(text)
+}
+
+const commandInfo = (name: string, c: Command): Reply => R.array([R.bulk(name), R.int(c.arity), R.array([]), R.int(0), R.int(0), R.int(0)])
+
+export const commands: Record<string, Command> = {
+  ping: { arity: -1, handler: (_s, args) => (args.length > 2 ? wrongArgs("ping") : args[1] ? R.bulk(args[1]) : R.simple("PONG")) },
+  echo: { arity: 2, handler: (_s, args) => R.bulk(args[1]!) },
+  quit: { arity: -1, open: true, handler: (s) => ((s.closing = true), R.ok) },
+  hello: { arity: -1, open: true, handler: hello },
+  auth: {
+    arity: -2, open: true,
+    handler: (s, args, ctx) => {
+      if (args.length > 3) return syntax
+      if (ctx.users.size === 0) return R.error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
+      return args.length === 2 ? authenticate(s, ctx, "default", str(args[1]!)) : authenticate(s, ctx, str(args[1]!), str(args[2]!))
+    }
+  },
+  select: {
+    arity: 2,
+    handler: (s, args, ctx) => {
+      const n = integer(args[1])
+      if (n === undefined) return notInteger
+      if (n < 0 || n >= ctx.databases) return R.error("ERR DB index is out of range")
+      s.db = n
+      return R.ok
+    }
+  },
+  get: { arity: 2, handler: async (s, args, ctx) => R.bulk(await ctx.tier.get(s.user!, s.db, args[1]!)) },
+  set: { arity: -3, handler: set },
+  mget: {
+    arity: -2,
+    handler: async (s, args, ctx) => {
+      const out: Array<Reply> = []
+      for (const key of args.slice(1)) out.push(R.bulk(await ctx.tier.get(s.user!, s.db, key)))
+      return R.array(out)
+    }
+  },
+  mset: {
+    arity: -3,
+    handler: async (s, args, ctx) => {
+      if (args.length % 2 !== 1) return wrongArgs("mset")
+      const entries = []
+      for (let i = 1; i < args.length; i += 2) entries.push({ key: args[i]!, value: args[i + 1]! })
+      await ctx.tier.set(s.user!, s.db, entries)
+      return R.ok
+    }
+  },
+  exists: { arity: -2, handler: (s, args, ctx) => R.int(args.slice(1).filter((k) => ctx.tier.exists(s.user!, s.db, k)).length) },
+  del: { arity: -2, handler: (s, args, ctx) => R.int(ctx.tier.del(s.user!, s.db, args.slice(1))) },
+  strlen: { arity: 2, handler: async (s, args, ctx) => R.int((await ctx.tier.get(s.user!, s.db, args[1]!))?.length ?? 0) },
+  dbsize: { arity: 1, handler: (s, _args, ctx) => R.int(ctx.tier.size(s.user!, s.db).keys) },
+  info: { arity: -1, handler: info },
+  client: {
+    arity: -2,
+    handler: (s, args) => {
+      const sub = lower(args[1]!)
+      if (sub === "setname" && args.length === 3) {
+        const name = str(args[2]!)
+        if (/\s/.test(name)) return R.error("ERR Client names cannot contain spaces, newlines or special characters.")
+        s.name = name
+        return R.ok
+      }
+      if (sub === "getname" && args.length === 2) return R.bulk(s.name)
+      if (sub === "id" && args.length === 2) return R.int(s.id)
+      return R.error(`ERR unknown subcommand '${str(args[1]!)}'. Try CLIENT HELP.`)
+    }
+  },
+  command: {
+    arity: -1,
+    handler: (_s, args) => {
+      const sub = args[1] ? lower(args[1]) : undefined
+      if (sub === undefined) return R.array(Object.entries(commands).map(([n, c]) => commandInfo(n, c)))
+      if (sub === "count") return R.int(Object.keys(commands).length)
+      if (sub === "docs") return R.array([])
+      if (sub === "info") return R.array(args.slice(2).map((a) => (commands[lower(a)] ? commandInfo(lower(a), commands[lower(a)]!) : R.array(null))))
+      return R.error(`ERR unknown subcommand '${str(args[1]!)}'. Try COMMAND HELP.`)
+    }
+  }
+}
+
+/** One command: its reply (errors are replies). */
+export const execute = async (s: Session, args: ReadonlyArray<Buffer>, ctx: ServerContext): Promise<Reply> => {
+  const name = lower(args[0]!)
+  const c = Object.hasOwn(commands, name) ? commands[name] : undefined
+  if (c === undefined) {
+    const rest = args.slice(1, 4).map((a) => `'${str(a).slice(0, 128)}' `).join("")
+    return R.error(`ERR unknown command '${str(args[0]!).slice(0, 128)}', with args beginning with: ${rest}`)
+  }
+  if ((c.arity > 0 && args.length !== c.arity) || (c.arity < 0 && args.length < -c.arity)) return wrongArgs(name)
+  if (s.user === undefined && !c.open) return R.error("NOAUTH Authentication required.")
+  return c.handler(s, args, ctx)
+}

@@ -1,0 +1,174 @@
+/**
+ * RESP, the Redis protocol, at a hostile edge: requests parsed incrementally (arrays of bulk strings, and
+ * inline commands as redis-cli's and telnet's), every length checked against a limit before a byte of it
+ * is buffered, and replies encoded for RESP2 or RESP3 (HELLO 3).
+ *
+ * Written here rather than taken from npm: the maintained parsers (redis-parser, the redis client's
+ * decoder) read replies for clients and buffer whatever length a peer declares; a server must refuse an
+ * oversized bulk length, an array where a bulk string belongs, or a line that never ends, before buffering
+ * it. The grammar is a page of the Redis docs; the limits are the point.
+ */
+
+export interface RespLimits {
+  /** Largest bulk string (one argument), bytes. */
+  readonly maxBulkBytes: number
+  /** Most arguments in one command. */
+  readonly maxArgs: number
+  /** Longest inline command line, bytes. */
+  readonly maxInlineBytes: number
+}
+
+export const defaultLimits: RespLimits = { maxBulkBytes: 64 * 2 ** 20, maxArgs: 1024 * 1024, maxInlineBytes: 64 * 1024 }
+
+/** A request the connection cannot recover from: answered with `-ERR Protocol error: ...`, then closed. */
+export class ProtocolError extends Error {}
+
+const CR = 13
+const LF = 10
+/** Lengths and counts are short: "*" or "$", at most 20 digits, CRLF. */
+const MAX_HEADER_LINE = 32
+
+/** Request parser: push bytes as they come, take complete commands. */
+export class RequestParser {
+  private buf: Buffer = Buffer.alloc(0)
+  private pos = 0
+
+  constructor(private readonly limits: RespLimits = defaultLimits) {}
+
+  /** Bytes received and not yet part of a complete command. */
+  get buffered(): number {
+    return this.buf.length - this.pos
+  }
+
+  push(chunk: Uint8Array): void {
+    const rest = this.buf.subarray(this.pos)
+    this.buf = rest.length === 0 ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength) : Buffer.concat([rest, chunk])
+    this.pos = 0
+  }
+
+  /** The next complete command (its arguments), undefined until more bytes arrive; ProtocolError if malformed. */
+  next(): Array<Buffer> | undefined {
+    for (;;) {
+      if (this.pos >= this.buf.length) return undefined
+      const start = this.pos
+      const cmd = this.buf[start] === 0x2a /* * */ ? this.multibulk() : this.inline()
+      if (cmd === undefined) {
+        this.pos = start
+        return undefined
+      }
+      // Empty commands (a bare newline, "*0") are skipped, as Redis does.
+      if (cmd.length > 0) return cmd
+    }
+  }
+
+  /** The line at pos (without CRLF) and moves past it; undefined if incomplete. */
+  private headerLine(what: string): string | undefined {
+    const end = this.buf.indexOf(LF, this.pos)
+    if (end < 0) {
+      if (this.buf.length - this.pos > MAX_HEADER_LINE) throw new ProtocolError(`${what} line too long`)
+      return undefined
+    }
+    if (end - this.pos > MAX_HEADER_LINE || this.buf[end - 1] !== CR) throw new ProtocolError(`malformed ${what} line`)
+    const line = this.buf.toString("latin1", this.pos + 1, end - 1)
+    this.pos = end + 1
+    return line
+  }
+
+  private count(text: string, what: string, max: number): number {
+    if (!/^-?\d{1,19}$/.test(text)) throw new ProtocolError(`invalid ${what}`)
+    const n = Number(text)
+    if (n > max) throw new ProtocolError(`${what} ${n} over the limit of ${max}`)
+    return n
+  }
+
+  private multibulk(): Array<Buffer> | undefined {
+    const header = this.headerLine("multibulk length")
+    if (header === undefined) return undefined
+    const n = this.count(header, "multibulk length", this.limits.maxArgs)
+    const args: Array<Buffer> = []
+    for (let i = 0; i < n; i++) {
+      if (this.pos >= this.buf.length) return undefined
+      if (this.buf[this.pos] !== 0x24 /* $ */) throw new ProtocolError(`expected '$', got '${String.fromCharCode(this.buf[this.pos]!)}'`)
+      const line = this.headerLine("bulk length")
+      if (line === undefined) return undefined
+      const len = this.count(line, "bulk length", this.limits.maxBulkBytes)
+      if (len < 0) throw new ProtocolError("invalid bulk length")
+      if (this.buf.length - this.pos < len + 2) return undefined
+      if (this.buf[this.pos + len] !== CR || this.buf[this.pos + len + 1] !== LF) throw new ProtocolError("bulk string not followed by CRLF")
+      // A copy: the command may outlive the receive buffer (a value stored in orbit).
+      args.push(Buffer.from(this.buf.subarray(this.pos, this.pos + len)))
+      this.pos += len + 2
+    }
+    return args
+  }
+
+  private inline(): Array<Buffer> | undefined {
+    const end = this.buf.indexOf(LF, this.pos)
+    if (end < 0) {
+      if (this.buf.length - this.pos > this.limits.maxInlineBytes) throw new ProtocolError("too big inline request")
+      return undefined
+    }
+    if (end - this.pos > this.limits.maxInlineBytes) throw new ProtocolError("too big inline request")
+    const line = this.buf.toString("latin1", this.pos, end).replace(/\r$/, "")
+    this.pos = end + 1
+    return line.split(/[ \t]+/).filter((w) => w.length > 0).map((w) => Buffer.from(w, "latin1"))
+  }
+}
+
+/** A reply, before encoding (RESP3 types fall back to RESP2 ones). */
+export type Reply =
+  | { readonly t: "simple"; readonly s: string }
+  | { readonly t: "error"; readonly s: string }
+  | { readonly t: "int"; readonly n: number }
+  | { readonly t: "bulk"; readonly b: Uint8Array | null }
+  | { readonly t: "array"; readonly items: ReadonlyArray<Reply> | null }
+  | { readonly t: "map"; readonly entries: ReadonlyArray<readonly [Reply, Reply]> }
+
+export const R = {
+  ok: { t: "simple", s: "OK" } as Reply,
+  simple: (s: string): Reply => ({ t: "simple", s }),
+  error: (s: string): Reply => ({ t: "error", s }),
+  int: (n: number): Reply => ({ t: "int", n }),
+  bulk: (b: Uint8Array | string | null): Reply => ({ t: "bulk", b: typeof b === "string" ? Buffer.from(b) : b }),
+  array: (items: ReadonlyArray<Reply> | null): Reply => ({ t: "array", items }),
+  map: (entries: ReadonlyArray<readonly [Reply, Reply]>): Reply => ({ t: "map", entries })
+}
+
+/** Encode a reply for protocol 2 or 3 into chunks (bulk payloads are not copied). */
+export const encodeReply = (r: Reply, protocol: 2 | 3, out: Array<Uint8Array> = []): Array<Uint8Array> => {
+  const line = (s: string) => out.push(Buffer.from(`${s}\r\n`, "latin1"))
+  switch (r.t) {
+    case "simple":
+      line(`+${r.s.replace(/[\r\n]/g, " ")}`)
+      break
+    case "error":
+      line(`-${r.s.replace(/[\r\n]/g, " ")}`)
+      break
+    case "int":
+      line(`:${r.n}`)
+      break
+    case "bulk":
+      if (r.b === null) line(protocol === 3 ? "_" : "$-1")
+      else {
+        line(`$${r.b.length}`)
+        out.push(r.b)
+        out.push(Buffer.from("\r\n"))
+      }
+      break
+    case "array":
+      if (r.items === null) line(protocol === 3 ? "_" : "*-1")
+      else {
+        line(`*${r.items.length}`)
+        for (const item of r.items) encodeReply(item, protocol, out)
+      }
+      break
+    case "map":
+      line(protocol === 3 ? `%${r.entries.length}` : `*${2 * r.entries.length}`)
+      for (const [k, v] of r.entries) {
+        encodeReply(k, protocol, out)
+        encodeReply(v, protocol, out)
+      }
+      break
+  }
+  return out
+}

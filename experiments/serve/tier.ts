@@ -1,0 +1,232 @@
+/**
+ * The key-value tier behind the Redis front end: values as cache entries in the constellation. A value is
+ * chunked, each chunk sealed (CRC-32, and an HMAC under its tenant's key), striped over S satellites by
+ * the run's strategy around the serving satellite of the front end's ground station, and put by the
+ * inference actor with acknowledged puts; a read fetches the shares and checks every chunk. What the
+ * constellation loses (evicted, lost with satellites, migrated away too late) is a miss, never a wrong
+ * value.
+ *
+ * The tier keeps the metadata a cache front end keeps: per tenant and database, the keys it wrote, their
+ * expiry (virtual time, SET EX/PX) and deletions (a deleted key reads nil at once; its shares age out of
+ * the satellites' stores). Keys of one tenant are hashed with its name, so tenants never share an entry.
+ *
+ * Time: at a finite speed, virtual time follows the wall clock while idle, and a reply waits until the
+ * wall clock has caught up with the virtual time its job took; at speed max nothing waits. Jobs of many
+ * connections run side by side in the inference actor (ConstellationKvCache batches them).
+ */
+import { createHmac } from "node:crypto"
+import { deflateRawSync, inflateRawSync } from "node:zlib"
+import { ConstellationKvCache } from "../../src/actors/constellation-kv.js"
+import type { RunConfig } from "../../src/actors/config.js"
+import type { SatelliteState } from "../../src/actors/satellite.js"
+import { namedValueKey } from "../../src/cache/keys.js"
+import { makeHistogram } from "../../src/runtime/metrics.js"
+
+export const valueCodecs = ["identity", "deflate"] as const
+export type ValueCodec = (typeof valueCodecs)[number]
+
+export interface TierOptions {
+  readonly preset: string
+  readonly catalog: RunConfig["catalog"]
+  readonly seed: number
+  readonly ground: { readonly latDeg: number; readonly lonDeg: number }
+  readonly strategy: string
+  readonly codec: ValueCodec
+  readonly capacityMb: number
+  /** Virtual seconds per wall second; Infinity = as fast as the emulation runs. */
+  readonly speed: number
+  /** The server's secret, from which each tenant's HMAC key is derived. */
+  readonly secret: Uint8Array
+  readonly run?: Partial<RunConfig>
+  readonly faults?: { readonly bitErrorRate: number; readonly lossRate: number }
+}
+
+interface Entry {
+  /** Virtual time it expires at (Infinity: never). */
+  expiresAt: number
+  bytes: number
+}
+
+const CODEC_ID: Record<ValueCodec, number> = { identity: 0, deflate: 1 }
+
+export class ValueTier {
+  readonly kv: ConstellationKvCache
+  private readonly index = new Map<string, Map<string, Entry>>()
+  private readonly deleted = new Map<string, Set<string>>()
+  private readonly started = performance.now()
+  private readonly startVirtual: number
+  private readonly tenantKeys = new Map<string, Uint8Array>()
+  readonly counters = { gets: 0, hits: 0, sets: 0, corrupt: 0 }
+  /** The constellation's own fetch time of every GET that reached it (virtual, microseconds). */
+  readonly fetchMicros = makeHistogram()
+
+  constructor(readonly o: TierOptions) {
+    this.kv = ConstellationKvCache.make({
+      preset: o.preset, seed: o.seed, strategy: o.strategy as never, capacityBytesPerSatellite: o.capacityMb * 2 ** 20,
+      namespace: { modelId: "redis", tenantSalt: "" },
+      ...(o.faults ? { faults: o.faults } : {}),
+      // Each tenant's key is applied at this edge; the inference actor checks CRCs only (authKeyHex "").
+      run: { catalog: o.catalog, inferenceSite: o.ground, ...o.run }
+    })
+    this.startVirtual = this.kv.now
+  }
+
+  get now(): number {
+    return this.kv.now
+  }
+
+  private keyOf(tenant: string): Uint8Array {
+    let k = this.tenantKeys.get(tenant)
+    if (k === undefined) this.tenantKeys.set(tenant, (k = createHmac("sha256", this.o.secret).update(`tenant\u0000${tenant}`).digest()))
+    return k
+  }
+
+  private space(tenant: string, db: number): string {
+    return `${tenant}\u0000${db}`
+  }
+
+  private blockKey(tenant: string, db: number, key: Uint8Array): number {
+    return namedValueKey(key, { modelId: `redis-db${db}`, tenantSalt: tenant })
+  }
+
+  /**
+   * Run an engine job (the cache batches jobs asked for together: ConstellationKvCache.run), then hold the
+   * reply until the wall clock catches up with the virtual time the job ended at.
+   */
+  private async job<A>(f: () => Promise<A>): Promise<A> {
+    const a = await f()
+    const virtualEnd = this.kv.now
+    if (Number.isFinite(this.o.speed)) {
+      const due = this.started + ((virtualEnd - this.startVirtual) / this.o.speed) * 1e3
+      const wait = due - performance.now()
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait))
+    }
+    return a
+  }
+
+  /** The pacer's tick: bring virtual time up to the wall clock at the run's speed (never back), between jobs. */
+  async idle(): Promise<void> {
+    if (!Number.isFinite(this.o.speed)) return
+    const target = this.startVirtual + ((performance.now() - this.started) / 1e3) * this.o.speed
+    if (target > this.kv.now + 1e-3) await this.kv.advance(target - this.kv.now)
+  }
+
+  private live(tenant: string, db: number, key: string): Entry | undefined {
+    const space = this.index.get(this.space(tenant, db))
+    const e = space?.get(key)
+    if (e && e.expiresAt <= this.kv.now) {
+      space!.delete(key)
+      this.tombstone(tenant, db, key)
+      return undefined
+    }
+    return e
+  }
+
+  private tombstone(tenant: string, db: number, key: string): void {
+    const s = this.space(tenant, db)
+    let d = this.deleted.get(s)
+    if (!d) this.deleted.set(s, (d = new Set()))
+    d.add(key)
+  }
+
+  exists(tenant: string, db: number, key: Uint8Array): boolean {
+    return this.live(tenant, db, Buffer.from(key).toString("latin1")) !== undefined
+  }
+
+  /** Keys live in one tenant's database. */
+  size(tenant: string, db: number): { keys: number; expires: number } {
+    const space = this.index.get(this.space(tenant, db))
+    let keys = 0, expires = 0
+    for (const [k] of space ?? []) {
+      const e = this.live(tenant, db, k)
+      if (e) {
+        keys++
+        if (Number.isFinite(e.expiresAt)) expires++
+      }
+    }
+    return { keys, expires }
+  }
+
+  private encode(value: Uint8Array): Uint8Array {
+    const body = this.o.codec === "deflate" ? deflateRawSync(value) : value
+    const out = new Uint8Array(body.length + 1)
+    out[0] = CODEC_ID[this.o.codec]
+    out.set(body, 1)
+    return out
+  }
+
+  private decode(stored: Uint8Array): Uint8Array | undefined {
+    if (stored.length === 0) return undefined
+    const body = stored.subarray(1)
+    if (stored[0] === CODEC_ID.identity) return body
+    if (stored[0] === CODEC_ID.deflate) return inflateRawSync(body)
+    return undefined
+  }
+
+  /** Put entries (SET, MSET): replies once every share's put is acknowledged in emulated time. */
+  async set(tenant: string, db: number, entries: ReadonlyArray<{ key: Uint8Array; value: Uint8Array; ttlSeconds?: number }>): Promise<void> {
+    this.counters.sets += entries.length
+    await this.job(() =>
+      this.kv.storeValues(entries.map((e) => this.blockKey(tenant, db, e.key)), entries.map((e) => this.encode(e.value)), this.keyOf(tenant))
+    )
+    const s = this.space(tenant, db)
+    let space = this.index.get(s)
+    if (!space) this.index.set(s, (space = new Map()))
+    for (const e of entries) {
+      const k = Buffer.from(e.key).toString("latin1")
+      space.set(k, { expiresAt: e.ttlSeconds === undefined ? Number.POSITIVE_INFINITY : this.kv.now + e.ttlSeconds, bytes: e.value.length })
+      this.deleted.get(s)?.delete(k)
+    }
+  }
+
+  /** A value, or null: deleted or expired at once; otherwise fetched from orbit and checked. */
+  async get(tenant: string, db: number, key: Uint8Array): Promise<Uint8Array | null> {
+    this.counters.gets++
+    const k = Buffer.from(key).toString("latin1")
+    if (this.live(tenant, db, k) === undefined && this.deleted.get(this.space(tenant, db))?.has(k)) return null
+    const r = await this.job(() => this.kv.lookupValue(this.blockKey(tenant, db, key), this.keyOf(tenant)))
+    this.fetchMicros.recordValue(Math.max(1, Math.round(r.fetchMs * 1e3)))
+    if (r.badChunks > 0) this.counters.corrupt += r.badChunks
+    if (r.bytes === undefined) return null
+    // Expired while it was being fetched: a miss, as Redis would answer.
+    if (this.live(tenant, db, k) === undefined && this.deleted.get(this.space(tenant, db))?.has(k)) return null
+    const v = this.decode(r.bytes)
+    if (v === undefined) return null
+    this.counters.hits++
+    return v
+  }
+
+  /** DEL: how many of the keys were live. */
+  del(tenant: string, db: number, keys: ReadonlyArray<Uint8Array>): number {
+    let n = 0
+    for (const key of keys) {
+      const k = Buffer.from(key).toString("latin1")
+      if (this.live(tenant, db, k) !== undefined) n++
+      this.index.get(this.space(tenant, db))?.delete(k)
+      this.tombstone(tenant, db, k)
+    }
+    return n
+  }
+
+  /** The constellation's figures for INFO. */
+  figures() {
+    const e = this.kv.engine
+    const satellites = this.kv.world.satellites
+    let stored = 0
+    for (let s = 0; s < satellites; s++) stored += (e.stateOf(s) as SatelliteState | undefined)?.store.usedBytes ?? 0
+    const report = e.report({ wallSeconds: 0, syncSeconds: 0, workSeconds: 0 })
+    return {
+      satellites, virtual_seconds: this.kv.now, gets: this.counters.gets, hits: this.counters.hits,
+      hit_rate: this.counters.gets > 0 ? this.counters.hits / this.counters.gets : 0, sets: this.counters.sets,
+      bytes_stored: stored, migration_bytes: e.metrics.counters.get("migrationBytes") ?? 0,
+      messages_delivered: report.delivered, messages_dropped: Object.values(report.dropped).reduce((a, b) => a + b, 0),
+      chunks_failed_check: this.counters.corrupt,
+      fetch_ms_p50: this.fetchMicros.getValueAtPercentile(50) / 1e3, fetch_ms_p90: this.fetchMicros.getValueAtPercentile(90) / 1e3,
+      fetch_ms_p99: this.fetchMicros.getValueAtPercentile(99) / 1e3
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.kv.close()
+  }
+}

@@ -1,0 +1,248 @@
+/**
+ * The Redis front end with real clients (Debian's redis-cli and redis-benchmark, the redis npm client)
+ * and hostile ones (raw sockets): binary values, LMCache-style keys, pipelining, many connections, AUTH
+ * and tenants, expiry, protocol abuse; and the parser alone under arbitrary and truncated input.
+ */
+import { type ChildProcess, execFile, spawn } from "node:child_process"
+import { randomBytes } from "node:crypto"
+import { connect } from "node:net"
+import { promisify } from "node:util"
+import fc from "fast-check"
+import { createClient, RESP_TYPES } from "redis"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { ProtocolError, RequestParser } from "../experiments/serve/resp.js"
+
+const exec = promisify(execFile)
+
+const startServer = async (args: ReadonlyArray<string>): Promise<{ child: ChildProcess; port: number }> => {
+  const child = spawn(process.execPath, ["--import", "tsx", "experiments/serve.ts", "--port", "0", ...args], { stdio: ["ignore", "pipe", "pipe"] })
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = ""
+    child.stdout!.on("data", (d) => {
+      out += String(d)
+      if (out.includes("\n")) resolve(out.split("\n")[0]!)
+    })
+    child.once("exit", (code) => reject(new Error(`serve.ts exited with ${code}`)))
+  })
+  expect(url).toMatch(/^redis:\/\/127\.0\.0\.1:\d+$/)
+  return { child, port: Number(url.split(":").at(-1)) }
+}
+
+/** Raw bytes to the server; everything it answers until it closes or `ms` pass. */
+const raw = (port: number, bytes: Uint8Array | string, ms = 3000) =>
+  new Promise<{ reply: string; closed: boolean }>((resolve) => {
+    const s = connect(port, "127.0.0.1")
+    let reply = ""
+    s.on("data", (d) => (reply += d.toString("latin1")))
+    const done = (closed: boolean) => {
+      clearTimeout(timer)
+      s.destroy()
+      resolve({ reply, closed })
+    }
+    const timer = setTimeout(() => done(false), ms)
+    s.on("close", () => done(true))
+    s.on("error", () => done(true))
+    s.write(bytes)
+  })
+
+const cli = (port: number, ...args: Array<string>) => exec("redis-cli", ["-p", String(port), ...args]).then((r) => r.stdout.trimEnd())
+
+describe("the Redis front end", () => {
+  let server: { child: ChildProcess; port: number }
+  beforeAll(async () => {
+    server = await startServer(["--preset", "paper-19x5", "--speed", "max", "--ground", "25,40", "--users", "alice:a-pass,bob:b-pass", "--password", "secret", "--max-clients", "200"])
+  }, 60_000)
+  afterAll(() => server?.child.kill("SIGKILL"))
+
+  it("redis-cli: AUTH, SET/GET, NX/XX, EX, MSET/MGET, EXISTS, DEL, STRLEN, DBSIZE, INFO, errors as Redis words them", async () => {
+    const p = server.port
+    expect(await cli(p, "GET", "k")).toBe("NOAUTH Authentication required.")
+    expect((await raw(p, "AUTH wrong\r\nAUTH alice nope\r\nAUTH secret\r\nPING\r\nQUIT\r\n")).reply).toBe(
+      "-WRONGPASS invalid username-password pair or user is disabled.\r\n-WRONGPASS invalid username-password pair or user is disabled.\r\n+OK\r\n+PONG\r\n+OK\r\n"
+    )
+    const a = (...args: Array<string>) => cli(p, "--user", "alice", "--pass", "a-pass", "--no-auth-warning", ...args)
+    expect(await a("PING")).toBe("PONG")
+    expect(await a("SET", "lmcache:model@v1:chunk:0", "hello world")).toBe("OK")
+    expect(await a("GET", "lmcache:model@v1:chunk:0")).toBe("hello world")
+    expect(await a("STRLEN", "lmcache:model@v1:chunk:0")).toBe("11")
+    expect(await a("SET", "lmcache:model@v1:chunk:0", "again", "NX")).toBe("")
+    expect(await a("SET", "absent", "x", "XX")).toBe("")
+    expect(await a("MSET", "m1", "one", "m2", "two")).toBe("OK")
+    expect(await a("MGET", "m1", "nope", "m2")).toBe("one\n\ntwo")
+    expect(await a("EXISTS", "m1", "m2", "nope")).toBe("2")
+    expect(await a("DEL", "m1", "nope")).toBe("1")
+    expect(await a("GET", "m1")).toBe("")
+    expect(await a("DBSIZE")).toBe("2")
+    expect(await a("SET", "short", "lived", "PX", "1")).toBe("OK")
+    // Virtual time moves with every job: the 1-ms entry is gone by the next command.
+    expect(await a("GET", "short")).toBe("")
+    expect(await a("SET", "x", "y", "EX", "0")).toBe("ERR invalid expire time in 'set' command")
+    expect(await a("SET", "x", "y", "PX", "soon")).toBe("ERR value is not an integer or out of range")
+    expect(await a("SET", "x", "y", "NX", "XX")).toBe("ERR syntax error")
+    expect(await a("GET")).toBe("ERR wrong number of arguments for 'get' command")
+    expect(await a("FLUSHALL", "now")).toBe("ERR unknown command 'FLUSHALL', with args beginning with: 'now'")
+    expect(await a("SELECT", "99")).toBe("ERR DB index is out of range")
+    const info = await a("INFO", "constellation")
+    expect(info).toMatch(/^# Constellation/)
+    expect(info).toMatch(/satellites:95/)
+    expect(info).toMatch(/hit_rate:/)
+    // Tenants: bob sees none of alice's keys.
+    const b = (...args: Array<string>) => cli(p, "--user", "bob", "--pass", "b-pass", "--no-auth-warning", ...args)
+    expect(await b("GET", "lmcache:model@v1:chunk:0")).toBe("")
+    expect(await b("DBSIZE")).toBe("0")
+    expect(await b("SET", "lmcache:model@v1:chunk:0", "bob's")).toBe("OK")
+    expect(await a("GET", "lmcache:model@v1:chunk:0")).toBe("hello world")
+    expect(await b("GET", "lmcache:model@v1:chunk:0")).toBe("bob's")
+  }, 60_000)
+
+  it("the redis client: 1 MiB of random bytes round trips exactly, pipelined commands, 50 connections at once, RESP3", async () => {
+    const url = `redis://alice:a-pass@127.0.0.1:${server.port}`
+    const client = await createClient({ url }).withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer }).connect()
+    const value = randomBytes(2 ** 20)
+    expect(await client.set("blob:1", value)).toBe("OK")
+    const back = await client.get("blob:1")
+    expect(Buffer.compare(back as Buffer, value)).toBe(0)
+    // Pipelined: many commands written before any reply is read; replies in order.
+    const keys = Array.from({ length: 40 }, (_, i) => `pipe:${i}`)
+    const multi = client.multi()
+    for (const k of keys) multi.set(k, `v-${k}`)
+    for (const k of keys) multi.get(k)
+    const replies = await multi.execAsPipeline()
+    expect(replies.slice(40).map(String)).toEqual(keys.map((k) => `v-${k}`))
+    await client.quit()
+    const clients = await Promise.all(Array.from({ length: 50 }, () => createClient({ url }).connect()))
+    const got = await Promise.all(clients.map(async (c, i) => {
+      await c.set(`conn:${i}`, `from ${i}`)
+      return c.get(`conn:${i}`)
+    }))
+    expect(got).toEqual(clients.map((_, i) => `from ${i}`))
+    await Promise.all(clients.map((c) => c.quit()))
+    const resp3 = await createClient({ url, RESP: 3 }).connect()
+    expect(await resp3.get("conn:7")).toBe("from 7")
+    expect(await resp3.get("missing")).toBeNull()
+    await resp3.quit()
+  }, 120_000)
+
+  it("redis-benchmark runs against it without errors", async () => {
+    const { stdout } = await exec("redis-benchmark", ["-p", String(server.port), "--user", "alice", "-a", "a-pass", "-t", "set,get", "-n", "300", "-c", "10", "-d", "1024", "-q", "--csv"])
+    const rows = stdout.trim().split("\n").filter((l) => /^"(SET|GET)"/.test(l))
+    expect(rows.map((r) => r.split(",")[0])).toEqual(['"SET"', '"GET"'])
+    for (const r of rows) expect(Number(r.split(",")[1]!.replace(/"/g, ""))).toBeGreaterThan(0)
+  }, 120_000)
+
+  it("hostile bytes: oversized bulk lengths, nested arrays and endless lines get an error and a closed connection; others are unaffected", async () => {
+    const p = server.port
+    const huge = await raw(p, "*2\r\n$3\r\nGET\r\n$999999999999\r\n")
+    expect(huge).toEqual({ reply: expect.stringMatching(/^-ERR Protocol error: bulk length \d+ over the limit/), closed: true })
+    const nested = await raw(p, "*1\r\n*1\r\n*1\r\n$4\r\nPING\r\n")
+    expect(nested).toEqual({ reply: "-ERR Protocol error: expected '$', got '*'\r\n", closed: true })
+    const endless = await raw(p, Buffer.alloc(70 * 1024, 0x61), 5000)
+    expect(endless).toEqual({ reply: "-ERR Protocol error: too big inline request\r\n", closed: true })
+    const garbage = await raw(p, "*x\r\n")
+    expect(garbage).toEqual({ reply: "-ERR Protocol error: invalid multibulk length\r\n", closed: true })
+    // A client that leaves mid-request takes nothing of anyone else's.
+    const partial = connect(p, "127.0.0.1")
+    partial.write("*3\r\n$3\r\nSET\r\n$4\r\nkeep\r\n$100\r\nhalf")
+    await new Promise((r) => setTimeout(r, 200))
+    partial.destroy()
+    expect(await cli(p, "--user", "alice", "--pass", "a-pass", "--no-auth-warning", "GET", "keep")).toBe("")
+    expect(await cli(p, "--user", "alice", "--pass", "a-pass", "--no-auth-warning", "GET", "lmcache:model@v1:chunk:0")).toBe("hello world")
+    // Inline commands, as telnet sends them.
+    expect((await raw(p, "AUTH alice a-pass\r\nPING\r\nQUIT\r\n")).reply).toBe("+OK\r\n+PONG\r\n+OK\r\n")
+  }, 60_000)
+
+  it("refuses connections over --max-clients and stops on SIGTERM with exit code 0", async () => {
+    const small = await startServer(["--preset", "paper-19x5", "--speed", "max", "--max-clients", "2"])
+    const held = [connect(small.port, "127.0.0.1"), connect(small.port, "127.0.0.1")]
+    await new Promise((r) => setTimeout(r, 300))
+    expect(await raw(small.port, "PING\r\n")).toEqual({ reply: "-ERR max number of clients reached\r\n", closed: true })
+    for (const h of held) h.destroy()
+    await new Promise((r) => setTimeout(r, 300))
+    expect((await raw(small.port, "PING\r\nQUIT\r\n")).reply).toBe("+PONG\r\n+OK\r\n")
+    const t0 = Date.now()
+    const code = new Promise<number | null>((resolve) => small.child.once("exit", (c) => resolve(c)))
+    small.child.kill("SIGTERM")
+    expect(await code).toBe(0)
+    expect(Date.now() - t0).toBeLessThan(1000)
+  }, 60_000)
+})
+
+describe("the Redis front end at real time", () => {
+  it("at --speed 1 a GET waits what the constellation took for it", async () => {
+    const live = await startServer(["--preset", "paper-19x5", "--speed", "1", "--ground", "25,40"])
+    try {
+      const client = await createClient({ url: `redis://127.0.0.1:${live.port}` }).connect()
+      await client.set("k", "v")
+      const waits: Array<number> = []
+      for (let i = 0; i < 5; i++) {
+        const t0 = performance.now()
+        expect(await client.get("k")).toBe("v")
+        waits.push(performance.now() - t0)
+      }
+      const info = await client.info("constellation")
+      await client.quit()
+      const fetchP50 = Number(/fetch_ms_p50:([\d.]+)/.exec(info)![1])
+      expect(fetchP50).toBeGreaterThan(1)
+      // Never sooner than the emulated fetch (a little slack for timer granularity).
+      expect(Math.min(...waits)).toBeGreaterThanOrEqual(fetchP50 * 0.9)
+    } finally {
+      live.child.kill("SIGKILL")
+    }
+  }, 60_000)
+})
+
+describe("the RESP request parser", () => {
+  const limits = { maxBulkBytes: 1024, maxArgs: 16, maxInlineBytes: 256 }
+  const encode = (args: ReadonlyArray<Uint8Array>) => Buffer.concat([Buffer.from(`*${args.length}\r\n`), ...args.flatMap((a) => [Buffer.from(`$${a.length}\r\n`), Buffer.from(a), Buffer.from("\r\n")])])
+
+  it("any commands, cut into any pieces, come out whole and in order", () => {
+    fc.assert(fc.property(
+      fc.array(fc.array(fc.uint8Array({ maxLength: 64 }), { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 8 }),
+      fc.array(fc.integer({ min: 1, max: 50 }), { minLength: 1, maxLength: 20 }),
+      (commands, cuts) => {
+        const bytes = Buffer.concat(commands.map(encode))
+        const p = new RequestParser(limits)
+        const out: Array<Array<Buffer>> = []
+        for (let i = 0, k = 0; i < bytes.length; k++) {
+          const n = cuts[k % cuts.length]!
+          p.push(bytes.subarray(i, i + n))
+          i += n
+          for (let c = p.next(); c !== undefined; c = p.next()) out.push(c)
+        }
+        expect(out.map((c) => c.map((a) => a.toString("hex")))).toEqual(commands.map((c) => c.map((a) => Buffer.from(a).toString("hex"))))
+        expect(p.buffered).toBe(0)
+      }
+    ), { numRuns: 200 })
+  })
+
+  it("arbitrary bytes never crash it and never buffer past the limits", () => {
+    fc.assert(fc.property(fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 20 }), (chunks) => {
+      const p = new RequestParser(limits)
+      try {
+        for (const c of chunks) {
+          p.push(c)
+          for (let cmd = p.next(); cmd !== undefined; cmd = p.next()) expect(cmd.length).toBeLessThanOrEqual(limits.maxArgs)
+          // What waits for more is at most one argument's worth plus headers, or one inline line.
+          expect(p.buffered).toBeLessThanOrEqual(limits.maxBulkBytes + limits.maxInlineBytes + 300 + 64)
+        }
+      } catch (e) {
+        expect(e).toBeInstanceOf(ProtocolError)
+      }
+    }), { numRuns: 500 })
+  })
+
+  it("a truncated command waits; over-limit lengths are refused before their bytes arrive", () => {
+    const p = new RequestParser(limits)
+    const whole = encode([Buffer.from("SET"), Buffer.from("k"), Buffer.alloc(100, 1)])
+    for (let n = 0; n < whole.length; n++) {
+      const q = new RequestParser(limits)
+      q.push(whole.subarray(0, n))
+      expect(q.next()).toBeUndefined()
+    }
+    p.push(Buffer.from("*1\r\n$2000\r\n"))
+    expect(() => p.next()).toThrow(/bulk length 2000 over the limit of 1024/)
+    const q = new RequestParser(limits)
+    q.push(Buffer.from("*17\r\n"))
+    expect(() => q.next()).toThrow(/multibulk length 17 over the limit of 16/)
+  })
+})
