@@ -55,7 +55,7 @@ export class LiveSession {
       preset: o.preset, catalog: o.catalog, workload: o.workload, users: o.workload === "standard" ? o.users : 0,
       replay: { ...defaultRunConfig.replay, strategy: o.strategy, tracePath: o.trace, requests: o.requests }
     }
-    this.kv = ConstellationKvCache.make({ preset: o.preset, seed: o.seed, strategy: o.strategy as never, namespace: { modelId: o.model, tenantSalt: "live" }, run }, {
+    this.kv = ConstellationKvCache.make({ preset: o.preset, seed: o.seed, strategy: o.strategy, namespace: { modelId: o.model, tenantSalt: "live" }, run }, {
       onDelivery: (_d: DeliveryRecord, env: Envelope) => this.observe(env)
     })
     this.satellites = this.kv.world.satellites

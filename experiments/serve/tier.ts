@@ -62,7 +62,7 @@ export class ValueTier {
 
   constructor(readonly o: TierOptions) {
     this.kv = ConstellationKvCache.make({
-      preset: o.preset, seed: o.seed, strategy: o.strategy as never, capacityBytesPerSatellite: o.capacityMb * 2 ** 20,
+      preset: o.preset, seed: o.seed, strategy: o.strategy, capacityBytesPerSatellite: o.capacityMb * 2 ** 20,
       namespace: { modelId: "redis", tenantSalt: "" },
       ...(o.faults ? { faults: o.faults } : {}),
       // Each tenant's key is applied at this edge; the inference actor checks CRCs only (authKeyHex "").
