@@ -168,10 +168,15 @@ describe("the Redis front end", () => {
 })
 
 describe("the Redis front end at real time", () => {
-  it("at --speed 1 a GET waits what the constellation took for it", async () => {
-    const live = await startServer(["--preset", "paper-19x5", "--speed", "1", "--ground", "25,40"])
+  it("at --speed 1 a GET waits what the constellation took for it (values deflated in orbit come back as written)", async () => {
+    const live = await startServer(["--preset", "paper-19x5", "--speed", "1", "--ground", "25,40", "--codec", "deflate"])
     try {
       const client = await createClient({ url: `redis://127.0.0.1:${live.port}` }).connect()
+      const text = "the same words again and again, ".repeat(2000)
+      await client.set("long", text)
+      expect(await client.get("long")).toBe(text)
+      // Deflated before it was chunked: the satellites hold far fewer bytes than were written.
+      expect(Number(/bytes_stored:(\d+)/.exec(await client.info("constellation"))![1])).toBeLessThan(text.length / 4)
       await client.set("k", "v")
       const waits: Array<number> = []
       for (let i = 0; i < 5; i++) {
