@@ -31,6 +31,7 @@ export const serveSpec = {
     strategy: flag.choice("placement strategy", strategyNames, "hop_rotation"),
     codec: flag.choice("how values are encoded in orbit (lossless)", valueCodecs, "identity"),
     capacityMb: flag.number("store capacity per satellite, MiB", 1024, { min: 1 }),
+    servers: flag.number("satellites a value's chunks are striped over (S)", 9, { min: 1, max: 64, integer: true }),
     password: flag.optionalString("require AUTH with this password (the default user)", "PW"),
     users: flag.optionalString("tenants: NAME:PASSWORD,... (AUTH NAME PASSWORD; each has its own key space and HMAC key)", "LIST"),
     fault: flag.choice("a fault to inject: bit-errors (1e-6 per bit per link on shares), message-loss (1% of messages), isl-flaps (each ISL down for a link epoch with probability 0.02)", FAULTS, "none"),
@@ -67,7 +68,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     const { catalog } = resolveConstellation(o)
     const tier = new ValueTier({
       preset: o.preset, catalog, seed: o.seed, ground: o.ground ?? { latDeg: 48.85, lonDeg: 2.35 }, strategy: o.strategy, codec: o.codec,
-      capacityMb: o.capacityMb, speed, secret: randomBytes(32),
+      capacityMb: o.capacityMb, servers: o.servers, speed, secret: randomBytes(32),
       ...(o.fault === "bit-errors" ? { faults: { bitErrorRate: 1e-6, lossRate: 0 } } : o.fault === "message-loss" ? { faults: { bitErrorRate: 0, lossRate: 0.01 } } : {}),
       ...(o.fault === "isl-flaps" ? { run: { islFlapProbability: 0.02 } } : {})
     })

@@ -33,6 +33,8 @@ export interface TierOptions {
   readonly strategy: string
   readonly codec: ValueCodec
   readonly capacityMb: number
+  /** Satellites a value's chunks are striped over (S). */
+  readonly servers: number
   /** Virtual seconds per wall second; Infinity = as fast as the emulation runs. */
   readonly speed: number
   /** The server's secret, from which each tenant's HMAC key is derived. */
@@ -62,7 +64,7 @@ export class ValueTier {
 
   constructor(readonly o: TierOptions) {
     this.kv = ConstellationKvCache.make({
-      preset: o.preset, seed: o.seed, strategy: o.strategy, capacityBytesPerSatellite: o.capacityMb * 2 ** 20,
+      preset: o.preset, seed: o.seed, strategy: o.strategy, servers: o.servers, capacityBytesPerSatellite: o.capacityMb * 2 ** 20,
       namespace: { modelId: "redis", tenantSalt: "" },
       ...(o.faults ? { faults: o.faults } : {}),
       // Each tenant's key is applied at this edge; the inference actor checks CRCs only (authKeyHex "").
