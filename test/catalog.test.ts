@@ -95,6 +95,17 @@ describe("catalog files", () => {
     expect(() => Catalog.readCatalog("/no/such/catalog.tle")).toThrow(expect.objectContaining({ field: "/no/such/catalog.tle", message: "no such file" }))
   })
 
+  it("reads the layouts catalogs use: 3LE names with '0 ', two-line sets without names, CRLF, blank lines", () => {
+    const sets = [0, 1, 2].map((k) => Catalog.formatTle({
+      name: `SAT ${k}`, noradId: 45_000 + k, epochMs: Date.parse(REFERENCE), inclinationDeg: 53, raanDeg: 10 * k, eccentricity: 0.0001,
+      argPerigeeDeg: 0, meanAnomalyDeg: 20 * k, meanMotionRevDay: 15.06
+    }))
+    const text = [`0 ${sets[0]![0]}`, sets[0]![1], sets[0]![2], "", sets[1]![1], sets[1]![2], sets[2]![0], `${sets[2]![1]}  `, sets[2]![2]].join("\r\n")
+    const { records, invalid } = Catalog.parseTle(text, "mixed.tle")
+    expect(invalid).toEqual([])
+    expect(records.map((r) => [r.name, r.noradId, r.line])).toEqual([["SAT 0", 45_000, 1], ["45001", 45_001, 5], ["SAT 2", 45_002, 7]])
+  })
+
   it("writes element lines that read back to the same elements (any valid elements)", () => {
     fc.assert(fc.property(
       fc.record({
