@@ -3,7 +3,9 @@
  * WebSocket viewers beside it (ten at once, and hostile ones), and SIGTERM.
  */
 import { type ChildProcess, spawn } from "node:child_process"
+import { randomBytes } from "node:crypto"
 import { mkdtempSync } from "node:fs"
+import { connect } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { type Browser, chromium } from "playwright-core"
@@ -32,7 +34,11 @@ const viewer = async (url: string) => {
   const got = { json: [] as Array<Record<string, any>>, frames: 0, closed: false }
   ws.onmessage = (e) => {
     if (typeof e.data === "string") got.json.push(JSON.parse(e.data))
-    else got.frames++
+    else {
+      got.frames++
+      // Acknowledged as the page does: unacknowledged frames stop after a few.
+      ws.send(JSON.stringify({ type: "ack", seq: new DataView(e.data as ArrayBuffer).getUint32(4, true) }))
+    }
   }
   ws.onclose = () => { got.closed = true }
   await new Promise((resolve, reject) => { ws.onopen = resolve; ws.onerror = reject })
@@ -120,6 +126,33 @@ describe("the live view", () => {
     await until(() => bad!.got.json.some((m) => m.type === "satellite" && m.satellite === 7))
     for (const v of viewers) v.ws.close()
   }, 60_000)
+
+  it("a viewer that stops reading loses frames; the emulation and the other viewers go on at their rate", async () => {
+    const big = await startServer(["--preset", "starlink-phase1", "--speed", "10"])
+    try {
+      // A raw WebSocket: the handshake, one masked message asking 60 frames/s, then never another read.
+      const port = Number(new URL(big.url).port)
+      const slow = connect(port, "127.0.0.1")
+      await new Promise((r) => slow.once("connect", r))
+      slow.write(`GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString("base64")}\r\nSec-WebSocket-Version: 13\r\n\r\n`)
+      const text = Buffer.from(JSON.stringify({ type: "rate", fps: 60 }))
+      const mask = randomBytes(4)
+      slow.write(Buffer.concat([Buffer.from([0x81, 0x80 | text.length]), mask, Buffer.from(text.map((b, i) => b ^ mask[i % 4]!))]))
+      slow.pause()
+      const fine = await viewer(big.url)
+      const t0 = Date.now()
+      await until(() => fine.got.json.some((m) => m.type === "stats" && m.server.framesDropped > 0), 40_000)
+      const seconds = (Date.now() - t0) / 1000
+      // The reading viewer kept getting frames at about its 10 per second, and virtual time kept moving.
+      expect(fine.got.frames).toBeGreaterThan(0.6 * 10 * seconds)
+      const times = fine.got.json.filter((m) => m.type === "stats").map((m) => m.time as number)
+      expect(times.at(-1)!).toBeGreaterThan(times[0]! + 0.5 * 10 * (seconds - 2))
+      fine.ws.close()
+      slow.destroy()
+    } finally {
+      big.child.kill("SIGKILL")
+    }
+  }, 90_000)
 
   it("SIGTERM stops the server within a second, exit code 0", async () => {
     const { child } = await startServer(["--preset", "paper-19x5"])

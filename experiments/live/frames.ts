@@ -1,6 +1,6 @@
 /**
  * The live view's binary frames: what changed since a viewer's last frame, in typed arrays the page
- * reads without parsing. Every frame carries all positions (they all move); links and occupancy travel as
+ * reads without parsing (and acknowledges by seq: server.ts's flow control). Every frame carries all positions (they all move); links and occupancy travel as
  * deltas against what that viewer last got (the first frame, or one after a viewer was skipped, is whole),
  * and arcs as those delivered since its last frame. Little-endian, 4-byte aligned:
  *
@@ -26,7 +26,8 @@ export interface FrameSource {
 
 /** What one viewer has been sent: frames are deltas against it. */
 export class ViewerFrames {
-  private seq = 0
+  /** Frames committed (sent) so far; the next frame's seq. */
+  seq = 0
   private lastArc = -1
   private links: Uint8Array | undefined
   private occupancy: Uint8Array | undefined

@@ -5,6 +5,8 @@
 import { Schema } from "effect"
 
 export const ClientMessage = Schema.Union([
+  /** Frame `seq` has been drawn: the server sends a viewer at most a few frames it has not acknowledged. */
+  Schema.Struct({ type: Schema.Literal("ack"), seq: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)) }),
   /** Frames per second this viewer wants (the emulation runs on whatever it asks). */
   Schema.Struct({ type: Schema.Literal("rate"), fps: Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 60 })) }),
   Schema.Struct({ type: Schema.Literal("pause") }),

@@ -44,8 +44,15 @@ const assets = (): Map<string, { type: string; body: Uint8Array }> => {
   return new Map(files.map(([path, type, file]) => [path, { type, body: readFileSync(file) }]))
 }
 
-/** Viewers' bounded outboxes: frames and messages beyond this wait for nobody. */
-const OUTBOX = 4
+/**
+ * Flow control per viewer. A WebSocket write never waits (the socket buffers whatever it is given), so
+ * the page acknowledges each frame it draws, and a viewer gets a new frame only while fewer than
+ * UNACKED_FRAMES of its frames are unacknowledged: one that stops reading stops getting frames (they are
+ * dropped for it, not committed), and what the server holds for it stays bounded. Replies (stats, errors,
+ * a satellite's store, an answer) wait in a bounded outbox of OUTBOX; beyond it they are dropped.
+ */
+const UNACKED_FRAMES = 4
+const OUTBOX = 64
 const TICK_MS = 1000 / 30
 const STATS_MS = 1000
 
@@ -55,6 +62,8 @@ interface Viewer {
   lastFrameAt: number
   readonly frames: ViewerFrames
   readonly outbox: Queue.Queue<Uint8Array | string>
+  /** Frames the page has acknowledged (the next seq it expects). */
+  acked: number
   /** Frames not sent because the outbox was full (the viewer was slow). */
   dropped: number
 }
@@ -94,6 +103,9 @@ export const serveLive = (session: LiveSession, o: LiveServerOptions) => {
   const act = (v: Viewer, m: ClientMessage) =>
     Effect.gen(function* () {
       switch (m.type) {
+        case "ack":
+          v.acked = Math.max(v.acked, Math.min(m.seq + 1, v.frames.seq))
+          return
         case "rate":
           v.fps = m.fps
           return
@@ -125,7 +137,7 @@ export const serveLive = (session: LiveSession, o: LiveServerOptions) => {
     const socket = yield* request.upgrade
     const writer = yield* socket.writer
     const reader = yield* socket.reader
-    const v: Viewer = { id: nextId++, fps: 10, lastFrameAt: 0, frames: new ViewerFrames(), outbox: yield* Queue.dropping<Uint8Array | string>(OUTBOX), dropped: 0 }
+    const v: Viewer = { id: nextId++, fps: 10, lastFrameAt: 0, frames: new ViewerFrames(), outbox: yield* Queue.dropping<Uint8Array | string>(OUTBOX), dropped: 0, acked: 0 }
     counters.connections++
     counters.viewers++
     yield* sendJson(v, session.describe())
@@ -168,6 +180,11 @@ export const serveLive = (session: LiveSession, o: LiveServerOptions) => {
         const src = source()
         for (const v of due) {
           v.lastFrameAt = now
+          if (v.frames.seq - v.acked >= UNACKED_FRAMES) {
+            v.dropped++
+            counters.framesDropped++
+            continue
+          }
           const frame = v.frames.next(src)
           if (yield* send(v, frame.bytes)) {
             frame.commit()

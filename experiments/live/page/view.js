@@ -58,6 +58,8 @@ function onJson(m) {
 function onFrame(buf) {
   const v = new DataView(buf)
   if (v.getUint8(0) !== 1 || !st.init) return
+  // Drawn (or about to be): the server sends a few unacknowledged frames at most.
+  send({ type: "ack", seq: v.getUint32(4, true) })
   const whole = v.getUint8(1) === 1
   st.time = v.getFloat64(8, true)
   const S = v.getUint32(16, true), U = v.getUint32(20, true), A = v.getUint32(24, true)
