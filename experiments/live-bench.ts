@@ -4,10 +4,10 @@
  * (requestAnimationFrame) over a measured stretch after a warm-up; median and tails, and the frames the
  * server sent. `npx tsx experiments/live-bench.ts [--seconds 10] [--screenshot docs/figures/live-view.png]`
  */
-import { spawn } from "node:child_process"
 import os from "node:os"
 import { chromium } from "playwright-core"
 import { flag, parseCli, runMain } from "./lib/cli.js"
+import { startExperimentServer } from "./lib/spawn-server.js"
 import { fmt, printResult } from "./lib/output.js"
 import { makeStepProgress } from "./lib/progress.js"
 import { writeIndex } from "./lib/report-index.js"
@@ -35,12 +35,8 @@ runMain(async () => {
   const rows: Array<{ preset: string; satellites: number; animationFrames: number; frameMsP50: number; frameMsP90: number; frameMsMax: number; serverFramesPerSecond: number }> = []
   try {
     for (const [k, preset] of presets.entries()) {
-      const child = spawn(process.execPath, ["--import", "tsx", "experiments/live.ts", "--port", "0", "--preset", preset, "--speed", String(o.speed), "--seed", String(o.seed)], { stdio: ["ignore", "pipe", "inherit"] })
+      const { child, url } = await startExperimentServer("live", ["--preset", preset, "--speed", String(o.speed), "--seed", String(o.seed)])
       try {
-        const url = await new Promise<string>((resolve, reject) => {
-          child.stdout!.once("data", (d) => resolve(String(d).split("\n")[0]!))
-          child.once("exit", (code) => reject(new Error(`live.ts ${preset} exited with ${code}`)))
-        })
         const page = await browser.newPage({ viewport: { width: 1280, height: 800 } })
         await page.goto(url)
         await page.waitForFunction(() => (globalThis as any).skyView.frames > 3, null, { timeout: 60_000 })

@@ -10,6 +10,7 @@ import os from "node:os"
 import { promisify } from "node:util"
 import { createClient } from "redis"
 import { flag, parseCli, runMain } from "./lib/cli.js"
+import { startExperimentServer } from "./lib/spawn-server.js"
 import { fmt, printResult } from "./lib/output.js"
 import { makeStepProgress } from "./lib/progress.js"
 import { writeIndex } from "./lib/report-index.js"
@@ -30,11 +31,7 @@ const spec = {
 }
 
 const startServe = async (args: ReadonlyArray<string>): Promise<{ child: ChildProcess; port: number }> => {
-  const child = spawn(process.execPath, ["--import", "tsx", "experiments/serve.ts", "--port", "0", ...args], { stdio: ["ignore", "pipe", "inherit"] })
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout!.once("data", (d) => resolve(String(d).split("\n")[0]!))
-    child.once("exit", (code) => reject(new Error(`serve.ts exited with ${code}`)))
-  })
+  const { child, url } = await startExperimentServer("serve", args)
   return { child, port: Number(url.split(":").at(-1)) }
 }
 

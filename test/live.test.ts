@@ -2,7 +2,7 @@
  * The live view from the outside: the server as a user starts it, the page in headless Chromium, raw
  * WebSocket viewers beside it (ten at once, and hostile ones), and SIGTERM.
  */
-import { type ChildProcess, spawn } from "node:child_process"
+import type { ChildProcess } from "node:child_process"
 import { randomBytes } from "node:crypto"
 import { mkdtempSync } from "node:fs"
 import { connect } from "node:net"
@@ -11,21 +11,11 @@ import { join } from "node:path"
 import { type Browser, chromium } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { ViewerFrames, type FrameSource } from "../experiments/live/frames.js"
+import { startExperimentServer } from "../experiments/lib/spawn-server.js"
 
 const env = { ...process.env, SKYMEMORY_RESULTS: mkdtempSync(join(tmpdir(), "skymemory-live-")) }
 
-const startServer = async (args: ReadonlyArray<string>): Promise<{ child: ChildProcess; url: string }> => {
-  const child = spawn(process.execPath, ["--import", "tsx", "experiments/live.ts", "--port", "0", ...args], { env, stdio: ["ignore", "pipe", "pipe"] })
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = ""
-    child.stdout!.on("data", (d) => {
-      out += String(d)
-      if (out.includes("\n")) resolve(out.split("\n")[0]!)
-    })
-    child.once("exit", (code) => reject(new Error(`live.ts exited with ${code} before listening`)))
-  })
-  return { child, url }
-}
+const startServer = (args: ReadonlyArray<string>) => startExperimentServer("live", args, { env, stderr: "pipe" })
 
 /** A raw viewer: every message it gets, parsed (JSON) or as the frame's byte length. */
 const viewer = async (url: string) => {

@@ -3,7 +3,7 @@
  * and hostile ones (raw sockets): binary values, LMCache-style keys, pipelining, many connections, AUTH
  * and tenants, expiry, protocol abuse; and the parser alone under arbitrary and truncated input.
  */
-import { type ChildProcess, execFile, spawn } from "node:child_process"
+import { type ChildProcess, execFile } from "node:child_process"
 import { randomBytes } from "node:crypto"
 import { connect } from "node:net"
 import { promisify } from "node:util"
@@ -11,19 +11,12 @@ import fc from "fast-check"
 import { createClient, RESP_TYPES } from "redis"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { ProtocolError, RequestParser } from "../experiments/serve/resp.js"
+import { startExperimentServer } from "../experiments/lib/spawn-server.js"
 
 const exec = promisify(execFile)
 
 const startServer = async (args: ReadonlyArray<string>): Promise<{ child: ChildProcess; port: number }> => {
-  const child = spawn(process.execPath, ["--import", "tsx", "experiments/serve.ts", "--port", "0", ...args], { stdio: ["ignore", "pipe", "pipe"] })
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = ""
-    child.stdout!.on("data", (d) => {
-      out += String(d)
-      if (out.includes("\n")) resolve(out.split("\n")[0]!)
-    })
-    child.once("exit", (code) => reject(new Error(`serve.ts exited with ${code}`)))
-  })
+  const { child, url } = await startExperimentServer("serve", args, { stderr: "pipe" })
   expect(url).toMatch(/^redis:\/\/127\.0\.0\.1:\d+$/)
   return { child, port: Number(url.split(":").at(-1)) }
 }

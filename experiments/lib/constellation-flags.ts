@@ -1,5 +1,5 @@
 import { constellationOfConfig } from "../../src/actors/world.js"
-import type { RunConfig } from "../../src/actors/config.js"
+import { constellationName, type RunConfig } from "../../src/actors/config.js"
 import { Catalog, Constellation, preset, presetNames, type Shell, walkerDelta, walkerStar } from "../../src/topology/index.js"
 import { CliError, flag } from "./cli.js"
 
@@ -50,26 +50,19 @@ export const catalogConfigOf = (o: CatalogChoice): RunConfig["catalog"] => {
 }
 
 /**
- * The run's constellation, loaded here before any worker starts, so a bad catalog fails at once with one
- * line naming file and line (exit 2); its summary for the experiment's output when it is a catalog.
- */
-export const runConstellation = (config: Pick<RunConfig, "catalog" | "shells" | "preset">) => {
-  const constellation = constellationOfConfig(config)
-  const k = config.catalog
-  const catalog = k.path === "" ? undefined : Catalog.loadCatalog(k.path, { at: k.at, lenient: k.lenient }).summary
-  return { constellation, catalog }
-}
-
-/**
  * An experiment's constellation flags resolved before anything runs: the run config's catalog, the name
  * results use (the catalog file or the preset), the constellation, and the catalog's summary, printed on
- * stderr unless --quiet or --json.
+ * stderr unless --quiet or --json. Loading it here, before any worker starts, makes a bad catalog fail at
+ * once with one line naming file and line (exit 2).
  */
 export const resolveConstellation = (o: CatalogChoice & { readonly preset: string; readonly quiet: boolean; readonly json: boolean }) => {
   const catalog = catalogConfigOf(o)
-  const { constellation, catalog: summary } = runConstellation({ preset: o.preset, shells: [], catalog })
+  const config = { preset: o.preset, shells: [], catalog }
+  const constellation = constellationOfConfig(config)
+  // The world loaded it just now (loadCatalog is memoised): the summary costs nothing more.
+  const summary = catalog.path === "" ? undefined : Catalog.loadCatalog(catalog.path, { at: catalog.at, lenient: catalog.lenient }).summary
   if (summary && !o.quiet && !o.json) process.stderr.write(`${describeCatalog(summary)}\n`)
-  return { catalog, where: catalog.path !== "" ? catalog.path : o.preset, constellation, summary }
+  return { catalog, where: constellationName(config), constellation, summary }
 }
 
 /** One line per inferred shell, and what was excluded: what a catalog run prints before it starts. */

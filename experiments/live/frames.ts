@@ -41,8 +41,8 @@ export class ViewerFrames {
     const U = src.serving.length
     const whole = this.links === undefined
     const arcs = src.arcsSince(this.lastArc < 0 ? src.arcSeq : this.lastArc, this.maxArcs)
-    let flipped: Array<number> = []
-    let changed: Array<number> = []
+    const flipped: Array<number> = []
+    const changed: Array<number> = []
     if (!whole) {
       const links = this.links!, occ = this.occupancy!
       for (let l = 0; l < L; l++) if (links[l] !== src.linksUp[l]) flipped.push(l)
@@ -77,7 +77,6 @@ export class ViewerFrames {
       o += 4 * flipped.length
       new Uint32Array(buf, o, changed.length).set(changed)
     }
-    flipped = changed = []
     return {
       bytes: new Uint8Array(buf),
       commit: () => {

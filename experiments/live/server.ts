@@ -64,8 +64,6 @@ interface Viewer {
   readonly outbox: Queue.Queue<Uint8Array | string>
   /** Frames the page has acknowledged (the next seq it expects). */
   acked: number
-  /** Frames not sent because the outbox was full (the viewer was slow). */
-  dropped: number
 }
 
 export interface LiveCounters {
@@ -137,7 +135,7 @@ export const serveLive = (session: LiveSession, o: LiveServerOptions) => {
     const socket = yield* request.upgrade
     const writer = yield* socket.writer
     const reader = yield* socket.reader
-    const v: Viewer = { id: nextId++, fps: 10, lastFrameAt: 0, frames: new ViewerFrames(), outbox: yield* Queue.dropping<Uint8Array | string>(OUTBOX), dropped: 0, acked: 0 }
+    const v: Viewer = { id: nextId++, fps: 10, lastFrameAt: 0, frames: new ViewerFrames(), outbox: yield* Queue.dropping<Uint8Array | string>(OUTBOX), acked: 0 }
     counters.connections++
     counters.viewers++
     yield* sendJson(v, session.describe())
@@ -147,7 +145,7 @@ export const serveLive = (session: LiveSession, o: LiveServerOptions) => {
       for (;;) {
         const batch = yield* reader.pull
         for (const raw of batch) {
-          const parsed = parseClientMessage(typeof raw === "string" ? raw : raw)
+          const parsed = parseClientMessage(raw)
           if (!parsed.ok) {
             counters.refused++
             yield* sendJson(v, { type: "error", message: `refused: ${parsed.reason}` })
@@ -175,24 +173,19 @@ export const serveLive = (session: LiveSession, o: LiveServerOptions) => {
       const dt = Math.min(0.25, (now - last) / 1e3)
       last = now
       yield* Effect.promise(() => session.tick(dt))
+      // Viewers whose next frame is due; those too far behind on acknowledgements lose it.
       const due = [...viewers.values()].filter((v) => now - v.lastFrameAt >= 1000 / v.fps - 1)
-      if (due.length > 0) {
+      for (const v of due) v.lastFrameAt = now
+      const ready = due.filter((v) => v.frames.seq - v.acked < UNACKED_FRAMES)
+      counters.framesDropped += due.length - ready.length
+      if (ready.length > 0) {
         const src = source()
-        for (const v of due) {
-          v.lastFrameAt = now
-          if (v.frames.seq - v.acked >= UNACKED_FRAMES) {
-            v.dropped++
-            counters.framesDropped++
-            continue
-          }
+        for (const v of ready) {
           const frame = v.frames.next(src)
           if (yield* send(v, frame.bytes)) {
             frame.commit()
             counters.framesSent++
-          } else {
-            v.dropped++
-            counters.framesDropped++
-          }
+          } else counters.framesDropped++
         }
       }
       if (now - lastStats >= STATS_MS && viewers.size > 0) {

@@ -4,7 +4,7 @@
  * what the view draws (arcs of the requests delivered since a viewer's last frame), and answers the
  * viewers' questions (a satellite's store, a prompt). Frames are built per viewer (frames.ts).
  */
-import { defaultRunConfig, type RunConfig } from "../../src/actors/config.js"
+import { constellationName, defaultRunConfig, type RunConfig } from "../../src/actors/config.js"
 import { ConstellationKvCache } from "../../src/actors/constellation-kv.js"
 import { Tag } from "../../src/actors/protocol.js"
 import type { SatelliteState } from "../../src/actors/satellite.js"
@@ -139,7 +139,7 @@ export class LiveSession {
     const g = this.kv.engine.network.snapshot.graph
     return {
       type: "init" as const,
-      constellation: this.o.catalog.path !== "" ? this.o.catalog.path : this.o.preset,
+      constellation: constellationName(w.config),
       satellites: this.satellites,
       shells: c.shells.map((s, k) => ({ name: s.name, from: c.shellStart[k]!, to: c.shellStart[k + 1]! })),
       linkA: Array.from(g.linkA),
@@ -156,12 +156,10 @@ export class LiveSession {
     const e = this.kv.engine
     const counters = Object.fromEntries(e.metrics.counters)
     const h = e.metrics.histograms.get("retrieval")!
-    let stored = 0
-    for (let s = 0; s < this.satellites; s++) stored += (e.stateOf(s) as SatelliteState | undefined)?.store.usedBytes ?? 0
+    const report = e.report({ wallSeconds: 0, syncSeconds: 0, workSeconds: 0 })
     return {
-      type: "stats" as const, time: this.now, speed: this.speed, paused: this.paused,
-      delivered: e.report({ wallSeconds: 0, syncSeconds: 0, workSeconds: 0 }).delivered,
-      counters, storedBytes: stored, retrieval: latencySummary(h)
+      type: "stats" as const, time: this.now, speed: this.speed, paused: this.paused, delivered: report.delivered,
+      counters, storedBytes: report.occupancy.reduce((n, [, bytes]) => n + bytes, 0), retrieval: latencySummary(h)
     }
   }
 

@@ -6,9 +6,9 @@
  * constellation loses (evicted, lost with satellites, migrated away too late) is a miss, never a wrong
  * value.
  *
- * The tier keeps the metadata a cache front end keeps: per tenant and database, the keys it wrote, their
- * expiry (virtual time, SET EX/PX) and deletions (a deleted key reads nil at once; its shares age out of
- * the satellites' stores). Keys of one tenant are hashed with its name, so tenants never share an entry.
+ * The tier keeps the metadata a cache front end keeps: per tenant and database, the keys it wrote and
+ * their expiry (virtual time, SET EX/PX); a deleted key is one expired at once (it reads nil without a
+ * fetch; its shares age out of the satellites' stores). Keys of one tenant are hashed with its name, so tenants never share an entry.
  *
  * Time: at a finite speed, virtual time follows the wall clock while idle, and a reply waits until the
  * wall clock has caught up with the virtual time its job took; at speed max nothing waits. Jobs of many
@@ -18,7 +18,6 @@ import { createHmac } from "node:crypto"
 import { deflateRawSync, inflateRawSync } from "node:zlib"
 import { ConstellationKvCache } from "../../src/actors/constellation-kv.js"
 import type { RunConfig } from "../../src/actors/config.js"
-import type { SatelliteState } from "../../src/actors/satellite.js"
 import { namedValueKey } from "../../src/cache/keys.js"
 import { makeHistogram } from "../../src/runtime/metrics.js"
 
@@ -44,17 +43,16 @@ export interface TierOptions {
 }
 
 interface Entry {
-  /** Virtual time it expires at (Infinity: never). */
+  /** Virtual time it expires at (Infinity: never; -Infinity: deleted, kept so a read answers nil at once). */
   expiresAt: number
-  bytes: number
 }
 
 const CODEC_ID: Record<ValueCodec, number> = { identity: 0, deflate: 1 }
 
 export class ValueTier {
   readonly kv: ConstellationKvCache
+  /** Per tenant and database: the keys written, live or expired / deleted. */
   private readonly index = new Map<string, Map<string, Entry>>()
-  private readonly deleted = new Map<string, Set<string>>()
   private readonly started = performance.now()
   private readonly startVirtual: number
   private readonly tenantKeys = new Map<string, Uint8Array>()
@@ -83,10 +81,6 @@ export class ValueTier {
     return k
   }
 
-  private space(tenant: string, db: number): string {
-    return `${tenant}\u0000${db}`
-  }
-
   private blockKey(tenant: string, db: number, key: Uint8Array): number {
     return namedValueKey(key, { modelId: `redis-db${db}`, tenantSalt: tenant })
   }
@@ -113,22 +107,23 @@ export class ValueTier {
     if (target > this.kv.now + 1e-3) await this.kv.advance(target - this.kv.now)
   }
 
-  private live(tenant: string, db: number, key: string): Entry | undefined {
-    const space = this.index.get(this.space(tenant, db))
-    const e = space?.get(key)
-    if (e && e.expiresAt <= this.kv.now) {
-      space!.delete(key)
-      this.tombstone(tenant, db, key)
-      return undefined
-    }
-    return e
+  private entries(tenant: string, db: number): Map<string, Entry> {
+    const space = `${tenant}\u0000${db}`
+    let m = this.index.get(space)
+    if (!m) this.index.set(space, (m = new Map()))
+    return m
   }
 
-  private tombstone(tenant: string, db: number, key: string): void {
-    const s = this.space(tenant, db)
-    let d = this.deleted.get(s)
-    if (!d) this.deleted.set(s, (d = new Set()))
-    d.add(key)
+  /** The key's entry if it is live now; an expired or deleted one answers undefined. */
+  private live(tenant: string, db: number, key: string): Entry | undefined {
+    const e = this.entries(tenant, db).get(key)
+    return e && e.expiresAt > this.kv.now ? e : undefined
+  }
+
+  /** Written here once and expired or deleted since: nil without asking the constellation. */
+  private gone(tenant: string, db: number, key: string): boolean {
+    const e = this.entries(tenant, db).get(key)
+    return e !== undefined && e.expiresAt <= this.kv.now
   }
 
   exists(tenant: string, db: number, key: Uint8Array): boolean {
@@ -137,14 +132,11 @@ export class ValueTier {
 
   /** Keys live in one tenant's database. */
   size(tenant: string, db: number): { keys: number; expires: number } {
-    const space = this.index.get(this.space(tenant, db))
     let keys = 0, expires = 0
-    for (const [k] of space ?? []) {
-      const e = this.live(tenant, db, k)
-      if (e) {
-        keys++
-        if (Number.isFinite(e.expiresAt)) expires++
-      }
+    for (const e of this.entries(tenant, db).values()) {
+      if (e.expiresAt <= this.kv.now) continue
+      keys++
+      if (Number.isFinite(e.expiresAt)) expires++
     }
     return { keys, expires }
   }
@@ -171,27 +163,21 @@ export class ValueTier {
     await this.job(() =>
       this.kv.storeValues(entries.map((e) => this.blockKey(tenant, db, e.key)), entries.map((e) => this.encode(e.value)), this.keyOf(tenant))
     )
-    const s = this.space(tenant, db)
-    let space = this.index.get(s)
-    if (!space) this.index.set(s, (space = new Map()))
-    for (const e of entries) {
-      const k = Buffer.from(e.key).toString("latin1")
-      space.set(k, { expiresAt: e.ttlSeconds === undefined ? Number.POSITIVE_INFINITY : this.kv.now + e.ttlSeconds, bytes: e.value.length })
-      this.deleted.get(s)?.delete(k)
-    }
+    const space = this.entries(tenant, db)
+    for (const e of entries) space.set(Buffer.from(e.key).toString("latin1"), { expiresAt: e.ttlSeconds === undefined ? Number.POSITIVE_INFINITY : this.kv.now + e.ttlSeconds })
   }
 
   /** A value, or null: deleted or expired at once; otherwise fetched from orbit and checked. */
   async get(tenant: string, db: number, key: Uint8Array): Promise<Uint8Array | null> {
     this.counters.gets++
     const k = Buffer.from(key).toString("latin1")
-    if (this.live(tenant, db, k) === undefined && this.deleted.get(this.space(tenant, db))?.has(k)) return null
+    if (this.gone(tenant, db, k)) return null
     const r = await this.job(() => this.kv.lookupValue(this.blockKey(tenant, db, key), this.keyOf(tenant)))
     this.fetchMicros.recordValue(Math.max(1, Math.round(r.fetchMs * 1e3)))
     if (r.badChunks > 0) this.counters.corrupt += r.badChunks
     if (r.bytes === undefined) return null
     // Expired while it was being fetched: a miss, as Redis would answer.
-    if (this.live(tenant, db, k) === undefined && this.deleted.get(this.space(tenant, db))?.has(k)) return null
+    if (this.gone(tenant, db, k)) return null
     const v = this.decode(r.bytes)
     if (v === undefined) return null
     this.counters.hits++
@@ -201,11 +187,11 @@ export class ValueTier {
   /** DEL: how many of the keys were live. */
   del(tenant: string, db: number, keys: ReadonlyArray<Uint8Array>): number {
     let n = 0
+    const space = this.entries(tenant, db)
     for (const key of keys) {
       const k = Buffer.from(key).toString("latin1")
       if (this.live(tenant, db, k) !== undefined) n++
-      this.index.get(this.space(tenant, db))?.delete(k)
-      this.tombstone(tenant, db, k)
+      space.set(k, { expiresAt: Number.NEGATIVE_INFINITY })
     }
     return n
   }
@@ -214,9 +200,8 @@ export class ValueTier {
   figures() {
     const e = this.kv.engine
     const satellites = this.kv.world.satellites
-    let stored = 0
-    for (let s = 0; s < satellites; s++) stored += (e.stateOf(s) as SatelliteState | undefined)?.store.usedBytes ?? 0
     const report = e.report({ wallSeconds: 0, syncSeconds: 0, workSeconds: 0 })
+    const stored = report.occupancy.reduce((n, [, bytes]) => n + bytes, 0)
     return {
       satellites, virtual_seconds: this.kv.now, gets: this.counters.gets, hits: this.counters.hits,
       hit_rate: this.counters.gets > 0 ? this.counters.hits / this.counters.gets : 0, sets: this.counters.sets,

@@ -420,18 +420,7 @@ export class TopologyActor implements Network {
   /** Serving satellite of ground user u (0-based) this epoch, -1 if none is above the mask. */
   servingOf(u: number): number {
     let s = this.serving.get(u)
-    if (s === undefined) {
-      const snap = this.snapshot
-      const theta = snap.ephemeris.earthRotationAngleAt(snap.t)
-      const mask = this.world.config.elevationMaskDeg
-      // The index pays for itself on large shells; a scan of a few hundred satellites is cheaper than building it.
-      if (this.world.satellites < SERVING_INDEX_MIN_SATELLITES) s = servingSatellite(this.world.users[u]!, snap.positions, this.world.satellites, theta, mask)
-      else {
-        this.servingIndex ??= new ServingIndex(snap.positions, this.world.satellites, mask)
-        s = this.servingIndex.servingOf(this.world.users[u]!, theta)
-      }
-      this.serving.set(u, s)
-    }
+    if (s === undefined) this.serving.set(u, (s = this.highestOver(u, 0, this.world.satellites)))
     return s
   }
 
@@ -443,24 +432,26 @@ export class TopologyActor implements Network {
    * starlink-phase1, reachable from the ground. One shell: servingOf.
    */
   servingIn(u: number, s: number): number {
-    const shell = this.world.constellation.shellOf[s]!
-    const key = u * this.world.constellation.shells.length + shell
+    const c = this.world.constellation
+    const shell = c.shellOf[s]!
+    const key = u * c.shells.length + shell
     let v = this.servingByShell.get(key)
     if (v === undefined) {
-      const snap = this.snapshot
-      const c = this.world.constellation
-      const theta = snap.ephemeris.earthRotationAngleAt(snap.t)
-      const mask = this.world.config.elevationMaskDeg
-      const from = c.shellStart[shell]!, to = c.shellStart[shell + 1]!
-      if (this.world.satellites < SERVING_INDEX_MIN_SATELLITES) v = servingSatellite(this.world.users[u]!, snap.positions, to, theta, mask, from)
-      else {
-        this.servingIndex ??= new ServingIndex(snap.positions, this.world.satellites, mask)
-        v = this.servingIndex.servingOf(this.world.users[u]!, theta, from, to)
-      }
-      if (v < 0) v = this.servingOf(u)
-      this.servingByShell.set(key, v)
+      v = this.highestOver(u, c.shellStart[shell]!, c.shellStart[shell + 1]!)
+      this.servingByShell.set(key, (v = v < 0 ? this.servingOf(u) : v))
     }
     return v
+  }
+
+  /** The highest satellite among from..to-1 above user u's mask this epoch, -1 if none. */
+  private highestOver(u: number, from: number, to: number): number {
+    const snap = this.snapshot
+    const theta = snap.ephemeris.earthRotationAngleAt(snap.t)
+    const mask = this.world.config.elevationMaskDeg
+    // The index pays for itself on large shells; a scan of a few hundred satellites is cheaper than building it.
+    if (this.world.satellites < SERVING_INDEX_MIN_SATELLITES) return servingSatellite(this.world.users[u]!, snap.positions, to, theta, mask, from)
+    this.servingIndex ??= new ServingIndex(snap.positions, this.world.satellites, mask)
+    return this.servingIndex.servingOf(this.world.users[u]!, theta, from, to)
   }
 
   /** Range from ground user u to satellite s this epoch, km. */

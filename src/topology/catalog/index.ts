@@ -1,6 +1,5 @@
-export { detectFormat, loadCatalog, readCatalog, resolveAt, type Catalog, type CatalogOptions, type CatalogShellSummary, type CatalogSummary } from "./load.js"
-export { defaultInference, exclusionReasons, inferStructure, meanStateAt, type ExclusionReason, type Inference, type InferredShell } from "./infer.js"
+export { loadCatalog, readCatalog, type Catalog, type CatalogOptions, type CatalogShellSummary, type CatalogSummary } from "./load.js"
+export { inferStructure, type ExclusionReason, type Inference, type InferredShell } from "./infer.js"
 export { formatTle, parseTle, tleChecksum, type TleElements } from "./tle.js"
-export { parseOmmCsv, parseOmmJson } from "./omm.js"
 export type { CatalogFormat, CatalogRecord, InvalidRecord } from "./record.js"
 export { syntheticCatalog, toOmmCsv, toOmmJson, toTle, type SyntheticCatalog, type SyntheticOptions, type SyntheticTruth } from "./synthetic.js"

@@ -35,7 +35,7 @@ export interface InferenceOptions {
   readonly planeGapDeg?: number
 }
 
-export const defaultInference = {
+const defaultInference = {
   maxEpochAgeDays: 3,
   maxEccentricity: 0.01,
   inclinationGapDeg: 0.1,
@@ -92,7 +92,7 @@ const median = (xs: ReadonlyArray<number>): number => {
 }
 
 /** Mean elements of a record at T (null if SGP4 fails there). */
-export const meanStateAt = (record: CatalogRecord, atMs: number): MeanState | null => {
+const meanStateAt = (record: CatalogRecord, atMs: number): MeanState | null => {
   const sr = record.satrec
   const pv = propagate(sr, new Date(atMs))
   if (!pv || typeof pv.position === "boolean" || sr.error !== 0) return null

@@ -54,7 +54,7 @@ export interface Catalog {
   readonly summary: CatalogSummary
 }
 
-export const detectFormat = (text: string): CatalogFormat => {
+const detectFormat = (text: string): CatalogFormat => {
   const start = text.trimStart()
   if (start.startsWith("[") || start.startsWith("{")) return "omm-json"
   const firstLine = start.split(/\r?\n/, 1)[0] ?? ""
@@ -63,7 +63,7 @@ export const detectFormat = (text: string): CatalogFormat => {
 }
 
 /** The t = 0 instant (ms) from --at: ISO text, or seconds after the newest epoch. */
-export const resolveAt = (at: string | number | undefined, newestEpochMs: number, file: string): number => {
+const resolveAt = (at: string | number | undefined, newestEpochMs: number, file: string): number => {
   if (at === undefined || at === "") return newestEpochMs
   if (typeof at === "number" || /^[-+]?\d+(\.\d+)?$/.test(at.trim())) {
     const s = Number(at)
