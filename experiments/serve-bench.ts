@@ -3,9 +3,11 @@
  * ops/s with 1 KiB and 64 KiB values at 50 connections (serve.ts at --speed max; medians of --runs,
  * interleaved with redis-server's), and at --speed 1 the GET latency a client sees against the
  * constellation's own fetch-time histogram (INFO constellation).
- * `npx tsx experiments/serve-bench.ts [--runs 3] [--requests 10000] [--json]`
+ * Each server gets --warmup unmeasured passes of the same tests first (JIT warm-up, alike for both).
+ * `npx tsx experiments/serve-bench.ts [--runs 3] [--requests 10000] [--warmup 1] [--json]`
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process"
+import { type AddressInfo, createServer } from "node:net"
 import os from "node:os"
 import { promisify } from "node:util"
 import { createClient } from "redis"
@@ -25,6 +27,7 @@ const spec = {
   flags: {
     runs: flag.number("interleaved runs per server", 3, { min: 1, integer: true }),
     requests: flag.number("redis-benchmark requests per test", 10_000, { min: 100, integer: true }),
+    warmup: flag.number("unmeasured redis-benchmark passes on each server before its measured one (a long-running server is warm)", 1, { min: 0, integer: true }),
     preset: flag.string("constellation of the front end", "starlink-shell1", "NAME"),
     latencyGets: flag.number("GETs timed at --speed 1", 200, { min: 10, integer: true })
   }
@@ -35,10 +38,18 @@ const startServe = async (args: ReadonlyArray<string>): Promise<{ child: ChildPr
   return { child, port: Number(url.split(":").at(-1)) }
 }
 
-const freePort = (): number => 20_000 + Math.floor(Math.random() * 20_000)
+/** A port free now (the kernel's pick; a random one may be held by one of redis-benchmark's own connections). */
+const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const probe = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as AddressInfo
+      probe.close(() => resolve(port))
+    })
+    probe.on("error", reject)
+  })
 
 const startRedis = async (): Promise<{ child: ChildProcess; port: number }> => {
-  const port = freePort()
+  const port = await freePort()
   const child = spawn("redis-server", ["--port", String(port), "--save", "", "--appendonly", "no", "--bind", "127.0.0.1"], { stdio: "ignore" })
   for (let k = 0; k < 50; k++) {
     try {
@@ -72,6 +83,7 @@ runMain(async () => {
     for (const server of ["redis-server", "skymemory"] as const) {
       const s = server === "redis-server" ? await startRedis() : await startServe(["--preset", o.preset, "--speed", "max", "--seed", String(o.seed)])
       try {
+        for (let w = 0; w < o.warmup; w++) for (const size of sizes) await benchmark(s.port, size, o.requests)
         for (const size of sizes) {
           const b = await benchmark(s.port, size, o.requests)
           add(`${server} SET ${size}`, b.set)
@@ -115,13 +127,13 @@ runMain(async () => {
     constellationFetchMs: { p50: field("fetch_ms_p50"), p90: field("fetch_ms_p90"), p99: field("fetch_ms_p99") }
   }
   const machine = { cpu: os.cpus()[0]?.model ?? "unknown", cores: os.cpus().length, node: process.version }
-  const result = { machine, preset: o.preset, runs: o.runs, requests: o.requests, connections: 50, rows, errors, latency, samples }
+  const result = { machine, preset: o.preset, runs: o.runs, requests: o.requests, warmup: o.warmup, connections: 50, rows, errors, latency, samples }
   const dir = openRunDirectory("serve-bench", { seed: o.seed, runs: o.runs, requests: o.requests, preset: o.preset })
   dir.writeJson("results.json", result)
   dir.writeSummary({ "GET 1 KiB ratio to redis-server": rows[1]!.ratio, errors, "client GET p50 ms at speed 1": latency.clientMs.p50, "constellation fetch p50 ms": latency.constellationFetchMs.p50 })
   writeIndex()
   printResult(o.json, result, () => [
-    `serve-bench on ${machine.cpu} (${machine.cores} cores): redis-benchmark, 50 connections, ${o.requests} requests per test, medians of ${o.runs} interleaved runs; front end on ${o.preset} at --speed max`,
+    `serve-bench on ${machine.cpu} (${machine.cores} cores): redis-benchmark, 50 connections, ${o.requests} requests per test after ${o.warmup} unmeasured pass(es), medians of ${o.runs} interleaved runs; front end on ${o.preset} at --speed max`,
     "op   value     redis-server ops/s   skymemory ops/s   ratio",
     ...rows.map((r) => `${r.op.padEnd(4)} ${`${r.valueBytes / 1024} KiB`.padEnd(8)} ${fmt(r.redisServerOpsPerSecond, 0).padStart(20)} ${fmt(r.skymemoryOpsPerSecond, 0).padStart(17)} ${fmt(r.ratio, 3).padStart(7)}`),
     `errors reported by redis-benchmark against skymemory: ${errors}`,

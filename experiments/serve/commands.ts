@@ -100,9 +100,9 @@ const set: Handler = async (s, args, ctx) => {
   return R.ok
 }
 
-const info = (s: Session, args: ReadonlyArray<Buffer>, ctx: ServerContext): Reply => {
+const info = async (s: Session, args: ReadonlyArray<Buffer>, ctx: ServerContext): Promise<Reply> => {
   const section = args[1] ? lower(args[1]) : "all"
-  const f = ctx.tier.figures()
+  const f = await ctx.tier.figures()
   const sections: Record<string, Array<[string, string | number]>> = {
     server: [["redis_version", "7.0.0"], ["redis_mode", "standalone"], ["skymemory", "emulated LEO constellation"], ["tcp_port", ctx.port], ["uptime_in_seconds", Math.floor((performance.now() - ctx.started) / 1e3)]],
     clients: [["connected_clients", ctx.connections()]],

@@ -10,13 +10,18 @@
  * their expiry (virtual time, SET EX/PX); a deleted key is one expired at once (it reads nil without a
  * fetch; its shares age out of the satellites' stores). Keys of one tenant are hashed with its name, so tenants never share an entry.
  *
+ * A value of fewer chunks than S is put on as many satellites as it has chunks (a 1-KiB value is one put
+ * and one fetch), and the GETs of all connections that arrive together are one lookup job whose values
+ * are answered one by one as they settle.
+ *
  * Time: at a finite speed, virtual time follows the wall clock while idle, and a reply waits until the
- * wall clock has caught up with the virtual time its job took; at speed max nothing waits. Jobs of many
- * connections run side by side in the inference actor (ConstellationKvCache batches them).
+ * wall clock has caught up with the virtual time its job took (never less than that after the request
+ * came in); at speed max nothing waits. The constellation runs on its own thread (KvCacheThread).
  */
 import { createHmac } from "node:crypto"
 import { deflateRawSync, inflateRawSync } from "node:zlib"
-import { ConstellationKvCache } from "../../src/actors/constellation-kv.js"
+import type { KvCacheOptions, NamedValues } from "../../src/actors/constellation-kv.js"
+import { KvCacheThread } from "../../src/actors/kv-cache-thread.js"
 import type { RunConfig } from "../../src/actors/config.js"
 import { namedValueKey } from "../../src/cache/keys.js"
 import { makeHistogram } from "../../src/runtime/metrics.js"
@@ -45,12 +50,13 @@ export interface TierOptions {
 interface Entry {
   /** Virtual time it expires at (Infinity: never; -Infinity: deleted, kept so a read answers nil at once). */
   expiresAt: number
+  /** Its block key in the constellation (a hash of tenant, database and name: computed once, at SET). */
+  readonly blockKey: number
 }
 
 const CODEC_ID: Record<ValueCodec, number> = { identity: 0, deflate: 1 }
 
 export class ValueTier {
-  readonly kv: ConstellationKvCache
   /** Per tenant and database: the keys written, live or expired / deleted. */
   private readonly index = new Map<string, Map<string, Entry>>()
   private readonly started = performance.now()
@@ -60,15 +66,23 @@ export class ValueTier {
   /** The constellation's own fetch time of every GET that reached it (virtual, microseconds). */
   readonly fetchMicros = makeHistogram()
 
-  constructor(readonly o: TierOptions) {
-    this.kv = ConstellationKvCache.make({
+  private constructor(readonly o: TierOptions, readonly kv: NamedValues) {
+    this.startVirtual = this.kv.now
+  }
+
+  /**
+   * The tier and its constellation, which runs on its own worker thread (KvCacheThread): the front end's
+   * sockets and the emulation then use both cores instead of taking turns on one.
+   */
+  static async make(o: TierOptions): Promise<ValueTier> {
+    const options: Partial<KvCacheOptions> = {
       preset: o.preset, seed: o.seed, strategy: o.strategy, servers: o.servers, capacityBytesPerSatellite: o.capacityMb * 2 ** 20,
       namespace: { modelId: "redis", tenantSalt: "" },
       ...(o.faults ? { faults: o.faults } : {}),
       // Each tenant's key is applied at this edge; the inference actor checks CRCs only (authKeyHex "").
       run: { catalog: o.catalog, inferenceSite: o.ground, ...o.run }
-    })
-    this.startVirtual = this.kv.now
+    }
+    return new ValueTier(o, await KvCacheThread.open(options))
   }
 
   get now(): number {
@@ -89,11 +103,14 @@ export class ValueTier {
    * Run an engine job (the cache batches jobs asked for together: ConstellationKvCache.run), then hold the
    * reply until the wall clock catches up with the virtual time the job ended at.
    */
-  private async job<A>(f: () => Promise<A>): Promise<A> {
+  private async job<A>(f: () => Promise<A>, endOf: (a: A) => number = () => this.kv.now): Promise<A> {
+    const [wall0, virtual0] = [performance.now(), this.kv.now]
     const a = await f()
-    const virtualEnd = this.kv.now
+    const virtualEnd = endOf(a)
     if (Number.isFinite(this.o.speed)) {
-      const due = this.started + ((virtualEnd - this.startVirtual) / this.o.speed) * 1e3
+      // Idle, virtual time lags the wall clock by up to a pacer tick: never reply sooner than the job's
+      // own virtual time after the request came in.
+      const due = Math.max(this.started + ((virtualEnd - this.startVirtual) / this.o.speed) * 1e3, wall0 + ((virtualEnd - virtual0) / this.o.speed) * 1e3)
       const wait = due - performance.now()
       if (wait > 0) await new Promise((r) => setTimeout(r, wait))
     }
@@ -160,19 +177,21 @@ export class ValueTier {
   /** Put entries (SET, MSET): replies once every share's put is acknowledged in emulated time. */
   async set(tenant: string, db: number, entries: ReadonlyArray<{ key: Uint8Array; value: Uint8Array; ttlSeconds?: number }>): Promise<void> {
     this.counters.sets += entries.length
-    await this.job(() =>
-      this.kv.storeValues(entries.map((e) => this.blockKey(tenant, db, e.key)), entries.map((e) => this.encode(e.value)), this.keyOf(tenant))
-    )
+    const blockKeys = entries.map((e) => this.blockKey(tenant, db, e.key))
+    await this.job(() => this.kv.storeValues(blockKeys, entries.map((e) => this.encode(e.value)), this.keyOf(tenant)))
     const space = this.entries(tenant, db)
-    for (const e of entries) space.set(Buffer.from(e.key).toString("latin1"), { expiresAt: e.ttlSeconds === undefined ? Number.POSITIVE_INFINITY : this.kv.now + e.ttlSeconds })
+    entries.forEach((e, j) => space.set(Buffer.from(e.key).toString("latin1"), { expiresAt: e.ttlSeconds === undefined ? Number.POSITIVE_INFINITY : this.kv.now + e.ttlSeconds, blockKey: blockKeys[j]! }))
   }
 
   /** A value, or null: deleted or expired at once; otherwise fetched from orbit and checked. */
   async get(tenant: string, db: number, key: Uint8Array): Promise<Uint8Array | null> {
     this.counters.gets++
     const k = Buffer.from(key).toString("latin1")
-    if (this.gone(tenant, db, k)) return null
-    const r = await this.job(() => this.kv.lookupValue(this.blockKey(tenant, db, key), this.keyOf(tenant)))
+    const entry = this.entries(tenant, db).get(k)
+    if (entry !== undefined && entry.expiresAt <= this.kv.now) return null
+    // A GET's reply waits for its own fetch, not for the other GETs fetched beside it.
+    const blockKey = entry?.blockKey ?? this.blockKey(tenant, db, key)
+    const r = await this.job(() => this.kv.lookupValue(blockKey, this.keyOf(tenant)), (r) => r.finishedAt)
     this.fetchMicros.recordValue(Math.max(1, Math.round(r.fetchMs * 1e3)))
     if (r.badChunks > 0) this.counters.corrupt += r.badChunks
     if (r.bytes === undefined) return null
@@ -191,21 +210,20 @@ export class ValueTier {
     for (const key of keys) {
       const k = Buffer.from(key).toString("latin1")
       if (this.live(tenant, db, k) !== undefined) n++
-      space.set(k, { expiresAt: Number.NEGATIVE_INFINITY })
+      space.set(k, { expiresAt: Number.NEGATIVE_INFINITY, blockKey: space.get(k)?.blockKey ?? this.blockKey(tenant, db, key) })
     }
     return n
   }
 
   /** The constellation's figures for INFO. */
-  figures() {
-    const e = this.kv.engine
-    const satellites = this.kv.world.satellites
-    const report = e.report({ wallSeconds: 0, syncSeconds: 0, workSeconds: 0 })
+  async figures() {
+    const satellites = this.kv.satellites
+    const report = await this.kv.report()
     const stored = report.occupancy.reduce((n, [, bytes]) => n + bytes, 0)
     return {
       satellites, virtual_seconds: this.kv.now, gets: this.counters.gets, hits: this.counters.hits,
       hit_rate: this.counters.gets > 0 ? this.counters.hits / this.counters.gets : 0, sets: this.counters.sets,
-      bytes_stored: stored, migration_bytes: e.metrics.counters.get("migrationBytes") ?? 0,
+      bytes_stored: stored, migration_bytes: report.counters.migrationBytes ?? 0,
       messages_delivered: report.delivered, messages_dropped: Object.values(report.dropped).reduce((a, b) => a + b, 0),
       chunks_failed_check: this.counters.corrupt,
       fetch_ms_p50: this.fetchMicros.getValueAtPercentile(50) / 1e3, fetch_ms_p90: this.fetchMicros.getValueAtPercentile(90) / 1e3,

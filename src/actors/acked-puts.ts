@@ -47,7 +47,12 @@ export class AckedPuts {
   /** Send one share now, as part of `batch` (the job's messages keep their order). */
   put(ctx: SkyContext, batch: Batch, p: Put): void {
     const slot = `${p.key}:${p.sat}`
-    this.owner.get(slot)?.waiting.delete(slot)
+    const before = this.owner.get(slot)
+    if (before !== undefined && before !== batch) {
+      // Taken over: the earlier job no longer waits for this put, and is done if it was its last.
+      before.waiting.delete(slot)
+      if (before.waiting.size === 0) Deferred.doneUnsafe(before.acked, Effect.void)
+    }
     this.owner.set(slot, batch)
     batch.waiting.set(slot, p)
     sendShare(ctx, this.wire, p.sat, p.key, p.payload, true)

@@ -19,7 +19,7 @@ import { LivePool } from "../runtime/live-pool.js"
 import type { EngineReport } from "../runtime/report.js"
 import type { EngineObservers } from "../runtime/shard.js"
 import { makeRunConfig, type RunConfig } from "./config.js"
-import type { LookupResult, StoreResult } from "./inference.js"
+import type { LookupResult, StoreResult, ValueResult } from "./inference.js"
 import type { HostRequest } from "./inference-host.js"
 import type { TopologyActor } from "./network/topology-actor.js"
 import { makeWorld, skyWorldSource, type SkyWorld } from "./world.js"
@@ -75,10 +75,32 @@ export interface FetchedPrefix {
   readonly discarded: LookupResult["discarded"]
 }
 
+/** A named value fetched and checked: `bytes` undefined on a miss (or a value that failed its check). */
+export interface ValueLookup {
+  readonly bytes?: Uint8Array
+  /** Virtual time from the lookup's start to the value's last share, ms. */
+  readonly fetchMs: number
+  /** Virtual time the value settled at, s. */
+  readonly finishedAt: number
+  readonly badChunks: number
+}
+
+/** What a key-value front end needs of the cache: here (ConstellationKvCache) or on its own thread (KvCacheThread). */
+export interface NamedValues {
+  /** Virtual time, s. */
+  readonly now: number
+  readonly satellites: number
+  storeValues(keys: ReadonlyArray<number>, values: ReadonlyArray<Uint8Array>, authKey?: Uint8Array): Promise<StoreResult>
+  lookupValue(key: number, authKey?: Uint8Array): Promise<ValueLookup>
+  advance(seconds: number): Promise<void>
+  report(): Promise<EngineReport>
+  close(): Promise<void>
+}
+
 /** No job takes longer than this in virtual time; a job that does is a protocol bug, reported loudly. */
 const JOB_LIMIT_SECONDS = 600
 
-export class ConstellationKvCache implements KvTier {
+export class ConstellationKvCache implements KvTier, NamedValues {
   readonly actor: number
   /** The inference actor's shard. */
   private readonly home: number
@@ -130,6 +152,10 @@ export class ConstellationKvCache implements KvTier {
     return this.host.now
   }
 
+  get satellites(): number {
+    return this.world.satellites
+  }
+
   private ask(shard: number, request: HostRequest): Promise<unknown> {
     return Promise.resolve(this.host.request(shard, request))
   }
@@ -163,7 +189,10 @@ export class ConstellationKvCache implements KvTier {
   }
 
   private readonly queued: Array<{ request: HostRequest & { job: number }; resolve: (r: unknown) => void; reject: (e: unknown) => void }> = []
-  private readonly inflight = new Map<number, { resolve: (r: unknown) => void; reject: (e: unknown) => void }>()
+  /** Jobs handed over: `take` gets each result of the job and says whether it was the last. */
+  private readonly inflight = new Map<number, { take: (r: unknown) => boolean; reject: (e: unknown) => void }>()
+  /** Value lookups asked for since the last round: handed over together as one job (LookupValues). */
+  private readonly valueLookups: Array<{ key: number; resolve: (r: ValueResult) => void; reject: (e: unknown) => void }> = []
   private nextJob = 0
   private pumping: Promise<void> | undefined
 
@@ -171,25 +200,33 @@ export class ConstellationKvCache implements KvTier {
     if (this.pumping) return
     this.pumping = (async () => {
       try {
-        while (this.queued.length > 0 || this.inflight.size > 0) {
+        while (this.queued.length > 0 || this.valueLookups.length > 0 || this.inflight.size > 0) {
           // A turn of the event loop first: jobs that other callers (connections) are about to ask for
           // join this round instead of waiting for the next (advancing never yields to I/O by itself).
           await new Promise((r) => setImmediate(r))
           for (const q of this.queued.splice(0)) {
             await this.ask(this.home, q.request)
-            this.inflight.set(q.request.job, q)
+            this.inflight.set(q.request.job, { take: (r) => (q.resolve(r), true), reject: q.reject })
+          }
+          if (this.valueLookups.length > 0) {
+            const batch = this.valueLookups.splice(0)
+            const job = this.nextJob++
+            let left = batch.length
+            await this.ask(this.home, { _tag: "LookupValues", actor: this.actor, job, keys: batch.map((v) => v.key) })
+            this.inflight.set(job, {
+              take: (r) => (batch[(r as ValueResult).index]!.resolve(r as ValueResult), --left === 0),
+              reject: (e) => { for (const v of batch) v.reject(e) }
+            })
           }
           if (!(await this.host.advanceUntilSignal(JOB_LIMIT_SECONDS))) {
             throw new Error(`the inference actor's job did not finish within ${JOB_LIMIT_SECONDS} s of virtual time`)
           }
           for (const [job, r] of (await this.ask(this.home, { _tag: "TakeResults", actor: this.actor })) as Array<[number, unknown]>) {
-            const q = this.inflight.get(job)
-            this.inflight.delete(job)
-            q?.resolve(r)
+            if (this.inflight.get(job)?.take(r)) this.inflight.delete(job)
           }
         }
       } catch (e) {
-        for (const q of [...this.inflight.values(), ...this.queued.splice(0)]) q.reject(e)
+        for (const q of [...this.inflight.values(), ...this.queued.splice(0), ...this.valueLookups.splice(0)]) q.reject(e)
         this.inflight.clear()
       } finally {
         this.pumping = undefined
@@ -244,22 +281,26 @@ export class ConstellationKvCache implements KvTier {
   /**
    * Named values (a key-value front end's): each value's bytes as S shares of sealed chunks under its
    * block key, put in one job, done when every put is acknowledged (or given up after its retries).
+   * Sparse: a value of fewer than S chunks puts only the shares that hold one (a 1-KiB value is one put
+   * and one fetch, not S), and lookups of it ask only those.
    * `authKey`: the writer's (a tenant's) HMAC key, else the cache's.
    */
   async storeValues(keys: ReadonlyArray<number>, values: ReadonlyArray<Uint8Array>, authKey = this.options.authKey): Promise<StoreResult> {
     const o = this.options
     const shares = values.map((v, j) => bytesToShares(v, keys[j]!, { chunkBytes: o.chunkBytes, servers: o.servers, ...(authKey ? { authKey } : {}) }))
-    return this.run<StoreResult>({ _tag: "Store", actor: this.actor, keys: [...keys], shares, acked: true })
+    return this.run<StoreResult>({ _tag: "Store", actor: this.actor, keys: [...keys], shares, acked: true, sparse: true })
   }
 
   /** A named value fetched and checked; `bytes` undefined on a miss (or a value that failed its check). */
-  async lookupValue(key: number, authKey = this.options.authKey): Promise<{ bytes?: Uint8Array; fetchMs: number; satellites: ReadonlyArray<number>; badChunks: number }> {
-    const r = await this.run<LookupResult>({ _tag: "Lookup", actor: this.actor, keys: [key] })
-    const fetchMs = (r.finishedAt - r.startedAt) * 1e3
-    const shares = r.blocks[0]
-    if (shares === undefined) return { fetchMs, satellites: r.satellites, badChunks: r.badChunks }
-    const v = sharesToBytes(shares, key, authKey)
-    return v.ok ? { bytes: v.bytes, fetchMs, satellites: r.satellites, badChunks: r.badChunks } : { fetchMs, satellites: r.satellites, badChunks: r.badChunks + 1 }
+  async lookupValue(key: number, authKey = this.options.authKey): Promise<ValueLookup> {
+    const r = await new Promise<ValueResult>((resolve, reject) => {
+      this.valueLookups.push({ key, resolve, reject })
+      this.pump()
+    })
+    const found = { fetchMs: (r.finishedAt - r.startedAt) * 1e3, finishedAt: r.finishedAt, badChunks: r.badChunks }
+    if (r.shares === undefined) return found
+    const v = sharesToBytes(r.shares, key, authKey)
+    return v.ok ? { ...found, bytes: v.bytes } : { ...found, badChunks: r.badChunks + 1 }
   }
 
   /** Let `seconds` of virtual time pass (the constellation moves; stores migrate). */

@@ -12,7 +12,7 @@ import { badShareChunks } from "../inference/kv-transfer.js"
 import { actorStreamRng, ActorStream } from "../runtime/random.js"
 import type { HostContext, ShardSpec } from "../runtime/world.js"
 import type { RunConfig } from "./config.js"
-import { InferencePort, InferenceTimer, type LookupResult, type StoreResult } from "./inference.js"
+import { InferencePort, InferenceTimer, type LookupResult, type StoreResult, type ValueResult } from "./inference.js"
 import type { TopologyActor } from "./network/topology-actor.js"
 import { Sky } from "./protocol.js"
 import type { ShareCheck } from "./share-fetch.js"
@@ -25,8 +25,10 @@ const JobId = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
 export const HostRequest = Schema.Union([
   /** Start lookup `job` of these block keys on inference actor `actor` (the shard's signal: a job done). */
   Schema.TaggedStruct("Lookup", { actor: ActorId, job: JobId, keys: Keys }),
+  /** Start lookup `job` of separate values (a front end's GETs together): a result per key as it settles. */
+  Schema.TaggedStruct("LookupValues", { actor: ActorId, job: JobId, keys: Keys }),
   /** Start store `job`: per block, per share, the share's chunks. */
-  Schema.TaggedStruct("Store", { actor: ActorId, job: JobId, keys: Keys, shares: Schema.Array(Schema.Array(Schema.Array(Schema.Uint8Array))), acked: Schema.optional(Schema.Boolean) }),
+  Schema.TaggedStruct("Store", { actor: ActorId, job: JobId, keys: Keys, shares: Schema.Array(Schema.Array(Schema.Array(Schema.Uint8Array))), acked: Schema.optional(Schema.Boolean), sparse: Schema.optional(Schema.Boolean) }),
   /** The results of actor `actor`'s jobs that have finished, as [job, result] pairs (and forget them): an actor runs its jobs side by side. */
   Schema.TaggedStruct("TakeResults", { actor: ActorId }),
   /** Ground user `user`'s station is out until virtual time `until` (every shard's network is told). */
@@ -40,7 +42,7 @@ export class InferenceHost {
   readonly wire: PayloadWire
   readonly verify: ShareCheck
   /** Finished jobs' results by actor: [job, result] pairs not yet taken. */
-  private readonly results = new Map<number, Array<[number, LookupResult | StoreResult]>>()
+  private readonly results = new Map<number, Array<[number, LookupResult | StoreResult | ValueResult]>>()
 
   constructor(config: RunConfig, spec: ShardSpec, private readonly network: TopologyActor) {
     const { bitErrorRate, authKeyHex } = config.inference
@@ -76,7 +78,7 @@ export class InferenceHost {
   /** A live host's request (ShardWorld.serve). */
   serve(raw: unknown, host: HostContext): unknown {
     const request = decodeRequest(raw)
-    const done = (actor: number, job: number) => (r: LookupResult | StoreResult) => {
+    const done = (actor: number, job: number) => (r: LookupResult | StoreResult | ValueResult) => {
       let finished = this.results.get(actor)
       if (!finished) this.results.set(actor, (finished = []))
       finished.push([job, r])
@@ -86,8 +88,11 @@ export class InferenceHost {
       case "Lookup":
         this.port.submit(request.actor, { kind: "lookup", keys: request.keys, done: done(request.actor, request.job) })
         return void Sky.Tick.wake(host, request.actor, { timer: InferenceTimer.job, id: 0 })
+      case "LookupValues":
+        this.port.submit(request.actor, { kind: "values", keys: request.keys, each: done(request.actor, request.job) })
+        return void Sky.Tick.wake(host, request.actor, { timer: InferenceTimer.job, id: 0 })
       case "Store":
-        this.port.submit(request.actor, { kind: "store", keys: request.keys, shares: request.shares, ...(request.acked ? { acked: true } : {}), done: done(request.actor, request.job) })
+        this.port.submit(request.actor, { kind: "store", keys: request.keys, shares: request.shares, ...(request.acked ? { acked: true } : {}), ...(request.sparse ? { sparse: true } : {}), done: done(request.actor, request.job) })
         return void Sky.Tick.wake(host, request.actor, { timer: InferenceTimer.job, id: 0 })
       case "TakeResults": {
         const finished = this.results.get(request.actor) ?? []

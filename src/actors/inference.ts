@@ -50,8 +50,24 @@ export interface StoreResult {
   readonly at: number
 }
 
+/** One key of an independent lookup, reported as soon as it settles. */
+export interface ValueResult {
+  readonly kind: "value"
+  /** The key's index in the job. */
+  readonly index: number
+  /** Its shares (share order) if every one came back good; undefined: a miss. */
+  readonly shares?: ReadonlyArray<ShareChunks>
+  readonly startedAt: number
+  readonly finishedAt: number
+  readonly timedOut: boolean
+  /** Chunks of this key's shares that came back and failed their check. */
+  readonly badChunks: number
+}
+
 export type InferenceJob =
   | { readonly kind: "lookup"; readonly keys: ReadonlyArray<number>; readonly done: (r: LookupResult) => void }
+  /** Keys that are separate values (a front end's GETs batched together): `each` once per key as it settles. */
+  | { readonly kind: "values"; readonly keys: ReadonlyArray<number>; readonly each: (r: ValueResult) => void }
   | {
     readonly kind: "store"
     readonly keys: ReadonlyArray<number>
@@ -59,6 +75,8 @@ export type InferenceJob =
     readonly shares: ReadonlyArray<ReadonlyArray<ShareChunks>>
     /** Done only when every put is acknowledged (or given up), not when sent. */
     readonly acked?: boolean
+    /** Shares with no chunks are not put, and lookups of these keys ask only the shares that hold chunks. */
+    readonly sparse?: boolean
     readonly done: (r: StoreResult) => void
   }
 
@@ -102,7 +120,7 @@ export interface InferenceOptions {
 
 interface Lookup {
   readonly id: number
-  readonly job: Extract<InferenceJob, { kind: "lookup" }>
+  readonly job: Extract<InferenceJob, { kind: "lookup" | "values" }>
   readonly start: number
   readonly writers: Int32Array
   dirLeft: number
@@ -118,6 +136,8 @@ export interface InferenceState extends WrittenBlocks {
   next: number
   readonly lookups: Map<number, Lookup>
   readonly puts: AckedPuts
+  /** Keys stored sparse whose last shares hold no chunk: key -> shares that do (the leading ones). */
+  readonly held: Map<number, number>
   /** Which satellites it believes are up: heartbeats to the satellites holding its shares. */
   readonly health: HealthView
 }
@@ -142,12 +162,29 @@ export const inference = (o: InferenceOptions): SkyBehaviour<InferenceState> => 
   /** Ask block j's directory satellite who wrote it. */
   const askDirectory = (ctx: SkyContext, l: Lookup, j: number) =>
     Sky.DirGet.send(ctx, o.directoryOf(l.job.keys[j]!), CONTROL_BYTES, { key: l.job.keys[j]!, requestId: l.id, block: j })
+  /** Independent keys that settled since the last look: report each. */
+  const reportSettled = (ctx: SkyContext, l: Lookup, timedOut = false) => {
+    const f = l.fetch!
+    if (l.job.kind !== "values") return
+    for (const j of f.settledBlocks) {
+      const hit = f.complete(j)
+      const bad = f.badChunksIn(j)
+      l.job.each({ kind: "value", index: j, ...(hit ? { shares: f.shares[j]! as ReadonlyArray<ShareChunks> } : {}), startedAt: l.start, finishedAt: ctx.now, timedOut, badChunks: bad })
+    }
+    f.settledBlocks.length = 0
+  }
   const finishLookup = (state: InferenceState, ctx: SkyContext, l: Lookup, timedOut = false) => {
     state.lookups.delete(l.id)
     const f = l.fetch
+    if (l.job.kind === "values") {
+      // What has not settled by now never will: misses.
+      for (let j = 0; j < l.job.keys.length; j++) if (f!.waitingIn(j)) f!.failBlock(j)
+      ctx.count("inferenceLookups", l.job.keys.length)
+      return reportSettled(ctx, l, timedOut)
+    }
     const hit = f ? f.leadingComplete() : 0
     const satellites = new Set<number>()
-    for (let j = 0; j < hit; j++) for (let k = 0; k < S; k++) satellites.add(f!.from[j * S + k]!)
+    for (let j = 0; j < hit; j++) for (let k = 0; k < S; k++) if (f!.from[j * S + k]! >= 0) satellites.add(f!.from[j * S + k]!)
     ctx.count("inferenceLookups")
     ctx.count("inferenceHitBlocks", hit)
     l.job.done({
@@ -194,7 +231,12 @@ export const inference = (o: InferenceOptions): SkyBehaviour<InferenceState> => 
         const servers = placed(state, ctx, key, user)
         if (servers.length < R * S) return ctx.count("unplaced")
         Sky.DirPut.send(ctx, o.directoryOf(key), CONTROL_BYTES, { key, locator: user })
+        // Chunk c is in share c mod S, so the shares that hold chunks are the leading ones.
+        const held = job.sparse ? job.shares[j]!.filter((chunks) => chunks.length > 0).length : S
+        if (held < S) state.held.set(key, held)
+        else state.held.delete(key)
         servers.forEach((sat, p) => {
+          if (p % S >= held) return
           state.puts.put(ctx, batch, { sat, key, payload: { share: p % S, chunks: job.shares[j]![p % S]! } })
           used.add(sat)
         })
@@ -208,6 +250,19 @@ export const inference = (o: InferenceOptions): SkyBehaviour<InferenceState> => 
     }
     const id = state.next++
     const n = job.keys.length
+    if (job.kind === "values") {
+      const l: Lookup = { id, job, start: ctx.now, writers: new Int32Array(n).fill(-2), dirLeft: 0, settled: Deferred.makeUnsafe() }
+      state.lookups.set(id, l)
+      // Keys this actor wrote are where it last sent them; others where the placement would put them now.
+      const targets = job.keys.map((key) => state.written.get(key) ?? (ctx.servingOf(user) < 0 ? [] : placed(state, ctx, key, user)))
+      l.fetch = new ShareFetch(fetchOptions, l.id, job.keys, targets, n, { held: (j) => state.held.get(job.keys[j]!) ?? S, independent: true })
+      targets.forEach((t, j) => { if (t.length < R * S) l.fetch!.failBlock(j) })
+      l.fetch.start(ctx)
+      reportSettled(ctx, l)
+      if (l.fetch.settled) Deferred.doneUnsafe(l.settled, Effect.void)
+      ctx.run(lookup(state, ctx, l))
+      return
+    }
     // Out of reach of the constellation (a coverage gap): nothing can be asked, everything is a miss.
     if (ctx.servingOf(user) < 0) {
       ctx.count("lookupsWithoutSatellite")
@@ -233,7 +288,7 @@ export const inference = (o: InferenceOptions): SkyBehaviour<InferenceState> => 
     // the moment between a handover and the migration it triggers still finds them); others: the placement.
     const found = fetchablePrefix(R * S, l.writers, (j) => state.written.get(keys[j]!) ?? placed(state, ctx, keys[j]!, l.writers[j]!))
     if (found.prefix === 0) return void Deferred.doneUnsafe(l.settled, Effect.void)
-    l.fetch = new ShareFetch(fetchOptions, l.id, keys, found.targets, found.prefix)
+    l.fetch = new ShareFetch(fetchOptions, l.id, keys, found.targets, found.prefix, { held: (j) => state.held.get(keys[j]!) ?? S })
     l.fetch.start(ctx)
   }
   /**
@@ -269,7 +324,7 @@ export const inference = (o: InferenceOptions): SkyBehaviour<InferenceState> => 
         case InferenceTimer.epoch:
           // Heartbeats to every satellite holding its shares; the moves below act on what they have told so far.
           state.health.ping(ctx, new Set([...state.written.values()].flat()))
-          followHandover(state, ctx, user, S, R, state.health.at(ctx.now), { answered: state.health.answeredAt(ctx.now), ping: (sats) => state.health.ping(ctx, sats) })
+          followHandover(state, ctx, user, S, R, state.health.at(ctx.now), { answered: state.health.answeredAt(ctx.now), ping: (sats) => state.health.ping(ctx, sats) }, (key) => state.held.get(key) ?? S)
           Sky.Tick.after(ctx, o.epochSeconds, { timer: InferenceTimer.epoch, id: 0 })
           return
         default:
@@ -297,13 +352,14 @@ export const inference = (o: InferenceOptions): SkyBehaviour<InferenceState> => 
         return
       }
       l.fetch.onReply(ctx, m)
+      if (l.job.kind === "values") reportSettled(ctx, l)
       if (l.fetch.settled) Deferred.doneUnsafe(l.settled, Effect.void)
     }
   })
   return {
     kind: "inference",
     supervision: "restart",
-    init: () => ({ next: 0, centre: -1, lookups: new Map(), written: new Map(), puts: new AckedPuts(o.wire), health: new HealthView() }),
+    init: () => ({ next: 0, centre: -1, lookups: new Map(), written: new Map(), held: new Map(), puts: new AckedPuts(o.wire), health: new HealthView() }),
     start: (_self, _state, ctx) => {
       if (!o.hashedServer && !o.anchored) Sky.Tick.after(ctx, o.epochSeconds / 2, { timer: InferenceTimer.epoch, id: 0 })
     },

@@ -75,7 +75,11 @@ export interface Probe {
  * holds share p mod `servers`). With one copy a lost share stays lost (counted): the block misses and
  * is written again by its next reader.
  */
-export const followHandover = (state: WrittenBlocks, ctx: SkyContext, user: number, servers: number, copies = 1, isUp: UpView = allUp, probe?: Probe): void => {
+export const followHandover = (
+  state: WrittenBlocks, ctx: SkyContext, user: number, servers: number, copies = 1, isUp: UpView = allUp, probe?: Probe,
+  /** Shares of a block that hold chunks (the leading ones); the others are empty and never moved. */
+  heldOf: (key: number) => number = () => servers
+): void => {
   const centre = ctx.servingOf(user)
   if (centre < 0) return
   const moved = centre !== state.centre
@@ -90,9 +94,10 @@ export const followHandover = (state: WrittenBlocks, ctx: SkyContext, user: numb
     const unheard = probe ? target.filter((s) => !probe.answered(s)) : []
     if (unheard.length > 0) return probe!.ping(unheard)
     const m = migrate(current, target)
+    const held = heldOf(key)
     // Copies first: a surviving copy may itself be about to move, and its order must arrive after.
     for (const mv of m.moves) {
-      if (isUp(mv.from)) continue
+      if (isUp(mv.from) || mv.server % servers >= held) continue
       const source = current.findIndex((s, q) => q % servers === mv.server % servers && q !== mv.server && isUp(s))
       if (source < 0) {
         ctx.count("sharesLost")
@@ -101,7 +106,7 @@ export const followHandover = (state: WrittenBlocks, ctx: SkyContext, user: numb
       Sky.MigrateOrder.send(ctx, current[source]!, CONTROL_BYTES, { key, target: mv.to, keep: true, share: mv.server })
       ctx.count("sharesReplaced")
     }
-    for (const mv of m.moves) if (isUp(mv.from)) Sky.MigrateOrder.send(ctx, mv.from, CONTROL_BYTES, { key, target: mv.to, keep: false, share: mv.server })
+    for (const mv of m.moves) if (isUp(mv.from) && mv.server % servers < held) Sky.MigrateOrder.send(ctx, mv.from, CONTROL_BYTES, { key, target: mv.to, keep: false, share: mv.server })
     state.written.set(key, [...m.assignment])
   }
   state.centre = centre

@@ -38,7 +38,7 @@ const WAITING = 0, GOT = 1, FAILED = 2
 export class ShareFetch {
   /** Per block, per share: the good bytes that came back (dense arrays: a missing share must be seen). */
   readonly shares: Array<Array<ShareChunks | undefined>>
-  /** Per share (j * S + k): the satellite that served it. */
+  /** Per share (j * S + k): the satellite that served it (-1: none, e.g. an empty share never asked). */
   readonly from: Int32Array
   /** Shares that came back and failed their check (block index, the share as it arrived): never served. */
   readonly discarded: Array<{ readonly block: number; readonly share: SharePayload }> = []
@@ -61,17 +61,71 @@ export class ShareFetch {
     private readonly request: number,
     private readonly keys: ReadonlyArray<number>,
     private readonly targets: ReadonlyArray<ReadonlyArray<number>>,
-    prefix: number
+    prefix: number,
+    shape: {
+      /** Shares of block j that hold chunks (the leading ones; a sparse value's others are empty, never asked). */
+      readonly held?: (j: number) => number
+      /**
+       * Blocks are separate values, not a prefix: a failed share fails its own block only, and each block
+       * is reported in `settledBlocks` once it has settled (every share back, or one failed).
+       */
+      readonly independent?: boolean
+    } = {}
   ) {
     const S = o.servers
     this.prefix = prefix
     this.waiting = prefix * S
     this.shares = Array.from({ length: prefix }, () => Array.from<ShareChunks | undefined>({ length: S }))
-    this.from = new Int32Array(prefix * S)
+    this.from = new Int32Array(prefix * S).fill(-1)
     this.status = new Uint8Array(prefix * S)
     this.copy = new Uint8Array(prefix * S)
     this.corruptOnce = new Uint8Array(prefix * S)
     this.lostCopies = new Uint8Array(prefix * S)
+    this.independent = shape.independent ?? false
+    this.blockLeft = new Int32Array(prefix).fill(S)
+    for (let j = 0; j < prefix; j++) {
+      for (let k = shape.held?.(j) ?? S; k < S; k++) {
+        this.shares[j]![k] = []
+        this.status[j * S + k] = GOT
+        this.waiting--
+        this.blockLeft[j]!--
+      }
+    }
+  }
+
+  private readonly independent: boolean
+  /** Per block: shares still waiting (independent blocks settle one by one). */
+  private readonly blockLeft: Int32Array
+  /** Independent blocks settled since the owner last looked (it drains the array). */
+  readonly settledBlocks: Array<number> = []
+
+  /** An independent block that cannot be fetched at all (no writer, no placement): settled as failed now. */
+  failBlock(j: number): void {
+    const S = this.o.servers
+    for (let k = 0; k < S; k++) {
+      if (this.status[j * S + k] !== WAITING) continue
+      this.status[j * S + k] = FAILED
+      this.waiting--
+    }
+    this.blockLeft[j] = 0
+    this.settledBlocks.push(j)
+  }
+
+  /** Block j still has shares waiting. */
+  waitingIn(j: number): boolean {
+    return this.blockLeft[j]! > 0
+  }
+
+  /** Chunks of block j's shares that came back and failed their check. */
+  badChunksIn(j: number): number {
+    return this.badByBlock[j] ?? 0
+  }
+
+  private readonly badByBlock: Array<number> = []
+
+  /** Block j's every share came back good. */
+  complete(j: number): boolean {
+    return this.shares[j]!.every((c) => c !== undefined)
   }
 
   /** Nothing is left to wait for. */
@@ -81,7 +135,7 @@ export class ShareFetch {
 
   /** Ask the first copy of every share. */
   start(ctx: SkyContext): void {
-    for (let slot = 0; slot < this.prefix * this.o.servers; slot++) this.ask(ctx, slot, 0)
+    for (let slot = 0; slot < this.prefix * this.o.servers; slot++) if (this.status[slot] === WAITING) this.ask(ctx, slot, 0)
   }
 
   /** Leading blocks whose every share came back good. */
@@ -122,6 +176,7 @@ export class ShareFetch {
         return this.nextCopy(ctx, slot, copy)
       }
       this.badChunks += bad
+      this.badByBlock[j] = (this.badByBlock[j] ?? 0) + bad
       this.discarded.push({ block: j, share: payload })
       ctx.count("corruptChunksDetected", bad)
       if (stale) return
@@ -170,6 +225,12 @@ export class ShareFetch {
     const S = this.o.servers
     const j = Math.floor(slot / S)
     this.status[slot] = status
+    if (this.independent) {
+      this.waiting--
+      if (status === FAILED) return this.failBlock(j)
+      if (--this.blockLeft[j]! === 0) this.settledBlocks.push(j)
+      return
+    }
     if (j < this.prefix) this.waiting--
     if (status === FAILED && j < this.prefix) {
       // Blocks from j on cannot be served: stop waiting for them.

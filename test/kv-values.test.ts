@@ -1,0 +1,144 @@
+/**
+ * Named values in the constellation (what the Redis front end stores): a value puts only the shares that
+ * hold chunks (sparse), and lookups of many values run as one job whose keys settle one by one; the cache
+ * on its own thread answers exactly as the cache in this one.
+ */
+import { randomBytes } from "node:crypto"
+import fc from "fast-check"
+import { describe, expect, it } from "vitest"
+import { ConstellationKvCache, type NamedValues } from "../src/actors/constellation-kv.js"
+import { KvCacheThread, packLookups, unpackLookups } from "../src/actors/kv-cache-thread.js"
+
+const make = (strategy = "hop_rotation") =>
+  ConstellationKvCache.make({
+    preset: "paper-19x5", strategy, servers: 9, chunkBytes: 256, namespace: { modelId: "values", tenantSalt: "" },
+    faults: { bitErrorRate: 0, lossRate: 0 } // crashes allowed, nothing else injected
+  })
+
+/** Satellites holding a share of `key` (their stores, read directly). */
+const holders = (kv: ConstellationKvCache, key: number): Array<number> => {
+  const out: Array<number> = []
+  for (let sat = 0; sat < kv.world.satellites; sat++) {
+    const state = kv.engine.stateOf(sat) as { store?: { has(k: number): boolean } }
+    if (state.store?.has(key)) out.push(sat)
+  }
+  return out
+}
+
+describe("named values", () => {
+  it("a value puts only the shares that hold chunks: 1 chunk on 1 satellite, 3 on 3, 20 on all 9", async () => {
+    const kv = make()
+    const sizes = [100, 700, 20 * 256]
+    const values = sizes.map((n) => randomBytes(n))
+    const keys = [11, 12, 13]
+    const r = await kv.storeValues(keys, values)
+    // The encoded value is the bytes as given; 256-byte chunks: 1, 3 and 20 chunks (20 > S = 9).
+    expect(keys.map((k) => holders(kv, k).length)).toEqual([1, 3, 9])
+    expect(r.satellites.length).toBe(new Set(keys.flatMap((k) => holders(kv, k))).size)
+    for (let j = 0; j < keys.length; j++) expect(Buffer.from((await kv.lookupValue(keys[j]!)).bytes!)).toEqual(values[j])
+    await kv.close()
+  })
+
+  it("lookups asked together are one job; each key comes back on its own: hits exact, unknown keys miss", async () => {
+    const kv = make()
+    const values = Array.from({ length: 12 }, (_, j) => randomBytes(50 + 300 * j))
+    const keys = values.map((_, j) => 100 + j)
+    await kv.storeValues(keys, values)
+    const lookupsBefore = kv.engine.metrics.counters.get("inferenceLookups") ?? 0
+    const asked = [...keys, 999, 998]
+    const got = await Promise.all(asked.map((k) => kv.lookupValue(k)))
+    for (let j = 0; j < keys.length; j++) expect(Buffer.from(got[j]!.bytes!)).toEqual(values[j])
+    expect(got.slice(keys.length).map((g) => g.bytes)).toEqual([undefined, undefined])
+    // One job for all 14 keys (counted per key), and every key settled at its own time.
+    expect((kv.engine.metrics.counters.get("inferenceLookups") ?? 0) - lookupsBefore).toBe(asked.length)
+    for (const g of got) expect(g.finishedAt).toBeCloseTo(g.fetchMs / 1e3 + (got[0]!.finishedAt - got[0]!.fetchMs / 1e3), 9)
+    await kv.close()
+  })
+
+  it("a value whose satellite is down misses alone, after its timeout; the others in its job are served before", async () => {
+    const kv = make()
+    // One chunk (share 0), two chunks (shares 0 and 1), one chunk: crash the satellite of share 1 only.
+    const values = [randomBytes(100), randomBytes(400), randomBytes(100)]
+    const keys = [21, 22, 23]
+    await kv.storeValues(keys, values)
+    const lost = holders(kv, 22).filter((s) => !holders(kv, 21).includes(s))
+    expect(lost).toHaveLength(1)
+    expect(holders(kv, 23)).not.toContain(lost[0])
+    await kv.crash(lost, 3600)
+    const got = await Promise.all(keys.map((k) => kv.lookupValue(k)))
+    expect(Buffer.from(got[0]!.bytes!)).toEqual(values[0])
+    expect(got[1]!.bytes).toBeUndefined()
+    expect(Buffer.from(got[2]!.bytes!)).toEqual(values[2])
+    expect(got[1]!.fetchMs).toBeGreaterThan(1000) // waited out its deadline (2 s, asked again)
+    expect(Math.max(got[0]!.fetchMs, got[2]!.fetchMs)).toBeLessThan(100)
+    await kv.close()
+  })
+
+  it("a value whose share was lost (its satellite rebooted empty) misses at once, alone", async () => {
+    const kv = make()
+    const values = [randomBytes(100), randomBytes(400), randomBytes(100)]
+    const keys = [41, 42, 43]
+    await kv.storeValues(keys, values)
+    const lost = holders(kv, 42).filter((s) => !holders(kv, 41).includes(s))
+    await kv.crash(lost, 0.001)
+    await kv.advance(0.01)
+    expect(holders(kv, 42)).not.toContain(lost[0])
+    const got = await Promise.all(keys.map((k) => kv.lookupValue(k)))
+    expect(got.map((g) => g.bytes === undefined)).toEqual([false, true, false])
+    // Its satellite answered "not held": no deadline to wait out.
+    expect(got[1]!.fetchMs).toBeLessThan(100)
+    await kv.close()
+  })
+
+  it("sparse values follow the writer's handovers: only their held shares move, and they read back exactly", async () => {
+    const kv = make("hop_rotation")
+    const values = [randomBytes(100), randomBytes(700), randomBytes(4000)]
+    const keys = [31, 32, 33]
+    await kv.storeValues(keys, values)
+    const before = keys.map((k) => holders(kv, k))
+    await kv.advance(900)
+    const c = kv.engine.metrics.counters
+    expect(c.get("migrationBytes") ?? 0).toBeGreaterThan(0)
+    const after = keys.map((k) => holders(kv, k))
+    expect(after.map((h) => h.length)).toEqual(before.map((h) => h.length))
+    expect(after).not.toEqual(before)
+    // An order to move a share that was never put would be answered ShareGone.
+    expect(c.get("sharesGone") ?? 0).toBe(0)
+    for (let j = 0; j < keys.length; j++) expect(Buffer.from((await kv.lookupValue(keys[j]!)).bytes!)).toEqual(values[j])
+    await kv.close()
+  })
+
+  it("on its own thread the cache answers exactly as in this one (same calls one at a time, same figures and bytes)", async () => {
+    const options = { preset: "paper-19x5", strategy: "hop_rotation", servers: 9, chunkBytes: 256, namespace: { modelId: "values", tenantSalt: "" } }
+    const values = [randomBytes(100), randomBytes(3000), randomBytes(1)]
+    const script = async (kv: NamedValues) => {
+      const seen: Array<unknown> = []
+      seen.push((await kv.storeValues([1, 2], values.slice(0, 2))).satellites)
+      await kv.advance(30)
+      seen.push((await kv.storeValues([3], values.slice(2))).at)
+      for (const key of [1, 2, 3, 4]) {
+        const r = await kv.lookupValue(key)
+        seen.push([r.fetchMs, r.finishedAt, r.badChunks, r.bytes && Buffer.from(r.bytes).toString("hex")])
+      }
+      seen.push(kv.now, kv.satellites, (await kv.report()).delivered)
+      await kv.close()
+      return seen
+    }
+    const here = await script(ConstellationKvCache.make(options))
+    expect(await script(await KvCacheThread.open(options))).toEqual(here)
+    expect((here[2] as Array<unknown>)[3]).toBe(values[0]!.toString("hex"))
+  }, 30_000)
+
+  it("lookups' results packed for the thread hop come back as they went", () => {
+    const lookup = fc.record({
+      id: fc.nat(),
+      value: fc.record({ fetchMs: fc.double({ noNaN: true }), finishedAt: fc.double({ noNaN: true }), badChunks: fc.nat(), bytes: fc.option(fc.uint8Array({ maxLength: 300 }), { nil: undefined }) }, { requiredKeys: ["fetchMs", "finishedAt", "badChunks"] })
+    })
+    fc.assert(fc.property(fc.array(lookup, { maxLength: 20 }), (results) => {
+      const back = unpackLookups(packLookups(results).packed)
+      expect(back.map((r) => ({ ...r, value: { ...r.value, ...(r.value.bytes ? { bytes: Uint8Array.from(r.value.bytes) } : {}) } }))).toEqual(
+        results.map((r) => ({ id: r.id, value: Object.fromEntries(Object.entries(r.value).filter(([, v]) => v !== undefined)) }))
+      )
+    }))
+  })
+})
