@@ -144,6 +144,31 @@ describe("the Redis front end", () => {
     expect((await raw(p, "AUTH alice a-pass\r\nPING\r\nQUIT\r\n")).reply).toBe("+OK\r\n+PONG\r\n+OK\r\n")
   }, 60_000)
 
+  it("a client that stops reading is not served past what the socket holds (backpressure); others are served meanwhile", async () => {
+    const p = server.port
+    const a = (...args: Array<string>) => cli(p, "--user", "alice", "--pass", "a-pass", "--no-auth-warning", ...args)
+    const client = await createClient({ url: `redis://alice:a-pass@127.0.0.1:${p}` }).connect()
+    await client.set("big", randomBytes(256 * 1024))
+    await client.set("small", "still served")
+    const gets = async () => Number(/gets:(\d+)/.exec(await client.info("constellation"))![1])
+    const before = await gets()
+    // 400 GETs of 256 KiB (100 MiB of replies) pipelined by a client that never reads.
+    const stalled = connect(p, "127.0.0.1")
+    stalled.pause()
+    stalled.write("AUTH alice a-pass\r\n" + "GET big\r\n".repeat(400))
+    await new Promise((r) => setTimeout(r, 2000))
+    const served = (await gets()) - before
+    expect(served).toBeGreaterThan(0)
+    // The kernel's buffers hold a few MiB of replies; the rest waits unread, on the client's side.
+    expect(served).toBeLessThan(100)
+    expect(await a("GET", "small")).toBe("still served")
+    await new Promise((r) => setTimeout(r, 500))
+    // Nothing more from the stalled client: only the one GET of "small" since.
+    expect((await gets()) - before).toBe(served + 1)
+    stalled.destroy()
+    await client.quit()
+  }, 60_000)
+
   it("refuses connections over --max-clients and stops on SIGTERM with exit code 0", async () => {
     const small = await startServer(["--preset", "paper-19x5", "--speed", "max", "--max-clients", "2"])
     const held = [connect(small.port, "127.0.0.1"), connect(small.port, "127.0.0.1")]

@@ -16,6 +16,8 @@ import { encodeReply, ProtocolError, type RespLimits, R, RequestParser } from ".
 
 /** Replies up to this size are copied into one buffer before writing; bigger ones are written in pieces. */
 const COALESCE_BYTES = 256 * 1024
+/** Replies held before they are written (and, if the socket is full, drained) and more commands run. */
+const FLUSH_BYTES = 64 * 1024
 
 export interface ServeOptions {
   readonly host: string
@@ -49,7 +51,9 @@ const serveConnection = (conn: Socket, session: Session, limits: RespLimits, con
       for (;;) {
         const out: Array<Uint8Array> = []
         let failed: string | undefined
-        for (;;) {
+        // Pipelined commands run until their replies fill FLUSH_BYTES: a client that sends many and reads
+        // none gets no more work done than its socket can hold.
+        for (let held = 0; held < FLUSH_BYTES; ) {
           let args: Array<Buffer> | undefined
           try {
             args = parser.next()
@@ -59,7 +63,9 @@ const serveConnection = (conn: Socket, session: Session, limits: RespLimits, con
             break
           }
           if (args === undefined) break
+          const pieces = out.length
           encodeReply(await execute(session, args, context), session.protocol, out)
+          for (let i = pieces; i < out.length; i++) held += out[i]!.length
           if (session.closing || ended) break
         }
         if (failed !== undefined) encodeReply(R.error(`ERR Protocol error: ${failed}`), session.protocol, out)
