@@ -144,11 +144,8 @@ export const commands: Record<string, Command> = {
   set: { arity: -3, handler: set },
   mget: {
     arity: -2,
-    handler: async (s, args, ctx) => {
-      const out: Array<Reply> = []
-      for (const key of args.slice(1)) out.push(R.bulk(await ctx.tier.get(s.user!, s.db, key)))
-      return R.array(out)
-    }
+    // The keys are fetched together (one lookup job), not one after another.
+    handler: async (s, args, ctx) => R.array((await Promise.all(args.slice(1).map((key) => ctx.tier.get(s.user!, s.db, key)))).map((v) => R.bulk(v)))
   },
   mset: {
     arity: -3,
