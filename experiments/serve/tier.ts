@@ -112,7 +112,10 @@ export class ValueTier {
       // own virtual time after the request came in.
       const due = Math.max(this.started + ((virtualEnd - this.startVirtual) / this.o.speed) * 1e3, wall0 + ((virtualEnd - virtual0) / this.o.speed) * 1e3)
       const wait = due - performance.now()
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait))
+      // A timer keeps whole milliseconds and can fire up to one early: sleep the whole ones, then turn
+      // the event loop until the moment has come.
+      if (wait >= 1) await new Promise((r) => setTimeout(r, Math.floor(wait)))
+      while (performance.now() < due) await new Promise((r) => setImmediate(r))
     }
     return a
   }
