@@ -65,26 +65,19 @@ export class EventQueue {
     return this.keySeq[i]! < this.keySeq[j]!
   }
 
-  private swap(i: number, j: number): void {
-    const h = this.heap, t = this.keyTime, s = this.keySrc, q = this.keySeq
-    const a = h[i]!; h[i] = h[j]!; h[j] = a
-    const b = t[i]!; t[i] = t[j]!; t[j] = b
-    const c = s[i]!; s[i] = s[j]!; s[j] = c
-    const d = q[i]!; q[i] = q[j]!; q[j] = d
-  }
-
   push(slot: number): void {
+    const h = this.heap, kt = this.keyTime, ks = this.keySrc, kq = this.keySeq
+    const time = this.pool.getF(slot, F.time), src = this.pool.getI(slot, I.src), seq = this.pool.getI(slot, I.seq)
+    // Sift up with a hole: parents move down until the new key's place is found, then it is written once.
     let i = this.size++
-    this.heap[i] = slot
-    this.keyTime[i] = this.pool.getF(slot, F.time)
-    this.keySrc[i] = this.pool.getI(slot, I.src)
-    this.keySeq[i] = this.pool.getI(slot, I.seq)
     while (i > 0) {
       const parent = (i - 1) >> 1
-      if (!this.less(i, parent)) break
-      this.swap(i, parent)
+      const tp = kt[parent]!
+      if (tp < time || (tp === time && (ks[parent]! < src || (ks[parent] === src && kq[parent]! < seq)))) break
+      h[i] = h[parent]!; kt[i] = tp; ks[i] = ks[parent]!; kq[i] = kq[parent]!
       i = parent
     }
+    h[i] = slot; kt[i] = time; ks[i] = src; kq[i] = seq
   }
 
   /** Time of the earliest event, +Infinity if empty. */
@@ -94,20 +87,24 @@ export class EventQueue {
 
   /** Remove and return the earliest slot (release it after use). */
   pop(): number {
-    const top = this.heap[0]!
+    const h = this.heap, kt = this.keyTime, ks = this.keySrc, kq = this.keySeq
+    const top = h[0]!
     const last = --this.size
     if (last > 0) {
-      this.swap(0, last)
+      // Sift the last entry down from the root with a hole: children move up, it is written once.
+      const slot = h[last]!, time = kt[last]!, src = ks[last]!, seq = kq[last]!
       let i = 0
       for (;;) {
         const l = 2 * i + 1
         if (l >= last) break
         const r = l + 1
         const m = r < last && this.less(r, l) ? r : l
-        if (!this.less(m, i)) break
-        this.swap(m, i)
+        const tm = kt[m]!
+        if (tm > time || (tm === time && (ks[m]! > src || (ks[m] === src && kq[m]! > seq)))) break
+        h[i] = h[m]!; kt[i] = tm; ks[i] = ks[m]!; kq[i] = kq[m]!
         i = m
       }
+      h[i] = slot; kt[i] = time; ks[i] = src; kq[i] = seq
     }
     return top
   }
