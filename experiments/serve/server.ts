@@ -38,6 +38,18 @@ const writeOut = (conn: Socket, out: ReadonlyArray<Uint8Array>): boolean => {
   return conn.write(Buffer.concat(out, size))
 }
 
+/** Resolves once the socket has drained or closed (and leaves no listener behind either way). */
+const drainedOrClosed = (conn: Socket): Promise<void> =>
+  new Promise((resolve) => {
+    const done = () => {
+      conn.off("drain", done)
+      conn.off("close", done)
+      resolve()
+    }
+    conn.on("drain", done)
+    conn.on("close", done)
+  })
+
 /** Serve one connection until it closes; `closed` is called once, when it has. */
 const serveConnection = (conn: Socket, session: Session, limits: RespLimits, context: ServerContext, closed: () => void): void => {
   const parser = new RequestParser(limits)
@@ -77,7 +89,7 @@ const serveConnection = (conn: Socket, session: Session, limits: RespLimits, con
           return
         }
         if (out.length === 0) return
-        if (!writeOut(conn, out)) await new Promise<void>((resolve) => { conn.once("drain", resolve); conn.once("close", resolve) })
+        if (!writeOut(conn, out)) await drainedOrClosed(conn)
       }
     } catch {
       ended = true
