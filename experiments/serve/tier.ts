@@ -137,12 +137,11 @@ export class ValueTier {
   /** The key's entry if it is live now; an expired or deleted one answers undefined. */
   private live(tenant: string, db: number, key: string): Entry | undefined {
     const e = this.entries(tenant, db).get(key)
-    return e && e.expiresAt > this.kv.now ? e : undefined
+    return e !== undefined && !this.gone(e) ? e : undefined
   }
 
   /** Written here once and expired or deleted since: nil without asking the constellation. */
-  private gone(tenant: string, db: number, key: string): boolean {
-    const e = this.entries(tenant, db).get(key)
+  private gone(e: Entry | undefined): boolean {
     return e !== undefined && e.expiresAt <= this.kv.now
   }
 
@@ -191,7 +190,7 @@ export class ValueTier {
     this.counters.gets++
     const k = Buffer.from(key).toString("latin1")
     const entry = this.entries(tenant, db).get(k)
-    if (entry !== undefined && entry.expiresAt <= this.kv.now) return null
+    if (this.gone(entry)) return null
     // A GET's reply waits for its own fetch, not for the other GETs fetched beside it.
     const blockKey = entry?.blockKey ?? this.blockKey(tenant, db, key)
     const r = await this.job(() => this.kv.lookupValue(blockKey, this.keyOf(tenant)), (r) => r.finishedAt)
@@ -199,7 +198,7 @@ export class ValueTier {
     if (r.badChunks > 0) this.counters.corrupt += r.badChunks
     if (r.bytes === undefined) return null
     // Expired while it was being fetched: a miss, as Redis would answer.
-    if (this.gone(tenant, db, k)) return null
+    if (this.gone(this.entries(tenant, db).get(k))) return null
     const v = this.decode(r.bytes)
     if (v === undefined) return null
     this.counters.hits++

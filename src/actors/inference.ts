@@ -59,7 +59,6 @@ export interface ValueResult {
   readonly shares?: ReadonlyArray<ShareChunks>
   readonly startedAt: number
   readonly finishedAt: number
-  readonly timedOut: boolean
   /** Chunks of this key's shares that came back and failed their check. */
   readonly badChunks: number
 }
@@ -163,13 +162,13 @@ export const inference = (o: InferenceOptions): SkyBehaviour<InferenceState> => 
   const askDirectory = (ctx: SkyContext, l: Lookup, j: number) =>
     Sky.DirGet.send(ctx, o.directoryOf(l.job.keys[j]!), CONTROL_BYTES, { key: l.job.keys[j]!, requestId: l.id, block: j })
   /** Independent keys that settled since the last look: report each. */
-  const reportSettled = (ctx: SkyContext, l: Lookup, timedOut = false) => {
+  const reportSettled = (ctx: SkyContext, l: Lookup) => {
     const f = l.fetch!
     if (l.job.kind !== "values") return
     for (const j of f.settledBlocks) {
       const hit = f.complete(j)
       const bad = f.badChunksIn(j)
-      l.job.each({ kind: "value", index: j, ...(hit ? { shares: f.shares[j]! as ReadonlyArray<ShareChunks> } : {}), startedAt: l.start, finishedAt: ctx.now, timedOut, badChunks: bad })
+      l.job.each({ kind: "value", index: j, ...(hit ? { shares: f.shares[j]! as ReadonlyArray<ShareChunks> } : {}), startedAt: l.start, finishedAt: ctx.now, badChunks: bad })
     }
     f.settledBlocks.length = 0
   }
@@ -180,7 +179,7 @@ export const inference = (o: InferenceOptions): SkyBehaviour<InferenceState> => 
       // What has not settled by now never will: misses.
       for (let j = 0; j < l.job.keys.length; j++) if (f!.waitingIn(j)) f!.failBlock(j)
       ctx.count("inferenceLookups", l.job.keys.length)
-      return reportSettled(ctx, l, timedOut)
+      return reportSettled(ctx, l)
     }
     const hit = f ? f.leadingComplete() : 0
     const satellites = new Set<number>()

@@ -39,7 +39,7 @@ export default async function runKvCacheThread(task: KvCacheThreadTask): Promise
         )
       }
     })
-    port.postMessage({ now: kv.now, satellites: kv.world.satellites })
+    port.postMessage({ now: kv.now, satellites: kv.satellites })
   })
   port.close()
   await kv.close()

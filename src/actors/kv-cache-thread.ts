@@ -20,6 +20,9 @@ export type ThreadCall =
   | { readonly id: number; readonly op: "advance"; readonly seconds: number }
   | { readonly id: number; readonly op: "report" }
 
+/** A call as the proxy makes it, before it is numbered. */
+type Unnumbered<C> = C extends ThreadCall ? Omit<C, "id"> : never
+
 /** Results of calls, with the cache's virtual time after them; lookups' results packed (see packLookups). */
 export interface ThreadResults {
   readonly now: number
@@ -130,7 +133,7 @@ export class KvCacheThread implements NamedValues {
     this.waiting.clear()
   }
 
-  private call<A>(call: ThreadCall extends infer C ? (C extends ThreadCall ? Omit<C, "id"> : never) : never): Promise<A> {
+  private call<A>(call: Unnumbered<ThreadCall>): Promise<A> {
     if (this.failure) return Promise.reject(this.failure)
     return new Promise<A>((resolve, reject) => {
       const id = this.nextId++

@@ -42,8 +42,9 @@ export class ShareFetch {
   readonly from: Int32Array
   /** Shares that came back and failed their check (block index, the share as it arrived): never served. */
   readonly discarded: Array<{ readonly block: number; readonly share: SharePayload }> = []
-  /** Chunks of the discarded shares that failed their check. */
+  /** Chunks of the discarded shares that failed their check (in all, and per block). */
   badChunks = 0
+  private readonly badByBlock: Array<number> = []
   /** Leading blocks still worth fetching (shrinks when a share fails). */
   prefix: number
   private readonly status: Uint8Array
@@ -99,7 +100,10 @@ export class ShareFetch {
   /** Independent blocks settled since the owner last looked (it drains the array). */
   readonly settledBlocks: Array<number> = []
 
-  /** An independent block that cannot be fetched at all (no writer, no placement): settled as failed now. */
+  /**
+   * Independent block j settles as failed now: it cannot be fetched (no placement), one of its shares
+   * failed, or the lookup ended with it still waiting.
+   */
   failBlock(j: number): void {
     const S = this.o.servers
     for (let k = 0; k < S; k++) {
@@ -121,8 +125,6 @@ export class ShareFetch {
     return this.badByBlock[j] ?? 0
   }
 
-  private readonly badByBlock: Array<number> = []
-
   /** Block j's every share came back good. */
   complete(j: number): boolean {
     return this.shares[j]!.every((c) => c !== undefined)
@@ -141,7 +143,7 @@ export class ShareFetch {
   /** Leading blocks whose every share came back good. */
   leadingComplete(): number {
     let hit = 0
-    while (hit < this.prefix && this.shares[hit]!.every((c) => c !== undefined)) hit++
+    while (hit < this.prefix && this.complete(hit)) hit++
     return hit
   }
 
