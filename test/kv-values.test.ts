@@ -25,6 +25,19 @@ const holders = (kv: ConstellationKvCache, key: number): Array<number> => {
   return out
 }
 
+/**
+ * Three values under `keys`: one chunk (share 0), two chunks (shares 0 and 1), one chunk; and the one
+ * satellite that holds only the middle value's share 1 (crash it and only that value is hit).
+ */
+const threeValues = async (kv: ConstellationKvCache, keys: [number, number, number]) => {
+  const values = [randomBytes(100), randomBytes(400), randomBytes(100)]
+  await kv.storeValues(keys, values)
+  const lost = holders(kv, keys[1]).filter((s) => !holders(kv, keys[0]).includes(s))
+  expect(lost).toHaveLength(1)
+  expect(holders(kv, keys[2])).not.toContain(lost[0])
+  return { values, lost }
+}
+
 describe("named values", () => {
   it("a value puts only the shares that hold chunks: 1 chunk on 1 satellite, 3 on 3, 20 on all 9", async () => {
     const kv = make()
@@ -57,13 +70,8 @@ describe("named values", () => {
 
   it("a value whose satellite is down misses alone, after its timeout; the others in its job are served before", async () => {
     const kv = make()
-    // One chunk (share 0), two chunks (shares 0 and 1), one chunk: crash the satellite of share 1 only.
-    const values = [randomBytes(100), randomBytes(400), randomBytes(100)]
-    const keys = [21, 22, 23]
-    await kv.storeValues(keys, values)
-    const lost = holders(kv, 22).filter((s) => !holders(kv, 21).includes(s))
-    expect(lost).toHaveLength(1)
-    expect(holders(kv, 23)).not.toContain(lost[0])
+    const keys: [number, number, number] = [21, 22, 23]
+    const { values, lost } = await threeValues(kv, keys)
     await kv.crash(lost, 3600)
     const got = await Promise.all(keys.map((k) => kv.lookupValue(k)))
     expect(Buffer.from(got[0]!.bytes!)).toEqual(values[0])
@@ -76,10 +84,8 @@ describe("named values", () => {
 
   it("a value whose share was lost (its satellite rebooted empty) misses at once, alone", async () => {
     const kv = make()
-    const values = [randomBytes(100), randomBytes(400), randomBytes(100)]
-    const keys = [41, 42, 43]
-    await kv.storeValues(keys, values)
-    const lost = holders(kv, 42).filter((s) => !holders(kv, 41).includes(s))
+    const keys: [number, number, number] = [41, 42, 43]
+    const { lost } = await threeValues(kv, keys)
     await kv.crash(lost, 0.001)
     await kv.advance(0.01)
     expect(holders(kv, 42)).not.toContain(lost[0])
