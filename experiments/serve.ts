@@ -66,7 +66,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     const speed = parseSpeed(o.speed)
     const users = parseUsers(o)
     const { catalog } = resolveConstellation(o)
-    const tier = await ValueTier.make({
+    const tier = new ValueTier({
       preset: o.preset, catalog, seed: o.seed, ground: o.ground ?? { latDeg: 48.85, lonDeg: 2.35 }, strategy: o.strategy, codec: o.codec,
       capacityMb: o.capacityMb, servers: o.servers, speed, secret: randomBytes(32),
       ...(o.fault === "bit-errors" ? { faults: { bitErrorRate: 1e-6, lossRate: 0 } } : o.fault === "message-loss" ? { faults: { bitErrorRate: 0, lossRate: 0.01 } } : {}),

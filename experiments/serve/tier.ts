@@ -16,12 +16,13 @@
  *
  * Time: at a finite speed, virtual time follows the wall clock while idle, and a reply waits until the
  * wall clock has caught up with the virtual time its job took (never less than that after the request
- * came in); at speed max nothing waits. The constellation runs on its own thread (KvCacheThread).
+ * came in); at speed max nothing waits, and the clock runs up to MAX_SPEED_STEP_SECONDS past a job's end
+ * before the jobs asked for meanwhile start (each job's own times stay exact). The constellation runs in
+ * this thread, between the sockets' turns: on its own worker thread it was slower (docs/decisions.md).
  */
 import { createHmac } from "node:crypto"
 import { deflateRawSync, inflateRawSync } from "node:zlib"
-import type { KvCacheOptions, NamedValues } from "../../src/actors/constellation-kv.js"
-import { KvCacheThread } from "../../src/actors/kv-cache-thread.js"
+import { ConstellationKvCache } from "../../src/actors/constellation-kv.js"
 import type { RunConfig } from "../../src/actors/config.js"
 import { namedValueKey } from "../../src/cache/keys.js"
 import { makeHistogram } from "../../src/runtime/metrics.js"
@@ -56,6 +57,15 @@ interface Entry {
 
 const CODEC_ID: Record<ValueCodec, number> = { identity: 0, deflate: 1 }
 
+/**
+ * At speed max, the clock's step between hand-overs of jobs (virtual s): a little over a 1-KiB GET's
+ * typical fetch (4.0 ms from Paris on starlink-shell1), so the GETs handed over together finish in one
+ * round of hand-over and advance instead of four (the default 1-ms step), and the clock does not run far
+ * past them: every virtual second costs the constellation's own work (migrations, heartbeats). Of 1, 4,
+ * 5, 6, 8, 16 and 32 ms, 5 ms served the most 1-KiB GETs per second (docs/performance.md).
+ */
+const MAX_SPEED_STEP_SECONDS = 5e-3
+
 export class ValueTier {
   /** Per tenant and database: the keys written, live or expired / deleted. */
   private readonly index = new Map<string, Map<string, Entry>>()
@@ -66,23 +76,18 @@ export class ValueTier {
   /** The constellation's own fetch time of every GET that reached it (virtual, microseconds). */
   readonly fetchMicros = makeHistogram()
 
-  private constructor(readonly o: TierOptions, readonly kv: NamedValues) {
-    this.startVirtual = this.kv.now
-  }
+  readonly kv: ConstellationKvCache
 
-  /**
-   * The tier and its constellation, which runs on its own worker thread (KvCacheThread): the front end's
-   * sockets and the emulation then use both cores instead of taking turns on one.
-   */
-  static async make(o: TierOptions): Promise<ValueTier> {
-    const options: Partial<KvCacheOptions> = {
+  constructor(readonly o: TierOptions) {
+    this.kv = ConstellationKvCache.make({
       preset: o.preset, seed: o.seed, strategy: o.strategy, servers: o.servers, capacityBytesPerSatellite: o.capacityMb * 2 ** 20,
       namespace: { modelId: "redis", tenantSalt: "" },
       ...(o.faults ? { faults: o.faults } : {}),
+      ...(Number.isFinite(o.speed) ? {} : { stepSeconds: MAX_SPEED_STEP_SECONDS }),
       // Each tenant's key is applied at this edge; the inference actor checks CRCs only (authKeyHex "").
       run: { catalog: o.catalog, inferenceSite: o.ground, ...o.run }
-    }
-    return new ValueTier(o, await KvCacheThread.open(options))
+    })
+    this.startVirtual = this.kv.now
   }
 
   get now(): number {

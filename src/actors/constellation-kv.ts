@@ -41,6 +41,12 @@ export interface KvCacheOptions {
   readonly redundancy: number
   /** Fault injection: bit errors per bit per link on shares in flight, and loss per message (end to end). */
   readonly faults?: { readonly bitErrorRate: number; readonly lossRate: number }
+  /**
+   * How far the clock may run past a job's end before the jobs asked for meanwhile start (virtual s;
+   * default SIGNAL_STEP_SECONDS). Each job's own times are exact either way; a longer step lets a job
+   * finish in fewer rounds of hand-over and advance, for a front end that does not follow the wall clock.
+   */
+  readonly stepSeconds?: number
 }
 
 export const kvCacheDefaults: KvCacheOptions = {
@@ -85,22 +91,10 @@ export interface ValueLookup {
   readonly badChunks: number
 }
 
-/** What a key-value front end needs of the cache: here (ConstellationKvCache) or on its own thread (KvCacheThread). */
-export interface NamedValues {
-  /** Virtual time, s. */
-  readonly now: number
-  readonly satellites: number
-  storeValues(keys: ReadonlyArray<number>, values: ReadonlyArray<Uint8Array>, authKey?: Uint8Array): Promise<StoreResult>
-  lookupValue(key: number, authKey?: Uint8Array): Promise<ValueLookup>
-  advance(seconds: number): Promise<void>
-  report(): Promise<EngineReport>
-  close(): Promise<void>
-}
-
 /** No job takes longer than this in virtual time; a job that does is a protocol bug, reported loudly. */
 const JOB_LIMIT_SECONDS = 600
 
-export class ConstellationKvCache implements KvTier, NamedValues {
+export class ConstellationKvCache implements KvTier {
   readonly actor: number
   /** The inference actor's shard. */
   private readonly home: number
@@ -218,7 +212,7 @@ export class ConstellationKvCache implements KvTier, NamedValues {
               reject: (e) => { for (const v of batch) v.reject(e) }
             })
           }
-          if (!(await this.host.advanceUntilSignal(JOB_LIMIT_SECONDS))) {
+          if (!(await this.host.advanceUntilSignal(JOB_LIMIT_SECONDS, this.options.stepSeconds))) {
             throw new Error(`the inference actor's job did not finish within ${JOB_LIMIT_SECONDS} s of virtual time`)
           }
           for (const [job, r] of (await this.ask(this.home, { _tag: "TakeResults", actor: this.actor })) as Array<[number, unknown]>) {

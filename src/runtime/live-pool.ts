@@ -89,9 +89,9 @@ export class LivePool implements LiveHost {
     this.t = Math.max(this.t, time)
   }
 
-  async advanceUntilSignal(limitSeconds: number): Promise<boolean> {
+  async advanceUntilSignal(limitSeconds: number, stepSeconds?: number): Promise<boolean> {
     Atomics.store(this.signal, 0, 0)
-    const r = await this.all((s) => s.advanceUntilSignal(limitSeconds))
+    const r = await this.all((s) => s.advanceUntilSignal(limitSeconds, stepSeconds))
     if (r.some((x) => x.now !== r[0]!.now || x.signalled !== r[0]!.signalled)) throw new Error(`live shards stopped apart: ${JSON.stringify(r)}`)
     this.t = r[0]!.now
     return r[0]!.signalled

@@ -23,7 +23,7 @@ export interface LiveShardTask extends ShardTask {
 export interface LiveShardControl {
   ready(): boolean
   advanceTo(time: number): Promise<void>
-  advanceUntilSignal(limitSeconds: number): Promise<{ now: number; signalled: boolean }>
+  advanceUntilSignal(limitSeconds: number, stepSeconds?: number): Promise<{ now: number; signalled: boolean }>
   serve(request: unknown): unknown
   injectFaults(o: { lossRate: number; seed: number }): void
   crash(actors: ReadonlyArray<number>, downSeconds: number): void
@@ -57,7 +57,7 @@ export default async function runLiveShardTask(task: LiveShardTask): Promise<voi
   const control: LiveShardControl = {
     ready: () => engine !== undefined,
     advanceTo,
-    advanceUntilSignal: (limitSeconds) => advanceInSteps(now, limitSeconds, () => Atomics.load(signal, 0) !== 0, advanceTo, () => loop!.nextTime),
+    advanceUntilSignal: (limitSeconds, stepSeconds) => advanceInSteps(now, limitSeconds, () => Atomics.load(signal, 0) !== 0, advanceTo, () => loop!.nextTime, stepSeconds),
     serve: (request) => engine!.serve(request, now, () => void Atomics.store(signal, 0, 1)),
     injectFaults: (o) => engine!.injectFaults(o),
     crash: (actors, downSeconds) => {

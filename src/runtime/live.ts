@@ -14,7 +14,10 @@ import { mergeReports, type EngineReport } from "./report.js"
 import type { EngineObservers, ShardEngine } from "./shard.js"
 import type { Network, World } from "./world.js"
 
-/** The step advanceUntilSignal checks the signal at (virtual s): it bounds how far past it the clock runs. */
+/**
+ * The step advanceUntilSignal checks the signal at by default (virtual s): it bounds how far past the
+ * signal the clock runs, so how late in virtual time the next jobs start.
+ */
 export const SIGNAL_STEP_SECONDS = 1e-3
 
 export interface LiveHost {
@@ -26,10 +29,10 @@ export interface LiveHost {
   /** Run every event before `time`. */
   advanceTo(time: number): void | Promise<void>
   /**
-   * Advance in steps of SIGNAL_STEP_SECONDS until a shard's world signals (HostContext.signal) during
-   * this call, at most `limitSeconds`; returns whether it did.
+   * Advance in steps of `stepSeconds` (default SIGNAL_STEP_SECONDS) until a shard's world signals
+   * (HostContext.signal) during this call, at most `limitSeconds`; returns whether it did.
    */
-  advanceUntilSignal(limitSeconds: number): boolean | Promise<boolean>
+  advanceUntilSignal(limitSeconds: number, stepSeconds?: number): boolean | Promise<boolean>
   /** A request to the world's part on `shard` (ShardWorld.serve), now; structured-clonable both ways. */
   request(shard: number, request: unknown): unknown
   /** Turn on injected message loss (seeded, per sender) and actor crashes, on every shard. */
@@ -49,7 +52,8 @@ export interface LiveHost {
  * a 2-s timeout is 2,000 steps).
  */
 export const advanceInSteps = async (
-  from: number, limitSeconds: number, signalled: () => boolean, advanceTo: (t: number) => void | Promise<void>, nextEvent: () => number
+  from: number, limitSeconds: number, signalled: () => boolean, advanceTo: (t: number) => void | Promise<void>, nextEvent: () => number,
+  step = SIGNAL_STEP_SECONDS
 ): Promise<{ now: number; signalled: boolean }> => {
   const stop = from + limitSeconds
   let t = from
@@ -57,8 +61,8 @@ export const advanceInSteps = async (
     if (signalled()) return { now: t, signalled: true }
     if (t >= stop) return { now: t, signalled: false }
     const next = nextEvent()
-    t = Math.min(stop, t + SIGNAL_STEP_SECONDS)
-    while (t <= next && t < stop) t = Math.min(stop, t + SIGNAL_STEP_SECONDS)
+    t = Math.min(stop, t + step)
+    while (t <= next && t < stop) t = Math.min(stop, t + step)
     await advanceTo(t)
   }
 }
@@ -97,9 +101,9 @@ export class LiveEngine<N extends Network = Network> implements LiveHost {
     this.workMs += performance.now() - w0
   }
 
-  async advanceUntilSignal(limitSeconds: number): Promise<boolean> {
+  async advanceUntilSignal(limitSeconds: number, stepSeconds?: number): Promise<boolean> {
     this.signalled = false
-    return (await advanceInSteps(this.t, limitSeconds, () => this.signalled, (t) => this.advanceTo(t), () => this.engine.queue.peekTime())).signalled
+    return (await advanceInSteps(this.t, limitSeconds, () => this.signalled, (t) => this.advanceTo(t), () => this.engine.queue.peekTime(), stepSeconds)).signalled
   }
 
   request(_shard: number, request: unknown): unknown {
