@@ -252,6 +252,28 @@ describe("properties", () => {
     }), { numRuns: 60 })
   })
 
+  it("a tree grown only as far as asked agrees with the whole tree on everything it reached, asked in any order", () => {
+    fc.assert(fc.property(smallShell, fc.nat(), fc.array(fc.nat(), { minLength: 1, maxLength: 6 }), (p, x, asks) => {
+      const c = Constellation.make([(p.star ? walkerStar : walkerDelta)({ ...p, phasing: p.phasing % p.planes })])
+      const snap = makeSnapshot(c).update(p.t)
+      const source = x % c.size
+      const whole = snap.routeFrom(source)
+      const [prev, prevLink, delay] = [Int32Array.from(whole.prev), Int32Array.from(whole.prevLink), Float64Array.from(whole.delay)]
+      const tree = snap.growFrom(source)
+      for (const ask of asks) {
+        const v = ask % c.size
+        tree.reach(v)
+        // v and every satellite on its path to the source: the whole tree's entries.
+        for (let u = v; u !== -1; u = tree.prev[u]!) {
+          expect([tree.prev[u], tree.prevLink[u]]).toEqual([prev[u], prevLink[u]])
+          if (!Number.isFinite(delay[u]!)) break
+        }
+      }
+      tree.complete()
+      expect([Array.from(tree.prev), Array.from(tree.prevLink)]).toEqual([Array.from(prev), Array.from(prevLink)])
+    }), { numRuns: 60 })
+  })
+
   it("link state is a pure function of (constellation, rules, t): no trace of earlier states or of the output buffers", () => {
     fc.assert(fc.property(smallShell, fc.double({ min: 0, max: 20_000, noNaN: true }), (p, other) => {
       const c = Constellation.make([walkerDelta({ ...p, phasing: p.phasing % p.planes })])

@@ -8,7 +8,7 @@ import { defaultLinkModel, type LinkModel, propagationSeconds } from "./delay.js
 import type { Ephemeris } from "./ephemeris.js"
 import { ephemerisOf } from "./ephemeris.js"
 import { defaultIslRules, type IslGraph, type IslRules, linkStates, plusGrid } from "./isl.js"
-import { makeRouter, type Router, type ShortestPaths } from "./routing.js"
+import { GrowingTree, makeRouter, type Router, type ShortestPaths } from "./routing.js"
 
 export interface Snapshot {
   readonly constellation: Constellation
@@ -27,6 +27,8 @@ export interface Snapshot {
   update(t: number): Snapshot
   /** Source-to-all shortest paths over the links that are up now (result reused by the next call). */
   routeFrom(source: number): ShortestPaths
+  /** The same tree as routeFrom's, grown only as far as it is asked (valid until the next update). */
+  growFrom(source: number): GrowingTree
   /**
    * Per satellite, the least start[v] + path delay over links up now, or over the links `over` marks
    * (Router.fromSources); a scratch array reused by the next call.
@@ -65,6 +67,9 @@ export const makeSnapshot = (c: Constellation, opts: SnapshotOptions = {}): Snap
     routeFrom(source: number) {
       router ??= makeRouter(graph)
       return router.fromSource(source, up, linkDelay)
+    },
+    growFrom(source: number) {
+      return new GrowingTree(graph, source, up, linkDelay)
     },
     /** Shortest delays over the links up now from every satellite to the nearest of a set (see Router.fromSources). */
     delaysToNearest(start: Float64Array, over?: Uint8Array) {

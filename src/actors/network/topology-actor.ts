@@ -51,6 +51,18 @@ const unitHash = (a: number, b: number, c: number): number => {
 export const islRulesOf = (config: Pick<RunConfig, "catalog">): IslRules =>
   config.catalog.crossShellLinks ? { ...defaultIslRules, crossShellLinks: true } : defaultIslRules
 
+/**
+ * A routing tree: each satellite's next hop toward the root and the link it takes. Trees built here grow
+ * on demand (GrowingTree: `reach(v)` before reading v's entries); the ones other shards built
+ * (RoutingShare) come whole.
+ */
+interface RoutingTree {
+  readonly next: Int32Array
+  readonly link: Int32Array
+  reach?(v: number): void
+  complete?(): void
+}
+
 export class TopologyActor implements Network {
   readonly snapshot: Snapshot
   epoch = -1
@@ -65,8 +77,8 @@ export class TopologyActor implements Network {
   private readonly cutStart: Float64Array
   /** Scratch: each user's ground-leg delay to its serving satellite this epoch. */
   private readonly userLeg: Float64Array
-  private readonly trees = new Map<number, { next: Int32Array; link: Int32Array }>()
-  private readonly freshTrees = new Map<number, { next: Int32Array; link: Int32Array }>()
+  private readonly trees = new Map<number, RoutingTree>()
+  private readonly freshTrees = new Map<number, RoutingTree>()
   /** Link state at the start of the current routing epoch (trees are computed on it). */
   private readonly routingSnapshot: Snapshot
   routingEpoch = -1
@@ -107,8 +119,8 @@ export class TopologyActor implements Network {
     this.toCut = new Float64Array(world.actorCount)
     this.cutStart = new Float64Array(world.satellites)
     this.userLeg = new Float64Array(world.users.length)
-    // Trees cost 8 bytes per satellite each; keep about 64 MB of them at most.
-    this.maxTrees = Math.max(16, Math.floor((64 * 1024 * 1024) / (8 * world.satellites)))
+    // A growing tree costs 32 bytes per satellite (its Dijkstra state); keep about 64 MB of them at most.
+    this.maxTrees = Math.max(16, Math.floor((64 * 1024 * 1024) / (32 * world.satellites)))
     this.queues = new LinkQueues(this.snapshot.graph.linkCount, world.users.length)
   }
 
@@ -257,7 +269,7 @@ export class TopologyActor implements Network {
         if (s >= 0 && !roots.includes(s)) roots.push(s)
       }
       for (let i = 0; i < roots.length; i++) {
-        if (share === undefined || i >= share.slots) this.treeOf(this.trees, this.routingSnapshot, roots[i]!)
+        if (share === undefined || i >= share.slots) this.treeOf(this.trees, this.routingSnapshot, roots[i]!).complete?.()
         else if (i % share.shards === share.shard) this.trees.set(roots[i]!, share.writeTree(i, this.routingSnapshot.routeFrom(roots[i]!)))
         else this.sharedRoots.push(i, roots[i]!)
       }
@@ -369,34 +381,41 @@ export class TopologyActor implements Network {
   toward(at: number, target: number, root: number, detoured = false): { next: number; link: number; detoured: boolean } {
     // A message already sent round a down link stays on trees of the current link state: mixing the
     // routing epoch's tree with the current one can bounce it between two satellites until its TTL.
-    if (detoured) {
-      const fresh = this.treeOf(this.freshTrees, this.snapshot, target)
-      return { next: fresh.next[at]!, link: fresh.link[at]!, detoured: true }
-    }
+    if (detoured) return this.freshHop(at, target)
     const tree = this.treeOf(this.trees, this.routingSnapshot, root)
     let next: number
     let link: number
     if (root === target) {
+      tree.reach?.(at)
       next = tree.next[at]!
       link = tree.link[at]!
     } else {
-      // The branch root -> target is the chain of parents from target up to root; find at's successor.
+      // The branch root -> target is the chain of parents from target up to root (settled with the
+      // target); find at's successor.
+      tree.reach?.(target)
       let v = target
       while (v >= 0 && tree.next[v] !== at) v = tree.next[v]!
       next = v
       link = v >= 0 ? tree.link[v]! : -1
     }
     if (link >= 0 && this.snapshot.up[link] === 1) return { next, link, detoured: false }
+    return this.freshHop(at, target)
+  }
+
+  /** The next hop toward `target` on a tree of the current link state (rooted at the target). */
+  private freshHop(at: number, target: number): { next: number; link: number; detoured: boolean } {
     const fresh = this.treeOf(this.freshTrees, this.snapshot, target)
+    fresh.reach?.(at)
     return { next: fresh.next[at]!, link: fresh.link[at]!, detoured: true }
   }
 
-  private treeOf(cache: Map<number, { next: Int32Array; link: Int32Array }>, snap: Snapshot, dst: number) {
+  private treeOf(cache: Map<number, RoutingTree>, snap: Snapshot, dst: number): RoutingTree {
     let tree = cache.get(dst)
     if (tree === undefined) {
-      const sp = snap.routeFrom(dst)
-      // In a tree rooted at dst, prev[v] is v's next hop toward dst (links are symmetric).
-      tree = { next: Int32Array.from(sp.prev), link: Int32Array.from(sp.prevLink) }
+      const grown = snap.growFrom(dst)
+      // In a tree rooted at dst, prev[v] is v's next hop toward dst (links are symmetric). The caches are
+      // cleared whenever their snapshot is updated, so a tree never grows on another link state.
+      tree = { next: grown.prev, link: grown.prevLink, reach: (v) => grown.reach(v), complete: () => grown.complete() }
       if (cache.size >= this.maxTrees) cache.delete(cache.keys().next().value!)
       cache.set(dst, tree)
     }
