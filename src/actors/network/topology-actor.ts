@@ -52,15 +52,14 @@ export const islRulesOf = (config: Pick<RunConfig, "catalog">): IslRules =>
   config.catalog.crossShellLinks ? { ...defaultIslRules, crossShellLinks: true } : defaultIslRules
 
 /**
- * A routing tree: each satellite's next hop toward the root and the link it takes. Trees built here grow
- * on demand (GrowingTree: `reach(v)` before reading v's entries); the ones other shards built
- * (RoutingShare) come whole.
+ * A routing tree: each satellite's next hop toward the root and the link it takes. Trees asked for by a
+ * hop grow on demand (GrowingTree: `reach(v)` before reading v's entries); the users' trees built at a
+ * routing epoch (here or by other shards: RoutingShare) come whole.
  */
 interface RoutingTree {
   readonly next: Int32Array
   readonly link: Int32Array
   reach?(v: number): void
-  complete?(): void
 }
 
 export class TopologyActor implements Network {
@@ -119,8 +118,8 @@ export class TopologyActor implements Network {
     this.toCut = new Float64Array(world.actorCount)
     this.cutStart = new Float64Array(world.satellites)
     this.userLeg = new Float64Array(world.users.length)
-    // A growing tree costs 32 bytes per satellite (its Dijkstra state); keep about 64 MB of them at most.
-    this.maxTrees = Math.max(16, Math.floor((64 * 1024 * 1024) / (32 * world.satellites)))
+    // A growing tree costs 24 bytes per satellite (its Dijkstra state); keep about 64 MB of them at most.
+    this.maxTrees = Math.max(16, Math.floor((64 * 1024 * 1024) / (24 * world.satellites)))
     this.queues = new LinkQueues(this.snapshot.graph.linkCount, world.users.length)
   }
 
@@ -269,7 +268,7 @@ export class TopologyActor implements Network {
         if (s >= 0 && !roots.includes(s)) roots.push(s)
       }
       for (let i = 0; i < roots.length; i++) {
-        if (share === undefined || i >= share.slots) this.treeOf(this.trees, this.routingSnapshot, roots[i]!).complete?.()
+        if (share === undefined || i >= share.slots) this.treeOf(this.trees, this.routingSnapshot, roots[i]!, true)
         else if (i % share.shards === share.shard) this.trees.set(roots[i]!, share.writeTree(i, this.routingSnapshot.routeFrom(roots[i]!)))
         else this.sharedRoots.push(i, roots[i]!)
       }
@@ -409,13 +408,19 @@ export class TopologyActor implements Network {
     return { next: fresh.next[at]!, link: fresh.link[at]!, detoured: true }
   }
 
-  private treeOf(cache: Map<number, RoutingTree>, snap: Snapshot, dst: number): RoutingTree {
+  /** The tree rooted at dst (`whole`: every satellite's entry now, else grown as hops ask). */
+  private treeOf(cache: Map<number, RoutingTree>, snap: Snapshot, dst: number, whole = false): RoutingTree {
     let tree = cache.get(dst)
     if (tree === undefined) {
-      const grown = snap.growFrom(dst)
       // In a tree rooted at dst, prev[v] is v's next hop toward dst (links are symmetric). The caches are
       // cleared whenever their snapshot is updated, so a tree never grows on another link state.
-      tree = { next: grown.prev, link: grown.prevLink, reach: (v) => grown.reach(v), complete: () => grown.complete() }
+      if (whole) {
+        const sp = snap.routeFrom(dst)
+        tree = { next: Int32Array.from(sp.prev), link: Int32Array.from(sp.prevLink) }
+      } else {
+        const grown = snap.growFrom(dst)
+        tree = { next: grown.prev, link: grown.prevLink, reach: (v) => grown.reach(v) }
+      }
       if (cache.size >= this.maxTrees) cache.delete(cache.keys().next().value!)
       cache.set(dst, tree)
     }
