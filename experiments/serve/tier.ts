@@ -224,7 +224,7 @@ export class ValueTier {
 
   /** The constellation's figures for INFO. */
   async figures() {
-    const satellites = this.kv.satellites
+    const satellites = this.kv.world.satellites
     const report = await this.kv.report()
     const stored = report.occupancy.reduce((n, [, bytes]) => n + bytes, 0)
     return {

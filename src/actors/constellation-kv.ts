@@ -146,10 +146,6 @@ export class ConstellationKvCache implements KvTier {
     return this.host.now
   }
 
-  get satellites(): number {
-    return this.world.satellites
-  }
-
   private ask(shard: number, request: HostRequest): Promise<unknown> {
     return Promise.resolve(this.host.request(shard, request))
   }

@@ -35,36 +35,6 @@ export const makeRouter = (g: IslGraph): Router => {
   const heap = new Int32Array(n)
   const pos = new Int32Array(n) // position in heap, -1 not in heap, -2 settled
   let size = 0
-  const swap = (i: number, j: number) => {
-    const a = heap[i]!, b = heap[j]!
-    heap[i] = b; pos[b] = i
-    heap[j] = a; pos[a] = j
-  }
-  const less = (i: number, j: number) => {
-    const a = heap[i]!, b = heap[j]!
-    const da = delay[a]!, db = delay[b]!
-    // Ties broken by index so that the chosen paths are deterministic.
-    return da < db || (da === db && a < b)
-  }
-  const up_ = (i: number) => {
-    while (i > 0) {
-      const p = (i - 1) >> 1
-      if (!less(i, p)) break
-      swap(i, p)
-      i = p
-    }
-  }
-  const down = (i: number) => {
-    for (;;) {
-      const l = 2 * i + 1
-      if (l >= size) break
-      const r = l + 1
-      const m = r < size && less(r, l) ? r : l
-      if (!less(m, i)) break
-      swap(m, i)
-      i = m
-    }
-  }
   const reset = () => {
     delay.fill(Number.POSITIVE_INFINITY)
     prev.fill(-1)
@@ -77,7 +47,7 @@ export const makeRouter = (g: IslGraph): Router => {
     delay[v] = d
     heap[size] = v
     pos[v] = size++
-    up_(size - 1)
+    siftUp(heap, pos, delay, size - 1)
   }
   const run = (up: Uint8Array, linkDelay: Float64Array): ShortestPaths => {
     while (size > 0) {
@@ -86,7 +56,7 @@ export const makeRouter = (g: IslGraph): Router => {
       if (size > 0) {
         heap[0] = heap[size]!
         pos[heap[0]!] = 0
-        down(0)
+        siftDown(heap, pos, delay, size)
       }
       pos[u] = -2
       const du = delay[u]!
@@ -105,8 +75,8 @@ export const makeRouter = (g: IslGraph): Router => {
           if (pv === -1) {
             heap[size] = v
             pos[v] = size++
-            up_(size - 1)
-          } else up_(pv)
+            siftUp(heap, pos, delay, size - 1)
+          } else siftUp(heap, pos, delay, pv)
         }
       }
     }
@@ -133,9 +103,10 @@ export const makeRouter = (g: IslGraph): Router => {
  * satellite a few hops away settles tens of satellites instead of every one. It reads `up` and
  * `linkDelay` as they are when it grows: its owner drops it when they change.
  *
- * Its own copy of the pass, not makeRouter's: a router is one closure per snapshot, which V8 compiles
- * with its arrays as constants; the same closures made once per tree lost that and ran whole passes
- * 1.7x slower, and a class shared by both ran the router's passes ~10% slower.
+ * Its own copy of the pass's loop (the heap functions below are shared), not makeRouter's: a router is
+ * one closure per snapshot, which V8 compiles with its arrays as constants; the same closures made once
+ * per tree lost that and ran whole passes 1.7x slower, and a class shared by both ran the router's
+ * passes ~10% slower.
  */
 export class GrowingTree {
   readonly prev: Int32Array
@@ -205,7 +176,8 @@ export class GrowingTree {
   }
 }
 
-/** Ties broken by index, as in makeRouter. */
+// The heap of both passes (makeRouter's and GrowingTree's), ordered by delay, ties broken by index so
+// that the chosen paths are deterministic; sifted with a hole rather than swaps.
 const before = (delay: Float64Array, a: number, b: number): boolean => {
   const da = delay[a]!, db = delay[b]!
   return da < db || (da === db && a < b)
