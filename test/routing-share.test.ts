@@ -29,7 +29,7 @@ describe("routing share: the epoch work split between shards gives what each sha
           for (let u = 0; u < world.users.length; u++) {
             const root = alone.servingOf(u)
             if (root < 0) continue
-            for (let at = 0; at < S; at += 7) expect(topo.toward(at, root, root)).toEqual(alone.toward(at, root, root))
+            for (let at = 0; at < S; at += 7) expect([topo.toward(at, root, root), topo.towardLink, topo.towardDetoured]).toEqual([alone.toward(at, root, root), alone.towardLink, alone.towardDetoured])
           }
         }
       }

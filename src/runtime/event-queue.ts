@@ -85,28 +85,43 @@ export class EventQueue {
     return this.size === 0 ? Number.POSITIVE_INFINITY : this.keyTime[0]!
   }
 
+  /** The earliest slot, left in the queue (see replaceTop); the queue must not be empty. */
+  peekSlot(): number {
+    return this.heap[0]!
+  }
+
+  /**
+   * The earliest slot's record was rewritten in place (a relay's next hop, always later): re-key it and
+   * sift it down. One sift instead of a pop's and a push's, and no copy of the record.
+   */
+  replaceTop(): void {
+    const slot = this.heap[0]!
+    this.siftDown(slot, this.pool.getF(slot, F.time), this.pool.getI(slot, I.src), this.pool.getI(slot, I.seq), this.size)
+  }
+
   /** Remove and return the earliest slot (release it after use). */
   pop(): number {
-    const h = this.heap, kt = this.keyTime, ks = this.keySrc, kq = this.keySeq
-    const top = h[0]!
+    const top = this.heap[0]!
     const last = --this.size
-    if (last > 0) {
-      // Sift the last entry down from the root with a hole: children move up, it is written once.
-      const slot = h[last]!, time = kt[last]!, src = ks[last]!, seq = kq[last]!
-      let i = 0
-      for (;;) {
-        const l = 2 * i + 1
-        if (l >= last) break
-        const r = l + 1
-        const m = r < last && this.less(r, l) ? r : l
-        const tm = kt[m]!
-        if (tm > time || (tm === time && (ks[m]! > src || (ks[m] === src && kq[m]! > seq)))) break
-        h[i] = h[m]!; kt[i] = tm; ks[i] = ks[m]!; kq[i] = kq[m]!
-        i = m
-      }
-      h[i] = slot; kt[i] = time; ks[i] = src; kq[i] = seq
-    }
+    if (last > 0) this.siftDown(this.heap[last]!, this.keyTime[last]!, this.keySrc[last]!, this.keySeq[last]!, last)
     return top
+  }
+
+  /** Place (slot, key) from the root down in a heap of n entries, with a hole: children move up, it is written once. */
+  private siftDown(slot: number, time: number, src: number, seq: number, n: number): void {
+    const h = this.heap, kt = this.keyTime, ks = this.keySrc, kq = this.keySeq
+    let i = 0
+    for (;;) {
+      const l = 2 * i + 1
+      if (l >= n) break
+      const r = l + 1
+      const m = r < n && this.less(r, l) ? r : l
+      const tm = kt[m]!
+      if (tm > time || (tm === time && (ks[m]! > src || (ks[m] === src && kq[m]! > seq)))) break
+      h[i] = h[m]!; kt[i] = tm; ks[i] = ks[m]!; kq[i] = kq[m]!
+      i = m
+    }
+    h[i] = slot; kt[i] = time; ks[i] = src; kq[i] = seq
   }
 
   private stack = new Int32Array(64)

@@ -298,7 +298,11 @@ export class ShardEngine<N extends Network = Network> {
     this.metrics.sent++
     // Injected loss: the message never arrives (one draw per message, end to end).
     if (this.faults?.lost(self)) return this.drop(this.drops.lost)
-    this.hop(s, 0, now, seq)
+    if (this.hop(s, 0, now, seq)) {
+      const slot = this.queue.alloc()
+      this.queue.pool.copyFrom(s, 0, slot)
+      this.queue.push(slot)
+    }
   }
 
   private readonly receiveFrame = (frame: Uint8Array): void => {
@@ -318,15 +322,22 @@ export class ShardEngine<N extends Network = Network> {
   }
 
   /**
-   * One hop of the record at `r` of `b`, decided by the network; the record is then queued here or
-   * placed in the owner shard's mailbox.
+   * One hop of the record at `r` of `b`, decided by the network and written into the record. True: the
+   * next actor is this shard's, and the caller queues the record; false: it was placed in the owner
+   * shard's mailbox, or dropped.
    */
-  private hop(b: RecordBlock, r: number, now: number, seq: number): void {
-    if (b.getI(r, I.hops) >= this.world.config.maxHops) return this.drop(this.drops.ttl)
+  private hop(b: RecordBlock, r: number, now: number, seq: number): boolean {
+    if (b.getI(r, I.hops) >= this.world.config.maxHops) {
+      this.drop(this.drops.ttl)
+      return false
+    }
     const net = this.network
     const at = b.getI(r, I.at)
     const next = net.hop(b, r, now)
-    if (next < 0) return this.drop(-1 - next)
+    if (next < 0) {
+      this.drop(-1 - next)
+      return false
+    }
     const arrival = net.arrival
     if (this.observers.onHop && next !== at) {
       this.observers.onHop({ origin: b.getI(r, I.origin), originSeq: b.getI(r, I.originSeq), from: at, to: next, link: net.link, depart: net.depart, arrival, bytes: b.getI(r, I.bytes) })
@@ -337,18 +348,14 @@ export class ShardEngine<N extends Network = Network> {
     b.setI(r, I.at, next)
     b.setI(r, I.hops, b.getI(r, I.hops) + (next === at ? 0 : 1))
     const owner = this.owner[next]!
-    if (owner === this.index) {
-      const slot = this.queue.alloc()
-      this.queue.pool.copyFrom(b, r, slot)
-      this.queue.push(slot)
-    } else {
-      const [mb, k] = this.mailboxes.reserve(this.index, owner, this.parity)
-      mb.copyFrom(b, r, k)
-      if (arrival < this.minSent) this.minSent = arrival
-      // A silent delivery there cannot send on: it bounds nothing.
-      const out = next === b.getI(r, I.dst) && this.isSilent(next, b.getI(r, I.tag)) ? Number.POSITIVE_INFINITY : arrival + net.toCut[next]!
-      if (out < this.minSentOutput) this.minSentOutput = out
-    }
+    if (owner === this.index) return true
+    const [mb, k] = this.mailboxes.reserve(this.index, owner, this.parity)
+    mb.copyFrom(b, r, k)
+    if (arrival < this.minSent) this.minSent = arrival
+    // A silent delivery there cannot send on: it bounds nothing.
+    const out = next === b.getI(r, I.dst) && this.isSilent(next, b.getI(r, I.tag)) ? Number.POSITIVE_INFINITY : arrival + net.toCut[next]!
+    if (out < this.minSentOutput) this.minSentOutput = out
+    return false
   }
 
   /** Move records other shards left for this one (window parity p) into the queue, checking each. */
@@ -389,16 +396,19 @@ export class ShardEngine<N extends Network = Network> {
     const m = this.metrics
     const admission = this.admission
     while (q.size > 0 && q.peekTime() < end) {
-      const slot = q.pop()
+      const slot = q.peekSlot()
       const at = p.getI(slot, I.at)
       const time = p.getF(slot, F.time)
       if (at !== p.getI(slot, I.dst)) {
         // A relay: the actor at `at` hands it on.
+        // The record stays at the top of the queue: rewritten in place and re-sifted if its next hop is
+        // this shard's, removed otherwise.
         m.forwarded++
-        this.hop(p, slot, time, this.nextSeq(at))
-        q.release(slot)
+        if (this.hop(p, slot, time, this.nextSeq(at))) q.replaceTop()
+        else q.release(q.pop())
         continue
       }
+      q.pop()
       const timer = p.getI(slot, I.hops) === -1
       if (this.stopped[at] || (!timer && this.faults !== undefined && this.faults.isDown(at, time))) {
         if (!timer) this.drop(this.drops.actorStopped)

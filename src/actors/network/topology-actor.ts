@@ -197,11 +197,10 @@ export class TopologyActor implements Network {
       }
       const detoured = route <= -2
       const root = detoured ? -2 - route : route
-      const h = this.toward(at, target, userDst ? target : root, detoured)
-      if (h.next < 0) return -1 - LinkDrop.unreachable
-      if (h.detoured && !detoured) b.setI(r, I.route, -2 - root)
-      next = h.next
-      link = h.link
+      next = this.toward(at, target, userDst ? target : root, detoured)
+      if (next < 0) return -1 - LinkDrop.unreachable
+      if (this.towardDetoured && !detoured) b.setI(r, I.route, -2 - root)
+      link = this.towardLink
     }
     const d = 2 * link + (snap.graph.linkA[link] === at ? 0 : 1)
     this.arrival = this.queues.isl(d, now, (bytes * 8) / cfg.islBandwidthBitsPerSecond, snap.linkDelay[link]!)
@@ -375,9 +374,10 @@ export class TopologyActor implements Network {
    * satellite where the message entered the ISL network (a source-rooted tree: the path is the tree's
    * branch from root to target, walked back from the target). Source roots let requests to many different
    * home satellites share the few trees of the users' serving satellites. If the table's link is down now,
-   * the hop is rerouted on a tree of the current link state. next = -1: unreachable.
+   * the hop is rerouted on a tree of the current link state. Returns next (-1: unreachable); the link
+   * and whether it detoured are in towardLink and towardDetoured.
    */
-  toward(at: number, target: number, root: number, detoured = false): { next: number; link: number; detoured: boolean } {
+  toward(at: number, target: number, root: number, detoured = false): number {
     // A message already sent round a down link stays on trees of the current link state: mixing the
     // routing epoch's tree with the current one can bounce it between two satellites until its TTL.
     if (detoured) return this.freshHop(at, target)
@@ -397,15 +397,25 @@ export class TopologyActor implements Network {
       next = v
       link = v >= 0 ? tree.link[v]! : -1
     }
-    if (link >= 0 && this.snapshot.up[link] === 1) return { next, link, detoured: false }
+    if (link >= 0 && this.snapshot.up[link] === 1) {
+      this.towardLink = link
+      this.towardDetoured = false
+      return next
+    }
     return this.freshHop(at, target)
   }
 
+  /** The link of toward's last answer, and whether that answer was a detour (fields, not an object per hop). */
+  towardLink = -1
+  towardDetoured = false
+
   /** The next hop toward `target` on a tree of the current link state (rooted at the target). */
-  private freshHop(at: number, target: number): { next: number; link: number; detoured: boolean } {
+  private freshHop(at: number, target: number): number {
     const fresh = this.treeOf(this.freshTrees, this.snapshot, target)
     fresh.reach?.(at)
-    return { next: fresh.next[at]!, link: fresh.link[at]!, detoured: true }
+    this.towardLink = fresh.link[at]!
+    this.towardDetoured = true
+    return fresh.next[at]!
   }
 
   /** The tree rooted at dst (`whole`: every satellite's entry now, else grown as hops ask). */
