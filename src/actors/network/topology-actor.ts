@@ -23,6 +23,7 @@ import { defaultIslRules, type IslRules, makeSnapshot, propagationSeconds, type 
 import { LinkQueues } from "./link-queues.js"
 import { beaconLink, Tag } from "../protocol.js"
 import { EAGER_TREE_USERS, type RoutingShare } from "./routing-share.js"
+import { TreeCache } from "./tree-cache.js"
 import type { SkyWorld } from "../world.js"
 import type { RunConfig } from "../config.js"
 
@@ -76,8 +77,8 @@ export class TopologyActor implements Network {
   private readonly cutStart: Float64Array
   /** Scratch: each user's ground-leg delay to its serving satellite this epoch. */
   private readonly userLeg: Float64Array
-  private readonly trees = new Map<number, RoutingTree>()
-  private readonly freshTrees = new Map<number, RoutingTree>()
+  private readonly trees: TreeCache<RoutingTree>
+  private readonly freshTrees: TreeCache<RoutingTree>
   /** Link state at the start of the current routing epoch (trees are computed on it). */
   private readonly routingSnapshot: Snapshot
   routingEpoch = -1
@@ -88,7 +89,6 @@ export class TopologyActor implements Network {
   private readonly multiShell: boolean
   /** This epoch's satellites binned by direction (built on the first servingOf of the epoch). */
   private servingIndex: ServingIndex | undefined
-  private readonly maxTrees: number
 
   private readonly multiShard: boolean
 
@@ -119,7 +119,9 @@ export class TopologyActor implements Network {
     this.cutStart = new Float64Array(world.satellites)
     this.userLeg = new Float64Array(world.users.length)
     // A growing tree costs 24 bytes per satellite (its Dijkstra state); keep about 64 MB of them at most.
-    this.maxTrees = Math.max(16, Math.floor((64 * 1024 * 1024) / (24 * world.satellites)))
+    const maxTrees = Math.max(16, Math.floor((64 * 1024 * 1024) / (24 * world.satellites)))
+    this.trees = new TreeCache(world.satellites, maxTrees)
+    this.freshTrees = new TreeCache(world.satellites, maxTrees)
     this.queues = new LinkQueues(this.snapshot.graph.linkCount, world.users.length)
   }
 
@@ -419,7 +421,7 @@ export class TopologyActor implements Network {
   }
 
   /** The tree rooted at dst (`whole`: every satellite's entry now, else grown as hops ask). */
-  private treeOf(cache: Map<number, RoutingTree>, snap: Snapshot, dst: number, whole = false): RoutingTree {
+  private treeOf(cache: TreeCache<RoutingTree>, snap: Snapshot, dst: number, whole = false): RoutingTree {
     let tree = cache.get(dst)
     if (tree === undefined) {
       // In a tree rooted at dst, prev[v] is v's next hop toward dst (links are symmetric). The caches are
@@ -431,7 +433,6 @@ export class TopologyActor implements Network {
         const grown = snap.growFrom(dst)
         tree = { next: grown.prev, link: grown.prevLink, reach: (v) => grown.reach(v) }
       }
-      if (cache.size >= this.maxTrees) cache.delete(cache.keys().next().value!)
       cache.set(dst, tree)
     }
     return tree
