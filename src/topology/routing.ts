@@ -50,36 +50,7 @@ export const makeRouter = (g: IslGraph): Router => {
     siftUp(heap, pos, delay, size - 1)
   }
   const run = (up: Uint8Array, linkDelay: Float64Array): ShortestPaths => {
-    while (size > 0) {
-      const u = heap[0]!
-      size--
-      if (size > 0) {
-        heap[0] = heap[size]!
-        pos[heap[0]!] = 0
-        siftDown(heap, pos, delay, size)
-      }
-      pos[u] = -2
-      const du = delay[u]!
-      for (let k = g.adjStart[u]!, end = g.adjStart[u + 1]!; k < end; k++) {
-        const l = g.adjLink[k]!
-        if (up[l] === 0) continue
-        const v = g.adjPeer[k]!
-        const pv = pos[v]!
-        if (pv === -2) continue
-        const dv = du + linkDelay[l]!
-        if (dv < delay[v]! || (dv === delay[v]! && u < prev[v]!)) {
-          delay[v] = dv
-          prev[v] = u
-          prevLink[v] = l
-          hops[v] = hops[u]! + 1
-          if (pv === -1) {
-            heap[size] = v
-            pos[v] = size++
-            siftUp(heap, pos, delay, size - 1)
-          } else siftUp(heap, pos, delay, pv)
-        }
-      }
-    }
+    while (size > 0) size = settleRoot(g, up, linkDelay, heap, pos, delay, prev, prevLink, hops, size)
     return { delay, prev, prevLink, hops }
   }
   return {
@@ -103,10 +74,11 @@ export const makeRouter = (g: IslGraph): Router => {
  * satellite a few hops away settles tens of satellites instead of every one. It reads `up` and
  * `linkDelay` as they are when it grows: its owner drops it when they change.
  *
- * Its own copy of the pass's loop (the heap functions below are shared), not makeRouter's: a router is
- * one closure per snapshot, which V8 compiles with its arrays as constants; the same closures made once
- * per tree lost that and ran whole passes 1.7x slower, and a class shared by both ran the router's
- * passes ~10% slower.
+ * It shares the pass's step (settleRoot, a module function taking its arrays) with makeRouter, not the
+ * router's closures: a router is one closure per snapshot, which V8 compiles with its arrays as
+ * constants; the same closures made once per tree lost that and ran whole passes 1.7x slower, and a
+ * class shared by both ran the router's passes ~10% slower. The module function costs neither (router
+ * pass 101-116 us against 121-147 us before, topology-bench, three rounds).
  */
 export class GrowingTree {
   readonly prev: Int32Array
@@ -142,38 +114,49 @@ export class GrowingTree {
   private grow(until: number): void {
     const { g, heap, pos, delay, prev, prevLink, up, linkDelay } = this
     let size = this.size
-    while (size > 0 && (until < 0 || pos[until] !== -2)) {
-      const u = heap[0]!
-      size--
-      if (size > 0) {
-        heap[0] = heap[size]!
-        pos[heap[0]!] = 0
-        siftDown(heap, pos, delay, size)
-      }
-      pos[u] = -2
-      const du = delay[u]!
-      for (let k = g.adjStart[u]!, end = g.adjStart[u + 1]!; k < end; k++) {
-        const l = g.adjLink[k]!
-        if (up[l] === 0) continue
-        const w = g.adjPeer[k]!
-        const pw = pos[w]!
-        if (pw === -2) continue
-        const dw = du + linkDelay[l]!
-        // The router's relaxation exactly (ties by index): the same tree.
-        if (dw < delay[w]! || (dw === delay[w]! && u < prev[w]!)) {
-          delay[w] = dw
-          prev[w] = u
-          prevLink[w] = l
-          if (pw === -1) {
-            heap[size] = w
-            pos[w] = size++
-            siftUp(heap, pos, delay, size - 1)
-          } else siftUp(heap, pos, delay, pw)
-        }
-      }
-    }
+    while (size > 0 && (until < 0 || pos[until] !== -2)) size = settleRoot(g, up, linkDelay, heap, pos, delay, prev, prevLink, undefined, size)
     this.size = size
   }
+}
+
+/**
+ * One step of both passes (makeRouter's and GrowingTree's): settle the heap's root and relax its links
+ * up now, ties broken by index, so a grown tree is the router's tree entry for entry. `hops` (the
+ * router's hop counts) may be absent. Returns the heap's new size.
+ */
+const settleRoot = (
+  g: IslGraph, up: Uint8Array, linkDelay: Float64Array, heap: Int32Array, pos: Int32Array, delay: Float64Array,
+  prev: Int32Array, prevLink: Int32Array, hops: Int32Array | undefined, size: number
+): number => {
+  const u = heap[0]!
+  size--
+  if (size > 0) {
+    heap[0] = heap[size]!
+    pos[heap[0]!] = 0
+    siftDown(heap, pos, delay, size)
+  }
+  pos[u] = -2
+  const du = delay[u]!
+  for (let k = g.adjStart[u]!, end = g.adjStart[u + 1]!; k < end; k++) {
+    const l = g.adjLink[k]!
+    if (up[l] === 0) continue
+    const v = g.adjPeer[k]!
+    const pv = pos[v]!
+    if (pv === -2) continue
+    const dv = du + linkDelay[l]!
+    if (dv < delay[v]! || (dv === delay[v]! && u < prev[v]!)) {
+      delay[v] = dv
+      prev[v] = u
+      prevLink[v] = l
+      if (hops !== undefined) hops[v] = hops[u]! + 1
+      if (pv === -1) {
+        heap[size] = v
+        pos[v] = size++
+        siftUp(heap, pos, delay, size - 1)
+      } else siftUp(heap, pos, delay, pv)
+    }
+  }
+  return size
 }
 
 // The heap of both passes (makeRouter's and GrowingTree's), ordered by delay, ties broken by index so
