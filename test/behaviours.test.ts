@@ -15,7 +15,7 @@ import { deliver, FakeContext } from "./support/fake-context.js"
 // counts for what it is handed, with no engine, network or other actor in the way.
 
 describe("satellite", () => {
-  const sat = satellite({ capacityBytes: 1000, beaconIntervalSeconds: 1 })
+  const sat = satellite({ capacityBytes: 1000, beaconIntervalSeconds: 1, islBandwidthBitsPerSecond: 8000 })
   const setup = () => {
     const ctx = new FakeContext()
     ctx.self = 5
@@ -85,17 +85,72 @@ describe("satellite", () => {
     deliver(sat, state, ctx, "BlockGet", { key: 1, requestId: 8, ask: 17 }, { origin: 100 })
     deliver(sat, state, ctx, "BlockGet", { key: 99, requestId: 8, ask: 18 }, { origin: 100 })
     expect(ctx.take().map((s) => [s.bytes, s.message])).toMatchObject([[200, { _tag: "BlockReply", hit: true, ask: 17 }], [CONTROL_BYTES, { hit: false, ask: 18 }]])
-    deliver(sat, state, ctx, "MigrateOrder", { key: 1, target: 40, keep: false, share: 3 }, { origin: 100 })
-    deliver(sat, state, ctx, "MigrateOrder", { key: 2, target: 41, keep: true, share: 4 }, { origin: 100 })
-    expect(ctx.take().map((s) => [s.dst, s.bytes, s.message])).toMatchObject([[40, 200, { _tag: "MigrateData", key: 1, share: 3 }], [41, 100, { _tag: "MigrateData", key: 2, share: 4 }]])
-    expect(state.store.has(1)).toBe(false)
-    expect(state.store.has(2)).toBe(true)
-    expect(ctx.counters.get("migrationBytes")).toBe(300)
+    deliver(sat, state, ctx, "BlockPut", { key: 3, acked: false, share: 3 }, { origin: 100, bytes: 300 })
+    // One order per (old, new) server: keys 1 and 3 move to 40 (9 was never here), key 2 is copied to 41.
+    const order = (rows: Array<number>) => ctx.postManifest(ctx.self, Float64Array.from(rows))
+    deliver(sat, state, ctx, "MigrateOrder", { manifest: order([1, 3, 0, 0, 9, 3, 0, 0, 3, 3, 0, 0]), target: 40 }, { origin: 100 })
+    deliver(sat, state, ctx, "MigrateOrder", { manifest: order([2, 4, 1, 0]), target: 41 }, { origin: 100 })
+    const sent = ctx.take()
+    expect(sent.map((s) => [s.dst, s.bytes, s.message._tag])).toEqual([[100, CONTROL_BYTES, "ShareGone"], [40, 500, "MigrateData"], [41, 100, "MigrateData"]])
+    const [gone, first, copy] = sent.map((s) => s.message as { manifest: number; stepBytes?: number })
+    expect(ctx.rowsOf(gone!.manifest)).toEqual([[9, 3, 0, 0]])
+    // A train: [key, share, bytes, sizeOnly] per share, stepped by its largest share.
+    expect(ctx.rowsOf(first!.manifest)).toEqual([[1, 3, 200, 0], [3, 3, 300, 0]])
+    expect(first!.stepBytes).toBe(300)
+    expect(ctx.rowsOf(copy!.manifest)).toEqual([[2, 4, 100, 0]])
+    expect([1, 2, 3].map((k) => state.store.has(k))).toEqual([false, true, false])
+    expect(ctx.counters.get("migrationBytes")).toBe(600)
+  })
+
+  it("stores a train's shares as they arrive, one step apart, whatever it handles meanwhile", () => {
+    const { ctx, state } = setup()
+    ctx.now = 10
+    // 100-byte steps at 8,000 bit/s: one share every 0.1 s.
+    const manifest = ctx.postManifest(5, Float64Array.from([5, 0, 100, 0, 6, 0, 100, 0, 7, 0, 100, 0]))
+    deliver(sat, state, ctx, "MigrateData", { manifest, stepBytes: 100 }, { origin: 40, bytes: 300 })
+    expect([5, 6, 7].map((k) => state.store.has(k))).toEqual([true, false, false])
+    // One timer, at the tail, whatever the train's length.
+    expect(ctx.timers.map((t) => [t.at, t.message])).toMatchObject([[10.2, { _tag: "Tick", timer: 1, id: manifest }]])
+    ctx.now = 10.15
+    deliver(sat, state, ctx, "Beacon", { link: 1 }, { origin: 4 })
+    expect([5, 6, 7].map((k) => state.store.has(k))).toEqual([true, true, false])
+    ctx.now = 10.2
+    deliver(sat, state, ctx, "Tick", { timer: 1, id: manifest }, { origin: 5 })
+    expect([5, 6, 7].map((k) => state.store.has(k))).toEqual([true, true, true])
+    expect(state.trains.size).toBe(0)
+  })
+
+  it("holds exactly the trains' shares whose arrival has passed (fast-check, against the arrival times)", () => {
+    fc.assert(fc.property(
+      fc.array(fc.record({ at: fc.integer({ min: 0, max: 50 }), shares: fc.integer({ min: 1, max: 6 }), step: fc.integer({ min: 1, max: 4 }) }), { minLength: 1, maxLength: 5 }),
+      fc.array(fc.integer({ min: 0, max: 80 }), { minLength: 1, maxLength: 10 }),
+      (trains, looks) => {
+        const big = satellite({ capacityBytes: 1 << 20, beaconIntervalSeconds: 1, islBandwidthBitsPerSecond: 8 })
+        const ctx = new FakeContext()
+        ctx.self = 5
+        const state = big.init(5)
+        // Events in time order: train heads (at), and deliveries that look at the store (looks).
+        const events = [...trains.map((t, i) => ({ time: t.at, train: i })), ...looks.map((time) => ({ time, train: -1 }))].sort((a, b) => a.time - b.time || b.train - a.train)
+        const arrival = new Map<number, number>()
+        for (const e of events) {
+          ctx.now = e.time
+          if (e.train >= 0) {
+            const t = trains[e.train]!
+            const rows = Array.from({ length: t.shares }, (_, k) => [1000 * e.train + k, 0, t.step, 0]).flat()
+            rows.forEach((_, k) => k % 4 === 0 && arrival.set(rows[k]!, t.at + (k / 4) * t.step))
+            deliver(big, state, ctx, "MigrateData", { manifest: ctx.postManifest(5, Float64Array.from(rows)), stepBytes: t.step }, { origin: 40, bytes: t.step * t.shares })
+            continue
+          }
+          deliver(big, state, ctx, "Beacon", { link: 0 }, { origin: 4 })
+          for (const [key, at] of arrival) expect(state.store.has(key)).toBe(at <= e.time)
+        }
+      }
+    ), { numRuns: 200 })
   })
 
   it("with bytes on the wire: a corrupted put is refused and not acknowledged, an intact one is stored and acknowledged", () => {
     const wire = new PayloadWire()
-    const withWire = satellite({ capacityBytes: 1 << 20, beaconIntervalSeconds: 1, wire })
+    const withWire = satellite({ capacityBytes: 1 << 20, beaconIntervalSeconds: 1, islBandwidthBitsPerSecond: 8000, wire })
     const ctx = new FakeContext()
     ctx.self = 5
     const state = withWire.init(5)
@@ -296,7 +351,7 @@ describe("inference actor", () => {
 
 describe("health by heartbeats", () => {
   it("a satellite answers a ping; the writer's view marks one down only after the timeout, and back up on its pong", () => {
-    const sat = satellite({ capacityBytes: 1 << 20, beaconIntervalSeconds: 1 })
+    const sat = satellite({ capacityBytes: 1 << 20, beaconIntervalSeconds: 1, islBandwidthBitsPerSecond: 8000 })
     const sctx = new FakeContext()
     sctx.self = 7
     deliver(sat, sat.init(7), sctx, "Ping", {}, { origin: 100 })

@@ -41,10 +41,10 @@ describe("the protocol table", () => {
   it("lays each field in its declared slot, so typed sends write the records the engine carries", () => {
     const sent: Array<Array<number>> = []
     const ctx = { send: (...a: Array<number>) => void sent.push(a) }
-    Sky.MigrateOrder.send(ctx, 42, 64, { key: 7.5, target: 99, keep: true, share: 3 })
+    Sky.MigrateOrder.send(ctx, 42, 64, { manifest: 7.5, target: 99 })
     Sky.BlockReply.send(ctx, 8, 100, { key: -1, requestId: 5, hit: false, ask: 12 })
     // dst, tag, bytes, p0, p1, p2, aux
-    expect(sent).toEqual([[42, 13, 64, 7.5, 99, 1, 3], [8, 11, 100, -1, 5, 0, 12]])
+    expect(sent).toEqual([[42, 13, 64, 7.5, 99, 0, 0], [8, 11, 100, -1, 5, 0, 12]])
   })
 
   it("a wrong field name or type does not compile (tsc checks the expected errors; npm test runs tsc)", () => {

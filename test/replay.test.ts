@@ -31,8 +31,12 @@ describe("trace replay through the actors", () => {
     expect(c.blocks).toBeGreaterThan(0)
     expect(c.hitBlocks! / c.blocks!).toBeLessThanOrEqual(oracle + 1e-12)
     expect(c.hitBlocks! / c.blocks!).toBeGreaterThan(0.5 * oracle)
-    // Users move under the constellation: placement-aware blocks migrate.
+    // Users move under the constellation: placement-aware blocks migrate, as trains of shares (a share
+    // is at most a ninth of a block), their manifests beside the records, across shards too.
     expect(c.migrationBytes).toBeGreaterThan(0)
+    const share = Math.ceil(makeRunConfig().replay.blockBytes / makeRunConfig().replay.servers)
+    expect(c.migrationBytes! / one.deliveredByTag.MigrateData!).toBeGreaterThan(2 * share)
+    expect(c.manifestsMissing).toBeUndefined()
     expect(one.sent).toBe(one.delivered + one.droppedTotal + one.inFlight)
     expect(one.retrieval.count).toBeGreaterThan(0)
   }, 60_000)

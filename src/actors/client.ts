@@ -21,6 +21,7 @@ import { Deferred, Duration, Effect, type Fiber, Option } from "effect"
 import { tracedBlockKey } from "../cache/keys.js"
 import { match } from "../runtime/protocol.js"
 import { askPrefixShares, followHandover, type HashedServer, serversOf as placedServers, shareSizes, type WrittenBlocks } from "./kv-protocol.js"
+import { ENTRY } from "./manifests.js"
 import { Sky, skySpecs, Tag } from "./protocol.js"
 import type { SkyBehaviour, SkyContext } from "./sky-context.js"
 import { CONTROL_BYTES } from "./satellite.js"
@@ -126,10 +127,12 @@ export const client = (o: ClientOptions): SkyBehaviour<ClientState> => {
     if (hit > 0) ctx.record("retrieval", ctx.now - p.start)
     tally(ctx, p, hit, hit > 0 ? "served" : "missed")
     const centre = ctx.servingOf(user)
+    // Around the writer's satellite, the same for every block it writes now.
+    let around: ReadonlyArray<number> | undefined
     for (let j = hit; store && j < p.keys.length; j++) {
       const key = p.keys[j]!
       const anchor = o.anchored && centre >= 0 ? ctx.anchorOf(centre, key) : centre
-      const servers = o.anchored ? (centre < 0 ? [] : ctx.placement(anchor, S)) : serversOf(ctx, key, user)
+      const servers = o.anchored ? (centre < 0 ? [] : ctx.placement(anchor, S)) : o.hashedServer ? serversOf(ctx, key, user) : (around ??= serversOf(ctx, key, user))
       if (servers.length < S) {
         ctx.count("unplaced")
         continue
@@ -137,7 +140,8 @@ export const client = (o: ClientOptions): SkyBehaviour<ClientState> => {
       Sky.DirPut.send(ctx, o.directoryOf(key), CONTROL_BYTES, { key, locator: o.anchored ? anchor : user })
       servers.forEach((s, k) => Sky.BlockPut.send(ctx, s, shareBytes[k]!, { key, acked: false, share: k }))
       ctx.count("putBytes", o.blockBytes)
-      if (!o.hashedServer && !o.anchored) state.written.set(key, [...servers])
+      // One array for the blocks placed alike (never changed in place: followHandover).
+      if (!o.hashedServer && !o.anchored) state.written.set(key, servers)
       if (o.anchored) state.anchors.set(key, anchor)
     }
     state.pending.delete(id)
@@ -217,7 +221,8 @@ export const client = (o: ClientOptions): SkyBehaviour<ClientState> => {
     // A share of a block this client wrote is gone (evicted): the block is a miss from now on, and its
     // remaining shares are not worth moving; forgetting it keeps migration work to what actually moves.
     ShareGone: (state, m, ctx) => {
-      if (state.written.delete(m.key)) ctx.count("blocksForgotten")
+      const rows = ctx.takeManifest(m.manifest)
+      for (let k = 0; rows !== undefined && k < rows.length; k += ENTRY) if (state.written.delete(rows[k]!)) ctx.count("blocksForgotten")
     },
     BlockReply: (state, m) => {
       const p = state.pending.get(m.requestId)

@@ -16,6 +16,7 @@ import { InferencePort, InferenceTimer, type LookupResult, type StoreResult, typ
 import type { TopologyActor } from "./network/topology-actor.js"
 import { Sky } from "./protocol.js"
 import type { ShareCheck } from "./share-fetch.js"
+import { SideFrame, sideFrame } from "./side-frames.js"
 
 const ActorId = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
 const Keys = Schema.Array(Schema.Finite)
@@ -61,7 +62,7 @@ export class InferenceHost {
       elsewhere: (to, slot, payload) => {
         const owner = spec.owner[to]!
         if (owner === spec.index) return false
-        spec.side.send(owner, encodeStaged(slot, payload))
+        spec.side.send(owner, sideFrame(SideFrame.wire, encodeStaged(slot, payload)))
         return true
       }
     })
@@ -69,7 +70,7 @@ export class InferenceHost {
     this.verify = (key: number, share: SharePayload, servers: number) => badShareChunks(share.chunks, share.share, servers, key, authKey)
   }
 
-  /** Bytes another shard staged for an actor of this one (ShardWorld.receive). */
+  /** Bytes another shard staged for an actor of this one (the body of a SideFrame.wire frame). */
   receive(frame: Uint8Array): void {
     const { slot, payload } = decodeStaged(frame)
     this.wire.receive(slot, payload)

@@ -27,6 +27,7 @@ import { Sky, skySpecs } from "./protocol.js"
 import type { SkyBehaviour, SkyContext } from "./sky-context.js"
 import { CONTROL_BYTES } from "./satellite.js"
 import { HealthView } from "./health.js"
+import { ENTRY } from "./manifests.js"
 
 export interface LookupResult {
   readonly kind: "lookup"
@@ -216,7 +217,8 @@ export const inference = (o: InferenceOptions): SkyBehaviour<InferenceState> => 
         ctx.count("sharesLost")
         continue
       }
-      current![at] = next
+      // A new array: placements are shared between blocks that moved alike (followHandover).
+      state.written.set(p.key, current.map((s, i) => (i === at ? next : s)))
       ctx.count("sharesReplaced")
       state.puts.put(ctx, batch, { sat: next, key: p.key, payload: p.payload })
     }
@@ -334,7 +336,7 @@ export const inference = (o: InferenceOptions): SkyBehaviour<InferenceState> => 
     Pong: (state, m, ctx) => state.health.heard(m.origin, ctx.now),
     // A share it ordered moved is gone (evicted or lost with a crashed store): copies re-place it from the
     // health view; counted.
-    ShareGone: (_state, _m, ctx) => ctx.count("sharesGone"),
+    ShareGone: (_state, m, ctx) => ctx.count("sharesGone", (ctx.takeManifest(m.manifest)?.length ?? 0) / ENTRY),
     DirReply: (state, m, ctx) => {
       const l = state.lookups.get(m.requestId)
       if (!l) return

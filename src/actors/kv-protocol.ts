@@ -4,7 +4,8 @@
  * it as the constellation moves (placement-aware strategies re-centre on the writer's serving satellite).
  */
 import { chunkCount, chunkSize } from "../cache/chunking.js"
-import { migrate } from "../cache/placement.js"
+import { migrate, type Migration } from "../cache/placement.js"
+import { ENTRY, MAX_TRAIN_SHARES } from "./manifests.js"
 import type { SkyContext } from "./sky-context.js"
 import { Sky } from "./protocol.js"
 import { CONTROL_BYTES } from "./satellite.js"
@@ -38,7 +39,7 @@ export const serversOf = (ctx: SkyContext, servers: number, key: number, writer:
 export interface WrittenBlocks {
   centre: number
   /** Block key -> the satellites of its shares (kept current through migrations). */
-  readonly written: Map<number, Array<number>>
+  readonly written: Map<number, ReadonlyArray<number>>
 }
 
 /**
@@ -80,11 +81,22 @@ export const followHandover = (
   /** Shares of a block that hold chunks (the leading ones); the others are empty and never moved. */
   heldOf: (key: number) => number = () => servers
 ): void => {
+  // Nothing placed: nothing to keep near (the centre is looked up again once there is).
+  if (state.written.size === 0) return void (state.centre = -1)
   const centre = ctx.servingOf(user)
   if (centre < 0) return
   const moved = centre !== state.centre
+  // Nothing moved and every satellite is taken to be up: no block needs a look (a replay client's epoch, mostly).
+  if (!moved && isUp === allUp) return
   const n = servers * copies
   let target: ReadonlyArray<number> | undefined
+  // One order per (old server, new server) for all the blocks that move between them: copies in one
+  // batch sent before the moves, since a surviving copy may itself be about to move, and its order must
+  // arrive after (orders from one writer to one server arrive in the order sent).
+  const copyOrders = new Orders()
+  const moveOrders = new Orders()
+  const plans = new Map<string, Migration>()
+  const planOf = new Map<ReadonlyArray<number>, Migration>()
   for (const [key, current] of state.written) {
     if (!moved && current.every(isUp)) continue
     target ??= livePlacement(ctx, centre, n, isUp)
@@ -93,9 +105,16 @@ export const followHandover = (
     // Shares only go to satellites that have answered a heartbeat: ask the others, move next epoch.
     const unheard = probe ? target.filter((s) => !probe.answered(s)) : []
     if (unheard.length > 0) return probe!.ping(unheard)
-    const m = migrate(current, target)
+    // Blocks placed alike move alike (most of a writer's blocks share one placement, and after a move
+    // one array of it): plan each placement once.
+    let m = planOf.get(current)
+    if (m === undefined) {
+      const placedAt = current.join()
+      m = plans.get(placedAt)
+      if (m === undefined) plans.set(placedAt, (m = migrate(current, target)))
+      planOf.set(current, m)
+    }
     const held = heldOf(key)
-    // Copies first: a surviving copy may itself be about to move, and its order must arrive after.
     for (const mv of m.moves) {
       if (isUp(mv.from) || mv.server % servers >= held) continue
       const source = current.findIndex((s, q) => q % servers === mv.server % servers && q !== mv.server && isUp(s))
@@ -103,13 +122,39 @@ export const followHandover = (
         ctx.count("sharesLost")
         continue
       }
-      Sky.MigrateOrder.send(ctx, current[source]!, CONTROL_BYTES, { key, target: mv.to, keep: true, share: mv.server })
+      copyOrders.add(current[source]!, mv.to, key, mv.server, true)
       ctx.count("sharesReplaced")
     }
-    for (const mv of m.moves) if (isUp(mv.from) && mv.server % servers < held) Sky.MigrateOrder.send(ctx, mv.from, CONTROL_BYTES, { key, target: mv.to, keep: false, share: mv.server })
-    state.written.set(key, [...m.assignment])
+    for (const mv of m.moves) if (isUp(mv.from) && mv.server % servers < held) moveOrders.add(mv.from, mv.to, key, mv.server, false)
+    state.written.set(key, m.assignment)
   }
+  copyOrders.send(ctx)
+  moveOrders.send(ctx)
   state.centre = centre
+}
+
+/** A handover's migration orders, one per (old server, new server): manifest rows [key, share, keep, 0]. */
+class Orders {
+  private readonly rows = new Map<number, Array<number>>()
+
+  add(from: number, to: number, key: number, share: number, keep: boolean): void {
+    // Satellite ids are below 2^21: the pair fits a float64 key exactly.
+    const pair = from * 2 ** 21 + to
+    let r = this.rows.get(pair)
+    if (r === undefined) this.rows.set(pair, (r = []))
+    r.push(key, share, keep ? 1 : 0, 0)
+  }
+
+  send(ctx: SkyContext): void {
+    for (const [pair, rows] of this.rows) {
+      const from = Math.floor(pair / 2 ** 21)
+      const to = pair - from * 2 ** 21
+      for (let k = 0; k < rows.length; k += ENTRY * MAX_TRAIN_SHARES) {
+        const part = rows.slice(k, k + ENTRY * MAX_TRAIN_SHARES)
+        Sky.MigrateOrder.send(ctx, from, CONTROL_BYTES * (part.length / ENTRY), { manifest: ctx.postManifest(from, Float64Array.from(part)), target: to })
+      }
+    }
+  }
 }
 
 /**

@@ -37,17 +37,25 @@ export const skySpecs = {
   BlockReply: { code: 11, fields: { key: number("p0"), requestId: number("p1"), hit: flag("p2"), ask: int("aux") } },
   /** `acked`: the writer wants a BlockPutAck (it retransmits unacknowledged shares). */
   BlockPut: { code: 12, fields: { key: number("p0"), acked: flag("p1"), share: int("aux") } },
-  /** Tell a server to hand its share of a block to `target` (migration); `keep`: copy it, and keep its own. */
-  MigrateOrder: { code: 13, fields: { key: number("p0"), target: int("p1"), keep: flag("p2"), share: int("aux") } },
-  MigrateData: { code: 14, fields: { key: number("p0"), share: int("aux"), sizeOnly: flag("p1") } },
+  /**
+   * Tell a server to hand shares to `target` (migration): its manifest's rows are [key, share, keep, 0]
+   * (`keep`: copy it, and keep its own). One order per old and new server of a handover (manifests.ts).
+   */
+  MigrateOrder: { code: 13, fields: { manifest: number("p0"), target: int("p1") } },
+  /**
+   * Shares moving to their new server as one train: manifest rows [key, share, bytes, sizeOnly]
+   * (`sizeOnly`: beside a wire, a share with no bytes). `stepBytes`: its largest share, the step the
+   * network pipelines the train in (network/topology-actor.ts).
+   */
+  MigrateData: { code: 14, fields: { manifest: number("p0"), stepBytes: int("p1") } },
   /** A satellite's mailbox was full: the message of tag `rejected` was refused, not lost (backpressure); `ref` is its own aux field. */
   Busy: { code: 15, fields: { key: number("p0"), requestId: number("p1"), rejected: int("p2", { min: 1, max: 20 }), ref: int("aux") } },
   /** A migration's receiver to its sender: the share arrived intact and is stored, or was refused (corrupted). */
   MigrateAck: { code: 16, fields: { key: number("p0"), accepted: flag("p2"), share: int("aux") } },
   /** An acknowledged BlockPut arrived intact and is stored. */
   BlockPutAck: { code: 17, fields: { key: number("p0"), share: int("aux") } },
-  /** A migration order found no share of `key` here (evicted, or lost with the store): its writer stops moving the block. */
-  ShareGone: { code: 18, fields: { key: number("p0"), share: int("aux") } },
+  /** A migration order found no share of these blocks here (evicted, or lost with the store): manifest rows [key, share, 0, 0]; its writer stops moving them. */
+  ShareGone: { code: 18, fields: { manifest: number("p0") } },
   /** A heartbeat: a writer asks a satellite holding its shares whether it is up (health.ts); answered by Pong. */
   Ping: { code: 19, fields: {} },
   Pong: { code: 20, fields: {} }
@@ -70,6 +78,9 @@ export const fromEnvelope = envelopeReaderOf(Sky, skySpecs)
 
 /** The +Grid slot a beacon in record r of b goes out on (the network sends it over that one link). */
 export const beaconLink = (b: RecordBlock, r: number): number => b.getI(r, I.aux)
+
+/** The step of a train in record r of b (MigrateData's stepBytes: the network pipelines the train in it). */
+export const trainStepBytes = (b: RecordBlock, r: number): number => b.getF(r, F.p1)
 
 /**
  * The Busy answer to a refused record: its key, request and ref slots echoed, with the refused tag.

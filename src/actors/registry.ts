@@ -66,7 +66,7 @@ const actorKinds: Record<ActorKind, Factory> = {
   satellite: ({ config, host, satellites, userRequests }) =>
     satellite({
       capacityBytes: config.capacityBytesPerSatellite, beaconIntervalSeconds: config.beaconIntervalSeconds,
-      policy: config.replay.storePolicy,
+      policy: config.replay.storePolicy, islBandwidthBitsPerSecond: config.islBandwidthBitsPerSecond,
       // Inference actors (after the workload's users) write bytes; replay clients and ground users write sizes.
       ...(host ? { wire: host.wire, firstByteWriter: satellites + (config.workload === "replay" ? userRequests.length : config.users) } : {})
     }) as SkyBehaviour<unknown>,

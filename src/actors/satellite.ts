@@ -11,6 +11,7 @@ import { frameIntact } from "../cache/integrity.js"
 import { type PayloadWire, type SharePayload, wireSlot } from "../cache/payload-wire.js"
 import { ChunkStore, type Entry, type EvictionPolicy } from "../cache/store.js"
 import { match } from "../runtime/protocol.js"
+import { ENTRY, MAX_TRAIN_SHARES } from "./manifests.js"
 import { Sky, skySpecs, Tag } from "./protocol.js"
 import type { SkyBehaviour, SkyContext } from "./sky-context.js"
 
@@ -23,7 +24,31 @@ export interface SatelliteState {
   readonly lastHeard: Float64Array
   /** With bytes on the wire: shares sent to another satellite and not yet acknowledged ("key:to" -> sends, keep a copy). */
   readonly handoffs: Map<string, { sends: number; readonly keep: boolean }>
+  /** Trains still arriving, by manifest id. */
+  readonly trains: Map<number, Train>
+  /** Without a wire: when the first of their next shares arrives (catchUp); infinity if none is arriving. */
+  trainsDue: number
 }
+
+/**
+ * A train of shares arriving (MigrateData): its manifest rows, the next share's index; its head (first
+ * share) arrived at `head`, and each next share a step later.
+ */
+interface Train {
+  readonly from: number
+  readonly hops: number
+  readonly rows: Float64Array
+  next: number
+  readonly head: number
+  readonly step: number
+}
+
+/** When the next share of a train arrives. */
+const due = (t: Train): number => t.head + t.next * t.step
+const arrived = (t: Train): boolean => t.next * ENTRY >= t.rows.length
+
+/** The satellite's timers (Tick.timer): its next beacon; the next share of a train arrives (id: the manifest). */
+const TRAIN_TIMER = 1
 
 /** Sends of a migrated share before the sender gives up (and keeps it). */
 const HANDOFF_ATTEMPTS = 3
@@ -37,6 +62,8 @@ export const CONTROL_BYTES = 64
 export const satellite = (opts: {
   capacityBytes: number
   beaconIntervalSeconds: number
+  /** The ISLs' rate: a train's shares arrive one step (the largest share's bytes at this rate) apart. */
+  islBandwidthBitsPerSecond: number
   policy?: EvictionPolicy
   wire?: PayloadWire
   /** With a wire: actors from this id on put shares with their bytes; those below (replay clients) put sizes only. */
@@ -51,14 +78,63 @@ export const satellite = (opts: {
     }
     Sky.Tick.after(ctx, opts.beaconIntervalSeconds, { timer: 0, id: 0 })
   }
-  /** Send a share to satellite `to` (its bytes staged on the wire when it has them). */
-  const sendShareTo = (ctx: SkyContext, to: number, key: number, share: Entry<SharePayload>, index: number) => {
+  /** Send shares to satellite `to` as one train (rows [key, share, bytes, sizeOnly]; their bytes staged on the wire). */
+  const sendTrain = (ctx: SkyContext, to: number, rows: ReadonlyArray<number>) => {
+    let total = 0
+    let step = 0
+    for (let k = 0; k < rows.length; k += ENTRY) {
+      total += rows[k + 2]!
+      step = Math.max(step, rows[k + 2]!)
+    }
+    Sky.MigrateData.send(ctx, to, total, { manifest: ctx.postManifest(to, Float64Array.from(rows)), stepBytes: step })
+  }
+  /** The row of a train for one share: beside a wire, a share without bytes (a replay client's) says so. */
+  const trainRow = (ctx: SkyContext, to: number, key: number, share: Entry<SharePayload>, index: number): Array<number> => {
     if (share.payload && wire) wire.stage(to, wireSlot.migrate(key, to), share.payload)
-    // Beside a wire, a share without bytes (a replay client's) says so: the receiver must not wait for any.
-    Sky.MigrateData.send(ctx, to, share.bytes, { key, share: index, sizeOnly: wire !== undefined && share.payload === undefined })
+    return [key, index, share.bytes, wire !== undefined && share.payload === undefined ? 1 : 0]
+  }
+  /** The next share of a train arrives: stored, or with bytes checked first and acknowledged. */
+  const receiveShare = (state: SatelliteState, ctx: SkyContext, train: Train) => {
+    const k = ENTRY * train.next++
+    const rows = train.rows
+    const key = rows[k]!, share = rows[k + 1]!, bytes = rows[k + 2]!
+    const payload = wire?.take(wireSlot.migrate(key, ctx.self), train.hops, ctx.self)
+    if (!wire || rows[k + 3] === 1) return void state.store.put(key, bytes, undefined)
+    if (payload === undefined) return // a duplicate of a share sent again
+    const ok = intact(payload)
+    if (ok) state.store.put(key, bytes, payload)
+    else ctx.count("corruptMigrationsRefused")
+    Sky.MigrateAck.send(ctx, train.from, CONTROL_BYTES, { key, accepted: ok, share })
+  }
+  /**
+   * Without a wire, shares carry no bytes and arrive without answering: each is stored when the
+   * satellite next handles anything at or after its arrival (every delivery starts here), in arrival
+   * order, as a timer per share would, at a timer per train (at its tail) instead of per share.
+   */
+  const catchUp = (state: SatelliteState, ctx: SkyContext) => {
+    for (;;) {
+      let first: Train | undefined
+      let id = 0
+      for (const [k, t] of state.trains) if (first === undefined || due(t) < due(first)) (first = t), (id = k)
+      if (first === undefined || due(first) > ctx.now) {
+        state.trainsDue = first === undefined ? Number.POSITIVE_INFINITY : due(first)
+        return
+      }
+      receiveShare(state, ctx, first)
+      if (arrived(first)) state.trains.delete(id)
+    }
   }
   const handle = match<typeof skySpecs, SatelliteState, SkyContext>(skySpecs, {
-    Tick: (_state, _m, ctx) => beacon(ctx),
+    Tick: (state, m, ctx) => {
+      if (m.timer !== TRAIN_TIMER) return beacon(ctx)
+      const train = state.trains.get(m.id)
+      // Arrived whole (catchUp), or gone with a restart: what was still arriving is lost with the store.
+      if (train === undefined) return
+      // With a wire, share by share: each is checked and answered when it arrives.
+      receiveShare(state, ctx, train)
+      if (arrived(train)) state.trains.delete(m.id)
+      else Sky.Tick.after(ctx, train.step, { timer: TRAIN_TIMER, id: m.id })
+    },
     // The sender's slot toward us is the mirror of ours toward it: 0 <-> 1, 2 <-> 3.
     Beacon: (state, m) => void (state.lastHeard[m.link ^ 1] = m.time),
     CacheGet: (state, m, ctx) => {
@@ -88,25 +164,41 @@ export const satellite = (opts: {
       if (!(wire && payload === undefined && m.origin >= firstByteWriter)) state.store.put(m.key, m.bytes, payload)
       if (m.acked) Sky.BlockPutAck.send(ctx, m.origin, CONTROL_BYTES, { key: m.key, share: m.share })
     },
+    // A train's head has arrived: its first share is here, each next one a step later (trainTimer).
     MigrateData: (state, m, ctx) => {
-      const payload = wire?.take(wireSlot.migrate(m.key, ctx.self), m.hops, ctx.self)
-      if (!wire || m.sizeOnly) return void state.store.put(m.key, m.bytes, undefined)
-      if (payload === undefined) return // a duplicate of a share sent again
-      const ok = intact(payload)
-      if (ok) state.store.put(m.key, m.bytes, payload)
-      else ctx.count("corruptMigrationsRefused")
-      Sky.MigrateAck.send(ctx, m.origin, CONTROL_BYTES, { key: m.key, accepted: ok, share: m.share })
+      const rows = ctx.takeManifest(m.manifest)
+      if (rows === undefined) return ctx.count("manifestsMissing")
+      const train: Train = { from: m.origin, hops: m.hops, rows, next: 0, head: m.time, step: (m.stepBytes * 8) / opts.islBandwidthBitsPerSecond }
+      receiveShare(state, ctx, train)
+      if (arrived(train)) return
+      state.trains.set(m.manifest, train)
+      state.trainsDue = Math.min(state.trainsDue, due(train))
+      // Without a wire the tail's timer only bounds when the train is stored whole (see catchUp).
+      Sky.Tick.after(ctx, wire ? train.step : (rows.length / ENTRY - 1) * train.step, { timer: TRAIN_TIMER, id: m.manifest })
     },
     MigrateOrder: (state, m, ctx) => {
-      const share = state.store.read(m.key)
-      // Evicted (or lost with the store): the writer is told, so it stops ordering moves of a block that is gone.
-      if (share === undefined) return void Sky.ShareGone.send(ctx, m.origin, CONTROL_BYTES, { key: m.key, share: m.share })
-      ctx.count("migrationBytes", share.bytes)
-      ctx.countOverTime("migrationBytes", share.bytes)
-      // With bytes, kept until the receiver acknowledges it intact (MigrateAck).
-      if (share.payload && wire) state.handoffs.set(`${m.key}:${m.target}`, { sends: 1, keep: m.keep })
-      else if (!m.keep) state.store.delete(m.key)
-      sendShareTo(ctx, m.target, m.key, share, m.share)
+      const rows = ctx.takeManifest(m.manifest)
+      if (rows === undefined) return ctx.count("manifestsMissing")
+      const train: Array<number> = []
+      const gone: Array<number> = []
+      for (let k = 0; k < rows.length; k += ENTRY) {
+        const key = rows[k]!, index = rows[k + 1]!, keep = rows[k + 2] === 1
+        const share = state.store.read(key)
+        // Evicted (or lost with the store): the writer is told, so it stops ordering moves of a block that is gone.
+        if (share === undefined) {
+          gone.push(key, index, 0, 0)
+          continue
+        }
+        ctx.count("migrationBytes", share.bytes)
+        ctx.countOverTime("migrationBytes", share.bytes)
+        // With bytes, kept until the receiver acknowledges it intact (MigrateAck).
+        if (share.payload && wire) state.handoffs.set(`${key}:${m.target}`, { sends: 1, keep })
+        else if (!keep) state.store.delete(key)
+        train.push(...trainRow(ctx, m.target, key, share, index))
+      }
+      if (gone.length > 0) Sky.ShareGone.send(ctx, m.origin, CONTROL_BYTES * (gone.length / ENTRY), { manifest: ctx.postManifest(m.origin, Float64Array.from(gone)) })
+      const cap = ENTRY * MAX_TRAIN_SHARES
+      for (let k = 0; k < train.length; k += cap) sendTrain(ctx, m.target, train.slice(k, k + cap))
     },
     MigrateAck: (state, m, ctx) => {
       const slot = `${m.key}:${m.origin}`
@@ -118,10 +210,10 @@ export const satellite = (opts: {
         if (m.accepted && !h.keep) state.store.delete(m.key)
         return
       }
-      // Refused (corrupted on the way): send it again.
+      // Refused (corrupted on the way): send it again, a train of one.
       h.sends++
       ctx.count("migrationResends")
-      sendShareTo(ctx, m.origin, m.key, share, m.share)
+      sendTrain(ctx, m.origin, trainRow(ctx, m.origin, m.key, share, m.share))
     }
   })
   return {
@@ -133,11 +225,16 @@ export const satellite = (opts: {
       store: new ChunkStore<SharePayload>({ capacityBytes: opts.capacityBytes, policy: opts.policy ?? "lru" }),
       directory: new Map(),
       lastHeard: new Float64Array(4).fill(-1),
-      handoffs: new Map()
+      handoffs: new Map(),
+      trains: new Map(),
+      trainsDue: Number.POSITIVE_INFINITY
     }),
     footprint: (state) => ({ items: state.store.size, bytes: state.store.usedBytes, evictions: state.store.evictions }),
     // Beacons start at a per-satellite offset so the constellation does not pulse in lockstep.
     start: (_self, _state, ctx) => Sky.Tick.after(ctx, ctx.random() * opts.beaconIntervalSeconds, { timer: 0, id: 0 }),
-    handle
+    handle: wire ? handle : (state, env, ctx) => {
+      if (state.trainsDue <= ctx.now) catchUp(state, ctx)
+      handle(state, env, ctx)
+    }
   }
 }

@@ -14,6 +14,10 @@ export interface SkyServices {
   placement(centre: number, servers: number): ReadonlyArray<number>
   /** Where an anchored strategy writes block `key` of a writer served by `serving` (CentredStrategy.anchor). */
   anchorOf(serving: number, key: number): number
+  /** Post a manifest (manifests.ts: rows of ENTRY numbers) for actor `to`; returns the id its message carries. */
+  postManifest(to: number, rows: Float64Array): number
+  /** The manifest a delivered message's id names (taken: a second take finds nothing). */
+  takeManifest(id: number): Float64Array | undefined
 }
 
 export type SkyContext = ActorContext & SkyServices

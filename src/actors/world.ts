@@ -29,6 +29,8 @@ import { RoutingShare } from "./network/routing-share.js"
 import type { SkyServices } from "./sky-context.js"
 import { linkDropReasons, TopologyActor } from "./network/topology-actor.js"
 import { readTrace } from "./trace-file.js"
+import { Manifests } from "./manifests.js"
+import { readSideFrame, SideFrame, sideFrame } from "./side-frames.js"
 import { type RunReport, skyReport } from "./report.js"
 
 /** The constellation and its users: what the topology actor and the behaviours are built from. */
@@ -61,6 +63,9 @@ export interface ReplayRequest {
 type SkyData = Omit<SkyWorld, keyof World<TopologyActor> | "strategy"> & { readonly config: RunConfig; readonly actorCount: number }
 
 /** Replay users: one per conversation, at a city drawn by population, with its requests. */
+/** Side-channel room per window for migration manifests alone (a few KB each; no bytes of shares). */
+const MANIFEST_SIDE_BYTES = 4 * 2 ** 20
+
 const replayUsers = (config: RunConfig, rng: ReturnType<typeof streamRng>) => {
   const { requests } = readTrace(config.replay.tracePath, { limit: config.replay.requests })
   const conv = conversationsOf(requests)
@@ -189,8 +194,8 @@ export const makeWorld = (config: RunConfig, o: WorldOptions = {}): SkyWorld => 
     histograms: ["retrieval", "put", "ttft", "coldTtft"],
     ownership: (shards) => ownership(world, shardBounds(world, shards)),
     sharedBytes: (shards) => RoutingShare.bytesFor(world, shards),
-    // Inference actors carry real bytes between shards: room for them beside the records.
-    ...(data.firstInference < data.actorCount ? { sideChannelBytes: config.inference.sideChannelBytes } : {}),
+    // Inference actors carry real bytes between shards, and migrations their manifests: room for them beside the records.
+    ...(data.firstInference < data.actorCount ? { sideChannelBytes: config.inference.sideChannelBytes } : config.workload === "replay" ? { sideChannelBytes: MANIFEST_SIDE_BYTES } : {}),
     makeShard: (spec) => skyShard(world, spec)
   }
   return world
@@ -210,12 +215,27 @@ const skyShard = (world: SkyWorld, spec: ShardSpec): ShardWorld<TopologyActor> =
   const geometry = { constellation: world.constellation, graph }
   const strategy = world.strategy
   const admission = SatelliteService.fromConfig(cfg, world.satellites)
+  const manifests = new Manifests(world.actorCount, spec.shards === 1 ? undefined : (to, body) => {
+    const owner = spec.owner[to]!
+    if (owner === spec.index) return false
+    spec.side.send(owner, sideFrame(SideFrame.manifest, body))
+    return true
+  })
+  const receive = (frame: Uint8Array) => {
+    const { kind, body } = readSideFrame(frame)
+    if (kind === SideFrame.manifest) return manifests.receive(body)
+    if (!host) throw new TypeError("a share's bytes reached a shard with no inference actors")
+    host.receive(body)
+  }
   return {
     network,
     behaviours,
     ...(admission ? { admission } : {}),
-    ...(host ? { receive: (frame: Uint8Array) => host.receive(frame), serve: (request: unknown, h: HostContext) => host.serve(request, h) } : {}),
+    receive,
+    ...(host ? { serve: (request: unknown, h: HostContext) => host.serve(request, h) } : {}),
     extendContext: (ctx: ActorContext): SkyServices => ({
+      postManifest: (to, rows) => manifests.post(ctx.self, to, rows),
+      takeManifest: (id) => manifests.take(id),
       neighbour: (slot) => (ctx.self < world.satellites ? graph.neighbours[4 * ctx.self + slot]! : -1),
       servingOf: (user) => network.servingOf(user),
       anchorOf: (serving, key) => (strategy.kind === "centred" && strategy.anchor ? strategy.anchor(geometry, serving, key) : serving),

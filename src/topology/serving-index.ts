@@ -53,26 +53,23 @@ export class ServingIndex {
     const ro = Math.hypot(o[0], o[1], o[2])
     let best = -1
     let bestSin = -2
-    const consider = (i: number) => {
-      if (i < from || i >= to) return
-      const p = this.positions
-      const dx = p[3 * i]! - o[0], dy = p[3 * i + 1]! - o[1], dz = p[3 * i + 2]! - o[2]
-      const up = dx * o[0] + dy * o[1] + dz * o[2]
-      if (up <= 0) return
-      const sinEl = up / (Math.sqrt(dx * dx + dy * dy + dz * dz) * ro)
-      if (sinEl >= this.sinMask && (sinEl > bestSin || (sinEl === bestSin && i < best))) {
-        bestSin = sinEl
-        best = i
-      }
-    }
+    const p = this.positions
+    const sinMask = this.sinMask
+    const ox = o[0], oy = o[1], oz = o[2]
     const cosE = Math.cos(this.maskDeg * DEG)
     if (this.maskDeg <= 0 || ro >= this.maxRadius) {
-      for (let i = 0; i < this.size; i++) consider(i)
+      for (let i = Math.max(0, from); i < Math.min(to, this.size); i++) {
+        const sinEl = sinElevation(p, i, ox, oy, oz, ro)
+        if (sinEl >= sinMask && (sinEl > bestSin || (sinEl === bestSin && i < best))) {
+          bestSin = sinEl
+          best = i
+        }
+      }
       return best
     }
     const bound = (Math.acos(Math.min(1, (ro / this.maxRadius) * cosE)) / DEG) - this.maskDeg + MARGIN_DEG
-    const lat = Math.asin(o[2] / ro) / DEG
-    const lon = Math.atan2(o[1], o[0]) / DEG
+    const lat = Math.asin(oz / ro) / DEG
+    const lon = Math.atan2(oy, ox) / DEG
     const lo = lat - bound, hi = lat + bound
     const rowLo = Math.max(0, Math.floor((lo + 90) / CELL_DEG)), rowHi = Math.min(ROWS - 1, Math.floor((hi + 90) / CELL_DEG))
     // Longitude half-width of the cap at its widest latitude; the whole circle if the cap reaches a pole.
@@ -82,15 +79,32 @@ export class ServingIndex {
     const half = allCols ? 180 : Math.asin(s) / DEG + CELL_DEG
     const colSpan = allCols ? COLS : Math.min(COLS, Math.ceil((2 * half) / CELL_DEG) + 1)
     const colStart = allCols ? 0 : Math.floor((lon - half + 180) / CELL_DEG)
+    const start = this.start
+    const members = this.members
     for (let row = rowLo; row <= rowHi; row++) {
       for (let k = 0; k < colSpan; k++) {
         const col = (((colStart + k) % COLS) + COLS) % COLS
         const c = row * COLS + col
-        for (let m = this.start[c]!; m < this.start[c + 1]!; m++) consider(this.members[m]!)
+        for (let m = start[c]!; m < start[c + 1]!; m++) {
+          const i = members[m]!
+          if (i < from || i >= to) continue
+          const sinEl = sinElevation(p, i, ox, oy, oz, ro)
+          if (sinEl >= sinMask && (sinEl > bestSin || (sinEl === bestSin && i < best))) {
+            bestSin = sinEl
+            best = i
+          }
+        }
       }
     }
     return best
   }
+}
+
+/** Sine of satellite i's elevation seen from station direction (ox, oy, oz) at radius ro; -2 below the horizon. */
+const sinElevation = (p: Float64Array, i: number, ox: number, oy: number, oz: number, ro: number): number => {
+  const dx = p[3 * i]! - ox, dy = p[3 * i + 1]! - oy, dz = p[3 * i + 2]! - oz
+  const up = dx * ox + dy * oy + dz * oz
+  return up <= 0 ? -2 : up / (Math.sqrt(dx * dx + dy * dy + dz * dz) * ro)
 }
 
 const cellOf = (latDeg: number, lonDeg: number): number => {

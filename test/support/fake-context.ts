@@ -4,6 +4,7 @@
  * through the protocol table; deliveries are built from named fields the same way. Time, neighbours,
  * serving satellites, placement and health are whatever the test sets.
  */
+import { ENTRY } from "../../src/actors/manifests.js"
 import { fromEnvelope, type Message, Sky, type SkySpecs } from "../../src/actors/protocol.js"
 import type { SkyBehaviour, SkyContext } from "../../src/actors/sky-context.js"
 import type { Effect } from "effect"
@@ -98,6 +99,25 @@ export class FakeContext implements SkyContext {
   }
   placement(centre: number, servers: number): ReadonlyArray<number> {
     return this.place(centre, servers)
+  }
+  /** Manifests posted and not yet taken, by id (ids count up from 0: a fake has one sender's view). */
+  readonly manifests = new Map<number, Float64Array>()
+  postManifest(_to: number, rows: Float64Array): number {
+    const id = this.posted++
+    this.manifests.set(id, rows)
+    return id
+  }
+  private posted = 0
+  takeManifest(id: number): Float64Array | undefined {
+    const rows = this.manifests.get(id)
+    this.manifests.delete(id)
+    return rows
+  }
+  /** The rows of a sent message's manifest, in rows of ENTRY numbers (left in place, for assertions). */
+  rowsOf(id: number): Array<Array<number>> {
+    const rows = this.manifests.get(id)
+    if (rows === undefined) throw new Error(`no manifest ${id}`)
+    return Array.from({ length: rows.length / ENTRY }, (_, k) => [...rows.subarray(ENTRY * k, ENTRY * (k + 1))])
   }
 
   /** Messages sent since the last call, and forget them. */

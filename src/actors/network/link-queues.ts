@@ -40,6 +40,25 @@ export class LinkQueues {
     return this.pass(this.islBusy, this.islLast, d, now, serialise, delay, 0)
   }
 
+  /**
+   * A train on direction d of an ISL: shares sent back to back (bytes `whole` in all, the largest
+   * `step`), forwarded share by share. The channel is busy for the whole train and the next message
+   * arrives after its tail; the train's head arrives after one step, and the next link can start on it
+   * then. Returns the head's arrival time; its shares arrive a step apart after it (the receiver
+   * stores them so: actors/satellite.ts). With no other traffic each share then arrives when it would
+   * have, sent alone: the last (n - 1) steps + hops x (step + delay) after the head left.
+   */
+  train(d: number, now: number, whole: number, step: number, delay: number): number {
+    const busy = this.islBusy
+    const last = this.islLast
+    const depart = Math.max(now, busy[d]!)
+    this.depart = depart
+    busy[d] = depart + whole
+    const before = last[d]!
+    last[d] = Math.max(depart + whole + delay, before)
+    return Math.max(depart + step + delay, before)
+  }
+
   /** User u's uplink to its serving satellite; returns the arrival time. */
   uplink(u: number, now: number, serialise: number, propagation: number, processing: number): number {
     return this.pass(this.uplinkBusy, this.uplinkLast, u, now, serialise, propagation, processing)

@@ -2,7 +2,7 @@
  * The topology actor: SkyMemory's network (runtime/world.ts Network). Every message goes through it, and
  * it decides the next hop and when the message gets there from the link state of the current epoch:
  * routing, the link model (serialisation, per-link FIFO queues: LinkQueues; propagation; per-hop
- * processing), link-local beacons, ISL flaps and ground outages (fault injection), and drops with reasons. It is replicated, one replica per shard, each
+ * processing; a migration's train of shares pipelined link to link), link-local beacons, ISL flaps and ground outages (fault injection), and drops with reasons. It is replicated, one replica per shard, each
  * computing the same link state from the same config, so routing needs no cross-shard request. The
  * heavier per-epoch work (distances to the cuts, the users' routing trees) the replicas of a run split
  * between them through a RoutingShare.
@@ -21,7 +21,7 @@ import type { Network } from "../../runtime/world.js"
 import { I as RecordI, type RecordBlock } from "../../runtime/record.js"
 import { defaultIslRules, type IslRules, makeSnapshot, propagationSeconds, type Snapshot, servingSatellite, ServingIndex, stationInertial } from "../../topology/index.js"
 import { LinkQueues } from "./link-queues.js"
-import { beaconLink, Tag } from "../protocol.js"
+import { beaconLink, Tag, trainStepBytes } from "../protocol.js"
 import { EAGER_TREE_USERS, type RoutingShare } from "./routing-share.js"
 import { TreeCache } from "./tree-cache.js"
 import type { SkyWorld } from "../world.js"
@@ -31,6 +31,7 @@ import type { RunConfig } from "../config.js"
 // a getter on every access, which showed at ~5% of a replay's CPU profile on this hot path.
 const I = RecordI
 const BEACON = Tag.Beacon
+const TRAIN = Tag.MigrateData
 /** Below this many satellites servingOf scans (paper-19x5's 95 ran 10% slower with the index). */
 const SERVING_INDEX_MIN_SATELLITES = 500
 
@@ -82,7 +83,13 @@ export class TopologyActor implements Network {
   /** Link state at the start of the current routing epoch (trees are computed on it). */
   private readonly routingSnapshot: Snapshot
   routingEpoch = -1
-  private readonly serving = new Map<number, number>()
+  /**
+   * Users at one place share their serving satellite (a replay's conversations come from cities): each
+   * user's site, and per site the answer of this epoch (valid where servingEpoch holds epoch + 2: none is before the first epoch).
+   */
+  private readonly siteOf: Int32Array
+  private readonly servingSite: Int32Array
+  private readonly servingEpoch: Int32Array
   /** servingIn's answers this epoch, by user * shells + shell. */
   private readonly servingByShell = new Map<number, number>()
   /** More than one shell: ground legs go to the shell a message travels in (servingIn). */
@@ -118,6 +125,15 @@ export class TopologyActor implements Network {
     this.toCut = new Float64Array(world.actorCount)
     this.cutStart = new Float64Array(world.satellites)
     this.userLeg = new Float64Array(world.users.length)
+    const sites = new Map<string, number>()
+    this.siteOf = Int32Array.from(world.users, (g) => {
+      const key = `${g.latDeg},${g.lonDeg},${g.altitudeKm ?? 0}`
+      let k = sites.get(key)
+      if (k === undefined) sites.set(key, (k = sites.size))
+      return k
+    })
+    this.servingSite = new Int32Array(sites.size)
+    this.servingEpoch = new Int32Array(sites.size)
     // A growing tree costs 24 bytes per satellite (its Dijkstra state); keep about 64 MB of them at most.
     const maxTrees = Math.max(16, Math.floor((64 * 1024 * 1024) / (24 * world.satellites)))
     this.trees = new TreeCache(world.satellites, maxTrees)
@@ -205,7 +221,11 @@ export class TopologyActor implements Network {
       link = this.towardLink
     }
     const d = 2 * link + (snap.graph.linkA[link] === at ? 0 : 1)
-    this.arrival = this.queues.isl(d, now, (bytes * 8) / cfg.islBandwidthBitsPerSecond, snap.linkDelay[link]!)
+    const bandwidth = cfg.islBandwidthBitsPerSecond
+    // A train of shares (MigrateData) is pipelined: it arrives with its head (LinkQueues.train).
+    this.arrival = b.getI(r, I.tag) === TRAIN
+      ? this.queues.train(d, now, (bytes * 8) / bandwidth, (trainStepBytes(b, r) * 8) / bandwidth, snap.linkDelay[link]!)
+      : this.queues.isl(d, now, (bytes * 8) / bandwidth, snap.linkDelay[link]!)
     this.depart = this.queues.depart
     this.link = link
     return next
@@ -252,7 +272,6 @@ export class TopologyActor implements Network {
       this.trees.clear()
     }
     this.freshTrees.clear()
-    this.serving.clear()
     this.servingByShell.clear()
     this.servingIndex = undefined
     if (routingChanged && this.world.users.length <= EAGER_TREE_USERS) {
@@ -454,8 +473,11 @@ export class TopologyActor implements Network {
 
   /** Serving satellite of ground user u (0-based) this epoch, -1 if none is above the mask. */
   servingOf(u: number): number {
-    let s = this.serving.get(u)
-    if (s === undefined) this.serving.set(u, (s = this.highestOver(u, 0, this.world.satellites)))
+    const site = this.siteOf[u]!
+    if (this.servingEpoch[site] === this.epoch + 2) return this.servingSite[site]!
+    const s = this.highestOver(u, 0, this.world.satellites)
+    this.servingSite[site] = s
+    this.servingEpoch[site] = this.epoch + 2
     return s
   }
 
