@@ -325,7 +325,7 @@ export const inference = (o: InferenceOptions): SkyBehaviour<InferenceState> => 
         case InferenceTimer.epoch:
           // Heartbeats to every satellite holding its shares; the moves below act on what they have told so far.
           state.health.ping(ctx, new Set([...state.written.values()].flat()))
-          followHandover(state, ctx, user, S, R, state.health.at(ctx.now), { answered: state.health.answeredAt(ctx.now), ping: (sats) => state.health.ping(ctx, sats) }, (key) => state.held.get(key) ?? S)
+          followHandover(state, ctx, user, S, R, state.health.at(ctx.now), { answered: state.health.answeredAt(ctx.now), ping: (sats) => state.health.ping(ctx, sats) }, (key) => state.held.get(key) ?? S, 1)
           Sky.Tick.after(ctx, o.epochSeconds, { timer: InferenceTimer.epoch, id: 0 })
           return
         default:

@@ -79,7 +79,12 @@ export interface Probe {
 export const followHandover = (
   state: WrittenBlocks, ctx: SkyContext, user: number, servers: number, copies = 1, isUp: UpView = allUp, probe?: Probe,
   /** Shares of a block that hold chunks (the leading ones); the others are empty and never moved. */
-  heldOf: (key: number) => number = () => servers
+  heldOf: (key: number) => number = () => servers,
+  /**
+   * Shares one order may name: many (a replay client's moves go as trains), or 1 (the inference actor's
+   * shares have bytes and are acknowledged one by one; its orders go out block by block as visited).
+   */
+  sharesPerOrder = MAX_TRAIN_SHARES
 ): void => {
   // Nothing placed: nothing to keep near (the centre is looked up again once there is).
   if (state.written.size === 0) return void (state.centre = -1)
@@ -93,8 +98,8 @@ export const followHandover = (
   // One order per (old server, new server) for all the blocks that move between them: copies in one
   // batch sent before the moves, since a surviving copy may itself be about to move, and its order must
   // arrive after (orders from one writer to one server arrive in the order sent).
-  const copyOrders = new Orders()
-  const moveOrders = new Orders()
+  const copyOrders = new Orders(sharesPerOrder)
+  const moveOrders = new Orders(sharesPerOrder)
   const plans = new Map<string, Migration>()
   const planOf = new Map<ReadonlyArray<number>, Migration>()
   for (const [key, current] of state.written) {
@@ -122,10 +127,10 @@ export const followHandover = (
         ctx.count("sharesLost")
         continue
       }
-      copyOrders.add(current[source]!, mv.to, key, mv.server, true)
+      copyOrders.add(ctx, current[source]!, mv.to, key, mv.server, true)
       ctx.count("sharesReplaced")
     }
-    for (const mv of m.moves) if (isUp(mv.from) && mv.server % servers < held) moveOrders.add(mv.from, mv.to, key, mv.server, false)
+    for (const mv of m.moves) if (isUp(mv.from) && mv.server % servers < held) moveOrders.add(ctx, mv.from, mv.to, key, mv.server, false)
     state.written.set(key, m.assignment)
   }
   copyOrders.send(ctx)
@@ -133,11 +138,17 @@ export const followHandover = (
   state.centre = centre
 }
 
-/** A handover's migration orders, one per (old server, new server): manifest rows [key, share, keep, 0]. */
+/**
+ * A handover's migration orders, one per (old server, new server) with up to `perOrder` shares:
+ * manifest rows [key, share, keep, 0]. With one share an order, each is sent as it is added.
+ */
 class Orders {
   private readonly rows = new Map<number, Array<number>>()
 
-  add(from: number, to: number, key: number, share: number, keep: boolean): void {
+  constructor(private readonly perOrder: number) {}
+
+  add(ctx: SkyContext, from: number, to: number, key: number, share: number, keep: boolean): void {
+    if (this.perOrder === 1) return this.order(ctx, from, to, [key, share, keep ? 1 : 0, 0])
     // Satellite ids are below 2^21: the pair fits a float64 key exactly.
     const pair = from * 2 ** 21 + to
     let r = this.rows.get(pair)
@@ -149,11 +160,12 @@ class Orders {
     for (const [pair, rows] of this.rows) {
       const from = Math.floor(pair / 2 ** 21)
       const to = pair - from * 2 ** 21
-      for (let k = 0; k < rows.length; k += ENTRY * MAX_TRAIN_SHARES) {
-        const part = rows.slice(k, k + ENTRY * MAX_TRAIN_SHARES)
-        Sky.MigrateOrder.send(ctx, from, CONTROL_BYTES * (part.length / ENTRY), { manifest: ctx.postManifest(from, Float64Array.from(part)), target: to })
-      }
+      for (let k = 0; k < rows.length; k += ENTRY * this.perOrder) this.order(ctx, from, to, rows.slice(k, k + ENTRY * this.perOrder))
     }
+  }
+
+  private order(ctx: SkyContext, from: number, to: number, rows: ReadonlyArray<number>): void {
+    Sky.MigrateOrder.send(ctx, from, CONTROL_BYTES * (rows.length / ENTRY), { manifest: ctx.postManifest(from, Float64Array.from(rows)), target: to })
   }
 }
 

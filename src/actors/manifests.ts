@@ -1,12 +1,13 @@
 /**
  * Manifests: the list of shares one migration message is about. A handover moves every block a writer
- * placed, ~26 blocks on average over the conversation trace, and each old server hands all of its
- * shares to one new server; one message per share crossing ~21 ISL hops made migration cost far more
- * events than the bytes it moves. So a writer sends each old server one MigrateOrder for all the shares
- * that go to one new server, and that server sends them on as one MigrateData train (the network
- * pipelines a train: see network/topology-actor.ts). Records are fixed slots with no room for a list,
- * so the list rides beside the record, as a share's bytes do (cache/payload-wire.ts): posted under an
- * id the record carries, taken by the receiver on delivery.
+ * placed (~26 blocks on average in the conversation trace's first 1,000 requests), and each old server
+ * hands all of its shares to one new server; one message per share crossing ~21 ISL hops made
+ * migration cost far more events than the bytes it moves. So a writer sends each old server one
+ * MigrateOrder for all the shares that go to one new server, and that server sends them on as one
+ * MigrateData train (the network pipelines a train: see network/topology-actor.ts; shares with bytes
+ * still go one to a message: kv-protocol.ts followHandover). Records are fixed slots with no room for
+ * a list, so the list rides beside the record, as a share's bytes do (cache/payload-wire.ts): posted
+ * under an id the record carries, taken by the receiver on delivery.
  *
  * Entries are rows of ENTRY numbers (the message decides what they mean: see protocol.ts). An id is
  * (sender's count of posts, sender), so it does not depend on how actors are split between shards; a
@@ -55,7 +56,7 @@ export class Manifests {
 
   /** A manifest another shard posted for an actor of this one (a frame from `post`'s elsewhere). */
   receive(frame: Uint8Array): void {
-    if (frame.byteLength % 8 !== 0 || frame.byteLength < 8 * (1 + ENTRY)) throw new RangeError(`a manifest frame of ${frame.byteLength} bytes`)
+    if (frame.byteLength % 8 !== 0 || frame.byteLength < 8 * (1 + ENTRY) || (frame.byteLength / 8 - 1) % ENTRY !== 0) throw new RangeError(`a manifest frame of ${frame.byteLength} bytes`)
     // The frame is a view into the side channel: copy it out (aligned) before keeping it.
     const all = new Float64Array(frame.slice().buffer)
     this.held.set(all[0]!, all.subarray(1))

@@ -6,6 +6,9 @@
  * a corrupted put is not stored (nor acknowledged, so the writer sends it again), and a migrated share
  * is handed over only once its receiver acknowledges it intact (the sender keeps it and sends it again
  * on a refusal, up to HANDOFF_ATTEMPTS sends), so link bit errors never settle into the stores.
+ * Migration comes as orders for many shares and trains of shares (manifests.ts): a satellite sends each
+ * order's shares as one train (shares with bytes one to a train), and stores a train's shares one at a
+ * time, as they arrive.
  */
 import { frameIntact } from "../cache/integrity.js"
 import { type PayloadWire, type SharePayload, wireSlot } from "../cache/payload-wire.js"
@@ -88,10 +91,10 @@ export const satellite = (opts: {
     }
     Sky.MigrateData.send(ctx, to, total, { manifest: ctx.postManifest(to, Float64Array.from(rows)), stepBytes: step })
   }
-  /** The row of a train for one share: beside a wire, a share without bytes (a replay client's) says so. */
-  const trainRow = (ctx: SkyContext, to: number, key: number, share: Entry<SharePayload>, index: number): Array<number> => {
+  /** A share's row of a train (its bytes staged): beside a wire, a share without bytes (a replay client's) says so. */
+  const addToTrain = (train: Array<number>, to: number, key: number, share: Entry<SharePayload>, index: number): void => {
     if (share.payload && wire) wire.stage(to, wireSlot.migrate(key, to), share.payload)
-    return [key, index, share.bytes, wire !== undefined && share.payload === undefined ? 1 : 0]
+    train.push(key, index, share.bytes, wire !== undefined && share.payload === undefined ? 1 : 0)
   }
   /** The next share of a train arrives: stored, or with bytes checked first and acknowledged. */
   const receiveShare = (state: SatelliteState, ctx: SkyContext, train: Train) => {
@@ -181,6 +184,7 @@ export const satellite = (opts: {
       if (rows === undefined) return ctx.count("manifestsMissing")
       const train: Array<number> = []
       const gone: Array<number> = []
+      let moved = 0
       for (let k = 0; k < rows.length; k += ENTRY) {
         const key = rows[k]!, index = rows[k + 1]!, keep = rows[k + 2] === 1
         const share = state.store.read(key)
@@ -189,15 +193,19 @@ export const satellite = (opts: {
           gone.push(key, index, 0, 0)
           continue
         }
-        ctx.count("migrationBytes", share.bytes)
-        ctx.countOverTime("migrationBytes", share.bytes)
+        moved += share.bytes
         // With bytes, kept until the receiver acknowledges it intact (MigrateAck).
         if (share.payload && wire) state.handoffs.set(`${key}:${m.target}`, { sends: 1, keep })
         else if (!keep) state.store.delete(key)
-        train.push(...trainRow(ctx, m.target, key, share, index))
+        addToTrain(train, m.target, key, share, index)
+      }
+      if (moved > 0) {
+        ctx.count("migrationBytes", moved)
+        ctx.countOverTime("migrationBytes", moved)
       }
       if (gone.length > 0) Sky.ShareGone.send(ctx, m.origin, CONTROL_BYTES * (gone.length / ENTRY), { manifest: ctx.postManifest(m.origin, Float64Array.from(gone)) })
-      const cap = ENTRY * MAX_TRAIN_SHARES
+      // Shares with bytes go one to a message: each is lost, corrupted and acknowledged on its own.
+      const cap = ENTRY * (wire ? 1 : MAX_TRAIN_SHARES)
       for (let k = 0; k < train.length; k += cap) sendTrain(ctx, m.target, train.slice(k, k + cap))
     },
     MigrateAck: (state, m, ctx) => {
@@ -213,7 +221,9 @@ export const satellite = (opts: {
       // Refused (corrupted on the way): send it again, a train of one.
       h.sends++
       ctx.count("migrationResends")
-      sendTrain(ctx, m.origin, trainRow(ctx, m.origin, m.key, share, m.share))
+      const again: Array<number> = []
+      addToTrain(again, m.origin, m.key, share, m.share)
+      sendTrain(ctx, m.origin, again)
     }
   })
   return {
