@@ -1,20 +1,21 @@
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { ENTRY, Manifests } from "../src/actors/manifests.js"
-import { readSideFrame, SideFrame, sideFrame } from "../src/actors/side-frames.js"
+import { readSideFrame, sendToOwner, SideFrame } from "../src/actors/side-frames.js"
 
 // A migration's list of shares rides beside its record: posted by the sender's shard, taken by the
 // receiver's. Two shards here are two Manifests joined as the world joins them (a side frame each).
 const twoShards = (owner: (actor: number) => number, actors: number) => {
   const shards: Array<Manifests> = []
   for (let k = 0; k < 2; k++) {
-    shards.push(new Manifests(actors, (to, body) => {
-      if (owner(to) === k) return false
-      const { kind, body: read } = readSideFrame(sideFrame(SideFrame.manifest, body))
-      expect(kind).toBe(SideFrame.manifest)
-      shards[owner(to)]!.receive(read)
-      return true
-    }))
+    const side = {
+      send: (to: number, frame: Uint8Array) => {
+        const { kind, body } = readSideFrame(frame)
+        expect(kind).toBe(SideFrame.manifest)
+        shards[to]!.receive(body)
+      }
+    }
+    shards.push(new Manifests(actors, sendToOwner({ owner: Int32Array.from({ length: actors }, (_, a) => owner(a)), index: k, side }, SideFrame.manifest)))
   }
   return shards
 }

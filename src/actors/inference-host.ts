@@ -16,7 +16,7 @@ import { InferencePort, InferenceTimer, type LookupResult, type StoreResult, typ
 import type { TopologyActor } from "./network/topology-actor.js"
 import { Sky } from "./protocol.js"
 import type { ShareCheck } from "./share-fetch.js"
-import { SideFrame, sideFrame } from "./side-frames.js"
+import { SideFrame, sendToOwner } from "./side-frames.js"
 
 const ActorId = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
 const Keys = Schema.Array(Schema.Finite)
@@ -57,14 +57,10 @@ export class InferenceHost {
       }
       return r
     }
+    const toOwner = sendToOwner(spec, SideFrame.wire)
     this.wire = new PayloadWire({
       ...(bitErrorRate > 0 ? { bitErrors: { rate: bitErrorRate, randomFor } } : {}),
-      elsewhere: (to, slot, payload) => {
-        const owner = spec.owner[to]!
-        if (owner === spec.index) return false
-        spec.side.send(owner, sideFrame(SideFrame.wire, encodeStaged(slot, payload)))
-        return true
-      }
+      elsewhere: (to, slot, payload) => toOwner(to, encodeStaged(slot, payload))
     })
     // Every share is checked as it arrives, so a bad one can be asked again or of another copy.
     this.verify = (key: number, share: SharePayload, servers: number) => badShareChunks(share.chunks, share.share, servers, key, authKey)

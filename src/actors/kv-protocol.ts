@@ -101,7 +101,6 @@ export const followHandover = (
   const copyOrders = new Orders(sharesPerOrder)
   const moveOrders = new Orders(sharesPerOrder)
   const plans = new Map<string, Migration>()
-  const planOf = new Map<ReadonlyArray<number>, Migration>()
   for (const [key, current] of state.written) {
     if (!moved && current.every(isUp)) continue
     target ??= livePlacement(ctx, centre, n, isUp)
@@ -110,15 +109,10 @@ export const followHandover = (
     // Shares only go to satellites that have answered a heartbeat: ask the others, move next epoch.
     const unheard = probe ? target.filter((s) => !probe.answered(s)) : []
     if (unheard.length > 0) return probe!.ping(unheard)
-    // Blocks placed alike move alike (most of a writer's blocks share one placement, and after a move
-    // one array of it): plan each placement once.
-    let m = planOf.get(current)
-    if (m === undefined) {
-      const placedAt = current.join()
-      m = plans.get(placedAt)
-      if (m === undefined) plans.set(placedAt, (m = migrate(current, target)))
-      planOf.set(current, m)
-    }
+    // Blocks placed alike move alike (most of a writer's blocks share one placement): plan each once.
+    const placedAt = current.join()
+    let m = plans.get(placedAt)
+    if (m === undefined) plans.set(placedAt, (m = migrate(current, target)))
     const held = heldOf(key)
     for (const mv of m.moves) {
       if (isUp(mv.from) || mv.server % servers >= held) continue

@@ -30,7 +30,7 @@ import type { SkyServices } from "./sky-context.js"
 import { linkDropReasons, TopologyActor } from "./network/topology-actor.js"
 import { readTrace } from "./trace-file.js"
 import { Manifests } from "./manifests.js"
-import { readSideFrame, SideFrame, sideFrame } from "./side-frames.js"
+import { readSideFrame, sendToOwner, SideFrame } from "./side-frames.js"
 import { type RunReport, skyReport } from "./report.js"
 
 /** The constellation and its users: what the topology actor and the behaviours are built from. */
@@ -62,10 +62,10 @@ export interface ReplayRequest {
 /** The world's data, before the engine-facing part is added (see sky). */
 type SkyData = Omit<SkyWorld, keyof World<TopologyActor> | "strategy"> & { readonly config: RunConfig; readonly actorCount: number }
 
-/** Replay users: one per conversation, at a city drawn by population, with its requests. */
 /** Side-channel room per window for migration manifests alone (a few KB each; no bytes of shares). */
 const MANIFEST_SIDE_BYTES = 4 * 2 ** 20
 
+/** Replay users: one per conversation, at a city drawn by population, with its requests. */
 const replayUsers = (config: RunConfig, rng: ReturnType<typeof streamRng>) => {
   const { requests } = readTrace(config.replay.tracePath, { limit: config.replay.requests })
   const conv = conversationsOf(requests)
@@ -194,8 +194,11 @@ export const makeWorld = (config: RunConfig, o: WorldOptions = {}): SkyWorld => 
     histograms: ["retrieval", "put", "ttft", "coldTtft"],
     ownership: (shards) => ownership(world, shardBounds(world, shards)),
     sharedBytes: (shards) => RoutingShare.bytesFor(world, shards),
-    // Inference actors carry real bytes between shards, and migrations their manifests: room for them beside the records.
-    ...(data.firstInference < data.actorCount ? { sideChannelBytes: config.inference.sideChannelBytes } : config.workload === "replay" ? { sideChannelBytes: MANIFEST_SIDE_BYTES } : {}),
+    // Inference actors carry real bytes between shards, and migrations their manifests: room for them
+    // beside the records.
+    ...(data.firstInference < data.actorCount ? { sideChannelBytes: config.inference.sideChannelBytes }
+      : config.workload === "replay" ? { sideChannelBytes: MANIFEST_SIDE_BYTES }
+      : {}),
     makeShard: (spec) => skyShard(world, spec)
   }
   return world
@@ -215,12 +218,7 @@ const skyShard = (world: SkyWorld, spec: ShardSpec): ShardWorld<TopologyActor> =
   const geometry = { constellation: world.constellation, graph }
   const strategy = world.strategy
   const admission = SatelliteService.fromConfig(cfg, world.satellites)
-  const manifests = new Manifests(world.actorCount, spec.shards === 1 ? undefined : (to, body) => {
-    const owner = spec.owner[to]!
-    if (owner === spec.index) return false
-    spec.side.send(owner, sideFrame(SideFrame.manifest, body))
-    return true
-  })
+  const manifests = new Manifests(world.actorCount, spec.shards === 1 ? undefined : sendToOwner(spec, SideFrame.manifest))
   const receive = (frame: Uint8Array) => {
     const { kind, body } = readSideFrame(frame)
     if (kind === SideFrame.manifest) return manifests.receive(body)

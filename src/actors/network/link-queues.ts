@@ -25,38 +25,30 @@ export class LinkQueues {
     this.uplinkLast = new Float64Array(users)
   }
 
-  /** One message through channel `c` of (busy, last); returns its arrival time. */
-  private pass(busy: Float64Array, last: Float64Array, c: number, now: number, serialise: number, propagation: number, processing: number): number {
+  /**
+   * One message through channel `c` of (busy, last); returns its arrival time. A train (`step` <
+   * `serialise`: shares sent back to back, the largest `step`, forwarded share by share) keeps the
+   * channel busy for all of it and the next message arrives after its tail, but what is returned is
+   * its head's arrival, one step after it left: the next link can start on it then, and its shares
+   * arrive a step apart after it (the receiver stores them so: actors/satellite.ts). With no other
+   * traffic each share then arrives when it would have, sent alone.
+   */
+  private pass(busy: Float64Array, last: Float64Array, c: number, now: number, serialise: number, propagation: number, processing: number, step = serialise): number {
     const depart = Math.max(now, busy[c]!)
     this.depart = depart
     busy[c] = depart + serialise
-    const arrival = Math.max(depart + serialise + propagation + processing, last[c]!)
-    last[c] = arrival
-    return arrival
-  }
-
-  /** Direction d (2 x link + 0 from linkA, + 1 from linkB) of an ISL; returns the arrival time. */
-  isl(d: number, now: number, serialise: number, delay: number): number {
-    return this.pass(this.islBusy, this.islLast, d, now, serialise, delay, 0)
+    const before = last[c]!
+    const tail = Math.max(depart + serialise + propagation + processing, before)
+    last[c] = tail
+    return step === serialise ? tail : Math.max(depart + step + propagation + processing, before)
   }
 
   /**
-   * A train on direction d of an ISL: shares sent back to back (bytes `whole` in all, the largest
-   * `step`), forwarded share by share. The channel is busy for the whole train and the next message
-   * arrives after its tail; the train's head arrives after one step, and the next link can start on it
-   * then. Returns the head's arrival time; its shares arrive a step apart after it (the receiver
-   * stores them so: actors/satellite.ts). With no other traffic each share then arrives when it would
-   * have, sent alone: the last (n - 1) steps + hops x (step + delay) after the head left.
+   * Direction d (2 x link + 0 from linkA, + 1 from linkB) of an ISL; returns the arrival time (of its
+   * head, for a train in steps of `step`: see pass).
    */
-  train(d: number, now: number, whole: number, step: number, delay: number): number {
-    const busy = this.islBusy
-    const last = this.islLast
-    const depart = Math.max(now, busy[d]!)
-    this.depart = depart
-    busy[d] = depart + whole
-    const before = last[d]!
-    last[d] = Math.max(depart + whole + delay, before)
-    return Math.max(depart + step + delay, before)
+  isl(d: number, now: number, serialise: number, delay: number, step = serialise): number {
+    return this.pass(this.islBusy, this.islLast, d, now, serialise, delay, 0, step)
   }
 
   /** User u's uplink to its serving satellite; returns the arrival time. */

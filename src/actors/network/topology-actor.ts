@@ -2,7 +2,8 @@
  * The topology actor: SkyMemory's network (runtime/world.ts Network). Every message goes through it, and
  * it decides the next hop and when the message gets there from the link state of the current epoch:
  * routing, the link model (serialisation, per-link FIFO queues: LinkQueues; propagation; per-hop
- * processing; a migration's train of shares pipelined link to link), link-local beacons, ISL flaps and ground outages (fault injection), and drops with reasons. It is replicated, one replica per shard, each
+ * processing; a migration's train of shares pipelined link to link), link-local beacons, ISL flaps and
+ * ground outages (fault injection), and drops with reasons. It is replicated, one replica per shard, each
  * computing the same link state from the same config, so routing needs no cross-shard request. The
  * heavier per-epoch work (distances to the cuts, the users' routing trees) the replicas of a run split
  * between them through a RoutingShare.
@@ -85,7 +86,8 @@ export class TopologyActor implements Network {
   routingEpoch = -1
   /**
    * Users at one place share their serving satellite (a replay's conversations come from cities): each
-   * user's site, and per site the answer of this epoch (valid where servingEpoch holds epoch + 2: none is before the first epoch).
+   * user's site, and per site the answer of this epoch (valid where servingEpoch holds epoch + 2, so
+   * that no answer is valid before the first epoch).
    */
   private readonly siteOf: Int32Array
   private readonly servingSite: Int32Array
@@ -222,10 +224,9 @@ export class TopologyActor implements Network {
     }
     const d = 2 * link + (snap.graph.linkA[link] === at ? 0 : 1)
     const bandwidth = cfg.islBandwidthBitsPerSecond
-    // A train of shares (MigrateData) is pipelined: it arrives with its head (LinkQueues.train).
-    this.arrival = b.getI(r, I.tag) === TRAIN
-      ? this.queues.train(d, now, (bytes * 8) / bandwidth, (trainStepBytes(b, r) * 8) / bandwidth, snap.linkDelay[link]!)
-      : this.queues.isl(d, now, (bytes * 8) / bandwidth, snap.linkDelay[link]!)
+    // A train of shares (MigrateData) is pipelined: it arrives with its head (LinkQueues.isl).
+    const serialise = (bytes * 8) / bandwidth
+    this.arrival = this.queues.isl(d, now, serialise, snap.linkDelay[link]!, b.getI(r, I.tag) === TRAIN ? (trainStepBytes(b, r) * 8) / bandwidth : serialise)
     this.depart = this.queues.depart
     this.link = link
     return next
