@@ -259,6 +259,27 @@ describe("replay client", () => {
     expect(ctx.of("DirPut").map((s) => s.message.locator)).toEqual([20, 20])
   })
 
+  it("with nothing written the epoch ticks sleep, and the next write resumes them on the times they had", () => {
+    const { c, ctx, state } = started(false)
+    const epochTicks = () => ctx.timers.filter((t) => t.message._tag === "Tick" && t.message.timer === 1).map((t) => t.at)
+    ctx.timers.length = 0
+    // In the first epoch a tick is always followed by the next (wake's arithmetic needs now >= one epoch).
+    ctx.now = 0.5
+    deliver(c, state, ctx, "Tick", { timer: 1, id: 0 }, { origin: 100 })
+    expect(epochTicks()).toEqual([1.5])
+    ctx.now = 1.5
+    deliver(c, state, ctx, "Tick", { timer: 1, id: 0 }, { origin: 100 })
+    expect(epochTicks()).toEqual([1.5])
+    // The lookup ends at 3.7 with nothing found: both blocks are written, and the ticks resume at 4.5.
+    ctx.now = 3.7
+    for (const [k, key] of keys.entries()) deliver(c, state, ctx, "DirReply", { key, requestId: 0, locator: -1, block: k }, { origin: 55 })
+    expect(ctx.of("BlockPut").map((s) => s.dst)).toEqual([20, 21, 22, 20, 21, 22])
+    expect(epochTicks()).toEqual([1.5, 4.5])
+    ctx.now = 4.5
+    deliver(c, state, ctx, "Tick", { timer: 1, id: 0 }, { origin: 100 })
+    expect(epochTicks()).toEqual([1.5, 4.5, 5.5])
+  })
+
   it("a lookup whose answers do not all come back ends at its 30-s deadline with what did", () => {
     const { c, ctx, state } = started(false)
     deliver(c, state, ctx, "DirReply", { key: keys[0]!, requestId: 0, locator: 7, block: 0 }, { origin: 55 })

@@ -78,8 +78,11 @@ export interface Probe {
  */
 export const followHandover = (
   state: WrittenBlocks, ctx: SkyContext, user: number, servers: number, copies = 1, isUp: UpView = allUp, probe?: Probe,
-  /** Shares of a block that hold chunks (the leading ones); the others are empty and never moved. */
-  heldOf: (key: number) => number = () => servers,
+  /**
+   * Shares of a block that hold chunks (the leading ones; all if absent); the others are empty and
+   * never moved. No default function: a replay client calls this every epoch it has blocks.
+   */
+  heldOf?: (key: number) => number,
   /**
    * Shares one order may name: many (a replay client's moves go as trains), or 1 (the inference actor's
    * shares have bytes and are acknowledged one by one; its orders go out block by block as visited).
@@ -113,7 +116,7 @@ export const followHandover = (
     const placedAt = current.join()
     let m = plans.get(placedAt)
     if (m === undefined) plans.set(placedAt, (m = migrate(current, target)))
-    const held = heldOf(key)
+    const held = heldOf === undefined ? servers : heldOf(key)
     for (const mv of m.moves) {
       if (isUp(mv.from) || mv.server % servers >= held) continue
       const source = current.findIndex((s, q) => q % servers === mv.server % servers && q !== mv.server && isUp(s))

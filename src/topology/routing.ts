@@ -70,35 +70,50 @@ export const makeRouter = (g: IslGraph): Router => {
 /**
  * The shortest-path tree from `source` grown only as far as it is asked: `reach(v)` runs Dijkstra until
  * v is settled, and the next ask resumes where it stopped. What has been reached is the same, entry for
- * entry, as fromSource's whole tree (the same steps in the same order, stopped early), and a route to a
- * satellite a few hops away settles tens of satellites instead of every one. It reads `up` and
- * `linkDelay` as they are when it grows: its owner drops it when they change.
+ * entry, as fromSource's whole tree, and a route to a satellite a few hops away settles tens of
+ * satellites instead of every one. It reads `up` and `linkDelay` as they are when it grows: its owner
+ * drops it when they change (they may lose links meanwhile, not gain them).
  *
- * It shares the pass's step (settleRoot, a module function taking its arrays) with makeRouter, not the
- * router's closures: a router is one closure per snapshot, which V8 compiles with its arrays as
- * constants; the same closures made once per tree lost that and ran whole passes 1.7x slower, and a
- * class shared by both ran the router's passes ~10% slower. The module function costs neither (router
- * pass 101-116 us against 121-147 us before, topology-bench, three rounds).
+ * Its queue is buckets of delay (Dial's), not a heap: a bucket is `width` seconds wide, no more than the
+ * least delay of any link up, so no satellite can be reached from another of its own bucket, and the
+ * satellites of the lowest bucket are all final: they are settled in any order, each in O(1). Why that
+ * still gives fromSource's tree entry for entry: a satellite's delay is its least sum over the neighbours
+ * settled before it, and its parent the least-numbered neighbour reaching it at that delay (the ties
+ * rule of both passes); every neighbour a best path arrives from lies in an earlier bucket, so all are
+ * settled first, whatever the order within a bucket. Buckets are a ring of lists: a satellite is queued
+ * at most (the longest link's delay / width) + 1 buckets ahead of the one being settled. Trains' sources
+ * grow ~22,000 such trees in the first 2,000 conversation requests of a hop_rotation replay; the heap's
+ * O(log n) per satellite was most of their cost.
  */
 export class GrowingTree {
   readonly prev: Int32Array
   readonly prevLink: Int32Array
   private readonly delay: Float64Array
-  private readonly heap: Int32Array
-  /** Position in the heap; -1 not reached, -2 settled. */
-  private readonly pos: Int32Array
-  private size = 1
+  /** Where a satellite is: -2 settled, -1 not reached, else queued (its bucket's ring slot). */
+  private readonly slot: Int32Array
+  /** The bucket lists: first satellite per ring slot, and each queued satellite's neighbours in its list. */
+  private readonly first: Int32Array
+  private readonly after: Int32Array
+  private readonly before: Int32Array
+  /** The lowest bucket that may hold anything, and how many satellites are queued. */
+  private bucket = 0
+  private queued = 0
 
-  constructor(private readonly g: IslGraph, source: number, private readonly up: Uint8Array, private readonly linkDelay: Float64Array) {
+  /** `width`: at most the least delay of a link up (seconds); `longest`: at least the greatest. */
+  constructor(
+    private readonly g: IslGraph, source: number, private readonly up: Uint8Array, private readonly linkDelay: Float64Array,
+    private readonly width: number, longest: number
+  ) {
     const n = g.size
     this.delay = new Float64Array(n).fill(Number.POSITIVE_INFINITY)
     this.prev = new Int32Array(n).fill(-1)
     this.prevLink = new Int32Array(n).fill(-1)
-    this.heap = new Int32Array(n)
-    this.pos = new Int32Array(n).fill(-1)
+    this.slot = new Int32Array(n).fill(-1)
+    this.after = new Int32Array(n)
+    this.before = new Int32Array(n)
+    this.first = new Int32Array(Math.ceil(longest / width) + 2).fill(-1)
     this.delay[source] = 0
-    this.heap[0] = source
-    this.pos[source] = 0
+    this.enqueue(source, 0)
   }
 
   /** Grow until satellite v is settled, or nothing more can be (v unreachable: prev[v] stays -1). */
@@ -112,21 +127,65 @@ export class GrowingTree {
   }
 
   private grow(until: number): void {
-    const { g, heap, pos, delay, prev, prevLink, up, linkDelay } = this
-    let size = this.size
-    while (size > 0 && (until < 0 || pos[until] !== -2)) size = settleRoot(g, up, linkDelay, heap, pos, delay, prev, prevLink, undefined, size)
-    this.size = size
+    const { g, up, linkDelay, delay, prev, prevLink, slot, first } = this
+    const ring = first.length
+    while (this.queued > 0 && (until < 0 || slot[until] !== -2)) {
+      let k = this.bucket % ring
+      while (first[k] === -1) k = ++this.bucket % ring
+      const u = first[k]!
+      this.dequeue(u)
+      slot[u] = -2
+      const du = delay[u]!
+      for (let e = g.adjStart[u]!, end = g.adjStart[u + 1]!; e < end; e++) {
+        const l = g.adjLink[e]!
+        if (up[l] === 0) continue
+        const v = g.adjPeer[e]!
+        const sv = slot[v]!
+        if (sv === -2) continue
+        const dv = du + linkDelay[l]!
+        if (dv < delay[v]!) {
+          if (sv >= 0) this.dequeue(v)
+          delay[v] = dv
+          prev[v] = u
+          prevLink[v] = l
+          this.enqueue(v, Math.floor(dv / this.width))
+        } else if (dv === delay[v]! && u < prev[v]!) {
+          prev[v] = u
+          prevLink[v] = l
+        }
+      }
+    }
+  }
+
+  private enqueue(v: number, bucket: number): void {
+    const k = bucket % this.first.length
+    const head = this.first[k]!
+    this.after[v] = head
+    this.before[v] = -1
+    if (head !== -1) this.before[head] = v
+    this.first[k] = v
+    this.slot[v] = k
+    this.queued++
+  }
+
+  private dequeue(v: number): void {
+    const a = this.after[v]!, b = this.before[v]!
+    if (b === -1) this.first[this.slot[v]!] = a
+    else this.after[b] = a
+    if (a !== -1) this.before[a] = b
+    this.slot[v] = -1
+    this.queued--
   }
 }
 
 /**
- * One step of both passes (makeRouter's and GrowingTree's): settle the heap's root and relax its links
- * up now, ties broken by index, so a grown tree is the router's tree entry for entry. `hops` (the
- * router's hop counts) may be absent. Returns the heap's new size.
+ * One step of makeRouter's pass: settle the heap's root and relax its links up now, ties broken by index
+ * (GrowingTree's rule too, so a grown tree is the router's tree entry for entry). Returns the heap's new
+ * size.
  */
 const settleRoot = (
   g: IslGraph, up: Uint8Array, linkDelay: Float64Array, heap: Int32Array, pos: Int32Array, delay: Float64Array,
-  prev: Int32Array, prevLink: Int32Array, hops: Int32Array | undefined, size: number
+  prev: Int32Array, prevLink: Int32Array, hops: Int32Array, size: number
 ): number => {
   const u = heap[0]!
   size--
@@ -148,7 +207,7 @@ const settleRoot = (
       delay[v] = dv
       prev[v] = u
       prevLink[v] = l
-      if (hops !== undefined) hops[v] = hops[u]! + 1
+      hops[v] = hops[u]! + 1
       if (pv === -1) {
         heap[size] = v
         pos[v] = size++
@@ -159,7 +218,7 @@ const settleRoot = (
   return size
 }
 
-// The heap of both passes (makeRouter's and GrowingTree's), ordered by delay, ties broken by index so
+// makeRouter's heap, ordered by delay, ties broken by index so
 // that the chosen paths are deterministic; sifted with a hole rather than swaps.
 const before = (delay: Float64Array, a: number, b: number): boolean => {
   const da = delay[a]!, db = delay[b]!

@@ -27,7 +27,10 @@ export interface Snapshot {
   update(t: number): Snapshot
   /** Source-to-all shortest paths over the links that are up now (result reused by the next call). */
   routeFrom(source: number): ShortestPaths
-  /** The same tree as routeFrom's, grown only as far as it is asked (valid until the next update). */
+  /**
+   * The same tree as routeFrom's, grown only as far as it is asked (valid until the next update; `up`
+   * may lose links meanwhile, not gain them: its buckets are sized on the links up at update).
+   */
   growFrom(source: number): GrowingTree
   /**
    * Per satellite, the least start[v] + path delay over links up now, or over the links `over` marks
@@ -52,6 +55,10 @@ export const makeSnapshot = (c: Constellation, opts: SnapshotOptions = {}): Snap
   const lengthKm = new Float64Array(graph.linkCount)
   const linkDelay = new Float64Array(graph.linkCount)
   let router: Router | undefined
+  // GrowingTree's bucket width (a hair under the least delay of a link up, so that rounding never puts a
+  // satellite in the bucket of its parent) and the greatest such delay.
+  let width = 1
+  let longest = 1
   const snap = {
     constellation: c, ephemeris, graph, rules, linkModel, positions, up, lengthKm, linkDelay,
     t: Number.NaN,
@@ -60,7 +67,16 @@ export const makeSnapshot = (c: Constellation, opts: SnapshotOptions = {}): Snap
       ephemeris.positionsAt(t, positions)
       snap.linksUp = linkStates(graph, rules, positions, up, lengthKm)
       const hop = linkModel.perHopProcessingSeconds
-      for (let l = 0; l < graph.linkCount; l++) linkDelay[l] = propagationSeconds(lengthKm[l]!) + hop
+      let least = Number.POSITIVE_INFINITY
+      longest = 0
+      for (let l = 0; l < graph.linkCount; l++) {
+        linkDelay[l] = propagationSeconds(lengthKm[l]!) + hop
+        if (up[l] === 0) continue
+        least = Math.min(least, linkDelay[l]!)
+        longest = Math.max(longest, linkDelay[l]!)
+      }
+      width = least < Number.POSITIVE_INFINITY ? least * (1 - 1e-9) : 1
+      longest = Math.max(longest, width)
       snap.t = t
       return snap
     },
@@ -69,7 +85,7 @@ export const makeSnapshot = (c: Constellation, opts: SnapshotOptions = {}): Snap
       return router.fromSource(source, up, linkDelay)
     },
     growFrom(source: number) {
-      return new GrowingTree(graph, source, up, linkDelay)
+      return new GrowingTree(graph, source, up, linkDelay, width, longest)
     },
     /** Shortest delays over the links up now from every satellite to the nearest of a set (see Router.fromSources). */
     delaysToNearest(start: Float64Array, over?: Uint8Array) {
