@@ -89,20 +89,23 @@ export class GrowingTree {
   readonly prev: Int32Array
   readonly prevLink: Int32Array
   private readonly delay: Float64Array
-  /** Where a satellite is: -2 settled, -1 not reached, else queued (its bucket's ring slot). */
+  /** Where a satellite is: -2 settled, -1 not queued, else queued (its bucket's ring slot). */
   private readonly slot: Int32Array
   /** The bucket lists: first satellite per ring slot, and each queued satellite's neighbours in its list. */
   private readonly first: Int32Array
   private readonly after: Int32Array
   private readonly before: Int32Array
+  /** Buckets per second (1 / width), and the ring's size less one (a power of two less one). */
+  private readonly perSecond: number
+  private readonly mask: number
   /** The lowest bucket that may hold anything, and how many satellites are queued. */
   private bucket = 0
-  private queued = 0
+  private queued = 1
 
   /** `width`: at most the least delay of a link up (seconds); `longest`: at least the greatest. */
   constructor(
     private readonly g: IslGraph, source: number, private readonly up: Uint8Array, private readonly linkDelay: Float64Array,
-    private readonly width: number, longest: number
+    width: number, longest: number
   ) {
     const n = g.size
     this.delay = new Float64Array(n).fill(Number.POSITIVE_INFINITY)
@@ -111,14 +114,21 @@ export class GrowingTree {
     this.slot = new Int32Array(n).fill(-1)
     this.after = new Int32Array(n)
     this.before = new Int32Array(n)
-    this.first = new Int32Array(Math.ceil(longest / width) + 2).fill(-1)
+    // A satellite is queued at most longest / width + 1 buckets past the one being settled.
+    const ring = 2 ** Math.ceil(Math.log2(Math.ceil(longest / width) + 2))
+    this.first = new Int32Array(ring).fill(-1)
+    this.mask = ring - 1
+    this.perSecond = 1 / width
     this.delay[source] = 0
-    this.enqueue(source, 0)
+    this.first[0] = source
+    this.after[source] = -1
+    this.before[source] = -1
+    this.slot[source] = 0
   }
 
   /** Grow until satellite v is settled, or nothing more can be (v unreachable: prev[v] stays -1). */
   reach(v: number): void {
-    this.grow(v)
+    if (this.slot[v] !== -2) this.grow(v)
   }
 
   /** Grow the whole tree. */
@@ -127,54 +137,57 @@ export class GrowingTree {
   }
 
   private grow(until: number): void {
-    const { g, up, linkDelay, delay, prev, prevLink, slot, first } = this
-    const ring = first.length
-    while (this.queued > 0 && (until < 0 || slot[until] !== -2)) {
-      let k = this.bucket % ring
-      while (first[k] === -1) k = ++this.bucket % ring
+    const { g, up, linkDelay, delay, prev, prevLink, slot, first, after, before, mask, perSecond } = this
+    const { adjStart, adjLink, adjPeer } = g
+    let bucket = this.bucket
+    let queued = this.queued
+    while (queued > 0 && (until < 0 || slot[until] !== -2)) {
+      let k = bucket & mask
+      while (first[k] === -1) k = ++bucket & mask
+      // Settle the first of the lowest bucket.
       const u = first[k]!
-      this.dequeue(u)
+      const next = after[u]!
+      first[k] = next
+      if (next !== -1) before[next] = -1
+      queued--
       slot[u] = -2
       const du = delay[u]!
-      for (let e = g.adjStart[u]!, end = g.adjStart[u + 1]!; e < end; e++) {
-        const l = g.adjLink[e]!
+      for (let e = adjStart[u]!, end = adjStart[u + 1]!; e < end; e++) {
+        const l = adjLink[e]!
         if (up[l] === 0) continue
-        const v = g.adjPeer[e]!
+        const v = adjPeer[e]!
         const sv = slot[v]!
         if (sv === -2) continue
         const dv = du + linkDelay[l]!
         if (dv < delay[v]!) {
-          if (sv >= 0) this.dequeue(v)
+          if (sv >= 0) {
+            // Out of its bucket's list.
+            const a = after[v]!, b = before[v]!
+            if (b === -1) first[sv] = a
+            else after[b] = a
+            if (a !== -1) before[a] = b
+            queued--
+          }
           delay[v] = dv
           prev[v] = u
           prevLink[v] = l
-          this.enqueue(v, Math.floor(dv / this.width))
+          // Into the list of its bucket (dv / width, rounded down: at least one bucket past u's).
+          const kv = Math.floor(dv * perSecond) & mask
+          const head = first[kv]!
+          after[v] = head
+          before[v] = -1
+          if (head !== -1) before[head] = v
+          first[kv] = v
+          slot[v] = kv
+          queued++
         } else if (dv === delay[v]! && u < prev[v]!) {
           prev[v] = u
           prevLink[v] = l
         }
       }
     }
-  }
-
-  private enqueue(v: number, bucket: number): void {
-    const k = bucket % this.first.length
-    const head = this.first[k]!
-    this.after[v] = head
-    this.before[v] = -1
-    if (head !== -1) this.before[head] = v
-    this.first[k] = v
-    this.slot[v] = k
-    this.queued++
-  }
-
-  private dequeue(v: number): void {
-    const a = this.after[v]!, b = this.before[v]!
-    if (b === -1) this.first[this.slot[v]!] = a
-    else this.after[b] = a
-    if (a !== -1) this.before[a] = b
-    this.slot[v] = -1
-    this.queued--
+    this.bucket = bucket
+    this.queued = queued
   }
 }
 
