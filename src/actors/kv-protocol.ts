@@ -106,12 +106,15 @@ export const followHandover = (
   const plans = new Map<string, Migration>()
   for (const [key, current] of state.written) {
     if (!moved && current.every(isUp)) continue
-    target ??= livePlacement(ctx, centre, n, isUp)
-    // Not enough live satellites around: leave everything where it is, and try again next epoch.
-    if (target.length < n) return
-    // Shares only go to satellites that have answered a heartbeat: ask the others, move next epoch.
-    const unheard = probe ? target.filter((s) => !probe.answered(s)) : []
-    if (unheard.length > 0) return probe!.ping(unheard)
+    // The placement and its checks, once per handover (the first block that needs a look).
+    if (target === undefined) {
+      target = livePlacement(ctx, centre, n, isUp)
+      // Not enough live satellites around: leave everything where it is, and try again next epoch.
+      if (target.length < n) return
+      // Shares only go to satellites that have answered a heartbeat: ask the others, move next epoch.
+      const unheard = probe ? target.filter((s) => !probe.answered(s)) : []
+      if (unheard.length > 0) return probe!.ping(unheard)
+    }
     // Blocks placed alike move alike (most of a writer's blocks share one placement): plan each once.
     const placedAt = current.join()
     let m = plans.get(placedAt)

@@ -231,8 +231,8 @@ const settleRoot = (
   return size
 }
 
-// makeRouter's heap, ordered by delay, ties broken by index so
-// that the chosen paths are deterministic; sifted with a hole rather than swaps.
+// makeRouter's heap, ordered by delay, ties broken by index so that the chosen paths are deterministic;
+// sifted with a hole rather than swaps.
 const before = (delay: Float64Array, a: number, b: number): boolean => {
   const da = delay[a]!, db = delay[b]!
   return da < db || (da === db && a < b)
