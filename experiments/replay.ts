@@ -47,6 +47,7 @@ const spec = {
     device: flag.choice("device whose prefill time each request's TTFT adds (Qwen2.5-0.5B)", deviceProfiles.map((d) => d.name), "jetson-orin-nano-8gb"),
     servers: flag.number("servers S per block", 9, { min: 1, max: 255, integer: true }),
     policy: flag.choice("eviction policy", ["lru", "slru"] as const, "lru"),
+    beaconInterval: flag.number("seconds between a satellite's beacons to its ISL neighbours; 0 = none (no replay protocol reads them; see docs/decisions.md)", 0, { min: 0, placeholder: "S" }),
     workers: flag.number("worker threads: configurations run side by side, one whole run per worker", 1, { min: 1, max: 64, integer: true }),
     lenient: flag.boolean("skip malformed trace lines and catalog records (counted) instead of stopping at the first")
   }
@@ -181,12 +182,12 @@ runMain(async () => {
   const runs: Array<Run> = o.capacityMb.flatMap((capacityMb) => o.codec.flatMap((codec) => strategies.flatMap((strategy) => seeds.map((seed) => ({
     strategy, codec, capacityMb, seed,
     config: makeRunConfig({
-      preset: o.preset, catalog, seed, simSeconds, workload: "replay", users: 0,
+      preset: o.preset, catalog, seed, simSeconds, workload: "replay", users: 0, beaconIntervalSeconds: o.beaconInterval,
       capacityBytesPerSatellite: Math.round(capacityMb * 2 ** 20),
       replay: { ...makeRunConfig().replay, tracePath: o.trace, requests, strategy, servers: o.servers, storePolicy: o.policy, codec, device: o.device }
     })
   })))))
-  const dir = openRunDirectory("replay", { seed: o.seed, preset: where, ...(catalog.path !== "" ? { catalog } : {}), trace: o.trace, requests, servers: o.servers, policy: o.policy, codecs: o.codec, strategies, capacityMb: o.capacityMb, seeds, device: o.device, simSeconds })
+  const dir = openRunDirectory("replay", { seed: o.seed, preset: where, ...(catalog.path !== "" ? { catalog } : {}), trace: o.trace, requests, servers: o.servers, policy: o.policy, codecs: o.codec, strategies, capacityMb: o.capacityMb, seeds, device: o.device, beaconInterval: o.beaconInterval, simSeconds })
   const progress = makeStepProgress("replay", runs.length, o.quiet || o.json)
   const reports = await runEach(runs.map((r) => r.config), { workers: o.workers, onDone: (i) => progress.step(`${runs[i]!.strategy} ${runs[i]!.codec} ${runs[i]!.capacityMb} MiB seed ${runs[i]!.seed}`) })
   progress.stop()

@@ -41,6 +41,18 @@ describe("trace replay through the actors", () => {
     expect(one.retrieval.count).toBeGreaterThan(0)
   }, 60_000)
 
+  it("a replay sends no beacons unless asked, and with them every block lands and hits the same", async () => {
+    // No replay protocol reads a beacon (docs/decisions.md), so they are off by default; turned on, they
+    // only share the ISLs (64 B a second each): the same blocks hit, move and are evicted.
+    const quiet = await runInProcess(replay("hop_rotation", 64), 1)
+    const beaconing = await runInProcess(makeRunConfig({ ...replay("hop_rotation", 64), beaconIntervalSeconds: 1 }), 1)
+    expect(quiet.deliveredByTag.Beacon ?? 0).toBe(0)
+    expect(beaconing.deliveredByTag.Beacon).toBeGreaterThan(1584 * 4 * 80)
+    for (const k of ["requests", "blocks", "hitBlocks", "migrationBytes", "blocksForgotten"]) expect([k, beaconing.counters[k]]).toEqual([k, quiet.counters[k]])
+    expect(beaconing.evictions).toBe(quiet.evictions)
+    expect(quiet.evictions).toBeGreaterThan(0)
+  }, 60_000)
+
   it("baseline (hashed placement) never migrates; a tiny store evicts and loses hits", async () => {
     const base = await runInProcess(replay("baseline", 256), 1)
     expect(base.counters.migrationBytes ?? 0).toBe(0)

@@ -40,7 +40,12 @@ export const RunConfig = Schema.Struct({
   epochSeconds: Positive,
   /** Routing tables are recomputed every routing epoch (a multiple of epochSeconds is sensible). */
   routingEpochSeconds: Positive,
-  beaconIntervalSeconds: Positive,
+  /**
+   * Each satellite beacons its ISL neighbours this often; 0 = no beacons. They are the standard
+   * workload's link traffic. The replay workload defaults to none: no protocol of it reads a beacon
+   * (writers learn who is down by heartbeats, health.ts), and at 64 B a second a beacon is 5e-8 of an ISL.
+   */
+  beaconIntervalSeconds: NonNegative,
   /** Ground users issuing cache requests. */
   users: Count,
   /** Inference actors (the slot after the ground users; see src/actors/registry.ts). */
@@ -186,12 +191,13 @@ export class ConfigError extends Error {
   }
 }
 
-/** Defaults overridden by `partial`, validated; throws ConfigError naming the first bad field. */
+/** Defaults (for the replay workload, no beacons) overridden by `partial`, validated; throws ConfigError naming the first bad field. */
 export const makeRunConfig = (partial: Partial<Record<keyof RunConfig, unknown>> = {}): RunConfig => {
   const unknown = Object.keys(partial).filter((k) => !(k in defaultRunConfig))
   if (unknown.length > 0) throw new ConfigError(unknown[0]!, `unknown config field "${unknown[0]}"`)
+  const defaults = partial.workload === "replay" ? { ...defaultRunConfig, beaconIntervalSeconds: 0 } : defaultRunConfig
   try {
-    return Schema.decodeUnknownSync(RunConfig)({ ...defaultRunConfig, ...partial })
+    return Schema.decodeUnknownSync(RunConfig)({ ...defaults, ...partial })
   } catch (e) {
     const text = String((e as Error).message)
     const field = /at \["?(\w+)"?\]/.exec(text)?.[1] ?? "config"

@@ -241,7 +241,9 @@ export const satellite = (opts: {
     }),
     footprint: (state) => ({ items: state.store.size, bytes: state.store.usedBytes, evictions: state.store.evictions }),
     // Beacons start at a per-satellite offset so the constellation does not pulse in lockstep.
-    start: (_self, _state, ctx) => Sky.Tick.after(ctx, ctx.random() * opts.beaconIntervalSeconds, { timer: 0, id: 0 }),
+    start: (_self, _state, ctx) => {
+      if (opts.beaconIntervalSeconds > 0) Sky.Tick.after(ctx, ctx.random() * opts.beaconIntervalSeconds, { timer: 0, id: 0 })
+    },
     handle: wire ? handle : (state, env, ctx) => {
       if (state.trainsDue <= ctx.now) catchUp(state, ctx)
       handle(state, env, ctx)
