@@ -195,6 +195,34 @@ describe("chunk store", () => {
     ), { numRuns: 300 })
   })
 
+  it("take leaves the store exactly as read then delete would, in both policies", () => {
+    fc.assert(fc.property(
+      fc.constantFrom("lru" as const, "slru" as const),
+      fc.array(fc.record({ op: fc.constantFrom("put", "put", "read", "take", "take", "pin", "unpin"), key: fc.integer({ min: 0, max: 12 }), bytes: fc.integer({ min: 1, max: 300 }) }), { minLength: 50, maxLength: 300 }),
+      (policy, ops) => {
+        const taking = new ChunkStore<number>({ capacityBytes: 1000, policy, protectedShare: 0.5 })
+        const reading = new ChunkStore<number>({ capacityBytes: 1000, policy, protectedShare: 0.5 })
+        for (const o of ops) {
+          if (o.op === "take") {
+            const r = reading.read(o.key)
+            if (r !== undefined) reading.delete(o.key)
+            expect(taking.take(o.key)).toEqual(r)
+          } else if (o.op === "put") expect(taking.put(o.key, o.bytes, o.key)).toBe(reading.put(o.key, o.bytes, o.key))
+          else if (o.op === "read") expect(taking.read(o.key)).toEqual(reading.read(o.key))
+          else if (o.op === "pin") expect(taking.pin(o.key)).toBe(reading.pin(o.key))
+          else {
+            taking.unpin(o.key)
+            reading.unpin(o.key)
+          }
+          // keys() lists each segment in recency order: the same order, so the same victims from here on.
+          expect(taking.keys()).toEqual(reading.keys())
+          expect(taking.usedBytes).toBe(reading.usedBytes)
+          expect(taking.evictions).toBe(reading.evictions)
+        }
+      }
+    ), { numRuns: 300 })
+  })
+
   it("slru keeps a reused prefix through a scan that flushes lru; pinned chunks survive everything", () => {
     const run = (policy: "lru" | "slru") => {
       const s = new ChunkStore({ capacityBytes: 10, policy })

@@ -187,7 +187,9 @@ export const satellite = (opts: {
       let moved = 0
       for (let k = 0; k < rows.length; k += ENTRY) {
         const key = rows[k]!, index = rows[k + 1]!, keep = rows[k + 2] === 1
-        const share = state.store.read(key)
+        // Without a wire nothing is acknowledged: a share that moves leaves now (take: read and delete in one).
+        const leaves = !keep && wire === undefined
+        const share = leaves ? state.store.take(key) : state.store.read(key)
         // Evicted (or lost with the store): the writer is told, so it stops ordering moves of a block that is gone.
         if (share === undefined) {
           gone.push(key, index, 0, 0)
@@ -196,7 +198,7 @@ export const satellite = (opts: {
         moved += share.bytes
         // With bytes, kept until the receiver acknowledges it intact (MigrateAck).
         if (share.payload && wire) state.handoffs.set(`${key}:${m.target}`, { sends: 1, keep })
-        else if (!keep) state.store.delete(key)
+        else if (!keep && !leaves) state.store.delete(key)
         addToTrain(train, m.target, key, share, index)
       }
       if (moved > 0) {
@@ -206,7 +208,8 @@ export const satellite = (opts: {
       if (gone.length > 0) Sky.ShareGone.send(ctx, m.origin, CONTROL_BYTES * (gone.length / ENTRY), { manifest: ctx.postManifest(m.origin, Float64Array.from(gone)) })
       // Shares with bytes go one to a message: each is lost, corrupted and acknowledged on its own.
       const cap = ENTRY * (wire ? 1 : MAX_TRAIN_SHARES)
-      for (let k = 0; k < train.length; k += cap) sendTrain(ctx, m.target, train.slice(k, k + cap))
+      if (train.length > cap) for (let k = 0; k < train.length; k += cap) sendTrain(ctx, m.target, train.slice(k, k + cap))
+      else if (train.length > 0) sendTrain(ctx, m.target, train)
     },
     MigrateAck: (state, m, ctx) => {
       const slot = `${m.key}:${m.origin}`

@@ -96,17 +96,48 @@ export class ChunkStore<P = undefined> {
     return true
   }
 
+  /** Drop the chunk under key, if stored. A key sits in one segment at most. */
   delete(key: number): boolean {
-    for (const seg of [this.probation, this.protectedSeg, this.pinned]) {
-      const e = seg.get(key)
-      if (e) {
-        seg.delete(key)
-        this.usedBytes -= e.bytes
-        if (seg === this.protectedSeg) this.protectedBytes -= e.bytes
-        return true
-      }
+    let e = this.probation.get(key)
+    if (e !== undefined) {
+      this.probation.delete(key)
+      this.usedBytes -= e.bytes
+      return true
     }
-    return false
+    e = this.protectedSeg.get(key)
+    if (e !== undefined) {
+      this.protectedSeg.delete(key)
+      this.usedBytes -= e.bytes
+      this.protectedBytes -= e.bytes
+      return true
+    }
+    e = this.pinned.get(key)
+    if (e === undefined) return false
+    this.pinned.delete(key)
+    this.usedBytes -= e.bytes
+    return true
+  }
+
+  /**
+   * `read` then `delete` (a share handed on): the same store afterwards, with fewer map operations
+   * under LRU, where the use that `read` records is undone by the delete. Under SLRU a use can demote
+   * other chunks, so it is done in full.
+   */
+  take(key: number): Entry<P> | undefined {
+    if (this.policy === "slru") {
+      const e = this.read(key)
+      if (e !== undefined) this.delete(key)
+      return e
+    }
+    const e = this.probation.get(key)
+    if (e === undefined) {
+      const pin = this.pinned.get(key)
+      if (pin !== undefined) this.delete(key)
+      return pin
+    }
+    this.probation.delete(key)
+    this.usedBytes -= e.bytes
+    return e
   }
 
   /** Keep this chunk whatever happens (if stored). */
