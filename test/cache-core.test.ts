@@ -4,6 +4,7 @@ import { blockBytes, bytesPerToken, chunk, chunkCount, qwen05bShape, serverOfChu
 import { type CodecName, codecReport, decodeBlock, encodeBlock, type KvBlock } from "../src/cache/codecs.js"
 import { seal, verify } from "../src/cache/integrity.js"
 import { blockKeys, longestCachedPrefix } from "../src/cache/keys.js"
+import { KeyIndex } from "../src/cache/key-index.js"
 import { ChunkStore } from "../src/cache/store.js"
 
 const ns = { modelId: "tiny", tenantSalt: "tenant-a" }
@@ -193,6 +194,27 @@ describe("chunk store", () => {
         }
       }
     ), { numRuns: 300 })
+  })
+
+  it("the key index agrees with a Map through adds and deletes of digest-sized keys", () => {
+    // Few distinct keys (so deletes hit), spread over 52 bits or clustered, so probe runs wrap and shift.
+    const key = fc.oneof(fc.integer({ min: 0, max: 40 }).map((k) => k * 2 ** 40 + 7), fc.integer({ min: 0, max: 40 }), fc.constantFrom(2 ** 52 - 1, 2 ** 32, 4294967295))
+    fc.assert(fc.property(fc.array(fc.tuple(fc.boolean(), key), { minLength: 20, maxLength: 400 }), (ops) => {
+      const index = new KeyIndex(2)
+      const model = new Map<number, number>()
+      ops.forEach(([add, k], slot) => {
+        if (add && !model.has(k)) {
+          index.add(k, slot)
+          model.set(k, slot)
+        } else if (!add) {
+          expect(index.delete(k)).toBe(model.get(k) ?? -1)
+          model.delete(k)
+        }
+        expect(index.size).toBe(model.size)
+        expect(index.get(k)).toBe(model.get(k) ?? -1)
+        for (const [mk, ms] of model) expect(index.get(mk)).toBe(ms)
+      })
+    }), { numRuns: 300 })
   })
 
   it("take leaves the store exactly as read then delete would, in both policies", () => {

@@ -9,9 +9,10 @@
  *   such as a system prompt every request shares.
  * Pinned chunks are never evicted (hot prefixes a strategy decides to keep); they count against capacity.
  *
- * JavaScript Maps keep insertion order, so "touch" is delete + set and a segment's oldest entry is its
- * first key: O(1) per operation with no list of our own.
+ * Each segment is a doubly linked list of slots in recency order (oldest first), over typed arrays, with
+ * a KeyIndex from key to slot: O(1) per operation, and no boxed key on any lookup (key-index.ts says why).
  */
+import { KeyIndex } from "./key-index.js"
 export type EvictionPolicy = "lru" | "slru"
 export const evictionPolicies: ReadonlyArray<EvictionPolicy> = ["lru", "slru"]
 
@@ -27,11 +28,27 @@ export interface Entry<P> {
   readonly payload: P | undefined
 }
 
+const PROBATION = 0
+const PROTECTED = 1
+const PINNED = 2
+
 export class ChunkStore<P = undefined> {
-  private readonly probation = new Map<number, Entry<P>>()
-  private readonly protectedSeg = new Map<number, Entry<P>>()
-  private readonly pinned = new Map<number, Entry<P>>()
+  private readonly index = new KeyIndex()
+  /** Per slot: its key, entry, segment and list neighbours (-1: none). */
+  private keyOf = new Float64Array(8)
+  private entries: Array<Entry<P> | undefined> = []
+  private segOf = new Uint8Array(8)
+  private prev = new Int32Array(8)
+  private next = new Int32Array(8)
+  /** Per segment: oldest and newest slot, and how many. */
+  private readonly head = new Int32Array(3).fill(-1)
+  private readonly tail = new Int32Array(3).fill(-1)
+  private readonly count = new Int32Array(3)
+  /** Free slots, as a list through `next`. */
+  private free = -1
+  private slotsUsed = 0
   private protectedBytes = 0
+  private pinnedTotal = 0
   usedBytes = 0
   evictions = 0
   readonly capacityBytes: number
@@ -46,31 +63,29 @@ export class ChunkStore<P = undefined> {
   }
 
   get size(): number {
-    return this.probation.size + this.protectedSeg.size + this.pinned.size
+    return this.index.size
   }
 
   has(key: number): boolean {
-    return this.probation.has(key) || this.protectedSeg.has(key) || this.pinned.has(key)
+    return this.index.get(key) >= 0
   }
 
   /** The chunk under key (size and payload), or undefined; a hit counts as a use. */
   read(key: number): Entry<P> | undefined {
-    const pin = this.pinned.get(key)
-    if (pin) return pin
-    const prot = this.protectedSeg.get(key)
-    if (prot) {
-      this.protectedSeg.delete(key)
-      this.protectedSeg.set(key, prot)
-      return prot
+    const slot = this.index.get(key)
+    if (slot < 0) return undefined
+    const e = this.entries[slot]!
+    const seg = this.segOf[slot]!
+    if (seg === PINNED) return e
+    if (seg === PROTECTED) {
+      this.moveTo(PROTECTED, slot)
+      return e
     }
-    const e = this.probation.get(key)
-    if (!e) return undefined
-    this.probation.delete(key)
     if (this.policy === "slru") {
-      this.protectedSeg.set(key, e)
+      this.moveTo(PROTECTED, slot)
       this.protectedBytes += e.bytes
       this.demote()
-    } else this.probation.set(key, e)
+    } else this.moveTo(PROBATION, slot)
     return e
   }
 
@@ -81,47 +96,37 @@ export class ChunkStore<P = undefined> {
 
   /** Store a chunk, evicting to fit; false if it cannot fit even after evicting everything unpinned. */
   put(key: number, bytes: number, payload?: P): boolean {
-    if (this.pinned.has(key)) {
-      const old = this.pinned.get(key)!
+    const slot = this.index.get(key)
+    if (slot >= 0 && this.segOf[slot] === PINNED) {
+      const old = this.entries[slot]!
       if (bytes - old.bytes > this.capacityBytes - this.usedBytes) return false
       this.usedBytes += bytes - old.bytes
-      this.pinned.set(key, { bytes, payload })
+      this.pinnedTotal += bytes - old.bytes
+      // A pinned chunk keeps its place among the pinned.
+      this.entries[slot] = { bytes, payload }
       return true
     }
-    this.delete(key)
-    if (bytes > this.capacityBytes - this.pinnedBytes()) return false
+    if (slot >= 0) this.remove(slot)
+    if (bytes > this.capacityBytes - this.pinnedTotal) return false
     while (this.usedBytes + bytes > this.capacityBytes) this.evictOne()
-    this.probation.set(key, { bytes, payload })
+    const fresh = this.allocate(key)
+    this.entries[fresh] = { bytes, payload }
+    this.append(PROBATION, fresh)
     this.usedBytes += bytes
     return true
   }
 
-  /** Drop the chunk under key, if stored. A key sits in one segment at most. */
+  /** Drop the chunk under key, if stored. */
   delete(key: number): boolean {
-    let e = this.probation.get(key)
-    if (e !== undefined) {
-      this.probation.delete(key)
-      this.usedBytes -= e.bytes
-      return true
-    }
-    e = this.protectedSeg.get(key)
-    if (e !== undefined) {
-      this.protectedSeg.delete(key)
-      this.usedBytes -= e.bytes
-      this.protectedBytes -= e.bytes
-      return true
-    }
-    e = this.pinned.get(key)
-    if (e === undefined) return false
-    this.pinned.delete(key)
-    this.usedBytes -= e.bytes
+    const slot = this.index.get(key)
+    if (slot < 0) return false
+    this.remove(slot)
     return true
   }
 
   /**
-   * `read` then `delete` (a share handed on): the same store afterwards, with fewer map operations
-   * under LRU, where the use that `read` records is undone by the delete. Under SLRU a use can demote
-   * other chunks, so it is done in full.
+   * `read` then `delete` (a share handed on): the same store afterwards, without the use that `read`
+   * records and the delete undoes. Under SLRU a use can demote other chunks, so it is done in full.
    */
   take(key: number): Entry<P> | undefined {
     if (this.policy === "slru") {
@@ -129,72 +134,135 @@ export class ChunkStore<P = undefined> {
       if (e !== undefined) this.delete(key)
       return e
     }
-    const e = this.probation.get(key)
-    if (e === undefined) {
-      const pin = this.pinned.get(key)
-      if (pin !== undefined) this.delete(key)
-      return pin
-    }
-    this.probation.delete(key)
-    this.usedBytes -= e.bytes
+    const slot = this.index.get(key)
+    if (slot < 0) return undefined
+    const e = this.entries[slot]!
+    this.remove(slot)
     return e
   }
 
   /** Keep this chunk whatever happens (if stored). */
   pin(key: number): boolean {
-    for (const seg of [this.probation, this.protectedSeg]) {
-      const e = seg.get(key)
-      if (e) {
-        seg.delete(key)
-        if (seg === this.protectedSeg) this.protectedBytes -= e.bytes
-        this.pinned.set(key, e)
-        return true
-      }
-    }
-    return this.pinned.has(key)
+    const slot = this.index.get(key)
+    if (slot < 0) return false
+    const seg = this.segOf[slot]!
+    if (seg === PINNED) return true
+    const bytes = this.entries[slot]!.bytes
+    if (seg === PROTECTED) this.protectedBytes -= bytes
+    this.pinnedTotal += bytes
+    this.moveTo(PINNED, slot)
+    return true
   }
 
   unpin(key: number): void {
-    const e = this.pinned.get(key)
-    if (!e) return
-    this.pinned.delete(key)
-    this.probation.set(key, e)
+    const slot = this.index.get(key)
+    if (slot < 0 || this.segOf[slot] !== PINNED) return
+    this.pinnedTotal -= this.entries[slot]!.bytes
+    this.moveTo(PROBATION, slot)
   }
 
   pinnedBytes(): number {
-    let n = 0
-    for (const e of this.pinned.values()) n += e.bytes
-    return n
+    return this.pinnedTotal
   }
 
-  /** Keys currently stored (any segment). */
+  /** Keys currently stored: the pinned, then the protected, then probation, each oldest first. */
   keys(): Array<number> {
-    return [...this.pinned.keys(), ...this.protectedSeg.keys(), ...this.probation.keys()]
+    const out: Array<number> = []
+    for (const seg of [PINNED, PROTECTED, PROBATION]) for (let s = this.head[seg]!; s >= 0; s = this.next[s]!) out.push(this.keyOf[s]!)
+    return out
   }
 
   clear(): void {
-    this.probation.clear()
-    this.protectedSeg.clear()
-    this.pinned.clear()
+    this.index.clear()
+    this.entries = []
+    this.head.fill(-1)
+    this.tail.fill(-1)
+    this.count.fill(0)
+    this.free = -1
+    this.slotsUsed = 0
     this.usedBytes = 0
     this.protectedBytes = 0
+    this.pinnedTotal = 0
   }
 
   private demote(): void {
-    while (this.protectedBytes > this.protectedCap && this.protectedSeg.size > 0) {
-      const [k, e] = this.protectedSeg.entries().next().value as [number, Entry<P>]
-      this.protectedSeg.delete(k)
-      this.protectedBytes -= e.bytes
-      this.probation.set(k, e)
+    while (this.protectedBytes > this.protectedCap && this.count[PROTECTED]! > 0) {
+      const slot = this.head[PROTECTED]!
+      this.protectedBytes -= this.entries[slot]!.bytes
+      this.moveTo(PROBATION, slot)
     }
   }
 
   private evictOne(): void {
-    const seg = this.probation.size > 0 ? this.probation : this.protectedSeg
-    const [k, e] = seg.entries().next().value as [number, Entry<P>]
-    seg.delete(k)
-    this.usedBytes -= e.bytes
-    if (seg === this.protectedSeg) this.protectedBytes -= e.bytes
+    const seg = this.count[PROBATION]! > 0 ? PROBATION : PROTECTED
+    const slot = this.head[seg]!
+    this.remove(slot)
     this.evictions++
+  }
+
+  /** Forget a stored slot: out of the index, its list and the byte counts. */
+  private remove(slot: number): void {
+    const bytes = this.entries[slot]!.bytes
+    const seg = this.segOf[slot]!
+    this.usedBytes -= bytes
+    if (seg === PROTECTED) this.protectedBytes -= bytes
+    else if (seg === PINNED) this.pinnedTotal -= bytes
+    this.unlink(slot)
+    this.index.delete(this.keyOf[slot]!)
+    this.entries[slot] = undefined
+    this.next[slot] = this.free
+    this.free = slot
+  }
+
+  private allocate(key: number): number {
+    let slot = this.free
+    if (slot >= 0) this.free = this.next[slot]!
+    else {
+      if (this.slotsUsed === this.keyOf.length) this.growSlots()
+      slot = this.slotsUsed++
+    }
+    this.keyOf[slot] = key
+    this.index.add(key, slot)
+    return slot
+  }
+
+  /** Move a slot to the newest end of `seg` (its own segment: a touch). */
+  private moveTo(seg: number, slot: number): void {
+    this.unlink(slot)
+    this.append(seg, slot)
+  }
+
+  private append(seg: number, slot: number): void {
+    const last = this.tail[seg]!
+    this.segOf[slot] = seg
+    this.prev[slot] = last
+    this.next[slot] = -1
+    if (last >= 0) this.next[last] = slot
+    else this.head[seg] = slot
+    this.tail[seg] = slot
+    this.count[seg]!++
+  }
+
+  private unlink(slot: number): void {
+    const seg = this.segOf[slot]!
+    const p = this.prev[slot]!, n = this.next[slot]!
+    if (p >= 0) this.next[p] = n
+    else this.head[seg] = n
+    if (n >= 0) this.prev[n] = p
+    else this.tail[seg] = p
+    this.count[seg]!--
+  }
+
+  private growSlots(): void {
+    const n = 2 * this.keyOf.length
+    const grown = <T extends Float64Array | Int32Array | Uint8Array>(a: T, make: (n: number) => T): T => {
+      const b = make(n)
+      b.set(a as never)
+      return b
+    }
+    this.keyOf = grown(this.keyOf, (k) => new Float64Array(k))
+    this.segOf = grown(this.segOf, (k) => new Uint8Array(k))
+    this.prev = grown(this.prev, (k) => new Int32Array(k))
+    this.next = grown(this.next, (k) => new Int32Array(k))
   }
 }
