@@ -200,7 +200,7 @@ describe("chunk store", () => {
     // Few distinct keys (so deletes hit), spread over 52 bits or clustered, so probe runs wrap and shift.
     const key = fc.oneof(fc.integer({ min: 0, max: 40 }).map((k) => k * 2 ** 40 + 7), fc.integer({ min: 0, max: 40 }), fc.constantFrom(2 ** 52 - 1, 2 ** 32, 4294967295))
     fc.assert(fc.property(fc.array(fc.tuple(fc.boolean(), key), { minLength: 20, maxLength: 400 }), (ops) => {
-      const index = new KeyIndex(2)
+      const index = new KeyIndex()
       const model = new Map<number, number>()
       ops.forEach(([add, k], slot) => {
         if (add && !model.has(k)) {

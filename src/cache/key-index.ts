@@ -15,22 +15,20 @@ const hashOf = (key: number): number => {
   return h ^ (h >>> 16)
 }
 
-export class KeyIndex {
-  private keys: Float64Array
-  /** Per position: slot + 1, 0 = empty. */
-  private slots: Int32Array
-  private mask: number
-  size = 0
+const NO_KEYS = new Float64Array(0)
+const NO_SLOTS = new Int32Array(0)
 
-  constructor(capacity = 8) {
-    const n = 2 ** Math.max(3, Math.ceil(Math.log2(2 * capacity)))
-    this.keys = new Float64Array(n)
-    this.slots = new Int32Array(n)
-    this.mask = n - 1
-  }
+export class KeyIndex {
+  // Empty until the first add: most satellites of a large constellation never store anything.
+  private keys = NO_KEYS
+  /** Per position: slot + 1, 0 = empty. */
+  private slots = NO_SLOTS
+  private mask = 0
+  size = 0
 
   /** The slot under `key`, or -1. */
   get(key: number): number {
+    if (this.size === 0) return -1
     const keys = this.keys, slots = this.slots, mask = this.mask
     for (let i = hashOf(key) & mask; ; i = (i + 1) & mask) {
       const s = slots[i]!
@@ -52,6 +50,7 @@ export class KeyIndex {
 
   /** Forget `key`; its slot, or -1 if it was not there. */
   delete(key: number): number {
+    if (this.size === 0) return -1
     const keys = this.keys, slots = this.slots, mask = this.mask
     let i = hashOf(key) & mask
     for (; ; i = (i + 1) & mask) {
@@ -74,13 +73,15 @@ export class KeyIndex {
   }
 
   clear(): void {
-    this.slots.fill(0)
+    this.keys = NO_KEYS
+    this.slots = NO_SLOTS
+    this.mask = 0
     this.size = 0
   }
 
   private grow(): void {
     const keys = this.keys, slots = this.slots
-    const n = 2 * slots.length
+    const n = Math.max(16, 2 * slots.length)
     this.keys = new Float64Array(n)
     this.slots = new Int32Array(n)
     this.mask = n - 1

@@ -31,19 +31,22 @@ export interface Entry<P> {
 const PROBATION = 0
 const PROTECTED = 1
 const PINNED = 2
+const NO_KEYS = new Float64Array(0)
+const NO_SEGMENTS = new Uint8Array(0)
+const NO_LINKS = new Int32Array(0)
 
 export class ChunkStore<P = undefined> {
   private readonly index = new KeyIndex()
-  /** Per slot: its key, entry, segment and list neighbours (-1: none). */
-  private keyOf = new Float64Array(8)
+  /** Per slot: its key, entry, segment and list neighbours (-1: none); empty until the first put. */
+  private keyOf = NO_KEYS
   private entries: Array<Entry<P> | undefined> = []
-  private segOf = new Uint8Array(8)
-  private prev = new Int32Array(8)
-  private next = new Int32Array(8)
+  private segOf = NO_SEGMENTS
+  private prev = NO_LINKS
+  private next = NO_LINKS
   /** Per segment: oldest and newest slot, and how many. */
-  private readonly head = new Int32Array(3).fill(-1)
-  private readonly tail = new Int32Array(3).fill(-1)
-  private readonly count = new Int32Array(3)
+  private readonly head = [-1, -1, -1]
+  private readonly tail = [-1, -1, -1]
+  private readonly count = [0, 0, 0]
   /** Free slots, as a list through `next`. */
   private free = -1
   private slotsUsed = 0
@@ -254,7 +257,7 @@ export class ChunkStore<P = undefined> {
   }
 
   private growSlots(): void {
-    const n = 2 * this.keyOf.length
+    const n = Math.max(8, 2 * this.keyOf.length)
     const grown = <T extends Float64Array | Int32Array | Uint8Array>(a: T, make: (n: number) => T): T => {
       const b = make(n)
       b.set(a as never)
