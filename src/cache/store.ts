@@ -43,10 +43,9 @@ export class ChunkStore<P = undefined> {
   private segOf = NO_SEGMENTS
   private prev = NO_LINKS
   private next = NO_LINKS
-  /** Per segment: oldest and newest slot, and how many. */
+  /** Per segment: oldest and newest slot (-1: the segment is empty). */
   private readonly head = [-1, -1, -1]
   private readonly tail = [-1, -1, -1]
-  private readonly count = [0, 0, 0]
   /** Free slots, as a list through `next`. */
   private free = -1
   private slotsUsed = 0
@@ -164,10 +163,6 @@ export class ChunkStore<P = undefined> {
     this.moveTo(PROBATION, slot)
   }
 
-  pinnedBytes(): number {
-    return this.pinnedTotal
-  }
-
   /** Keys currently stored: the pinned, then the protected, then probation, each oldest first. */
   keys(): Array<number> {
     const out: Array<number> = []
@@ -180,7 +175,6 @@ export class ChunkStore<P = undefined> {
     this.entries = []
     this.head.fill(-1)
     this.tail.fill(-1)
-    this.count.fill(0)
     this.free = -1
     this.slotsUsed = 0
     this.usedBytes = 0
@@ -189,7 +183,7 @@ export class ChunkStore<P = undefined> {
   }
 
   private demote(): void {
-    while (this.protectedBytes > this.protectedCap && this.count[PROTECTED]! > 0) {
+    while (this.protectedBytes > this.protectedCap && this.head[PROTECTED]! >= 0) {
       const slot = this.head[PROTECTED]!
       this.protectedBytes -= this.entries[slot]!.bytes
       this.moveTo(PROBATION, slot)
@@ -197,7 +191,7 @@ export class ChunkStore<P = undefined> {
   }
 
   private evictOne(): void {
-    const seg = this.count[PROBATION]! > 0 ? PROBATION : PROTECTED
+    const seg = this.head[PROBATION]! >= 0 ? PROBATION : PROTECTED
     const slot = this.head[seg]!
     this.remove(slot)
     this.evictions++
@@ -243,7 +237,6 @@ export class ChunkStore<P = undefined> {
     if (last >= 0) this.next[last] = slot
     else this.head[seg] = slot
     this.tail[seg] = slot
-    this.count[seg]!++
   }
 
   private unlink(slot: number): void {
@@ -253,19 +246,18 @@ export class ChunkStore<P = undefined> {
     else this.head[seg] = n
     if (n >= 0) this.prev[n] = p
     else this.tail[seg] = p
-    this.count[seg]!--
   }
 
   private growSlots(): void {
     const n = Math.max(8, 2 * this.keyOf.length)
-    const grown = <T extends Float64Array | Int32Array | Uint8Array>(a: T, make: (n: number) => T): T => {
-      const b = make(n)
-      b.set(a as never)
-      return b
-    }
-    this.keyOf = grown(this.keyOf, (k) => new Float64Array(k))
-    this.segOf = grown(this.segOf, (k) => new Uint8Array(k))
-    this.prev = grown(this.prev, (k) => new Int32Array(k))
-    this.next = grown(this.next, (k) => new Int32Array(k))
+    const keyOf = new Float64Array(n), segOf = new Uint8Array(n), prev = new Int32Array(n), next = new Int32Array(n)
+    keyOf.set(this.keyOf)
+    segOf.set(this.segOf)
+    prev.set(this.prev)
+    next.set(this.next)
+    this.keyOf = keyOf
+    this.segOf = segOf
+    this.prev = prev
+    this.next = next
   }
 }
