@@ -43,11 +43,11 @@ const spec = {
     strategy: flag.choiceList("placement strategies", STRATEGIES, STRATEGIES),
     codec: flag.choiceList("KV codecs of the shares: every strategy runs with each", CODECS, ["fp16"]),
     capacityMb: flag.intList("store capacity per satellite, MiB; several values draw the capacity curve", [1024]),
-    seeds: flag.number("seeds --seed, --seed + 1, ... (users' places, fault draws): K runs per configuration", 1, { min: 1, max: 100, integer: true, placeholder: "K" }),
+    seeds: flag.number("seeds --seed, --seed + 1, ... (users' places, the salt of the block keys' hashes, fault draws): K runs per configuration", 1, { min: 1, max: 100, integer: true, placeholder: "K" }),
     device: flag.choice("device whose prefill time each request's TTFT adds (Qwen2.5-0.5B)", deviceProfiles.map((d) => d.name), "jetson-orin-nano-8gb"),
     servers: flag.number("servers S per block", 9, { min: 1, max: 255, integer: true }),
     policy: flag.choice("eviction policy", ["lru", "slru"] as const, "lru"),
-    beaconInterval: flag.number("seconds between a satellite's beacons to its ISL neighbours; 0 = none (no replay protocol reads them; see docs/decisions.md)", 0, { min: 0, placeholder: "S" }),
+    beaconInterval: flag.number("seconds between a satellite's beacons to its ISL neighbours; 0 = none, but for a strategy that chooses anchors by load (ours), which reads the loads beacons carry: every 30 s", 0, { min: 0, placeholder: "S" }),
     workers: flag.number("worker threads: configurations run side by side, one whole run per worker", 1, { min: 1, max: 64, integer: true }),
     lenient: flag.boolean("skip malformed trace lines and catalog records (counted) instead of stopping at the first")
   }

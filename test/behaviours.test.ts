@@ -29,9 +29,29 @@ describe("satellite", () => {
     deliver(sat, state, ctx, "Tick", { timer: 0, id: 0 }, { origin: 5 })
     expect(ctx.of("Beacon").map((s) => [s.dst, s.message.link, s.bytes])).toEqual([[4, 0, BEACON_BYTES], [6, 1, BEACON_BYTES], [24, 3, BEACON_BYTES]])
     expect(ctx.timers.map((t) => [t.at, t.message._tag])).toEqual([[4, "Tick"]])
-    // A beacon heard on the sender's slot 1 is from our slot 0 neighbour.
-    deliver(sat, state, ctx, "Beacon", { link: 1 }, { origin: 4 })
-    expect(state.lastHeard[0]).toBe(3)
+    expect(ctx.of("Beacon").map((s) => [s.message.written, s.message.slotNeighboursWritten])).toEqual([[0, 0], [0, 0], [0, 0]])
+  })
+
+  it("tells its neighbours its write load by beacon, and answers LoadGet with its rotation box's", () => {
+    const { ctx, state } = setup()
+    ctx.neighbours = [4, 6, -1, 24]
+    deliver(sat, state, ctx, "CachePut", { key: 9, requestId: 2 }, { origin: 100, bytes: 300 })
+    // Heard on the sender's slot 1: our slot 0 neighbour; its slot neighbours are two slots from us, outside the box.
+    deliver(sat, state, ctx, "Beacon", { link: 1, written: 100, slotNeighboursWritten: 7_000 }, { origin: 4 })
+    // Our next-plane neighbour (slot 3, its slot 2): its slot neighbours are the box's corners.
+    deliver(sat, state, ctx, "Beacon", { link: 2, written: 50, slotNeighboursWritten: 900 }, { origin: 24 })
+    deliver(sat, state, ctx, "Tick", { timer: 0, id: 0 }, { origin: 5 })
+    expect(ctx.of("Beacon").map((s) => [s.dst, s.message.written, s.message.slotNeighboursWritten])).toEqual([[4, 300, 100], [6, 300, 100], [24, 300, 100]])
+    deliver(sat, state, ctx, "LoadGet", { requestId: 7 }, { origin: 100 })
+    expect(ctx.of("LoadReply").map((s) => [s.dst, s.message.requestId, s.message.load])).toEqual([[100, 7, 900]])
+    deliver(sat, state, ctx, "Beacon", { link: 2, written: 50, slotNeighboursWritten: 10 }, { origin: 24 })
+    deliver(sat, state, ctx, "LoadGet", { requestId: 8 }, { origin: 100 })
+    expect(ctx.of("LoadReply").at(-1)!.message.load).toBe(300)
+    // Loads only grow: one heard 60 s ago is carried forward at this satellite's mean rate (300 B in 100 s).
+    ctx.now = 100
+    deliver(sat, state, ctx, "Beacon", { link: 1, written: 290, slotNeighboursWritten: 0 }, { origin: 4, sentAt: 40 })
+    deliver(sat, state, ctx, "LoadGet", { requestId: 9 }, { origin: 100 })
+    expect(ctx.of("LoadReply").at(-1)!.message.load).toBeCloseTo(290 + 3 * 60, 9)
   })
 
   it("answers gets and puts of the standard workload, echoing the request and its send time", () => {
@@ -112,7 +132,7 @@ describe("satellite", () => {
     // One timer, at the tail, whatever the train's length.
     expect(ctx.timers.map((t) => [t.at, t.message])).toMatchObject([[10.2, { _tag: "Tick", timer: 1, id: manifest }]])
     ctx.now = 10.15
-    deliver(sat, state, ctx, "Beacon", { link: 1 }, { origin: 4 })
+    deliver(sat, state, ctx, "Beacon", { link: 1, written: 0, slotNeighboursWritten: 0 }, { origin: 4 })
     expect([5, 6, 7].map((k) => state.store.has(k))).toEqual([true, true, false])
     ctx.now = 10.2
     deliver(sat, state, ctx, "Tick", { timer: 1, id: manifest }, { origin: 5 })
@@ -141,7 +161,7 @@ describe("satellite", () => {
             deliver(big, state, ctx, "MigrateData", { manifest: ctx.postManifest(5, Float64Array.from(rows)), stepBytes: t.step }, { origin: 40, bytes: t.step * t.shares })
             continue
           }
-          deliver(big, state, ctx, "Beacon", { link: 0 }, { origin: 4 })
+          deliver(big, state, ctx, "Beacon", { link: 0, written: 0, slotNeighboursWritten: 0 }, { origin: 4 })
           for (const [key, at] of arrival) expect(state.store.has(key)).toBe(at <= e.time)
         }
       }
@@ -257,6 +277,38 @@ describe("replay client", () => {
     deliver(c, state, ctx, "DirReply", { key: keys[0]!, requestId: 0, locator: -1, block: 0 }, { origin: 55 })
     deliver(c, state, ctx, "DirReply", { key: keys[1]!, requestId: 0, locator: -1, block: 1 }, { origin: 56 })
     expect(ctx.of("DirPut").map((s) => s.message.locator)).toEqual([20, 20])
+  })
+
+  it("anchored with two candidates: asks each for its box's load as the request starts, and writes its new blocks around the less loaded; one that has not answered 5 s after the lookup counts as the most loaded", () => {
+    for (const answers of [[[40, 500], [60, 200]], [[40, 500]]] as const) {
+      const c = mk(true)
+      const ctx = new FakeContext()
+      ctx.self = 100
+      ctx.serving.set(0, 20)
+      ctx.anchors = () => [40, 60]
+      const state = c.init(100)
+      ctx.now = 1
+      deliver(c, state, ctx, "Tick", { timer: 0, id: 0 }, { origin: 100 })
+      // The lookup's directory asks, then one load ask per candidate whatever the number of blocks.
+      expect(ctx.take().map((s) => [s.dst, s.message._tag])).toEqual([[(keys[0]! % 7) + 50, "DirGet"], [(keys[1]! % 7) + 50, "DirGet"], [40, "LoadGet"], [60, "LoadGet"]])
+      ctx.now = 1.1
+      for (const [sat, load] of answers) deliver(c, state, ctx, "LoadReply", { requestId: 0, load }, { origin: sat })
+      ctx.now = 1.2
+      for (const [k, key] of keys.entries()) deliver(c, state, ctx, "DirReply", { key, requestId: 0, locator: -1, block: k }, { origin: 55 })
+      // Both answered: written as the lookup ends. One did not: written 5 s after it.
+      if (answers.length === 1) {
+        expect(ctx.of("BlockPut")).toEqual([])
+        ctx.advanceTo(6.19)
+        expect(ctx.of("BlockPut")).toEqual([])
+        ctx.advanceTo(6.2)
+      }
+      const around = answers.length === 2 ? 60 : 40
+      expect(ctx.of("DirPut").map((s) => s.message.locator)).toEqual([around, around])
+      expect(ctx.of("BlockPut").map((s) => s.dst)).toEqual([around, around + 1, around + 2, around, around + 1, around + 2])
+      // Anchors are remembered: the next turn asks neither the directory nor the loads for these blocks.
+      expect([...state.anchors.values()]).toEqual([around, around])
+      expect(state.choosing.size).toBe(0)
+    }
   })
 
   it("with nothing written the epoch ticks sleep, and the next write resumes them on the times they had", () => {

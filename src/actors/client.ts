@@ -68,6 +68,14 @@ interface Pending {
   lookup?: Fiber.Fiber<unknown, unknown>
 }
 
+/** A request's new blocks' candidate anchors (key -> candidates) and their loads as they come back (LoadReply). */
+interface Choosing {
+  readonly candidates: Map<number, ReadonlyArray<number>>
+  left: number
+  readonly loads: Map<number, number>
+  readonly answered: Deferred.Deferred<void>
+}
+
 export interface ClientState extends WrittenBlocks {
   next: number
   readonly pending: Map<number, Pending>
@@ -76,6 +84,8 @@ export interface ClientState extends WrittenBlocks {
    * a block it has seen needs no directory round trip; one found gone there is written again.
    */
   readonly anchors: Map<number, number>
+  /** Requests whose new blocks will choose among candidate anchors, by request id. */
+  readonly choosing: Map<number, Choosing>
   /**
    * -1 while an epoch tick is due; else the time the next one would have had, had the client not gone to
    * sleep with nothing written (see Tick).
@@ -87,6 +97,8 @@ export interface ClientState extends WrittenBlocks {
 const Timer = { request: 0, epoch: 1 } as const
 /** A request still waiting after this long (virtual s) lost a message: it ends with what came back. */
 const REQUEST_TIMEOUT_SECONDS = 30
+/** A write waits at most this long (virtual s) after its lookup for its candidate anchors' loads, then chooses among those that answered. */
+const LOAD_TIMEOUT_SECONDS = 5
 
 export const client = (o: ClientOptions): SkyBehaviour<ClientState> => {
   const S = o.servers
@@ -126,31 +138,66 @@ export const client = (o: ClientOptions): SkyBehaviour<ClientState> => {
     tally(ctx, p, 0, "rejected")
     ctx.count(`rejectedBy.${reason}`)
     state.pending.delete(id)
+    state.choosing.delete(id)
   }
   const finish = (state: ClientState, ctx: SkyContext, id: number, p: Pending, hit: number, store = true) => {
     const user = ctx.self - o.firstUserId
     if (hit > 0) ctx.record("retrieval", ctx.now - p.start)
     tally(ctx, p, hit, hit > 0 ? "served" : "missed")
+    state.pending.delete(id)
+    const choice = state.choosing.get(id)
+    if (!store || hit === p.keys.length) return void state.choosing.delete(id)
+    const keys = p.keys.slice(hit)
     const centre = ctx.servingOf(user)
-    // Around the writer's satellite, the same for every block it writes now.
+    if (!o.anchored || centre < 0) return write(state, ctx, keys)
+    // A block already placed (written or found before) is written again where it was; a new one around
+    // the least loaded of its candidates once their loads are in (asked when the request started).
+    const anchorOf = (key: number, load: (a: number) => number) =>
+      state.anchors.get(key) ?? (choice?.candidates.get(key) ?? ctx.anchorsOf(centre, key)).reduce((best, a) => (load(a) < load(best) ? a : best))
+    if (choice === undefined) return write(state, ctx, keys, keys.map((key) => anchorOf(key, () => 0)))
+    ctx.run(Effect.gen(function* () {
+      if (choice.left > 0) yield* Deferred.await(choice.answered).pipe(Effect.timeoutOption(Duration.seconds(LOAD_TIMEOUT_SECONDS)))
+      state.choosing.delete(id)
+      const load = (a: number) => choice.loads.get(a) ?? Number.POSITIVE_INFINITY
+      write(state, ctx, keys, keys.map((key) => anchorOf(key, load)))
+    }))
+  }
+  /**
+   * Anchored strategies with several candidate anchors: ask each candidate of the request's blocks not
+   * placed yet for its box's write load, at the request's start, so the answers are in by the time its
+   * lookup ends and its new blocks are written (finish).
+   */
+  const askLoads = (state: ClientState, ctx: SkyContext, id: number, keys: ReadonlyArray<number>, centre: number) => {
+    const candidates = new Map<number, ReadonlyArray<number>>()
+    for (const key of keys) {
+      const c = state.anchors.has(key) ? [] : ctx.anchorsOf(centre, key)
+      if (c.length > 1) candidates.set(key, c)
+    }
+    if (candidates.size === 0) return
+    const asked = [...new Set([...candidates.values()].flat())]
+    state.choosing.set(id, { candidates, left: asked.length, loads: new Map(), answered: Deferred.makeUnsafe() })
+    for (const a of asked) Sky.LoadGet.send(ctx, a, CONTROL_BYTES, { requestId: id })
+  }
+  /**
+   * Write blocks `keys` (a request's blocks after its hit prefix): their shares and directory entries.
+   * Anchored: around `anchors` (one per block; none: the writer has no satellite overhead, nothing is
+   * placed); otherwise around the writer's serving satellite (the same servers for every block it writes
+   * now), or where a keyed strategy hashes each.
+   */
+  const write = (state: ClientState, ctx: SkyContext, keys: ReadonlyArray<number>, anchors?: ReadonlyArray<number>) => {
+    const user = ctx.self - o.firstUserId
     let around: ReadonlyArray<number> | undefined
-    for (let j = hit; store && j < p.keys.length; j++) {
-      const key = p.keys[j]!
-      const anchor = o.anchored && centre >= 0 ? ctx.anchorOf(centre, key) : centre
-      const servers = o.anchored ? (centre < 0 ? [] : ctx.placement(anchor, S)) : o.hashedServer ? serversOf(ctx, key, user) : (around ??= serversOf(ctx, key, user))
-      if (servers.length < S) {
-        ctx.count("unplaced")
-        continue
-      }
-      Sky.DirPut.send(ctx, o.directoryOf(key), CONTROL_BYTES, { key, locator: o.anchored ? anchor : user })
+    keys.forEach((key, j) => {
+      const servers = anchors ? ctx.placement(anchors[j]!, S) : o.anchored ? [] : o.hashedServer ? serversOf(ctx, key, user) : (around ??= serversOf(ctx, key, user))
+      if (servers.length < S) return ctx.count("unplaced")
+      Sky.DirPut.send(ctx, o.directoryOf(key), CONTROL_BYTES, { key, locator: anchors ? anchors[j]! : user })
       servers.forEach((s, k) => Sky.BlockPut.send(ctx, s, shareBytes[k]!, { key, acked: false, share: k }))
       ctx.count("putBytes", o.blockBytes)
       // One array for the blocks placed alike (never changed in place: followHandover).
       if (!o.hashedServer && !o.anchored) state.written.set(key, servers)
-      if (o.anchored) state.anchors.set(key, anchor)
-    }
+      if (anchors) state.anchors.set(key, anchors[j]!)
+    })
     if (state.sleepingTick >= 0 && state.written.size > 0) wake(state, ctx)
-    state.pending.delete(id)
   }
   /**
    * Resume the epoch ticks on the times of the one-epoch chain (the same additions, so the same times).
@@ -223,6 +270,8 @@ export const client = (o: ClientOptions): SkyBehaviour<ClientState> => {
         return finish(state, ctx, id, p, 0, false)
       }
       ctx.run(lookup(state, ctx, id, p))
+      // After the lookup's first asks, so that none waits behind them on the uplink.
+      if (o.anchored) askLoads(state, ctx, id, keys, ctx.servingOf(user))
     },
     DirReply: (state, m) => {
       const p = state.pending.get(m.requestId)
@@ -246,6 +295,12 @@ export const client = (o: ClientOptions): SkyBehaviour<ClientState> => {
       const rows = ctx.takeManifest(m.manifest)
       for (let k = 0; rows !== undefined && k < rows.length; k += ENTRY) if (state.written.delete(rows[k]!)) ctx.count("blocksForgotten")
     },
+    LoadReply: (state, m) => {
+      const c = state.choosing.get(m.requestId)
+      if (!c || c.loads.has(m.origin)) return
+      c.loads.set(m.origin, m.load)
+      if (--c.left === 0) Deferred.doneUnsafe(c.answered, Effect.void)
+    },
     BlockReply: (state, m) => {
       const p = state.pending.get(m.requestId)
       if (!p) return
@@ -258,7 +313,7 @@ export const client = (o: ClientOptions): SkyBehaviour<ClientState> => {
     supervision: "restart",
     // ShareGone only updates what the client keeps placed.
     silentTags: [Tag.ShareGone],
-    init: () => ({ next: 0, centre: -1, pending: new Map(), written: new Map(), anchors: new Map(), sleepingTick: -1 }),
+    init: () => ({ next: 0, centre: -1, pending: new Map(), written: new Map(), anchors: new Map(), choosing: new Map(), sleepingTick: -1 }),
     start: (self, _state, ctx) => {
       const mine = o.requests[self - o.firstUserId]!
       if (mine.length > 0) Sky.Tick.after(ctx, mine[0]!.time, { timer: Timer.request, id: 0 })

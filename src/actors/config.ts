@@ -41,9 +41,11 @@ export const RunConfig = Schema.Struct({
   /** Routing tables are recomputed every routing epoch (a multiple of epochSeconds is sensible). */
   routingEpochSeconds: Positive,
   /**
-   * Each satellite beacons its ISL neighbours this often; 0 = no beacons. They are the standard
-   * workload's link traffic. The replay workload defaults to none: no protocol of it reads a beacon
-   * (writers learn who is down by heartbeats, health.ts), and at 64 B a second a beacon is 5e-8 of an ISL.
+   * Each satellite beacons its ISL neighbours this often; 0 = no beacons, except that a run whose
+   * strategy chooses anchors by load (`ours`) beacons every LOAD_BEACON_SECONDS, since beacons carry the
+   * loads (satellite.ts boxLoad). They are the standard workload's link traffic. The replay workload
+   * defaults to 0: only the load is read there, and a beacon a second made most of a whole-trace
+   * replay's deliveries (docs/decisions.md).
    */
   beaconIntervalSeconds: NonNegative,
   /** Ground users issuing cache requests. */
@@ -190,6 +192,12 @@ export class ConfigError extends Error {
     super(message)
   }
 }
+
+/**
+ * The beacon interval (s) of a run whose strategy chooses anchors by load, when the config asks for none:
+ * loads up to two intervals old, carried forward (boxLoad), are fresh enough to choose by.
+ */
+export const LOAD_BEACON_SECONDS = 30
 
 /** Defaults (for the replay workload, no beacons) overridden by `partial`, validated; throws ConfigError naming the first bad field. */
 export const makeRunConfig = (partial: Partial<Record<keyof RunConfig, unknown>> = {}): RunConfig => {

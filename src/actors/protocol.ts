@@ -11,7 +11,8 @@
  * - block: a block's index in its request; ask: the asker's index of one share ask (share-fetch.ts);
  * - share: a share's index in its block (0 .. S-1); locator: who wrote a block (a ground actor), or for
  *   anchored placements the satellite it was placed around, -1 if unknown;
- * - Tick: `timer` is the behaviour's own kind of timer, `id` what it refers to (a request, a lookup).
+ * - Tick: `timer` is the behaviour's own kind of timer, `id` what it refers to (a request, a lookup);
+ * - written, load: a satellite's write load, the bytes its store has taken since the run began.
  */
 import { F, I, type RecordBlock } from "../runtime/record.js"
 import { decoderOf, defineProtocol, envelopeReaderOf, field, type MessageOf, tagNamesOf } from "../runtime/protocol.js"
@@ -21,8 +22,13 @@ const { number, int, flag } = field
 export const skySpecs = {
   /** A timer an actor set for itself. */
   Tick: { code: 1, fields: { timer: int("aux"), id: number("p0") } },
-  /** A satellite's periodic hello to one ISL neighbour (`link`: the sender's +Grid slot toward it); link-local. */
-  Beacon: { code: 2, fields: { link: int("aux", { min: 0, max: 3 }) } },
+  /**
+   * A satellite's periodic hello to one ISL neighbour (`link`: the sender's +Grid slot toward it); link-local.
+   * It carries the sender's write load (`written`: bytes its store has taken) and the larger of its two
+   * in-plane neighbours' as last heard (`slotNeighboursWritten`), so a satellite knows the load of its
+   * rotation box (LoadGet).
+   */
+  Beacon: { code: 2, fields: { link: int("aux", { min: 0, max: 3 }), written: number("p0"), slotNeighboursWritten: number("p1") } },
   /** Standard workload: a ground user's get and put of one value at its key's home satellite. */
   CacheGet: { code: 3, fields: { key: number("p0"), requestId: number("p1") } },
   CacheGetReply: { code: 4, fields: { key: number("p0"), requestId: number("p1"), requestSentAt: number("p2"), hit: flag("aux") } },
@@ -49,7 +55,7 @@ export const skySpecs = {
    */
   MigrateData: { code: 14, fields: { manifest: number("p0"), stepBytes: int("p1") } },
   /** A satellite's mailbox was full: the message of tag `rejected` was refused, not lost (backpressure); `ref` is its own aux field. */
-  Busy: { code: 15, fields: { key: number("p0"), requestId: number("p1"), rejected: int("p2", { min: 1, max: 20 }), ref: int("aux") } },
+  Busy: { code: 15, fields: { key: number("p0"), requestId: number("p1"), rejected: int("p2", { min: 1, max: 22 }), ref: int("aux") } },
   /** A migration's receiver to its sender: the share arrived intact and is stored, or was refused (corrupted). */
   MigrateAck: { code: 16, fields: { key: number("p0"), accepted: flag("p2"), share: int("aux") } },
   /** An acknowledged BlockPut arrived intact and is stored. */
@@ -58,7 +64,11 @@ export const skySpecs = {
   ShareGone: { code: 18, fields: { manifest: number("p0") } },
   /** A heartbeat: a writer asks a satellite holding its shares whether it is up (health.ts); answered by Pong. */
   Ping: { code: 19, fields: {} },
-  Pong: { code: 20, fields: {} }
+  Pong: { code: 20, fields: {} },
+  /** Ask a candidate anchor for its box's write load (a writer choosing where to place a block). */
+  LoadGet: { code: 21, fields: { requestId: number("p1") } },
+  /** The largest write load in the answering satellite's rotation box as it last heard (satellite.ts boxLoad). */
+  LoadReply: { code: 22, fields: { requestId: number("p1"), load: number("p0") } }
 } as const
 
 export type SkySpecs = typeof skySpecs

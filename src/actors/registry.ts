@@ -11,7 +11,7 @@ import { inference } from "./inference.js"
 import { jumpHash } from "../cache/placement.js"
 import type { PlacementStrategy } from "../cache/strategies.js"
 import type { InferenceHost } from "./inference-host.js"
-import { ConfigError, type RunConfig } from "./config.js"
+import { ConfigError, LOAD_BEACON_SECONDS, type RunConfig } from "./config.js"
 import type { ActorKind } from "./kinds.js"
 import type { SkyBehaviour } from "./sky-context.js"
 import { qwen05bShape } from "../cache/chunking.js"
@@ -28,8 +28,14 @@ export interface KindContext {
   readonly host?: InferenceHost
 }
 
-/** The replay's tenant namespace: one shared namespace, since the trace's blocks are shared by all users. */
-export const replayNamespace = { modelId: "qwen2.5-0.5b", tenantSalt: "shared" }
+/**
+ * The replay's tenant namespace: one namespace shared by all users (the trace's blocks are shared), salted
+ * with the run's seed. Block keys are digests, so where a keyed placement, a hashed anchor or the
+ * directory puts a block is a draw of that salt: each seed draws it anew, and a difference between
+ * strategies that hangs on where a few blocks happened to land shows up as variation over seeds
+ * (docs/architecture.md) instead of repeating identically in every seed.
+ */
+export const replayNamespace = (seed: number) => ({ modelId: "qwen2.5-0.5b", tenantSalt: `seed ${seed}` })
 
 type Factory = (k: KindContext) => SkyBehaviour<unknown>
 
@@ -62,10 +68,15 @@ const keyedPlacement = (strategy: PlacementStrategy, satellites: number) =>
 /** Blocks stay where they were written, found around the centre the directory records. */
 const anchoredOf = (strategy: PlacementStrategy) => strategy.kind === "centred" && strategy.handover === "anchor"
 
+/** A strategy that may write a block around one of several anchors, chosen by their boxes' load (LoadGet). */
+const choosesByLoad = (strategy: PlacementStrategy) => strategy.kind === "centred" && strategy.anchors !== undefined
+
 const actorKinds: Record<ActorKind, Factory> = {
-  satellite: ({ config, host, satellites, userRequests }) =>
+  satellite: ({ config, strategy, host, satellites, userRequests }) =>
     satellite({
-      capacityBytes: config.capacityBytesPerSatellite, beaconIntervalSeconds: config.beaconIntervalSeconds,
+      capacityBytes: config.capacityBytesPerSatellite,
+      // The loads a strategy choosing by load reads come by beacon: on for it even where the config has none.
+      beaconIntervalSeconds: config.beaconIntervalSeconds === 0 && choosesByLoad(strategy) ? LOAD_BEACON_SECONDS : config.beaconIntervalSeconds,
       policy: config.replay.storePolicy, islBandwidthBitsPerSecond: config.islBandwidthBitsPerSecond,
       // Inference actors (after the workload's users) write bytes; replay clients and ground users write sizes.
       ...(host ? { wire: host.wire, firstByteWriter: satellites + (config.workload === "replay" ? userRequests.length : config.users) } : {})
@@ -82,7 +93,7 @@ const actorKinds: Record<ActorKind, Factory> = {
       epochSeconds: config.epochSeconds,
       directoryOf: directoryOf(satellites),
       ...keyedPlacement(strategy, satellites),
-      namespace: replayNamespace,
+      namespace: replayNamespace(config.seed),
       maxInFlight: config.clientMaxInFlight,
       ttft: { blockTokens: config.replay.blockTokens, prefillSeconds: prefillOn(config.replay.device) }
     }) as SkyBehaviour<unknown>

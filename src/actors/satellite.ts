@@ -23,8 +23,15 @@ export interface SatelliteState {
   readonly store: ChunkStore<SharePayload>
   /** Replay protocol: block key -> ground user that wrote it (this satellite is the key's directory). */
   readonly directory: Map<number, number>
-  /** Virtual time each +Grid neighbour was last heard from (prev slot, next slot, prev plane, next plane). */
-  readonly lastHeard: Float64Array
+  /**
+   * Per +Grid neighbour (prev slot, next slot, prev plane, next plane), from its last beacon: its write
+   * load, and the larger of its own two in-plane neighbours' (0 until heard), as of the beacon's sending.
+   * With its own, they make the load of this satellite's rotation box (boxLoad).
+   */
+  readonly neighbourWritten: Float64Array
+  readonly neighbourSlotNeighboursWritten: Float64Array
+  /** When each neighbour sent its last beacon (0 until heard). */
+  readonly neighbourHeardAt: Float64Array
   /** With bytes on the wire: shares sent to another satellite and not yet acknowledged ("key:to" -> sends, keep a copy). */
   readonly handoffs: Map<string, { sends: number; readonly keep: boolean }>
   /** Trains still arriving, by manifest id. */
@@ -60,6 +67,32 @@ const HANDOFF_ATTEMPTS = 3
 const intact = (share: SharePayload) => share.chunks.every(frameIntact)
 
 export const BEACON_BYTES = 64
+
+/**
+ * The largest write load in this satellite's rotation box now, as best it knows: its own, its four ISL
+ * neighbours', and its plane neighbours' in-plane neighbours' (the box's corners on a Walker grid), heard
+ * by beacons up to two intervals ago. Loads only grow, and a comparison between two boxes (client.ts)
+ * is thrown off by their ages (a box heard 60 s ago looks lighter by a minute of writes, the same order
+ * as the differences it should find), so each is carried forward to now at this satellite's own mean
+ * write rate.
+ */
+export const boxLoad = (state: SatelliteState, now: number): number => {
+  const rate = now > 0 ? state.store.writtenBytes / now : 0
+  const w = state.neighbourWritten, corners = state.neighbourSlotNeighboursWritten, at = state.neighbourHeardAt
+  let load = state.store.writtenBytes
+  for (let slot = 0; slot < 4; slot++) {
+    const age = rate * (now - at[slot]!)
+    load = Math.max(load, w[slot]! + age, slot >= 2 ? corners[slot]! + age : 0)
+  }
+  return load
+}
+
+/** The larger of this satellite's in-plane neighbours' write loads, carried forward to now (see boxLoad). */
+const slotNeighboursLoad = (state: SatelliteState, now: number): number => {
+  const rate = now > 0 ? state.store.writtenBytes / now : 0
+  const w = state.neighbourWritten, at = state.neighbourHeardAt
+  return Math.max(w[0]! + rate * (now - at[0]!), w[1]! + rate * (now - at[1]!))
+}
 export const CONTROL_BYTES = 64
 
 export const satellite = (opts: {
@@ -74,10 +107,12 @@ export const satellite = (opts: {
 }): SkyBehaviour<SatelliteState> => {
   const wire = opts.wire
   const firstByteWriter = opts.firstByteWriter ?? 0
-  const beacon = (ctx: SkyContext) => {
+  const beacon = (state: SatelliteState, ctx: SkyContext) => {
+    const written = state.store.writtenBytes
+    const slotNeighboursWritten = slotNeighboursLoad(state, ctx.now)
     for (let slot = 0; slot < 4; slot++) {
       const n = ctx.neighbour(slot)
-      if (n >= 0) Sky.Beacon.send(ctx, n, BEACON_BYTES, { link: slot })
+      if (n >= 0) Sky.Beacon.send(ctx, n, BEACON_BYTES, { link: slot, written, slotNeighboursWritten })
     }
     Sky.Tick.after(ctx, opts.beaconIntervalSeconds, { timer: 0, id: 0 })
   }
@@ -129,7 +164,7 @@ export const satellite = (opts: {
   }
   const handle = match<typeof skySpecs, SatelliteState, SkyContext>(skySpecs, {
     Tick: (state, m, ctx) => {
-      if (m.timer !== TRAIN_TIMER) return beacon(ctx)
+      if (m.timer !== TRAIN_TIMER) return beacon(state, ctx)
       const train = state.trains.get(m.id)
       // Arrived whole (catchUp), or gone with a restart: what was still arriving is lost with the store.
       if (train === undefined) return
@@ -139,7 +174,12 @@ export const satellite = (opts: {
       else Sky.Tick.after(ctx, train.step, { timer: TRAIN_TIMER, id: m.id })
     },
     // The sender's slot toward us is the mirror of ours toward it: 0 <-> 1, 2 <-> 3.
-    Beacon: (state, m) => void (state.lastHeard[m.link ^ 1] = m.time),
+    Beacon: (state, m) => {
+      state.neighbourWritten[m.link ^ 1] = m.written
+      state.neighbourSlotNeighboursWritten[m.link ^ 1] = m.slotNeighboursWritten
+      state.neighbourHeardAt[m.link ^ 1] = m.sentAt
+    },
+    LoadGet: (state, m, ctx) => Sky.LoadReply.send(ctx, m.origin, CONTROL_BYTES, { requestId: m.requestId, load: boxLoad(state, ctx.now) }),
     CacheGet: (state, m, ctx) => {
       const size = state.store.get(m.key)
       const hit = size !== undefined
@@ -232,12 +272,14 @@ export const satellite = (opts: {
   return {
     kind: "satellite",
     supervision: "restart",
-    // Beacons only refresh lastHeard; DirPut only writes the directory.
+    // Beacons only note the neighbours' loads; DirPut only writes the directory.
     silentTags: [Tag.Beacon, Tag.DirPut],
     init: () => ({
       store: new ChunkStore<SharePayload>({ capacityBytes: opts.capacityBytes, policy: opts.policy ?? "lru" }),
       directory: new Map(),
-      lastHeard: new Float64Array(4).fill(-1),
+      neighbourWritten: new Float64Array(4),
+      neighbourSlotNeighboursWritten: new Float64Array(4),
+      neighbourHeardAt: new Float64Array(4),
       handoffs: new Map(),
       trains: new Map(),
       trainsDue: Number.POSITIVE_INFINITY

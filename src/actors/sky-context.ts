@@ -12,8 +12,8 @@ export interface SkyServices {
   servingOf(user: number): number
   /** The run's placement: the satellites of S servers around `centre` (distinct). */
   placement(centre: number, servers: number): ReadonlyArray<number>
-  /** Where an anchored strategy writes block `key` of a writer served by `serving` (CentredStrategy.anchor). */
-  anchorOf(serving: number, key: number): number
+  /** Where an anchored strategy may write block `key` of a writer served by `serving` (CentredStrategy.anchors). */
+  anchorsOf(serving: number, key: number): ReadonlyArray<number>
   /** Post a manifest (manifests.ts: rows of ENTRY numbers) for actor `to`; returns the id its message carries. */
   postManifest(to: number, rows: Float64Array): number
   /** The manifest a delivered message's id names (taken: a second take finds nothing). */

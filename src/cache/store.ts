@@ -53,6 +53,8 @@ export class ChunkStore<P = undefined> {
   private pinnedTotal = 0
   usedBytes = 0
   evictions = 0
+  /** Bytes ever stored by put (the store's write load: how fast it turns over under LRU). */
+  writtenBytes = 0
   readonly capacityBytes: number
   readonly policy: EvictionPolicy
   private readonly protectedCap: number
@@ -115,6 +117,7 @@ export class ChunkStore<P = undefined> {
     this.entries[fresh] = { bytes, payload }
     this.append(PROBATION, fresh)
     this.usedBytes += bytes
+    this.writtenBytes += bytes
     return true
   }
 

@@ -35,10 +35,11 @@ export interface CentredStrategy extends StrategyBase {
   around(geo: PlacementGeometry, centre: number, servers: number): ReadonlyArray<number>
   readonly handover: "follow" | "anchor"
   /**
-   * Anchored strategies: the satellite a block is written around, given the writer's serving satellite
-   * and the block's key (pure in them); absent: the serving satellite itself.
+   * Anchored strategies: the satellites a block may be written around, given the writer's serving
+   * satellite and the block's key (pure in them); absent: the serving satellite itself. Given several,
+   * the writer asks each for its box's write load (LoadGet) and writes around the least loaded.
    */
-  anchor?(geo: PlacementGeometry, serving: number, key: number): number
+  anchors?(geo: PlacementGeometry, serving: number, key: number): ReadonlyArray<number>
 }
 
 export interface KeyedStrategy extends StrategyBase {
@@ -86,19 +87,26 @@ export const baseline: KeyedStrategy = {
 }
 
 /**
- * Ours: each block in one rotation box around a satellite hashed from its key, anchored there. The hash
- * spreads the load over the whole constellation as the baseline's does (at a capacity that binds, hit
- * rate is what TTFT is made of, and every placement around the user fills the satellites over the
- * populated cities first: docs/architecture.md); the box keeps a block's shares a hop or two apart;
- * nothing migrates; and readers remember the anchors they have seen (client.ts), so a conversation's
- * next turn needs no directory round trip.
+ * Ours: each block in one rotation box around one of two satellites hashed from its key, the one whose
+ * box has taken fewer bytes (the writer asks both; satellites learn their box's load from beacons), and
+ * anchored there. The hash spreads the load over the whole constellation as the baseline's does (at a
+ * capacity that binds, hit rate is what TTFT is made of, and every placement around the user fills the
+ * satellites over the populated cities first: docs/architecture.md); the second choice evens it out, so
+ * no box turns its blocks over much faster than the rest (a block is lost when any of its boxes' nine
+ * satellites evicts its share: the most loaded satellites decide which long-idle conversations keep
+ * their prefix); the box keeps a block's shares a hop or two apart; nothing migrates; and readers
+ * remember the anchors they have seen (client.ts), so a conversation's next turn needs no directory
+ * round trip.
  */
 export const ours: CentredStrategy = {
   name: "ours",
-  summary: "a box around a satellite hashed from the key, anchored (no migration; readers remember anchors)",
+  summary: "a box around the less loaded of two satellites hashed from the key, anchored (no migration; readers remember anchors)",
   kind: "centred",
   handover: "anchor",
-  anchor: (geo, _serving, key) => jumpHash(BigInt(key) * 2_654_435_761n + 17n, geo.constellation.size),
+  anchors: (geo, _serving, key) => [
+    jumpHash(BigInt(key) * 2_654_435_761n + 17n, geo.constellation.size),
+    jumpHash(BigInt(key) * 2_654_435_761n + 40_503n, geo.constellation.size)
+  ],
   around: rotation.around
 }
 

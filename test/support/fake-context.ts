@@ -86,10 +86,10 @@ export class FakeContext implements SkyContext {
   countOverTime(series: string, n: number): void {
     this.count(`${series}@time`, n)
   }
-  /** Anchored writes: by default the serving satellite itself. */
-  anchor: (serving: number, key: number) => number = (serving) => serving
-  anchorOf(serving: number, key: number): number {
-    return this.anchor(serving, key)
+  /** Anchored writes: by default around the serving satellite itself. */
+  anchors: (serving: number, key: number) => ReadonlyArray<number> = (serving) => [serving]
+  anchorsOf(serving: number, key: number): ReadonlyArray<number> {
+    return this.anchors(serving, key)
   }
   neighbour(slot: number): number {
     return this.neighbours[slot] ?? -1
