@@ -68,32 +68,36 @@ const intact = (share: SharePayload) => share.chunks.every(frameIntact)
 
 export const BEACON_BYTES = 64
 
+export const CONTROL_BYTES = 64
+
 /**
  * The largest write load in this satellite's rotation box now, as best it knows: its own, its four ISL
  * neighbours', and its plane neighbours' in-plane neighbours' (the box's corners on a Walker grid), heard
  * by beacons up to two intervals ago. Loads only grow, and a comparison between two boxes (client.ts)
  * is thrown off by their ages (a box heard 60 s ago looks lighter by a minute of writes, the same order
  * as the differences it should find), so each is carried forward to now at this satellite's own mean
- * write rate.
+ * write rate (a neighbour not heard yet counts as loaded like this satellite).
  */
 export const boxLoad = (state: SatelliteState, now: number): number => {
-  const rate = now > 0 ? state.store.writtenBytes / now : 0
-  const w = state.neighbourWritten, corners = state.neighbourSlotNeighboursWritten, at = state.neighbourHeardAt
+  const heard = carriedForward(state, now)
   let load = state.store.writtenBytes
   for (let slot = 0; slot < 4; slot++) {
-    const age = rate * (now - at[slot]!)
-    load = Math.max(load, w[slot]! + age, slot >= 2 ? corners[slot]! + age : 0)
+    load = Math.max(load, heard(state.neighbourWritten, slot), slot >= 2 ? heard(state.neighbourSlotNeighboursWritten, slot) : 0)
   }
   return load
 }
 
 /** The larger of this satellite's in-plane neighbours' write loads, carried forward to now (see boxLoad). */
 const slotNeighboursLoad = (state: SatelliteState, now: number): number => {
-  const rate = now > 0 ? state.store.writtenBytes / now : 0
-  const w = state.neighbourWritten, at = state.neighbourHeardAt
-  return Math.max(w[0]! + rate * (now - at[0]!), w[1]! + rate * (now - at[1]!))
+  const heard = carriedForward(state, now)
+  return Math.max(heard(state.neighbourWritten, 0), heard(state.neighbourWritten, 1))
 }
-export const CONTROL_BYTES = 64
+
+/** A load heard from the neighbour in `slot`, plus what this satellite's mean write rate adds since it was sent. */
+const carriedForward = (state: SatelliteState, now: number) => {
+  const rate = now > 0 ? state.store.writtenBytes / now : 0
+  return (loads: Float64Array, slot: number) => loads[slot]! + rate * (now - state.neighbourHeardAt[slot]!)
+}
 
 export const satellite = (opts: {
   capacityBytes: number
