@@ -33,7 +33,10 @@ describe("satellite", () => {
   })
 
   it("tells its neighbours its write load by beacon, and answers LoadGet with its rotation box's", () => {
-    const { ctx, state } = setup()
+    // Loads ride on beacons only where a strategy reads them; the standard workload's carry zeros.
+    const sat = satellite({ capacityBytes: 1000, beaconIntervalSeconds: 1, islBandwidthBitsPerSecond: 8000, beaconLoads: true })
+    const { ctx } = setup()
+    const state = sat.init(5)
     ctx.neighbours = [4, 6, -1, 24]
     deliver(sat, state, ctx, "CachePut", { key: 9, requestId: 2 }, { origin: 100, bytes: 300 })
     // Heard on the sender's slot 1: our slot 0 neighbour; its slot neighbours are two slots from us, outside the box.

@@ -149,7 +149,11 @@ export const client = (o: ClientOptions): SkyBehaviour<ClientState> => {
     if (!store || hit === p.keys.length) return void state.choosing.delete(id)
     const keys = p.keys.slice(hit)
     const centre = ctx.servingOf(user)
-    if (!o.anchored || centre < 0) return write(state, ctx, keys)
+    if (!o.anchored || centre < 0) {
+      // No satellite overhead now: the loads asked at the start are of no use.
+      state.choosing.delete(id)
+      return write(state, ctx, keys)
+    }
     // A block already placed (written or found before) is written again where it was; a new one around
     // the least loaded of its candidates once their loads are in (asked when the request started).
     const anchorOf = (key: number, load: (a: number) => number) =>

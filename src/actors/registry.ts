@@ -77,6 +77,7 @@ const actorKinds: Record<ActorKind, Factory> = {
       capacityBytes: config.capacityBytesPerSatellite,
       // The loads a strategy choosing by load reads come by beacon: on for it even where the config has none.
       beaconIntervalSeconds: config.beaconIntervalSeconds === 0 && choosesByLoad(strategy) ? LOAD_BEACON_SECONDS : config.beaconIntervalSeconds,
+      beaconLoads: choosesByLoad(strategy),
       policy: config.replay.storePolicy, islBandwidthBitsPerSecond: config.islBandwidthBitsPerSecond,
       // Inference actors (after the workload's users) write bytes; replay clients and ground users write sizes.
       ...(host ? { wire: host.wire, firstByteWriter: satellites + (config.workload === "replay" ? userRequests.length : config.users) } : {})

@@ -67,7 +67,6 @@ const HANDOFF_ATTEMPTS = 3
 const intact = (share: SharePayload) => share.chunks.every(frameIntact)
 
 export const BEACON_BYTES = 64
-
 export const CONTROL_BYTES = 64
 
 /**
@@ -78,26 +77,27 @@ export const CONTROL_BYTES = 64
  * as the differences it should find), so each is carried forward to now at this satellite's own mean
  * write rate (a neighbour not heard yet counts as loaded like this satellite).
  */
-export const boxLoad = (state: SatelliteState, now: number): number => {
-  const heard = carriedForward(state, now)
+const boxLoad = (state: SatelliteState, now: number): number => {
+  const rate = meanWriteRate(state, now)
   let load = state.store.writtenBytes
   for (let slot = 0; slot < 4; slot++) {
-    load = Math.max(load, heard(state.neighbourWritten, slot), slot >= 2 ? heard(state.neighbourSlotNeighboursWritten, slot) : 0)
+    load = Math.max(load, heardLoad(state, state.neighbourWritten, slot, now, rate), slot >= 2 ? heardLoad(state, state.neighbourSlotNeighboursWritten, slot, now, rate) : 0)
   }
   return load
 }
 
 /** The larger of this satellite's in-plane neighbours' write loads, carried forward to now (see boxLoad). */
 const slotNeighboursLoad = (state: SatelliteState, now: number): number => {
-  const heard = carriedForward(state, now)
-  return Math.max(heard(state.neighbourWritten, 0), heard(state.neighbourWritten, 1))
+  const rate = meanWriteRate(state, now)
+  return Math.max(heardLoad(state, state.neighbourWritten, 0, now, rate), heardLoad(state, state.neighbourWritten, 1, now, rate))
 }
 
-/** A load heard from the neighbour in `slot`, plus what this satellite's mean write rate adds since it was sent. */
-const carriedForward = (state: SatelliteState, now: number) => {
-  const rate = now > 0 ? state.store.writtenBytes / now : 0
-  return (loads: Float64Array, slot: number) => loads[slot]! + rate * (now - state.neighbourHeardAt[slot]!)
-}
+/** Bytes a second this satellite's store has taken, on average since the run began. */
+const meanWriteRate = (state: SatelliteState, now: number): number => (now > 0 ? state.store.writtenBytes / now : 0)
+
+/** A load heard from the neighbour in `slot`, plus what `rate` adds from its sending to now. */
+const heardLoad = (state: SatelliteState, loads: Float64Array, slot: number, now: number, rate: number): number =>
+  loads[slot]! + rate * (now - state.neighbourHeardAt[slot]!)
 
 export const satellite = (opts: {
   capacityBytes: number
@@ -105,6 +105,8 @@ export const satellite = (opts: {
   /** The ISLs' rate: a train's shares arrive one step (the largest share's bytes at this rate) apart. */
   islBandwidthBitsPerSecond: number
   policy?: EvictionPolicy
+  /** Beacons carry write loads (read only where a strategy chooses anchors by load); else they carry zeros and nothing is noted. */
+  beaconLoads?: boolean
   wire?: PayloadWire
   /** With a wire: actors from this id on put shares with their bytes; those below (replay clients) put sizes only. */
   firstByteWriter?: number
@@ -112,8 +114,8 @@ export const satellite = (opts: {
   const wire = opts.wire
   const firstByteWriter = opts.firstByteWriter ?? 0
   const beacon = (state: SatelliteState, ctx: SkyContext) => {
-    const written = state.store.writtenBytes
-    const slotNeighboursWritten = slotNeighboursLoad(state, ctx.now)
+    const written = opts.beaconLoads ? state.store.writtenBytes : 0
+    const slotNeighboursWritten = opts.beaconLoads ? slotNeighboursLoad(state, ctx.now) : 0
     for (let slot = 0; slot < 4; slot++) {
       const n = ctx.neighbour(slot)
       if (n >= 0) Sky.Beacon.send(ctx, n, BEACON_BYTES, { link: slot, written, slotNeighboursWritten })
@@ -179,6 +181,7 @@ export const satellite = (opts: {
     },
     // The sender's slot toward us is the mirror of ours toward it: 0 <-> 1, 2 <-> 3.
     Beacon: (state, m) => {
+      if (!opts.beaconLoads) return
       state.neighbourWritten[m.link ^ 1] = m.written
       state.neighbourSlotNeighboursWritten[m.link ^ 1] = m.slotNeighboursWritten
       state.neighbourHeardAt[m.link ^ 1] = m.sentAt
