@@ -73,6 +73,8 @@ export interface ReplayRow {
   /** Lookup-to-last-share time of the requests with at least one block served from the cache, ms. */
   readonly hitRetrievalMs: Percentiles
   readonly migrationBytes: number
+  /** Bytes of the copies readers placed near themselves (strategies with replicateBeyondHops: ours). */
+  readonly replicaBytes: number
   readonly evictions: number
   /** The run's own time (the engine's, start-up excluded), s. */
   readonly wallSeconds: number
@@ -120,6 +122,7 @@ const row = (run: Run, r: RunReport, oracle: number, device: string): ReplayRow 
     coldTtftMs: { mean: (c.coldTtftMicros ?? 0) / 1e3 / Math.max(1, requests), ...percentiles(r.latency.coldTtft!) },
     hitRetrievalMs: percentiles(r.retrieval),
     migrationBytes: c.migrationBytes ?? 0,
+    replicaBytes: c.replicaBytes ?? 0,
     evictions: r.evictions,
     wallSeconds: r.wallSeconds,
     hitRateOverTime: hitRateOverTime(r)
@@ -201,7 +204,7 @@ runMain(async () => {
     strategy: r.strategy, codec: r.codec, capacityMb: r.capacityMb, seed: r.seed, device: r.device, requests: r.requests, blocks: r.blocks, hitBlocks: r.hitBlocks,
     hitRate: r.hitRate, oracleHitRate: r.oracleHitRate, ttftMeanMs: r.ttftMs.mean, ttftP50Ms: r.ttftMs.p50, ttftP90Ms: r.ttftMs.p90, ttftP99Ms: r.ttftMs.p99,
     coldTtftMeanMs: r.coldTtftMs.mean, coldTtftP99Ms: r.coldTtftMs.p99, hitRetrievalP50Ms: r.hitRetrievalMs.p50, hitRetrievalP99Ms: r.hitRetrievalMs.p99,
-    migrationBytes: r.migrationBytes, evictions: r.evictions, wallSeconds: r.wallSeconds
+    migrationBytes: r.migrationBytes, replicaBytes: r.replicaBytes, evictions: r.evictions, wallSeconds: r.wallSeconds
   })))
   await writeReplayCharts(dir, constellation, simSeconds, rows, differences, oracle, runs.flatMap((run, i) => (first(run) && run.capacityMb === biggest ? [[run.strategy, reports[i]!] as const] : [])))
   const summaryRows = rows.filter((r) => r.capacityMb === biggest && r.seed === seeds[0])
@@ -214,8 +217,8 @@ runMain(async () => {
   printResult(o.json, rows, () =>
     [
       `replay: ${requests} requests of ${o.trace} on ${where}, S = ${o.servers}, ${o.policy}, TTFT on ${o.device}; oracle hit rate ${fmt(oracle, 4)}; seeds ${seeds.join(",")}; written to ${dir.path}`,
-      "strategy       codec   MiB/sat  seed   hit rate   TTFT mean / p50 / p99 ms (cold mean)      hit retrieval p50 / p99 ms   migration GB   evictions   run s",
-      ...rows.map((r) => `${r.strategy.padEnd(14)} ${r.codec.padEnd(5)} ${String(r.capacityMb).padStart(9)} ${String(r.seed).padStart(5)} ${fmt(r.hitRate, 4).padStart(10)}   ${`${fmt(r.ttftMs.mean, 0)} / ${fmt(r.ttftMs.p50, 0)} / ${fmt(r.ttftMs.p99, 0)} (${fmt(r.coldTtftMs.mean, 0)})`.padStart(34)}   ${`${fmt(r.hitRetrievalMs.p50, 0)} / ${fmt(r.hitRetrievalMs.p99, 0)}`.padStart(26)}   ${fmt(r.migrationBytes / 1e9, 1).padStart(12)}   ${String(r.evictions).padStart(9)} ${fmt(r.wallSeconds, 1).padStart(7)}`),
+      "strategy       codec   MiB/sat  seed   hit rate   TTFT mean / p50 / p99 ms (cold mean)      hit retrieval p50 / p99 ms   migration GB   copies GB   evictions   run s",
+      ...rows.map((r) => `${r.strategy.padEnd(14)} ${r.codec.padEnd(5)} ${String(r.capacityMb).padStart(9)} ${String(r.seed).padStart(5)} ${fmt(r.hitRate, 4).padStart(10)}   ${`${fmt(r.ttftMs.mean, 0)} / ${fmt(r.ttftMs.p50, 0)} / ${fmt(r.ttftMs.p99, 0)} (${fmt(r.coldTtftMs.mean, 0)})`.padStart(34)}   ${`${fmt(r.hitRetrievalMs.p50, 0)} / ${fmt(r.hitRetrievalMs.p99, 0)}`.padStart(26)}   ${fmt(r.migrationBytes / 1e9, 1).padStart(12)}   ${fmt(r.replicaBytes / 1e9, 1).padStart(9)}   ${String(r.evictions).padStart(9)} ${fmt(r.wallSeconds, 1).padStart(7)}`),
       "",
       `paired differences over ${seeds.length} seed(s), ${reference} - other, mean [95% bootstrap interval]:`,
       ...differences.filter((d) => d.a === reference || d.b === reference).filter((d) => d.measure !== "migrationBytes").map((d) => {

@@ -1,10 +1,10 @@
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { PUT_ATTEMPTS, PUT_TIMEOUT_SECONDS } from "../src/actors/acked-puts.js"
-import { client } from "../src/actors/client.js"
+import { client, type ClientOptions } from "../src/actors/client.js"
 import { ground, homeOf } from "../src/actors/ground.js"
 import { inference, InferencePort, InferenceTimer, type LookupResult, type StoreResult } from "../src/actors/inference.js"
-import { BEACON_BYTES, CONTROL_BYTES, satellite } from "../src/actors/satellite.js"
+import { BEACON_BYTES, CONTROL_BYTES, MAX_REPLICAS, satellite } from "../src/actors/satellite.js"
 import { HEALTH_TIMEOUT_SECONDS, HealthView } from "../src/actors/health.js"
 import { frameChunk } from "../src/cache/integrity.js"
 import { tracedBlockKey } from "../src/cache/keys.js"
@@ -74,10 +74,32 @@ describe("satellite", () => {
 
   it("keeps a block's directory entry and answers who wrote it", () => {
     const { ctx, state } = setup()
-    deliver(sat, state, ctx, "DirGet", { key: 7, requestId: 1, block: 2 }, { origin: 100 })
-    deliver(sat, state, ctx, "DirPut", { key: 7, locator: 123 }, { origin: 100 })
-    deliver(sat, state, ctx, "DirGet", { key: 7, requestId: 2, block: 0 }, { origin: 101 })
+    deliver(sat, state, ctx, "DirGet", { key: 7, requestId: 1, near: -1, block: 2 }, { origin: 100 })
+    deliver(sat, state, ctx, "DirPut", { key: 7, replica: false, locator: 123 }, { origin: 100 })
+    deliver(sat, state, ctx, "DirGet", { key: 7, requestId: 2, near: -1, block: 0 }, { origin: 101 })
     expect(ctx.of("DirReply").map((s) => [s.dst, s.message.locator, s.message.block])).toEqual([[100, -1, 2], [101, 123, 0]])
+  })
+
+  it("the directory answers a lookup with the copy nearest the asker, keeps the newest MAX_REPLICAS copies, and answers without `near` with the block's own anchor", () => {
+    const { ctx, state } = setup()
+    const ask = (near: number) => {
+      deliver(sat, state, ctx, "DirGet", { key: 7, requestId: near, near, block: 0 }, { origin: 100 })
+      const [reply] = ctx.of("DirReply")
+      ctx.take()
+      return reply!.message.locator
+    }
+    deliver(sat, state, ctx, "DirPut", { key: 7, replica: false, locator: 100 }, { origin: 100 })
+    for (const at of [10, 50, 50]) deliver(sat, state, ctx, "DirPut", { key: 7, replica: true, locator: at }, { origin: 101 })
+    expect([ask(12), ask(60), ask(98), ask(-1)]).toEqual([10, 50, 100, 100])
+    // A block written again is anchored anew; its copies stay.
+    deliver(sat, state, ctx, "DirPut", { key: 7, replica: false, locator: 90 }, { origin: 102 })
+    expect([ask(12), ask(86), ask(-1)]).toEqual([10, 90, 90])
+    // Eight more copies: the two oldest (10, 50) go.
+    for (let k = 0; k < MAX_REPLICAS; k++) deliver(sat, state, ctx, "DirPut", { key: 7, replica: true, locator: 300 + k }, { origin: 101 })
+    expect([ask(12), ask(60), ask(303)]).toEqual([90, 90, 303])
+    // Another key has no copies.
+    deliver(sat, state, ctx, "DirGet", { key: 8, requestId: 0, near: 300, block: 0 }, { origin: 100 })
+    expect(ctx.take()[0]!.message).toMatchObject({ _tag: "DirReply", locator: -1 })
   })
 
   it("the directory answers every lookup with the last writer recorded for the key, or -1 (fast-check, against a Map)", () => {
@@ -86,11 +108,11 @@ describe("satellite", () => {
       const model = new Map<number, number>()
       ops.forEach((o, i) => {
         if (o.put) {
-          deliver(sat, state, ctx, "DirPut", { key: o.key, locator: o.locator }, { origin: 100 })
+          deliver(sat, state, ctx, "DirPut", { key: o.key, replica: false, locator: o.locator }, { origin: 100 })
           model.set(o.key, o.locator)
           return
         }
-        deliver(sat, state, ctx, "DirGet", { key: o.key, requestId: i, block: i % 7 }, { origin: 101 })
+        deliver(sat, state, ctx, "DirGet", { key: o.key, requestId: i, near: -1, block: i % 7 }, { origin: 101 })
         const [reply] = ctx.take()
         expect(reply!.dst).toBe(101)
         expect(reply!.message).toMatchObject({ _tag: "DirReply", key: o.key, requestId: i, block: i % 7, locator: model.get(o.key) ?? -1 })
@@ -224,16 +246,17 @@ describe("ground user", () => {
 
 describe("replay client", () => {
   const ns = { modelId: "m", tenantSalt: "t" }
-  const mk = (anchored: boolean) => client({
+  const mk = (anchored: boolean, more: Partial<ClientOptions> = {}) => client({
     firstUserId: 100, requests: [[{ time: 1, hashIds: [5, 6], inputTokens: 1500 }]], servers: 3, blockBytes: 3000, chunkBytes: 1000, epochSeconds: 1,
     directoryOf: (key) => (key % 7) + 50, namespace: ns, anchored,
     // 1,000-token blocks, 1 ms of prefill per token.
-    ttft: { blockTokens: 1000, prefillSeconds: (from, to) => (to - from) * 1e-3 }
+    ttft: { blockTokens: 1000, prefillSeconds: (from, to) => (to - from) * 1e-3 },
+    ...more
   })
   const keys = [5, 6].map((h) => tracedBlockKey(h, ns))
   /** A client (user 0, under satellite 20; user 7 under 30) whose first request is due at t = 1, and that request started. */
-  const started = (anchored: boolean) => {
-    const c = mk(anchored)
+  const started = (anchored: boolean, more: Partial<ClientOptions> = {}) => {
+    const c = mk(anchored, more)
     const ctx = new FakeContext()
     ctx.self = 100
     ctx.serving.set(0, 20).set(7, 30)
@@ -265,6 +288,27 @@ describe("replay client", () => {
     expect(writes[0]!.message).toMatchObject({ locator: 0 })
   })
 
+  it("fetches as soon as the directory's answers settle the prefix: an unwritten block's answer ends the wait for the blocks after it", () => {
+    const { c: three, ctx, state } = started(false, { requests: [[{ time: 1, hashIds: [5, 6, 7], inputTokens: 3000 }]] })
+    const ks = [5, 6, 7].map((h) => tracedBlockKey(h, ns))
+    expect(ctx.take().map((s) => s.message._tag)).toEqual(["DirGet", "DirGet", "DirGet"])
+    // Block 1 is unwritten: nothing is fetched while block 0 has not answered ...
+    deliver(three, state, ctx, "DirReply", { key: ks[1]!, requestId: 0, locator: -1, block: 1 }, { origin: 56 })
+    expect(ctx.take()).toEqual([])
+    // ... and block 0's answer settles the prefix at one block: its shares are asked without block 2's answer.
+    ctx.now = 1.1
+    deliver(three, state, ctx, "DirReply", { key: ks[0]!, requestId: 0, locator: 7, block: 0 }, { origin: 55 })
+    expect(ctx.take().map((s) => [s.dst, s.message])).toMatchObject([30, 31, 32].map((sat, k) => [sat, { _tag: "BlockGet", key: ks[0]!, ask: k }]))
+    ctx.now = 1.3
+    for (let k = 0; k < 3; k++) deliver(three, state, ctx, "BlockReply", { key: ks[0]!, requestId: 0, hit: true, ask: k }, { origin: 30 + k })
+    expect(ctx.counters.get("hitBlocks")).toBe(1)
+    expect(ctx.recorded[0]).toEqual(["retrieval", expect.closeTo(0.3, 12)])
+    // Block 2's late answer changes nothing.
+    ctx.take()
+    deliver(three, state, ctx, "DirReply", { key: ks[2]!, requestId: 0, locator: 9, block: 2 }, { origin: 57 })
+    expect(ctx.take()).toEqual([])
+  })
+
   it("anchored: the directory records the centre written around, and nothing follows a handover", () => {
     const c = mk(true)
     const ctx = new FakeContext()
@@ -282,7 +326,7 @@ describe("replay client", () => {
     expect(ctx.of("DirPut").map((s) => s.message.locator)).toEqual([20, 20])
   })
 
-  it("anchored with two candidates: asks each for its box's load as the request starts, and writes its new blocks around the less loaded; one that has not answered 5 s after the lookup counts as the most loaded", () => {
+  it("anchored with two candidates: asks each for its box's load as the request starts, and writes its new blocks around the less loaded as the lookup ends; one that has not answered by then counts as the most loaded", () => {
     for (const answers of [[[40, 500], [60, 200]], [[40, 500]]] as const) {
       const c = mk(true)
       const ctx = new FakeContext()
@@ -298,19 +342,50 @@ describe("replay client", () => {
       for (const [sat, load] of answers) deliver(c, state, ctx, "LoadReply", { requestId: 0, load }, { origin: sat })
       ctx.now = 1.2
       for (const [k, key] of keys.entries()) deliver(c, state, ctx, "DirReply", { key, requestId: 0, locator: -1, block: k }, { origin: 55 })
-      // Both answered: written as the lookup ends. One did not: written 5 s after it.
-      if (answers.length === 1) {
-        expect(ctx.of("BlockPut")).toEqual([])
-        ctx.advanceTo(6.19)
-        expect(ctx.of("BlockPut")).toEqual([])
-        ctx.advanceTo(6.2)
-      }
+      // Written as the lookup ends, whether or not every candidate answered; a late answer changes nothing.
       const around = answers.length === 2 ? 60 : 40
       expect(ctx.of("DirPut").map((s) => s.message.locator)).toEqual([around, around])
       expect(ctx.of("BlockPut").map((s) => s.dst)).toEqual([around, around + 1, around + 2, around, around + 1, around + 2])
       // Anchors are remembered: the next turn asks neither the directory nor the loads for these blocks.
       expect([...state.anchors.values()]).toEqual([around, around])
       expect(state.choosing.size).toBe(0)
+      ctx.take()
+      ctx.now = 1.3
+      deliver(c, state, ctx, "LoadReply", { requestId: 0, load: 0 }, { origin: 60 })
+      expect(ctx.take()).toEqual([])
+      expect(state.choosing.size).toBe(0)
+    }
+  })
+
+  it("anchored with replicas: another writer's block fetched from further than the limit is placed again near the reader, which reads it there; its own blocks and near ones are not", () => {
+    for (const foundAt of [40, 22]) {
+      const two = [{ time: 1, hashIds: [5, 6], inputTokens: 1500 }, { time: 2, hashIds: [5, 6, 7], inputTokens: 2500 }]
+      const { c, ctx, state } = started(true, { requests: [two], replicateBeyondHops: 4 })
+      // The directory asks carry the asker's serving satellite.
+      expect(ctx.take().map((s) => s.message)).toMatchObject(keys.map((key) => ({ _tag: "DirGet", key, near: 20 })))
+      // Block 0 was written by another conversation around foundAt (20 hops away, or 2); block 1 by nobody.
+      deliver(c, state, ctx, "DirReply", { key: keys[0]!, requestId: 0, locator: foundAt, block: 0 }, { origin: 55 })
+      deliver(c, state, ctx, "DirReply", { key: keys[1]!, requestId: 0, locator: -1, block: 1 }, { origin: 56 })
+      ctx.take()
+      for (let k = 0; k < 3; k++) deliver(c, state, ctx, "BlockReply", { key: keys[0]!, requestId: 0, hit: true, ask: k }, { origin: foundAt + k })
+      const puts = ctx.take().filter((s) => s.message._tag === "DirPut" || s.message._tag === "BlockPut").map((s) => [s.dst, s.message])
+      const newBlock = [[(keys[1]! % 7) + 50, { _tag: "DirPut", key: keys[1]!, replica: false, locator: 20 }], ...[20, 21, 22].map((sat, k) => [sat, { _tag: "BlockPut", key: keys[1]!, share: k }])]
+      if (foundAt === 40) {
+        // A copy of block 0 around satellite 20 (directory told), then the new block 1.
+        const copy = [[(keys[0]! % 7) + 50, { _tag: "DirPut", key: keys[0]!, replica: true, locator: 20 }], ...[20, 21, 22].map((sat, k) => [sat, { _tag: "BlockPut", key: keys[0]!, share: k }])]
+        expect(puts).toMatchObject([...copy, ...newBlock])
+        expect(ctx.counters.get("replicaBytes")).toBe(3000)
+      } else {
+        expect(puts).toMatchObject(newBlock)
+        expect(ctx.counters.get("replicaBytes")).toBeUndefined()
+      }
+      // The next turn, under satellite 30: block 0 (found, now 10 hops from its copy or 8 from 22) is
+      // looked up again, nearer copies may exist; block 1 (its own, 10 hops away) is read where it was
+      // written; block 2 is new.
+      ctx.serving.set(0, 30)
+      ctx.now = 2
+      deliver(c, state, ctx, "Tick", { timer: 0, id: 1 }, { origin: 100 })
+      expect(ctx.take().filter((s) => s.message._tag === "DirGet").map((s) => s.message)).toMatchObject([{ key: keys[0]!, near: 30, block: 0 }, { block: 2 }])
     }
   })
 

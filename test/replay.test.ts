@@ -86,6 +86,19 @@ describe("trace replay through the actors", () => {
     expect(two.r.counters.putBytes).toBe(single.r.counters.putBytes)
   }, 60_000)
 
+  it("ours copies blocks read by other conversations near their readers: hits come back sooner than with no copies", async () => {
+    const { replicateBeyondHops: _, ...rest } = ours
+    const noCopies: CentredStrategy = { ...rest, name: "ours_no_copies" }
+    const run = (strategy: string) => runInProcess(makeRunConfig({ ...replay(strategy, 256) }), 1, {}, { strategies: [noCopies] })
+    const [copies, none] = [await run("ours"), await run(noCopies.name)]
+    // Every new conversation's first turn reads the shared system prompt's block, wherever it was written.
+    expect(copies.counters.replicaBytes).toBeGreaterThan(0)
+    expect(none.counters.replicaBytes).toBeUndefined()
+    expect(copies.counters.hitBlocks).toBeGreaterThanOrEqual(none.counters.hitBlocks!)
+    expect(copies.retrieval.meanMs).toBeLessThan(0.9 * none.retrieval.meanMs)
+    expect(copies.retrieval.p90Ms).toBeLessThan(none.retrieval.p90Ms)
+  }, 60_000)
+
   it("baseline (hashed placement) never migrates; a tiny store evicts and loses hits", async () => {
     const base = await runInProcess(replay("baseline", 256), 1)
     expect(base.counters.migrationBytes ?? 0).toBe(0)

@@ -104,6 +104,29 @@ describe("ISLs", () => {
     expect(s.neighbours[4 * (5 * 11) + 3]).toBe(-1)
   })
 
+  it("gridHops is the +Grid hop count on an unphased delta shell, symmetric, and infinite across shells", () => {
+    const c = Constellation.make([walkerDelta({ planes: 6, satsPerPlane: 8, altitudeKm: 780, inclinationDeg: 86.4, phasing: 0 })])
+    const g = plusGrid(c)
+    for (let from = 0; from < c.size; from++) {
+      // Breadth-first over the grid's links: the exact hop count to every satellite.
+      const hops = new Int32Array(c.size).fill(-1)
+      hops[from] = 0
+      const queue = [from]
+      for (let h = 0; h < queue.length; h++) {
+        for (let k = 0; k < 4; k++) {
+          const n = g.neighbours[4 * queue[h]! + k]!
+          if (n < 0 || hops[n]! >= 0) continue
+          hops[n] = hops[queue[h]!]! + 1
+          queue.push(n)
+        }
+      }
+      for (let to = 0; to < c.size; to++) expect([from, to, Constellation.gridHops(c, from, to)]).toEqual([from, to, hops[to]])
+    }
+    const two = Constellation.make([...preset("paper-19x5"), walkerDelta({ planes: 4, satsPerPlane: 4, altitudeKm: 1200, inclinationDeg: 60, phasing: 0 })])
+    expect(Constellation.gridHops(two, 0, 3)).toBe(3)
+    expect(Constellation.gridHops(two, 0, two.size - 1)).toBe(Number.POSITIVE_INFINITY)
+  })
+
   it("seam links of a phased delta shell join near neighbours", () => {
     const c = Constellation.make(preset("starlink-shell1"))
     const snap = makeSnapshot(c).update(0)

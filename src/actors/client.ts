@@ -1,10 +1,11 @@
 /**
  * A replay client: one conversation of a request trace, at one place on the ground. For each request:
  * 1. ask each block's directory satellite (its key's home) who wrote it;
- * 2. fetch the leading blocks that were written: one share from each of the S satellites that the
- *    placement puts around the writer's serving satellite now (or, for the baseline, the key's hashed
- *    satellites); a block is a hit only if all S shares come back, and the hit prefix stops at the
- *    first block that is not;
+ * 2. once the answers settle the prefix (every block up to the first unwritten one has answered; the
+ *    rest are not waited for), fetch the leading blocks that were written: one share from each of the
+ *    S satellites that the placement puts around the writer's serving satellite now (or, for the
+ *    baseline, the key's hashed satellites); a block is a hit only if all S shares come back, and the
+ *    hit prefix stops at the first block that is not;
  * 3. write every block after the hit prefix: its shares to the S satellites around this client's
  *    serving satellite, and the directory entry.
  * Every epoch it checks whether its serving satellite changed; if so it migrates the blocks it wrote:
@@ -47,6 +48,12 @@ export interface ClientOptions {
    * and nothing migrates when the writer's serving satellite changes.
    */
   readonly anchored?: boolean
+  /**
+   * Anchored: a block of another writer (its anchor found through the directory) fetched from further
+   * than this many hops is placed again around this client's serving satellite, a copy the directory
+   * hands to readers nearer it (CentredStrategy.replicateBeyondHops). Absent: no copies.
+   */
+  readonly replicateBeyondHops?: number
   readonly namespace: { readonly modelId: string; readonly tenantSalt: string }
   /** Requests in flight at once; one more is rejected at the source (default: unbounded). */
   readonly maxInFlight?: number
@@ -58,10 +65,11 @@ interface Pending {
   readonly keys: ReadonlyArray<number>
   readonly writers: Int32Array
   readonly shareHit: Uint8Array
-  dirLeft: number
+  /** Blocks before this one answered written (locator >= 0): the prefix is known once it reaches one answered unwritten, or the end. */
+  dirScan: number
   fetchLeft: number
   prefix: number
-  /** Completed by the last directory answer, and by the last share's. */
+  /** Completed by the directory answer that settles the prefix (prefixKnown), and by the last share's. */
   readonly located: Deferred.Deferred<void>
   readonly fetched: Deferred.Deferred<void>
   /** The lookup's program (interrupted when a satellite refuses the lookup). */
@@ -71,9 +79,7 @@ interface Pending {
 /** A request's new blocks' candidate anchors (key -> candidates) and their loads as they come back (LoadReply). */
 interface Choosing {
   readonly candidates: Map<number, ReadonlyArray<number>>
-  left: number
   readonly loads: Map<number, number>
-  readonly answered: Deferred.Deferred<void>
 }
 
 export interface ClientState extends WrittenBlocks {
@@ -84,6 +90,8 @@ export interface ClientState extends WrittenBlocks {
    * a block it has seen needs no directory round trip; one found gone there is written again.
    */
   readonly anchors: Map<number, number>
+  /** Anchored: keys whose anchor came from the directory (other writers' blocks), which may be copied near this client. */
+  readonly found: Set<number>
   /** Requests whose new blocks will choose among candidate anchors, by request id. */
   readonly choosing: Map<number, Choosing>
   /**
@@ -97,8 +105,6 @@ export interface ClientState extends WrittenBlocks {
 const Timer = { request: 0, epoch: 1 } as const
 /** A request still waiting after this long (virtual s) lost a message: it ends with what came back. */
 const REQUEST_TIMEOUT_SECONDS = 30
-/** A write waits at most this long (virtual s) after its lookup for its candidate anchors' loads, then chooses among those that answered. */
-const LOAD_TIMEOUT_SECONDS = 5
 
 export const client = (o: ClientOptions): SkyBehaviour<ClientState> => {
   const S = o.servers
@@ -106,6 +112,37 @@ export const client = (o: ClientOptions): SkyBehaviour<ClientState> => {
   // The directory's locator: the writer (placement follows it), or for anchored blocks the write-time centre.
   const serversOf = (ctx: SkyContext, key: number, locator: number) =>
     o.anchored ? ctx.placement(locator, S) : placedServers(ctx, S, key, locator, o.hashedServer)
+  /**
+   * Whether the directory's answers so far settle the request's prefix: every block up to one answered
+   * unwritten (or to the end) has answered. Later answers cannot lengthen it, so the lookup goes on to
+   * the shares without them (a long prompt's first turn asks ~140 directories across the constellation
+   * and hits one block: it used to wait for the farthest).
+   */
+  const prefixKnown = (p: Pending) => {
+    while (p.dirScan < p.writers.length && p.writers[p.dirScan]! >= 0) p.dirScan++
+    return p.dirScan === p.writers.length || p.writers[p.dirScan] === -1
+  }
+  /** Whether anchor `at` is too far from satellite `near` to read from again rather than place a copy near it. */
+  const far = (ctx: SkyContext, near: number, at: number) => o.replicateBeyondHops !== undefined && ctx.hops(near, at) > o.replicateBeyondHops
+  /**
+   * Place a copy of each hit block of another writer that came from far (see `far`) around this
+   * client's serving satellite, and tell the block's directory (DirPut `replica`); the client reads it
+   * there from now on.
+   */
+  const replicateFar = (state: ClientState, ctx: SkyContext, p: Pending, hit: number) => {
+    const near = ctx.servingOf(ctx.self - o.firstUserId)
+    for (let j = 0; j < hit && near >= 0; j++) {
+      const key = p.keys[j]!
+      const at = state.anchors.get(key)
+      if (at === undefined || !state.found.has(key) || !far(ctx, near, at)) continue
+      const servers = ctx.placement(near, S)
+      if (servers.length < S) return
+      Sky.DirPut.send(ctx, o.directoryOf(key), CONTROL_BYTES, { key, replica: true, locator: near })
+      servers.forEach((s, k) => Sky.BlockPut.send(ctx, s, shareBytes[k]!, { key, acked: false, share: k }))
+      ctx.count("replicaBytes", o.blockBytes)
+      state.anchors.set(key, near)
+    }
+  }
   /** Leading blocks of a request whose S shares all came back. */
   const leadingHits = (p: Pending) => {
     let hit = 0
@@ -144,32 +181,26 @@ export const client = (o: ClientOptions): SkyBehaviour<ClientState> => {
     const user = ctx.self - o.firstUserId
     if (hit > 0) ctx.record("retrieval", ctx.now - p.start)
     tally(ctx, p, hit, hit > 0 ? "served" : "missed")
+    if (hit > 0 && store && o.replicateBeyondHops !== undefined) replicateFar(state, ctx, p, hit)
     state.pending.delete(id)
     const choice = state.choosing.get(id)
-    if (!store || hit === p.keys.length) return void state.choosing.delete(id)
+    state.choosing.delete(id)
+    if (!store || hit === p.keys.length) return
     const keys = p.keys.slice(hit)
     const centre = ctx.servingOf(user)
-    if (!o.anchored || centre < 0) {
-      // No satellite overhead now: the loads asked at the start are of no use.
-      state.choosing.delete(id)
-      return write(state, ctx, keys)
-    }
+    if (!o.anchored || centre < 0) return write(state, ctx, keys)
     // A block already placed (written or found before) is written again where it was; a new one around
-    // the least loaded of its candidates once their loads are in (asked when the request started).
-    const anchorOf = (key: number, load: (a: number) => number) =>
-      state.anchors.get(key) ?? (choice?.candidates.get(key) ?? ctx.anchorsOf(centre, key)).reduce((best, a) => (load(a) < load(best) ? a : best))
-    if (choice === undefined) return write(state, ctx, keys, keys.map((key) => anchorOf(key, () => 0)))
-    ctx.run(Effect.gen(function* () {
-      if (choice.left > 0) yield* Deferred.await(choice.answered).pipe(Effect.timeoutOption(Duration.seconds(LOAD_TIMEOUT_SECONDS)))
-      state.choosing.delete(id)
-      const load = (a: number) => choice.loads.get(a) ?? Number.POSITIVE_INFINITY
-      write(state, ctx, keys, keys.map((key) => anchorOf(key, load)))
-    }))
+    // the least loaded of its candidates that have answered by now (asked when the request started). One
+    // that has not counts as the most loaded: waiting for it would land the block later than any other
+    // strategy lands its own, and a reader coming soon after would miss it (docs/decisions.md).
+    const load = (a: number) => choice?.loads.get(a) ?? Number.POSITIVE_INFINITY
+    write(state, ctx, keys, keys.map((key) =>
+      state.anchors.get(key) ?? (choice?.candidates.get(key) ?? ctx.anchorsOf(centre, key)).reduce((best, a) => (load(a) < load(best) ? a : best))))
   }
   /**
    * Anchored strategies with several candidate anchors: ask each candidate of the request's blocks not
-   * placed yet for its box's write load, at the request's start, so the answers are in by the time its
-   * lookup ends and its new blocks are written (finish).
+   * placed yet for its box's write load, at the request's start, so that most answers are in by the time
+   * its lookup ends and its new blocks are written (finish).
    */
   const askLoads = (state: ClientState, ctx: SkyContext, id: number, keys: ReadonlyArray<number>, centre: number) => {
     const candidates = new Map<number, ReadonlyArray<number>>()
@@ -179,7 +210,7 @@ export const client = (o: ClientOptions): SkyBehaviour<ClientState> => {
     }
     if (candidates.size === 0) return
     const asked = [...new Set([...candidates.values()].flat())]
-    state.choosing.set(id, { candidates, left: asked.length, loads: new Map(), answered: Deferred.makeUnsafe() })
+    state.choosing.set(id, { candidates, loads: new Map() })
     for (const a of asked) Sky.LoadGet.send(ctx, a, CONTROL_BYTES, { requestId: id })
   }
   /**
@@ -194,12 +225,13 @@ export const client = (o: ClientOptions): SkyBehaviour<ClientState> => {
     keys.forEach((key, j) => {
       const servers = anchors ? ctx.placement(anchors[j]!, S) : o.anchored ? [] : o.hashedServer ? serversOf(ctx, key, user) : (around ??= serversOf(ctx, key, user))
       if (servers.length < S) return ctx.count("unplaced")
-      Sky.DirPut.send(ctx, o.directoryOf(key), CONTROL_BYTES, { key, locator: anchors ? anchors[j]! : user })
+      Sky.DirPut.send(ctx, o.directoryOf(key), CONTROL_BYTES, { key, replica: false, locator: anchors ? anchors[j]! : user })
       servers.forEach((s, k) => Sky.BlockPut.send(ctx, s, shareBytes[k]!, { key, acked: false, share: k }))
       ctx.count("putBytes", o.blockBytes)
       // One array for the blocks placed alike (never changed in place: followHandover).
       if (!o.hashedServer && !o.anchored) state.written.set(key, servers)
       if (anchors) state.anchors.set(key, anchors[j]!)
+      state.found.delete(key)
     })
     if (state.sleepingTick >= 0 && state.written.size > 0) wake(state, ctx)
   }
@@ -215,18 +247,22 @@ export const client = (o: ClientOptions): SkyBehaviour<ClientState> => {
     Sky.Tick.after(ctx, t - ctx.now, { timer: Timer.epoch, id: 0 })
   }
   /**
-   * Request `id`'s lookup: ask every block's directory, await the answers; ask the shares of the leading
-   * written blocks, await them; end with the leading hits. At the deadline it ends with what came back.
+   * Request `id`'s lookup: ask every block's directory, await the answers that settle the prefix
+   * (prefixKnown); ask the shares of the leading written blocks, await them; end with the leading hits.
+   * At the deadline it ends with what came back.
    */
   const lookup = (state: ClientState, ctx: SkyContext, id: number, p: Pending) => {
     const located = Effect.gen(function* () {
+      const near = ctx.servingOf(ctx.self - o.firstUserId)
       p.keys.forEach((key, j) => {
         const known = state.anchors.get(key)
-        if (known === undefined) return Sky.DirGet.send(ctx, o.directoryOf(key), CONTROL_BYTES, { key, requestId: id, block: j })
+        // Another writer's block remembered too far away: the directory may know a copy nearer.
+        if (known === undefined || (state.found.has(key) && far(ctx, near, known))) {
+          return Sky.DirGet.send(ctx, o.directoryOf(key), CONTROL_BYTES, { key, requestId: id, near, block: j })
+        }
         p.writers[j] = known
-        p.dirLeft--
       })
-      if (p.dirLeft > 0) yield* Deferred.await(p.located)
+      if (!prefixKnown(p)) yield* Deferred.await(p.located)
       p.prefix = askPrefixShares(ctx, S, p.keys, p.writers, id, (j) => serversOf(ctx, p.keys[j]!, p.writers[j]!)).prefix
       if (p.prefix === 0) return 0
       p.fetchLeft = p.prefix * S
@@ -261,7 +297,7 @@ export const client = (o: ClientOptions): SkyBehaviour<ClientState> => {
       const keys = req.hashIds.map((h) => tracedBlockKey(h, o.namespace))
       ctx.count("issued")
       const p: Pending = {
-        start: ctx.now, inputTokens: req.inputTokens, keys, writers: new Int32Array(keys.length).fill(-2), shareHit: new Uint8Array(keys.length * S), dirLeft: keys.length, fetchLeft: 0, prefix: 0,
+        start: ctx.now, inputTokens: req.inputTokens, keys, writers: new Int32Array(keys.length).fill(-2), shareHit: new Uint8Array(keys.length * S), dirScan: 0, fetchLeft: 0, prefix: 0,
         located: Deferred.makeUnsafe(), fetched: Deferred.makeUnsafe()
       }
       // Backpressure at the source: a client with too many requests waiting refuses the next one.
@@ -281,8 +317,11 @@ export const client = (o: ClientOptions): SkyBehaviour<ClientState> => {
       const p = state.pending.get(m.requestId)
       if (!p) return
       p.writers[m.block] = m.locator
-      if (o.anchored && m.locator >= 0) state.anchors.set(m.key, m.locator)
-      if (--p.dirLeft === 0) Deferred.doneUnsafe(p.located, Effect.void)
+      if (o.anchored && m.locator >= 0) {
+        state.anchors.set(m.key, m.locator)
+        state.found.add(m.key)
+      }
+      if (prefixKnown(p)) Deferred.doneUnsafe(p.located, Effect.void)
     },
     Busy: (state, m, ctx) => {
       // A satellite refused a message (mailbox full). A refused lookup ends the request as rejected;
@@ -299,12 +338,7 @@ export const client = (o: ClientOptions): SkyBehaviour<ClientState> => {
       const rows = ctx.takeManifest(m.manifest)
       for (let k = 0; rows !== undefined && k < rows.length; k += ENTRY) if (state.written.delete(rows[k]!)) ctx.count("blocksForgotten")
     },
-    LoadReply: (state, m) => {
-      const c = state.choosing.get(m.requestId)
-      if (!c || c.loads.has(m.origin)) return
-      c.loads.set(m.origin, m.load)
-      if (--c.left === 0) Deferred.doneUnsafe(c.answered, Effect.void)
-    },
+    LoadReply: (state, m) => void state.choosing.get(m.requestId)?.loads.set(m.origin, m.load),
     BlockReply: (state, m) => {
       const p = state.pending.get(m.requestId)
       if (!p) return
@@ -317,7 +351,7 @@ export const client = (o: ClientOptions): SkyBehaviour<ClientState> => {
     supervision: "restart",
     // ShareGone only updates what the client keeps placed.
     silentTags: [Tag.ShareGone],
-    init: () => ({ next: 0, centre: -1, pending: new Map(), written: new Map(), anchors: new Map(), choosing: new Map(), sleepingTick: -1 }),
+    init: () => ({ next: 0, centre: -1, pending: new Map(), written: new Map(), anchors: new Map(), found: new Set(), choosing: new Map(), sleepingTick: -1 }),
     start: (self, _state, ctx) => {
       const mine = o.requests[self - o.firstUserId]!
       if (mine.length > 0) Sky.Tick.after(ctx, mine[0]!.time, { timer: Timer.request, id: 0 })

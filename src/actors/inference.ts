@@ -161,7 +161,7 @@ export const inference = (o: InferenceOptions): SkyBehaviour<InferenceState> => 
   const placed = (state: InferenceState, ctx: SkyContext, key: number, writer: number) => serversOf(ctx, R * S, key, writer, o.hashedServer, state.health.at(ctx.now))
   /** Ask block j's directory satellite who wrote it. */
   const askDirectory = (ctx: SkyContext, l: Lookup, j: number) =>
-    Sky.DirGet.send(ctx, o.directoryOf(l.job.keys[j]!), CONTROL_BYTES, { key: l.job.keys[j]!, requestId: l.id, block: j })
+    Sky.DirGet.send(ctx, o.directoryOf(l.job.keys[j]!), CONTROL_BYTES, { key: l.job.keys[j]!, requestId: l.id, near: -1, block: j })
   /** Independent keys that settled since the last look: report each. */
   const reportSettled = (ctx: SkyContext, l: Lookup) => {
     const f = l.fetch!
@@ -231,7 +231,7 @@ export const inference = (o: InferenceOptions): SkyBehaviour<InferenceState> => 
       job.keys.forEach((key, j) => {
         const servers = placed(state, ctx, key, user)
         if (servers.length < R * S) return ctx.count("unplaced")
-        Sky.DirPut.send(ctx, o.directoryOf(key), CONTROL_BYTES, { key, locator: user })
+        Sky.DirPut.send(ctx, o.directoryOf(key), CONTROL_BYTES, { key, replica: false, locator: user })
         // Chunk c is in share c mod S, so the shares that hold chunks are the leading ones.
         const held = job.sparse ? job.shares[j]!.filter((chunks) => chunks.length > 0).length : S
         if (held < S) state.held.set(key, held)

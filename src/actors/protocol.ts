@@ -11,6 +11,8 @@
  * - block: a block's index in its request; ask: the asker's index of one share ask (share-fetch.ts);
  * - share: a share's index in its block (0 .. S-1); locator: who wrote a block (a ground actor), or for
  *   anchored placements the satellite it was placed around, -1 if unknown;
+ * - near: the asker's serving satellite (-1: none), so that a directory holding copies of a block
+ *   (`replica`: a reader placed one near itself) answers with the copy nearest the asker;
  * - Tick: `timer` is the behaviour's own kind of timer, `id` what it refers to (a request, a lookup);
  * - written, load: a satellite's write load, the bytes its store has taken since the run began.
  */
@@ -35,9 +37,10 @@ export const skySpecs = {
   CachePut: { code: 5, fields: { key: number("p0"), requestId: number("p1") } },
   CachePutAck: { code: 6, fields: { key: number("p0"), requestId: number("p1"), requestSentAt: number("p2"), stored: flag("aux") } },
   /** Ask a block key's directory satellite who wrote it (the answer's locator: -1 if nobody). */
-  DirGet: { code: 7, fields: { key: number("p0"), requestId: number("p1"), block: int("aux") } },
+  DirGet: { code: 7, fields: { key: number("p0"), requestId: number("p1"), near: number("p2"), block: int("aux") } },
   DirReply: { code: 8, fields: { key: number("p0"), requestId: number("p1"), locator: number("p2"), block: int("aux") } },
-  DirPut: { code: 9, fields: { key: number("p0"), locator: int("aux") } },
+  /** Record who wrote a block; `replica`: add a copy's anchor beside the block's own instead of replacing it. */
+  DirPut: { code: 9, fields: { key: number("p0"), replica: flag("p1"), locator: int("aux") } },
   /** One server's share of a block. */
   BlockGet: { code: 10, fields: { key: number("p0"), requestId: number("p1"), ask: int("aux") } },
   BlockReply: { code: 11, fields: { key: number("p0"), requestId: number("p1"), hit: flag("p2"), ask: int("aux") } },

@@ -90,6 +90,7 @@ const actorKinds: Record<ActorKind, Factory> = {
       servers: config.replay.servers,
       blockBytes: replayBlockBytes(config),
       anchored: anchoredOf(strategy),
+      ...(strategy.kind === "centred" && strategy.replicateBeyondHops !== undefined ? { replicateBeyondHops: strategy.replicateBeyondHops } : {}),
       chunkBytes: config.chunkBytes,
       epochSeconds: config.epochSeconds,
       directoryOf: directoryOf(satellites),

@@ -9,6 +9,8 @@
  * Migration comes as orders for many shares and trains of shares (manifests.ts): a satellite sends each
  * order's shares as one train (shares with bytes one to a train), and stores a train's shares one at a
  * time, as they arrive.
+ * As a block key's directory it records who wrote the block and, for anchored placements, the anchors
+ * of copies readers placed near themselves; a lookup is answered with the one nearest the asker.
  */
 import { frameIntact } from "../cache/integrity.js"
 import { type PayloadWire, type SharePayload, wireSlot } from "../cache/payload-wire.js"
@@ -23,6 +25,8 @@ export interface SatelliteState {
   readonly store: ChunkStore<SharePayload>
   /** Replay protocol: block key -> ground user that wrote it (this satellite is the key's directory). */
   readonly directory: Map<number, number>
+  /** Anchors of copies readers placed near themselves (DirPut `replica`), by block key: at most MAX_REPLICAS, oldest first. */
+  readonly replicas: Map<number, Array<number>>
   /**
    * Per +Grid neighbour (prev slot, next slot, prev plane, next plane), from its last beacon: its write
    * load, and the larger of its own two in-plane neighbours' (0 until heard), as of the beacon's sending.
@@ -94,6 +98,23 @@ const slotNeighboursLoad = (state: SatelliteState, now: number): number => {
 
 /** Bytes a second this satellite's store has taken, on average since the run began. */
 const meanWriteRate = (state: SatelliteState, now: number): number => (now > 0 ? state.store.writtenBytes / now : 0)
+
+/** Copies of one block a directory keeps the anchors of (DirPut `replica`). */
+export const MAX_REPLICAS = 8
+
+/** Of a block's own anchor (-1: none) and its copies', the one fewest hops from `near` (ties: the own, then the older copy). */
+const nearest = (ctx: SkyContext, near: number, own: number, copies: ReadonlyArray<number>): number => {
+  let best = own
+  let hops = own >= 0 ? ctx.hops(near, own) : Number.POSITIVE_INFINITY
+  for (const c of copies) {
+    const h = ctx.hops(near, c)
+    if (h < hops) {
+      best = c
+      hops = h
+    }
+  }
+  return best
+}
 
 /** A load heard from the neighbour in `slot`, plus what `rate` adds from its sending to now. */
 const heardLoad = (state: SatelliteState, loads: Float64Array, slot: number, now: number, rate: number): number =>
@@ -196,9 +217,20 @@ export const satellite = (opts: {
       const stored = state.store.put(m.key, m.bytes)
       Sky.CachePutAck.send(ctx, m.origin, CONTROL_BYTES, { key: m.key, requestId: m.requestId, requestSentAt: m.sentAt, stored })
     },
-    DirGet: (state, m, ctx) =>
-      Sky.DirReply.send(ctx, m.origin, CONTROL_BYTES, { key: m.key, requestId: m.requestId, locator: state.directory.get(m.key) ?? -1, block: m.block }),
-    DirPut: (state, m) => void state.directory.set(m.key, m.locator),
+    DirGet: (state, m, ctx) => {
+      const own = state.directory.get(m.key) ?? -1
+      const copies = m.near >= 0 ? state.replicas.get(m.key) : undefined
+      const locator = copies === undefined ? own : nearest(ctx, m.near, own, copies)
+      Sky.DirReply.send(ctx, m.origin, CONTROL_BYTES, { key: m.key, requestId: m.requestId, locator, block: m.block })
+    },
+    DirPut: (state, m) => {
+      if (!m.replica) return void state.directory.set(m.key, m.locator)
+      let copies = state.replicas.get(m.key)
+      if (copies === undefined) state.replicas.set(m.key, (copies = []))
+      if (copies.includes(m.locator)) return
+      // The oldest copy has drifted furthest from the readers that placed it: it goes first.
+      if (copies.push(m.locator) > MAX_REPLICAS) copies.shift()
+    },
     // A writer's heartbeat (health.ts): a satellite that is up answers.
     Ping: (_state, m, ctx) => Sky.Pong.send(ctx, m.origin, CONTROL_BYTES, {}),
     BlockGet: (state, m, ctx) => {
@@ -284,6 +316,7 @@ export const satellite = (opts: {
     init: () => ({
       store: new ChunkStore<SharePayload>({ capacityBytes: opts.capacityBytes, policy: opts.policy ?? "lru" }),
       directory: new Map(),
+      replicas: new Map(),
       neighbourWritten: new Float64Array(4),
       neighbourSlotNeighboursWritten: new Float64Array(4),
       neighbourHeardAt: new Float64Array(4),

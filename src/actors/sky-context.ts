@@ -10,6 +10,8 @@ export interface SkyServices {
   neighbour(slot: number): number
   /** Serving satellite of ground user `user` (0-based) now, -1 if none is above the mask. */
   servingOf(user: number): number
+  /** ISL hops between satellites a and b on their shell's grid, estimated (topology gridHops; Infinity across shells). */
+  hops(a: number, b: number): number
   /** The run's placement: the satellites of S servers around `centre` (distinct). */
   placement(centre: number, servers: number): ReadonlyArray<number>
   /** Where an anchored strategy may write block `key` of a writer served by `serving` (CentredStrategy.anchors). */

@@ -236,6 +236,7 @@ const skyShard = (world: SkyWorld, spec: ShardSpec): ShardWorld<TopologyActor> =
       takeManifest: (id) => manifests.take(id),
       neighbour: (slot) => (ctx.self < world.satellites ? graph.neighbours[4 * ctx.self + slot]! : -1),
       servingOf: (user) => network.servingOf(user),
+      hops: (a, b) => Constellation.gridHops(geometry.constellation, a, b),
       anchorsOf: (serving, key) => (strategy.kind === "centred" && strategy.anchors ? strategy.anchors(geometry, serving, key) : [serving]),
       // The run's placement strategy around a centre: pure in (centre, S), so cached for the run.
       placement: (centre, servers) => {

@@ -40,6 +40,13 @@ export interface CentredStrategy extends StrategyBase {
    * the writer asks each for its box's write load (LoadGet) and writes around the least loaded.
    */
   anchors?(geo: PlacementGeometry, serving: number, key: number): ReadonlyArray<number>
+  /**
+   * Anchored strategies: a reader that fetched a block of another writer (found through its directory)
+   * from an anchor more than this many ISL hops from its serving satellite places a copy around that
+   * satellite, and the directory answers each later lookup with the copy nearest the asker. Absent: no
+   * copies.
+   */
+  readonly replicateBeyondHops?: number
 }
 
 export interface KeyedStrategy extends StrategyBase {
@@ -96,17 +103,20 @@ export const baseline: KeyedStrategy = {
  * satellites evicts its share: the most loaded satellites decide which long-idle conversations keep
  * their prefix); the box keeps a block's shares a hop or two apart; nothing migrates; and readers
  * remember the anchors they have seen (client.ts), so a conversation's next turn needs no directory
- * round trip.
+ * round trip. A block read by other conversations than its writer's (the shared system prompt every
+ * request starts with) is copied near its readers: a reader more than 4 hops from the nearest copy
+ * places one around its own satellite, so that fetching it costs a few hops, not half the grid.
  */
 export const ours: CentredStrategy = {
   name: "ours",
-  summary: "a box around the less loaded of two satellites hashed from the key, anchored (no migration; readers remember anchors)",
+  summary: "a box around the less loaded of two satellites hashed from the key, anchored (no migration; readers remember anchors); shared blocks copied near their readers",
   kind: "centred",
   handover: "anchor",
   anchors: (geo, _serving, key) => [
     jumpHash(BigInt(key) * 2_654_435_761n + 17n, geo.constellation.size),
     jumpHash(BigInt(key) * 2_654_435_761n + 40_503n, geo.constellation.size)
   ],
+  replicateBeyondHops: 4,
   around: rotation.around
 }
 
