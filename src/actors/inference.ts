@@ -3,9 +3,10 @@
  * from the constellation and stores new ones, with their real bytes (through the PayloadWire). The
  * model itself runs outside the engine (in a worker pool, in wall time); the driver hands this actor
  * jobs through its port and wakes it, and the engine runs the protocol in virtual time:
- * - lookup: ask each block's directory satellite who wrote it (blocks it wrote itself it knows); fetch every share of the leading blocks
- *   that were written, from the S satellites the placement puts around the writer's serving satellite
- *   now; the cached prefix is the leading blocks whose S shares all came back.
+ * - lookup: fetch every share of the prompt's blocks from the S satellites the placement puts around
+ *   this actor's own serving satellite now (blocks it wrote itself: where it last sent them), one round
+ *   trip to nearby satellites, the paper's ground setting; the cached prefix is the leading blocks whose
+ *   S shares all came back.
  * - store: the directory entry and the S shares of each block, around this actor's serving satellite;
  *   with redundancy r, r copies of each share on r x S distinct satellites (copy g of share k on the
  *   placement's satellite g * S + k: the nearest S hold the first copy).
@@ -22,7 +23,7 @@ import { type PayloadWire, type ShareChunks, type SharePayload, wireSlot } from 
 import { AckedPuts, type Put, sendShare } from "./acked-puts.js"
 import { MAX_COPIES, type ShareCheck, ShareFetch, type ShareFetchOptions } from "./share-fetch.js"
 import { match } from "../runtime/protocol.js"
-import { fetchablePrefix, followHandover, type HashedServer, livePlacement, serversOf, type WrittenBlocks } from "./kv-protocol.js"
+import { followHandover, type HashedServer, livePlacement, serversOf, type WrittenBlocks } from "./kv-protocol.js"
 import { Sky, skySpecs } from "./protocol.js"
 import type { SkyBehaviour, SkyContext } from "./sky-context.js"
 import { CONTROL_BYTES } from "./satellite.js"
@@ -101,13 +102,6 @@ export interface InferenceOptions {
   readonly hashedServer?: HashedServer
   readonly port: InferencePort
   readonly wire: PayloadWire
-  /**
-   * Where a lookup looks: "regional" (default; the paper's ground setting) asks the placement around this
-   * actor's own serving satellite for every block, one round trip to nearby satellites; "directory" asks
-   * each block's directory satellite who wrote it first, which finds blocks written by ground actors
-   * elsewhere at the price of a round trip across the constellation.
-   */
-  readonly lookup?: "regional" | "directory"
   /** Anchored placement (our strategy): blocks stay where they were written; no migration on handover. */
   readonly anchored?: boolean
   /** A lookup still waiting for answers after this long (virtual s) asks again; see FETCH_RETRIES. */
@@ -122,9 +116,7 @@ interface Lookup {
   readonly id: number
   readonly job: Extract<InferenceJob, { kind: "lookup" | "values" }>
   readonly start: number
-  readonly writers: Int32Array
-  dirLeft: number
-  /** Once every block's writer is known: the fetch of the leading blocks' shares. */
+  /** The fetch of the leading placed blocks' shares (none: no block is placed on enough satellites). */
   fetch?: ShareFetch
   /** Completed once nothing is left to wait for (no block to fetch, or every share settled). */
   readonly settled: Deferred.Deferred<void>
@@ -159,9 +151,6 @@ export const inference = (o: InferenceOptions): SkyBehaviour<InferenceState> => 
   }
   /** Satellites of every copy of a block's shares (R x S, copy-major), among those up in its view. */
   const placed = (state: InferenceState, ctx: SkyContext, key: number, writer: number) => serversOf(ctx, R * S, key, writer, o.hashedServer, state.health.at(ctx.now))
-  /** Ask block j's directory satellite who wrote it. */
-  const askDirectory = (ctx: SkyContext, l: Lookup, j: number) =>
-    Sky.DirGet.send(ctx, o.directoryOf(l.job.keys[j]!), CONTROL_BYTES, { key: l.job.keys[j]!, requestId: l.id, near: -1, block: j })
   /** Independent keys that settled since the last look: report each. */
   const reportSettled = (ctx: SkyContext, l: Lookup) => {
     const f = l.fetch!
@@ -252,7 +241,7 @@ export const inference = (o: InferenceOptions): SkyBehaviour<InferenceState> => 
     const id = state.next++
     const n = job.keys.length
     if (job.kind === "values") {
-      const l: Lookup = { id, job, start: ctx.now, writers: new Int32Array(n).fill(-2), dirLeft: 0, settled: Deferred.makeUnsafe() }
+      const l: Lookup = { id, job, start: ctx.now, settled: Deferred.makeUnsafe() }
       state.lookups.set(id, l)
       // Keys this actor wrote are where it last sent them; others where the placement would put them now.
       const targets = job.keys.map((key) => state.written.get(key) ?? (ctx.servingOf(user) < 0 ? [] : placed(state, ctx, key, user)))
@@ -270,41 +259,33 @@ export const inference = (o: InferenceOptions): SkyBehaviour<InferenceState> => 
       job.done({ kind: "lookup", blocks: [], satellites: [], startedAt: ctx.now, finishedAt: ctx.now, timedOut: false, discarded: [], badChunks: 0 })
       return
     }
-    const l: Lookup = { id, job, start: ctx.now, writers: new Int32Array(n).fill(-2), dirLeft: n, settled: Deferred.makeUnsafe() }
+    const l: Lookup = { id, job, start: ctx.now, settled: Deferred.makeUnsafe() }
     state.lookups.set(id, l)
-    // Blocks this actor wrote itself need no directory round trip: it knows where they are.
-    job.keys.forEach((key, j) => {
-      if (o.lookup !== "directory" || state.written.has(key)) {
-        l.writers[j] = user
-        l.dirLeft--
-      } else askDirectory(ctx, l, j)
-    })
-    if (l.dirLeft === 0) fetchShares(state, ctx, l)
+    fetchShares(state, ctx, l, user)
     ctx.run(lookup(state, ctx, l))
   }
-  /** Every block's writer is known: ask the first copy of every share of the leading written blocks. */
-  const fetchShares = (state: InferenceState, ctx: SkyContext, l: Lookup) => {
+  /** Ask the first copy of every share of the leading blocks placed on enough satellites. */
+  const fetchShares = (state: InferenceState, ctx: SkyContext, l: Lookup, user: number) => {
     const keys = l.job.keys
     // Blocks this actor wrote: where it last sent them (current through its migrations, so a lookup in
     // the moment between a handover and the migration it triggers still finds them); others: the placement.
-    const found = fetchablePrefix(R * S, l.writers, (j) => state.written.get(keys[j]!) ?? placed(state, ctx, keys[j]!, l.writers[j]!))
-    if (found.prefix === 0) return void Deferred.doneUnsafe(l.settled, Effect.void)
-    l.fetch = new ShareFetch(fetchOptions, l.id, keys, found.targets, found.prefix, { held: (j) => state.held.get(keys[j]!) ?? S })
+    const targets = keys.map((key) => state.written.get(key) ?? placed(state, ctx, key, user))
+    const unplaced = targets.findIndex((t) => t.length < R * S)
+    const prefix = unplaced < 0 ? keys.length : unplaced
+    if (prefix === 0) return void Deferred.doneUnsafe(l.settled, Effect.void)
+    l.fetch = new ShareFetch(fetchOptions, l.id, keys, targets, prefix, { held: (j) => state.held.get(keys[j]!) ?? S })
     l.fetch.start(ctx)
   }
   /**
    * Lookup `l` in time: wait until it settles, at most the timeout; answers were lost (a dropped
-   * message, a satellite down) if not, and it asks again for exactly what is still missing (the
-   * directory for writers not known yet, else each share still waiting, of its next copy: the same one
-   * with one copy), FETCH_RETRIES times; then what came back counts, the rest are misses.
+   * message, a satellite down) if not, and it asks again for exactly what is still missing (each share
+   * still waiting, of its next copy: the same one with one copy), FETCH_RETRIES times; then what came
+   * back counts, the rest are misses.
    */
   const lookup = (state: InferenceState, ctx: SkyContext, l: Lookup) => {
     let round = 0
     const wait = Effect.suspend(() => {
-      if (round++ > 0) {
-        if (!l.fetch) l.writers.forEach((w, j) => { if (w === -2) askDirectory(ctx, l, j) })
-        else l.fetch.retry(ctx)
-      }
+      if (round++ > 0) l.fetch?.retry(ctx)
       return Deferred.await(l.settled)
     }).pipe(Effect.timeout(Duration.seconds(o.timeoutSeconds ?? 2)))
     return wait.pipe(
@@ -337,14 +318,6 @@ export const inference = (o: InferenceOptions): SkyBehaviour<InferenceState> => 
     // A share it ordered moved is gone (evicted or lost with a crashed store): copies re-place it from the
     // health view; counted.
     ShareGone: (_state, m, ctx) => ctx.count("sharesGone", (ctx.takeManifest(m.manifest)?.length ?? 0) / ENTRY),
-    DirReply: (state, m, ctx) => {
-      const l = state.lookups.get(m.requestId)
-      if (!l) return
-      if (l.fetch || l.writers[m.block] !== -2) return // a duplicate after asking the directory again
-      l.writers[m.block] = m.locator
-      if (--l.dirLeft > 0) return
-      return fetchShares(state, ctx, l)
-    },
     BlockReply: (state, m, ctx) => {
       const l = state.lookups.get(m.requestId)
       if (!l?.fetch) {
