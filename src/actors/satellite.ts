@@ -99,8 +99,13 @@ const slotNeighboursLoad = (state: SatelliteState, now: number): number => {
 /** Bytes a second this satellite's store has taken, on average since the run began. */
 const meanWriteRate = (state: SatelliteState, now: number): number => (now > 0 ? state.store.writtenBytes / now : 0)
 
-/** Copies of one block a directory keeps the anchors of (DirPut `replica`). */
-export const MAX_REPLICAS = 8
+/**
+ * Copies of one block a directory keeps the anchors of (DirPut `replica`): enough to cover every
+ * populated region's satellites, so that copies are made once per region rather than again whenever
+ * readers elsewhere pushed the region's copy out (docs/decisions.md: 8 kept made ~6,100 copies of the
+ * system prompt's block over the trace, 64 keep ~150).
+ */
+export const MAX_REPLICAS = 64
 
 /** Of a block's own anchor (-1: none) and its copies', the one fewest hops from `near` (ties: the own, then the older copy). */
 const nearest = (ctx: SkyContext, near: number, own: number, copies: ReadonlyArray<number>): number => {
