@@ -129,19 +129,22 @@ export const client = (o: ClientOptions): SkyBehaviour<ClientState> => {
    * client's serving satellite, and tell the block's directory (DirPut `replica`); the client reads it
    * there from now on.
    */
-  const replicateFar = (state: ClientState, ctx: SkyContext, p: Pending, hit: number) => {
-    const near = ctx.servingOf(ctx.self - o.firstUserId)
+  const replicateFar = (state: ClientState, ctx: SkyContext, p: Pending, hit: number, near: number) => {
     for (let j = 0; j < hit && near >= 0; j++) {
       const key = p.keys[j]!
       const at = state.anchors.get(key)
       if (at === undefined || !state.found.has(key) || !far(ctx, near, at)) continue
       const servers = ctx.placement(near, S)
       if (servers.length < S) return
-      Sky.DirPut.send(ctx, o.directoryOf(key), CONTROL_BYTES, { key, replica: true, locator: near })
-      servers.forEach((s, k) => Sky.BlockPut.send(ctx, s, shareBytes[k]!, { key, acked: false, share: k }))
+      place(ctx, key, servers, near, true)
       ctx.count("replicaBytes", o.blockBytes)
       state.anchors.set(key, near)
     }
+  }
+  /** Block `key`'s directory entry (`locator`; `replica`: a copy beside the block's own) and its S shares on `servers`. */
+  const place = (ctx: SkyContext, key: number, servers: ReadonlyArray<number>, locator: number, replica: boolean) => {
+    Sky.DirPut.send(ctx, o.directoryOf(key), CONTROL_BYTES, { key, replica, locator })
+    servers.forEach((s, k) => Sky.BlockPut.send(ctx, s, shareBytes[k]!, { key, acked: false, share: k }))
   }
   /** Leading blocks of a request whose S shares all came back. */
   const leadingHits = (p: Pending) => {
@@ -181,13 +184,14 @@ export const client = (o: ClientOptions): SkyBehaviour<ClientState> => {
     const user = ctx.self - o.firstUserId
     if (hit > 0) ctx.record("retrieval", ctx.now - p.start)
     tally(ctx, p, hit, hit > 0 ? "served" : "missed")
-    if (hit > 0 && store && o.replicateBeyondHops !== undefined) replicateFar(state, ctx, p, hit)
     state.pending.delete(id)
     const choice = state.choosing.get(id)
     state.choosing.delete(id)
-    if (!store || hit === p.keys.length) return
-    const keys = p.keys.slice(hit)
+    if (!store) return
     const centre = ctx.servingOf(user)
+    if (hit > 0 && o.replicateBeyondHops !== undefined) replicateFar(state, ctx, p, hit, centre)
+    if (hit === p.keys.length) return
+    const keys = p.keys.slice(hit)
     if (!o.anchored || centre < 0) return write(state, ctx, keys)
     // A block already placed (written or found before) is written again where it was; a new one around
     // the least loaded of its candidates that have answered by now (asked when the request started). One
@@ -225,8 +229,7 @@ export const client = (o: ClientOptions): SkyBehaviour<ClientState> => {
     keys.forEach((key, j) => {
       const servers = anchors ? ctx.placement(anchors[j]!, S) : o.anchored ? [] : o.hashedServer ? serversOf(ctx, key, user) : (around ??= serversOf(ctx, key, user))
       if (servers.length < S) return ctx.count("unplaced")
-      Sky.DirPut.send(ctx, o.directoryOf(key), CONTROL_BYTES, { key, replica: false, locator: anchors ? anchors[j]! : user })
-      servers.forEach((s, k) => Sky.BlockPut.send(ctx, s, shareBytes[k]!, { key, acked: false, share: k }))
+      place(ctx, key, servers, anchors ? anchors[j]! : user, false)
       ctx.count("putBytes", o.blockBytes)
       // One array for the blocks placed alike (never changed in place: followHandover).
       if (!o.hashedServer && !o.anchored) state.written.set(key, servers)

@@ -23,7 +23,7 @@ import { type PayloadWire, type ShareChunks, type SharePayload, wireSlot } from 
 import { AckedPuts, type Put, sendShare } from "./acked-puts.js"
 import { MAX_COPIES, type ShareCheck, ShareFetch, type ShareFetchOptions } from "./share-fetch.js"
 import { match } from "../runtime/protocol.js"
-import { followHandover, type HashedServer, livePlacement, serversOf, type WrittenBlocks } from "./kv-protocol.js"
+import { followHandover, type HashedServer, livePlacement, placedPrefix, serversOf, type WrittenBlocks } from "./kv-protocol.js"
 import { Sky, skySpecs } from "./protocol.js"
 import type { SkyBehaviour, SkyContext } from "./sky-context.js"
 import { CONTROL_BYTES } from "./satellite.js"
@@ -270,8 +270,7 @@ export const inference = (o: InferenceOptions): SkyBehaviour<InferenceState> => 
     // Blocks this actor wrote: where it last sent them (current through its migrations, so a lookup in
     // the moment between a handover and the migration it triggers still finds them); others: the placement.
     const targets = keys.map((key) => state.written.get(key) ?? placed(state, ctx, key, user))
-    const unplaced = targets.findIndex((t) => t.length < R * S)
-    const prefix = unplaced < 0 ? keys.length : unplaced
+    const prefix = placedPrefix(R * S, targets)
     if (prefix === 0) return void Deferred.doneUnsafe(l.settled, Effect.void)
     l.fetch = new ShareFetch(fetchOptions, l.id, keys, targets, prefix, { held: (j) => state.held.get(keys[j]!) ?? S })
     l.fetch.start(ctx)

@@ -169,19 +169,24 @@ class Orders {
   }
 }
 
+/** The leading blocks whose satellites (`targets`, one list a block) number at least `servers`. */
+export const placedPrefix = (servers: number, targets: ReadonlyArray<ReadonlyArray<number>>): number => {
+  const unplaced = targets.findIndex((t) => t.length < servers)
+  return unplaced < 0 ? targets.length : unplaced
+}
+
 /**
  * Once every block's writer is known (-1: never written): the leading blocks that can be fetched now,
  * i.e. written and placed on at least S satellites (a writer with no satellite overhead cannot be
  * located, so the prefix ends there), with each block's satellites (`targetOf`, in placement order).
  */
-export const fetchablePrefix = (
+const fetchablePrefix = (
   servers: number, writers: Int32Array, targetOf: (j: number) => ReadonlyArray<number>
 ): { targets: ReadonlyArray<ReadonlyArray<number>>; prefix: number } => {
   let m = 0
   while (m < writers.length && writers[m]! >= 0) m++
   const targets = Array.from({ length: m }, (_, j) => targetOf(j))
-  const unplaced = targets.findIndex((t) => t.length < servers)
-  return { targets, prefix: unplaced < 0 ? m : unplaced }
+  return { targets, prefix: placedPrefix(servers, targets) }
 }
 
 /**
