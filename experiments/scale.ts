@@ -17,6 +17,7 @@ import { buildShard } from "../src/runtime/build.js"
 import { makeWorld } from "../src/actors/world.js"
 import { flag, parseCli, runMain } from "./lib/cli.js"
 import { atFlag, catalogFlags, presetFlag, resolveConstellation } from "./lib/constellation-flags.js"
+import { crossingRecorder, fewestWindows } from "./lib/coupling.js"
 import { fmt, printResult } from "./lib/output.js"
 import { writeIndex } from "./lib/report-index.js"
 import { openRunDirectory } from "./lib/results.js"
@@ -35,7 +36,8 @@ export const scaleSpec = {
     requestRate: flag.number("requests per second per user", 2, { min: 0 }),
     realtime: flag.number("pace to the wall clock: 1 = live, 0 = as fast as possible", 0, { min: 0, placeholder: "FACTOR" }),
     inProcess: flag.boolean("run every shard in the main thread (no worker pool)"),
-    messages: flag.optionalString("write every delivered message to FILE, one JSON object a line, each validated by its schema (runs in-process)", "FILE")
+    messages: flag.optionalString("write every delivered message to FILE, one JSON object a line, each validated by its schema (runs in-process)", "FILE"),
+    coupling: flag.boolean("count the hops between shards and the fewest windows any barrier-synchronous run of them could take (runs in-process)")
   }
 }
 
@@ -46,6 +48,8 @@ export type ScaleResult = Pick<RunReport,
 > & {
   readonly bytesPerActor: number
   readonly retrievalMs: { readonly p50: number; readonly p90: number; readonly p99: number }
+  /** With --coupling (experiments/lib/coupling.ts). */
+  readonly coupling?: { readonly crossings: number; readonly crossingsPerVirtualSecond: number; readonly fewestWindows: number }
 }
 
 export const toScaleResult = (r: RunReport, bytesPerActor: number): ScaleResult => ({
@@ -103,13 +107,20 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     const perActor = bytesPerSatellite(config)
     const progress = makeProgress(`scale ${catalog.path !== "" ? "catalog" : o.preset}`, o.simSeconds, o.quiet || o.json)
     // The host is a Layer: in-process or the worker pool, the same run (actors/hosts.ts). A message log
-    // needs every delivery in this thread, so it runs in-process.
+    // and the coupling count need every delivery or hop in this thread, so they run in-process.
     const log = o.messages === undefined ? undefined : messageLog(o.messages)
-    const host = o.inProcess || log ? InProcess(o.workers, log?.observers) : Workers({ workers: o.workers, onProgress: (p) => progress.update(p.virtualTime, p.delivered) })
+    const crossings = o.coupling ? crossingRecorder(makeWorld(config).ownership(o.workers)) : undefined
+    const observers = { ...log?.observers, ...(crossings ? { onHop: crossings.onHop } : {}) }
+    const host = o.inProcess || log || crossings ? InProcess(o.workers, observers) : Workers({ workers: o.workers, onProgress: (p) => progress.update(p.virtualTime, p.delivered) })
     const report = await Effect.runPromise(runSky(config).pipe(Effect.provide(host)))
     log?.close()
     progress.stop()
-    const result = toScaleResult(report, perActor)
+    const coupling = crossings && {
+      crossings: crossings.crossings.length,
+      crossingsPerVirtualSecond: crossings.crossings.length / o.simSeconds,
+      fewestWindows: fewestWindows(crossings.crossings, config.epochSeconds, o.simSeconds)
+    }
+    const result: ScaleResult = { ...toScaleResult(report, perActor), ...(coupling ? { coupling } : {}) }
     const dir = openRunDirectory("scale", { ...o, json: undefined, quiet: undefined, help: undefined })
     dir.writeJson("results.json", result)
     dir.writeJson("latency.json", { retrieval: report.retrieval, put: report.put })
@@ -123,6 +134,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
         `  delivered       ${result.events} messages, ${fmt(result.eventsPerSecond, 0)} per wall second`,
         `  sent / dropped / in flight   ${result.sent} / ${Object.values(result.dropped).reduce((a, b) => a + b, 0)} / ${result.inFlight}`,
         `  windows         ${result.windows}, ${fmt(100 * result.barrierWaitShare, 1)}% of shard time waiting at barriers`,
+        ...(coupling ? [`  coupling        ${coupling.crossings} hops between shards (${fmt(coupling.crossingsPerVirtualSecond, 1)} a virtual second); the fewest windows any barrier-synchronous run could take: ${coupling.fewestWindows}`] : []),
         `  retrieval       p50 ${fmt(result.retrievalMs.p50, 2)} ms  p90 ${fmt(result.retrievalMs.p90, 2)} ms  p99 ${fmt(result.retrievalMs.p99, 2)} ms`,
         `  memory          ${fmt(result.rssMB, 0)} MB RSS, ${fmt(result.bytesPerActor, 0)} bytes per satellite actor`,
         `  trace hash      ${result.traceHash}`,

@@ -33,6 +33,8 @@ export interface HopRecord {
   readonly to: number
   /** The network's link id, or -1 for a hop it does not number. */
   readonly link: number
+  /** When the hop was taken (the event at `from`); it departs after any queueing on its channel. */
+  readonly time: number
   readonly depart: number
   readonly arrival: number
   readonly bytes: number
@@ -340,7 +342,7 @@ export class ShardEngine<N extends Network = Network> {
     }
     const arrival = net.arrival
     if (this.observers.onHop && next !== at) {
-      this.observers.onHop({ origin: b.getI(r, I.origin), originSeq: b.getI(r, I.originSeq), from: at, to: next, link: net.link, depart: net.depart, arrival, bytes: b.getI(r, I.bytes) })
+      this.observers.onHop({ origin: b.getI(r, I.origin), originSeq: b.getI(r, I.originSeq), from: at, to: next, link: net.link, time: now, depart: net.depart, arrival, bytes: b.getI(r, I.bytes) })
     }
     b.setF(r, F.time, arrival)
     b.setI(r, I.src, at)
