@@ -128,7 +128,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     writeIndex()
     printResult(o.json, result, () =>
       [
-        `scale: ${result.preset}, ${result.satellites} satellites, ${result.users} users, ${result.workers || "in-process"} ${result.workers === 1 ? "worker" : "workers"}, ${result.simSeconds} s virtual`,
+        `scale: ${result.preset}, ${result.satellites} satellites, ${result.users} users, ${result.workers > 0 ? `${result.workers} ${result.workers === 1 ? "worker" : "workers"}` : `${o.workers} ${o.workers === 1 ? "shard" : "shards"} in-process`}, ${result.simSeconds} s virtual`,
         `  start-up        ${fmt(result.startSeconds, 2)} s`,
         `  run             ${fmt(result.wallSeconds, 3)} s wall  (speedup ${fmt(result.speedup, 1)}x over real time)`,
         `  delivered       ${result.events} messages, ${fmt(result.eventsPerSecond, 0)} per wall second`,
