@@ -126,9 +126,12 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     dir.writeJson("latency.json", { retrieval: report.retrieval, put: report.put })
     dir.writeSummary({ preset: result.preset, satellites: result.satellites, workers: result.workers, speedup: result.speedup, "messages/s": result.eventsPerSecond, "retrieval p99 ms": result.retrievalMs.p99, "trace hash": result.traceHash })
     writeIndex()
+    const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? "" : "s"}`
+    // An in-process run reports 0 workers: name its shards instead.
+    const hosts = result.workers > 0 ? count(result.workers, "worker") : `${count(o.workers, "shard")} in-process`
     printResult(o.json, result, () =>
       [
-        `scale: ${result.preset}, ${result.satellites} satellites, ${result.users} users, ${result.workers > 0 ? `${result.workers} ${result.workers === 1 ? "worker" : "workers"}` : `${o.workers} ${o.workers === 1 ? "shard" : "shards"} in-process`}, ${result.simSeconds} s virtual`,
+        `scale: ${result.preset}, ${result.satellites} satellites, ${result.users} users, ${hosts}, ${result.simSeconds} s virtual`,
         `  start-up        ${fmt(result.startSeconds, 2)} s`,
         `  run             ${fmt(result.wallSeconds, 3)} s wall  (speedup ${fmt(result.speedup, 1)}x over real time)`,
         `  delivered       ${result.events} messages, ${fmt(result.eventsPerSecond, 0)} per wall second`,
