@@ -15,7 +15,7 @@ import { measureBytesPerSatellite } from "../src/runtime/memory.js"
 import { Mailboxes } from "../src/runtime/mailbox.js"
 import { buildShard } from "../src/runtime/build.js"
 import { makeWorld } from "../src/actors/world.js"
-import { flag, parseCli, runMain } from "./lib/cli.js"
+import { CliError, flag, parseCli, runMain } from "./lib/cli.js"
 import { atFlag, catalogFlags, presetFlag, resolveConstellation } from "./lib/constellation-flags.js"
 import { crossingRecorder, fewestWindows } from "./lib/coupling.js"
 import { fmt, printResult } from "./lib/output.js"
@@ -37,7 +37,8 @@ export const scaleSpec = {
     realtime: flag.number("pace to the wall clock: 1 = live, 0 = as fast as possible", 0, { min: 0, placeholder: "FACTOR" }),
     inProcess: flag.boolean("run every shard in the main thread (no worker pool)"),
     messages: flag.optionalString("write every delivered message to FILE, one JSON object a line, each validated by its schema (runs in-process)", "FILE"),
-    coupling: flag.boolean("count the hops between shards and the fewest windows any barrier-synchronous run of them could take (runs in-process)")
+    coupling: flag.boolean("count the hops between shards and the fewest windows any barrier-synchronous run of them could take (runs in-process)"),
+    unsynchronised: flag.boolean("a ceiling, not a valid run: shards run whole epochs without waiting for each other, and what arrives in a shard's past is delivered late; the wall time bounds what any synchronisation protocol could reach")
   }
 }
 
@@ -50,6 +51,8 @@ export type ScaleResult = Pick<RunReport,
   readonly retrievalMs: { readonly p50: number; readonly p90: number; readonly p99: number }
   /** With --coupling (experiments/lib/coupling.ts). */
   readonly coupling?: { readonly crossings: number; readonly crossingsPerVirtualSecond: number; readonly fewestWindows: number }
+  /** With --unsynchronised: records delivered after their time (the run's other results are not valid). */
+  readonly unsynchronised?: { readonly lateArrivals: number }
 }
 
 export const toScaleResult = (r: RunReport, bytesPerActor: number): ScaleResult => ({
@@ -100,8 +103,11 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   runMain(async () => {
     const o = parseCli(scaleSpec)
     const { catalog } = resolveConstellation(o)
+    // A log or a coupling count of a run whose causality is broken would describe no valid run.
+    if (o.unsynchronised && (o.coupling || o.messages !== undefined)) throw new CliError({ flag: "--unsynchronised", message: `cannot be combined with ${o.coupling ? "--coupling" : "--messages"}` })
     const config = makeRunConfig({
-      preset: o.preset, catalog, seed: o.seed, simSeconds: o.simSeconds, users: o.users, requestRatePerUser: o.requestRate, realtimeFactor: o.realtime
+      preset: o.preset, catalog, seed: o.seed, simSeconds: o.simSeconds, users: o.users, requestRatePerUser: o.requestRate, realtimeFactor: o.realtime,
+      unsynchronised: o.unsynchronised
     })
     // Measured before the run, while nothing else of the run is on the heap.
     const perActor = bytesPerSatellite(config)
@@ -120,7 +126,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       crossingsPerVirtualSecond: crossings.crossings.length / o.simSeconds,
       fewestWindows: fewestWindows(crossings.crossings, config.epochSeconds, o.simSeconds)
     }
-    const result: ScaleResult = { ...toScaleResult(report, perActor), ...(coupling ? { coupling } : {}) }
+    const unsynchronised = o.unsynchronised ? { lateArrivals: report.lateArrivals } : undefined
+    const result: ScaleResult = { ...toScaleResult(report, perActor), ...(coupling ? { coupling } : {}), ...(unsynchronised ? { unsynchronised } : {}) }
     const dir = openRunDirectory("scale", { ...o, json: undefined, quiet: undefined, help: undefined })
     dir.writeJson("results.json", result)
     dir.writeJson("latency.json", { retrieval: report.retrieval, put: report.put })
@@ -132,6 +139,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     printResult(o.json, result, () =>
       [
         `scale: ${result.preset}, ${result.satellites} satellites, ${result.users} users, ${hosts}, ${result.simSeconds} s virtual`,
+        ...(unsynchronised ? [`  UNSYNCHRONISED  ${unsynchronised.lateArrivals} records delivered late: a ceiling on speed, not a valid run`] : []),
         `  start-up        ${fmt(result.startSeconds, 2)} s`,
         `  run             ${fmt(result.wallSeconds, 3)} s wall  (speedup ${fmt(result.speedup, 1)}x over real time)`,
         `  delivered       ${result.events} messages, ${fmt(result.eventsPerSecond, 0)} per wall second`,

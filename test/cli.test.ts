@@ -82,6 +82,14 @@ describe("experiment command lines", () => {
     const messages = lines.map((l) => decodeMessage(JSON.parse(l)))
     expect(new Set(messages.map((m) => m._tag))).toEqual(new Set(["Beacon", "CacheGet", "CacheGetReply", "CachePut", "CachePutAck"]))
     for (const m of messages) expect(m.time).toBeGreaterThanOrEqual(m.sentAt)
+    // The ceiling measurement, on the worker pool: one window an epoch, what crossed delivered late.
+    const ceiling = JSON.parse((await tsx("scale", ["--preset", "paper-19x5", "--sim-seconds", "5", "--workers", "2", "--unsynchronised", "--json"])).stdout)
+    expect(ceiling.windows).toBe(5)
+    expect(ceiling.unsynchronised.lateArrivals).toBeGreaterThan(0)
+    expect(r.unsynchronised).toBeUndefined()
+    const mixed = await fails("scale", ["--unsynchronised", "--coupling"])
+    expect(mixed.code).toBe(2)
+    expect(mixed.stderr).toContain("--unsynchronised: cannot be combined with --coupling")
   }, 60_000)
 })
 

@@ -123,3 +123,42 @@ describe("the window bound", () => {
     expect(stretched.dropped.invalid).toBeGreaterThan(0)
   }, 60_000)
 })
+
+describe("an unsynchronised run (a ceiling on speed, EngineConfig.unsynchronised)", () => {
+  const config = makeRunConfig({ preset: "paper-19x5", simSeconds: 30, users: 32, requestRatePerUser: 8 })
+  const ceiling = makeRunConfig({ ...config, unsynchronised: true })
+
+  it("takes each epoch as one window and delivers what crossed the cut late, counting it, never in a shard's past", async () => {
+    const crossed: Array<HopRecord> = []
+    const lastAt = new Map<number, number>()
+    let backwards = 0
+    const owner = makeWorld(ceiling).ownership(2)
+    const report = await runInProcess(ceiling, 2, {
+      onHop: (h) => {
+        if (owner[h.from] !== owner[h.to]) crossed.push({ ...h })
+      },
+      onDelivery: (_d, env) => {
+        if (env.time < (lastAt.get(env.dst) ?? 0)) backwards++
+        lastAt.set(env.dst, env.time)
+      }
+    })
+    expect(report.windows).toBe(ceiling.simSeconds / ceiling.epochSeconds)
+    expect(backwards).toBe(0)
+    // Hops are ms long and epochs 1 s: nearly everything that crosses arrives inside its epoch, late.
+    expect(report.lateArrivals).toBeGreaterThan(0.9 * crossed.length)
+    expect(report.lateArrivals).toBeLessThanOrEqual(crossed.length)
+    expect(report.dropped.invalid).toBe(0)
+    // Nearly the same work (replies up to an epoch late hold back a few requests, and the last epoch's
+    // crossings are still in flight at the end): what makes it a fair ceiling.
+    const exact = await runInProcess(config, 2)
+    expect(exact.lateArrivals).toBe(0)
+    expect(Math.abs(report.events - exact.events)).toBeLessThan(0.03 * exact.events)
+    expect(report.traceHash).not.toBe(exact.traceHash)
+  }, 60_000)
+
+  it("changes nothing with one shard: there is nothing to wait for", async () => {
+    const [one, oneCeiling] = [await runInProcess(config, 1), await runInProcess(ceiling, 1)]
+    expect(oneCeiling.traceHash).toBe(one.traceHash)
+    expect(oneCeiling.lateArrivals).toBe(0)
+  }, 60_000)
+})

@@ -104,6 +104,8 @@ export const RunConfig = Schema.Struct({
   /** Fault injection for tests: shard that throws outside any actor at this virtual time (-1 = none). */
   crashShard: Schema.Int,
   crashShardAt: NonNegative,
+  /** A ceiling measurement, not a valid run: shards do not synchronise (runtime EngineConfig.unsynchronised). */
+  unsynchronised: Schema.Boolean,
   /** "standard": beacons + key-homed gets/puts; "replay": a request trace through the cache protocol. */
   workload: Schema.Literals(["standard", "replay"]),
   replay: Schema.Struct({
@@ -170,6 +172,7 @@ export const defaultRunConfig: RunConfig = {
   crashAtMessage: 0,
   crashShard: -1,
   crashShardAt: 0,
+  unsynchronised: false,
   workload: "standard",
   replay: {
     tracePath: "data/traces/mooncake-conversation.jsonl.gz",

@@ -20,7 +20,7 @@ export const runInProcess = async <N extends Network>(world: World<N>, shards = 
   const startSeconds = performance.now() / 1e3
   const slots = new Float64Array(sharedSlots(shards))
   const loop = await driveShards(engines, slots, () => {}, {
-    shards, simEnd: config.simSeconds, realtimeFactor: config.realtimeFactor,
+    shards, simEnd: config.simSeconds, realtimeFactor: config.realtimeFactor, unsynchronised: config.unsynchronised === true,
     ...(config.crashShard >= 0 ? { crash: { shard: config.crashShard, at: config.crashShardAt } } : {})
   })
   return mergeReports(world, engines.map((e) => e.report(loop)), startSeconds, 0)

@@ -8,6 +8,8 @@
  * The first window of an epoch (distances change with the link state) uses the epoch's lookahead, the
  * smallest delay any message can have: [T, T + lookahead).
  *
+ * An unsynchronised loop (a measurement: EngineConfig.unsynchronised) takes each epoch as one window.
+ *
  * Shared layout (Float64Array): next times [parity * shards + k], output times [2 * shards + parity *
  * shards + k] (-Infinity: not known, use the lookahead), then a control word per parity written
  * by shard 0 only, so every shard sees the same decision: 0 go on, 1 stop, 2 let the event loop run first
@@ -31,6 +33,8 @@ export interface LoopOptions {
   readonly onWindow?: (T: number) => void
   /** Fault injection: this shard throws once virtual time reaches `at`. */
   readonly crash?: { readonly shard: number; readonly at: number }
+  /** Windows span whole epochs and late records are delivered late (EngineConfig.unsynchronised). */
+  readonly unsynchronised?: boolean
 }
 
 export class InjectedShardCrash extends Error {
@@ -96,6 +100,7 @@ export class WindowLoop {
     this.publish()
     const { engines, shared, o, sync } = this
     const N = o.shards
+    const unsynchronised = o.unsynchronised === true
     // The loop's own counters in locals while it runs (a window is a few microseconds on small runs).
     let w = this.w, syncMs = this.syncMs, workMs = this.workMs, lastYield = this.lastYield
     const stop = (T: number, stopped: boolean) => {
@@ -111,7 +116,7 @@ export class WindowLoop {
       const nextParity = parity ^ 1
       let T = Number.POSITIVE_INFINITY
       for (let k = 0; k < N; k++) T = Math.min(T, shared[parity * N + k]!)
-      for (const e of engines) e.ingest(parity, T)
+      for (const e of engines) e.ingest(parity, T, unsynchronised)
       const control = shared[4 * N + parity]
       if (control === STOP) return stop(T, true)
       if (T >= until) return stop(T, false)
@@ -131,7 +136,8 @@ export class WindowLoop {
       }
       let output = Number.POSITIVE_INFINITY
       for (let k = 0; k < N; k++) output = Math.min(output, shared[2 * N + parity * N + k]!)
-      const end = Math.min(sameEpoch && output > Number.NEGATIVE_INFINITY ? output : T + net.lookahead, net.epochEnd, until)
+      const bound = unsynchronised ? Number.POSITIVE_INFINITY : sameEpoch && output > Number.NEGATIVE_INFINITY ? output : T + net.lookahead
+      const end = Math.min(bound, net.epochEnd, until)
       if (o.realtimeFactor > 0) {
         const due = this.wallStart + (T / o.realtimeFactor) * 1e3
         const wait = due - performance.now()
@@ -142,9 +148,11 @@ export class WindowLoop {
         const w0 = performance.now()
         e.runWindow(end, nextParity)
         workMs += performance.now() - w0
-        shared[nextParity * N + e.index] = Math.min(e.queue.peekTime(), e.minSent)
+        // Unsynchronised, what a shard sent others lands no earlier than this window's end (ingest moves
+        // it there): the next window must not start in the past, nor go back an epoch.
+        shared[nextParity * N + e.index] = Math.min(e.queue.peekTime(), unsynchronised ? Math.max(e.minSent, end) : e.minSent)
         // Distances to the cut hold for this epoch only: after its last window, the next one falls back.
-        shared[2 * N + nextParity * N + e.index] = N > 1 && end < net.epochEnd ? e.earliestOutput() : Number.NEGATIVE_INFINITY
+        shared[2 * N + nextParity * N + e.index] = N > 1 && !unsynchronised && end < net.epochEnd ? e.earliestOutput() : Number.NEGATIVE_INFINITY
         if (e.index === 0) {
           const yieldNow = o.yieldEveryMs !== undefined && performance.now() - lastYield > o.yieldEveryMs
           shared[4 * N + nextParity] = o.shouldStop?.() ? STOP : yieldNow ? YIELD : GO

@@ -57,6 +57,8 @@ export class ShardMetrics {
   readonly supervision: Array<SupervisionEvent> = []
   supervisionCount = 0
   invalidFields: Record<string, number> = {}
+  /** Records delivered after their time (EngineConfig.unsynchronised only). */
+  lateArrivals = 0
   /** Named counters actors add to (ActorContext.count). */
   readonly counters = new Map<string, number>()
   /** Named counters over virtual time (ActorContext.countOverTime): "name" -> bucket start (s) -> sum. */
@@ -94,6 +96,7 @@ export interface ShardReport {
   readonly supervision: ReadonlyArray<SupervisionEvent>
   readonly supervisionCount: number
   readonly invalidFields: Record<string, number>
+  readonly lateArrivals: number
   readonly counters: Record<string, number>
   /** Trace-hash lanes of the actors this shard owns: [actor, lo, hi] triples. */
   readonly actorHashes: Uint32Array

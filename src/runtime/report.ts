@@ -30,6 +30,8 @@ export interface EngineReport {
   readonly supervision: ReadonlyArray<SupervisionEvent>
   readonly supervisionCount: number
   readonly invalidFields: Record<string, number>
+  /** Records delivered after their time: 0 unless the run was unsynchronised (EngineConfig). */
+  readonly lateArrivals: number
   /** Actors' named counters, summed. */
   readonly counters: Record<string, number>
   /** Items held and evicted, over actors' footprints (Behaviour.footprint). */
@@ -81,6 +83,7 @@ export const mergeReports = (world: World<any>, reports: ReadonlyArray<ShardRepo
     supervision: reports.flatMap((r) => r.supervision).sort((a, b) => a.time - b.time || a.actor - b.actor),
     supervisionCount: sum((r) => r.supervisionCount),
     invalidFields: sumRecords(reports.map((r) => r.invalidFields)),
+    lateArrivals: sum((r) => r.lateArrivals),
     counters: sumRecords(reports.map((r) => r.counters)),
     storedItems: sum((r) => r.storedItems),
     evictions: sum((r) => r.evictions),

@@ -361,13 +361,17 @@ export class ShardEngine<N extends Network = Network> {
   }
 
   /** Move records other shards left for this one (window parity p) into the queue, checking each. */
-  ingest(p: number, notBefore: number): void {
+  ingest(p: number, notBefore: number, deliverLate = false): void {
     for (let from = 0; from < this.mailboxes.shards; from++) {
       if (from === this.index) continue
       // Bytes first: a record ingested below may need them on delivery.
       if (this.side) this.side.drain(from, this.index, p, this.receiveFrame)
       const [mb, n] = this.mailboxes.pending(from, this.index, p)
       for (let k = 0; k < n; k++) {
+        if (deliverLate && mb.getF(k, F.time) < notBefore) {
+          mb.setF(k, F.time, notBefore)
+          this.metrics.lateArrivals++
+        }
         const bad = checkRecord(mb, k, this.world.actorCount, this.maxTag, notBefore, this.world.config.maxHops)
         if (bad !== undefined || this.owner[mb.getI(k, I.at)] !== this.index) {
           const field = bad ?? "at"
@@ -531,7 +535,7 @@ export class ShardEngine<N extends Network = Network> {
       windows: m.windows,
       wallSeconds: loop.wallSeconds, syncSeconds: loop.syncSeconds, workSeconds: loop.workSeconds,
       histograms: Object.fromEntries([...m.histograms].map(([name, h]) => [name, encodeHistogram(h)])),
-      supervision: m.supervision, supervisionCount: m.supervisionCount, invalidFields: m.invalidFields,
+      supervision: m.supervision, supervisionCount: m.supervisionCount, invalidFields: m.invalidFields, lateArrivals: m.lateArrivals,
       counters: Object.fromEntries(m.counters),
       actorHashes: Uint32Array.from(owned), storedItems, evictions, occupancy,
       series: Object.fromEntries([...m.series].map(([name, b]) => [name, Object.fromEntries(b)])),

@@ -108,6 +108,7 @@ export default async function runShardTask(task: ShardTask): Promise<ShardReport
       shards: task.shards,
       simEnd: cfg.simSeconds,
       realtimeFactor: cfg.realtimeFactor,
+      unsynchronised: cfg.unsynchronised === true,
       shouldStop: () => stopRequested,
       yieldEveryMs: 25,
       onWindow: (t) => {

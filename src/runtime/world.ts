@@ -25,6 +25,13 @@ export interface EngineConfig {
   /** Fault injection for tests: shard that throws outside any actor at this virtual time (-1 = none). */
   readonly crashShard: number
   readonly crashShardAt: number
+  /**
+   * A measurement, not a run (in-process and pool hosts): shards run whole epochs without waiting for
+   * what others send them, and a record that arrives in a shard's past is delivered at the window's
+   * start (ShardReport.lateArrivals). The results are not valid; the wall time bounds what any
+   * synchronisation protocol could reach on this partition (docs/performance.md).
+   */
+  readonly unsynchronised?: boolean
 }
 
 /**
