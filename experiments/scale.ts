@@ -131,7 +131,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     const dir = openRunDirectory("scale", { ...o, json: undefined, quiet: undefined, help: undefined })
     dir.writeJson("results.json", result)
     dir.writeJson("latency.json", { retrieval: report.retrieval, put: report.put })
-    dir.writeSummary({ preset: result.preset, satellites: result.satellites, workers: result.workers, speedup: result.speedup, "messages/s": result.eventsPerSecond, "retrieval p99 ms": result.retrievalMs.p99, "trace hash": result.traceHash })
+    dir.writeSummary({
+      preset: result.preset, satellites: result.satellites, workers: result.workers, speedup: result.speedup, "messages/s": result.eventsPerSecond, "retrieval p99 ms": result.retrievalMs.p99, "trace hash": result.traceHash,
+      ...(unsynchronised ? { "UNSYNCHRONISED, not a valid run: records delivered late": unsynchronised.lateArrivals } : {})
+    })
     writeIndex()
     const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? "" : "s"}`
     // An in-process run reports 0 workers: name its shards instead.
