@@ -360,7 +360,10 @@ export class ShardEngine<N extends Network = Network> {
     return false
   }
 
-  /** Move records other shards left for this one (window parity p) into the queue, checking each. */
+  /**
+   * Move records other shards left for this one (window parity p) into the queue, checking each. With
+   * deliverLate (an unsynchronised run) a record whose time has passed is moved to notBefore and counted.
+   */
   ingest(p: number, notBefore: number, deliverLate = false): void {
     for (let from = 0; from < this.mailboxes.shards; from++) {
       if (from === this.index) continue
