@@ -17,11 +17,20 @@ export class RunAborted extends Error {
   }
 }
 
+/** Loads a waiting party spins before it sleeps: SKY_SPIN, for measuring (docs/performance.md), or 50,000 (~0.35 ms). */
+const spinsFromEnv = (): number => {
+  const raw = process.env.SKY_SPIN
+  if (raw === undefined) return 50_000
+  const n = Number(raw)
+  if (raw.trim() === "" || !Number.isInteger(n) || n < 0) throw new Error(`SKY_SPIN: expected a whole number >= 0, got "${raw}"`)
+  return n
+}
+
 export class Barrier {
   constructor(
     private readonly ctl: Int32Array,
     private readonly parties: number,
-    private readonly spin = Number(process.env.SKY_SPIN ?? 50_000)
+    private readonly spin = spinsFromEnv()
   ) {}
 
   /** Wait for every party; throws RunAborted if any party aborted. */
