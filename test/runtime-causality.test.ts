@@ -7,6 +7,7 @@ import { makeSnapshot, SPEED_OF_LIGHT_KM_S } from "../src/topology/index.js"
 import { buildShard } from "../src/runtime/build.js"
 import { Mailboxes } from "../src/runtime/mailbox.js"
 import { mergeReports } from "../src/runtime/report.js"
+import { crossingRecorder } from "../experiments/lib/coupling.js"
 
 const scenario = fc.record({
   pattern: fc.constantFrom("delta" as const, "star" as const),
@@ -129,14 +130,12 @@ describe("an unsynchronised run (a ceiling on speed, EngineConfig.unsynchronised
   const ceiling = makeRunConfig({ ...config, unsynchronised: true })
 
   it("takes each epoch as one window and delivers what crossed the cut late, counting it, never in a shard's past", async () => {
-    const crossed: Array<HopRecord> = []
+    const recorder = crossingRecorder(makeWorld(ceiling).ownership(2))
+    const crossed = recorder.crossings
     const lastAt = new Map<number, number>()
     let backwards = 0
-    const owner = makeWorld(ceiling).ownership(2)
     const report = await runInProcess(ceiling, 2, {
-      onHop: (h) => {
-        if (owner[h.from] !== owner[h.to]) crossed.push({ ...h })
-      },
+      onHop: recorder.onHop,
       onDelivery: (_d, env) => {
         if (env.time < (lastAt.get(env.dst) ?? 0)) backwards++
         lastAt.set(env.dst, env.time)
