@@ -3,7 +3,7 @@
  * (hundreds of runs without thread start-up) and as the reference the worker runs must match bit for bit.
  */
 import { buildShard } from "./build.js"
-import { driveShards, sharedSlots } from "./loop.js"
+import { driveShards, loopOptionsOf, sharedSlots } from "./loop.js"
 import { Mailboxes } from "./mailbox.js"
 import { SideChannel } from "./side-channel.js"
 import { type EngineReport, mergeReports } from "./report.js"
@@ -19,9 +19,6 @@ export const runInProcess = async <N extends Network>(world: World<N>, shards = 
   const engines = Array.from({ length: shards }, (_, index) => buildShard(world, { index, shards, owner, mailboxes, shared, ...(side ? { side } : {}) }, observers))
   const startSeconds = performance.now() / 1e3
   const slots = new Float64Array(sharedSlots(shards))
-  const loop = await driveShards(engines, slots, () => {}, {
-    shards, simEnd: config.simSeconds, realtimeFactor: config.realtimeFactor, unsynchronised: config.unsynchronised === true,
-    ...(config.crashShard >= 0 ? { crash: { shard: config.crashShard, at: config.crashShardAt } } : {})
-  })
+  const loop = await driveShards(engines, slots, () => {}, { shards, ...loopOptionsOf(config) })
   return mergeReports(world, engines.map((e) => e.report(loop)), startSeconds, 0)
 }

@@ -18,6 +18,7 @@
 import { setImmediate as yieldToEventLoop } from "node:timers/promises"
 import { setTimeout as sleep } from "node:timers/promises"
 import type { ShardEngine } from "./shard.js"
+import type { EngineConfig } from "./world.js"
 
 const GO = 0, STOP = 1, YIELD = 2
 export const sharedSlots = (shards: number): number => 4 * shards + 2
@@ -36,6 +37,14 @@ export interface LoopOptions {
   /** Windows span whole epochs and late records are delivered late (EngineConfig.unsynchronised). */
   readonly unsynchronised?: boolean
 }
+
+/** What a batch run's loop takes from its config: the end, the pacing, the measurement mode and an injected shard crash. */
+export const loopOptionsOf = (config: EngineConfig) => ({
+  simEnd: config.simSeconds,
+  realtimeFactor: config.realtimeFactor,
+  unsynchronised: config.unsynchronised === true,
+  ...(config.crashShard >= 0 ? { crash: { shard: config.crashShard, at: config.crashShardAt } } : {})
+})
 
 export class InjectedShardCrash extends Error {
   readonly _tag = "InjectedShardCrash"

@@ -11,7 +11,7 @@ import * as Comlink from "comlink"
 import { nodeEndpoint } from "./comlink-node.js"
 import { Barrier, BARRIER_INTS } from "./barrier.js"
 import { buildShard, type WorldSource } from "./build.js"
-import { driveShards, sharedSlots } from "./loop.js"
+import { driveShards, loopOptionsOf, sharedSlots } from "./loop.js"
 import { mailboxBytes, Mailboxes } from "./mailbox.js"
 import { SideChannel } from "./side-channel.js"
 import type { ShardReport } from "./metrics.js"
@@ -106,15 +106,12 @@ export default async function runShardTask(task: ShardTask): Promise<ShardReport
     await yieldToEventLoop()
     const loop = await driveShards([engine], layout.shared(task.control), () => barrier.arrive(), {
       shards: task.shards,
-      simEnd: cfg.simSeconds,
-      realtimeFactor: cfg.realtimeFactor,
-      unsynchronised: cfg.unsynchronised === true,
+      ...loopOptionsOf(cfg),
       shouldStop: () => stopRequested,
       yieldEveryMs: 25,
       onWindow: (t) => {
         virtualTime = t
-      },
-      ...(cfg.crashShard >= 0 ? { crash: { shard: cfg.crashShard, at: cfg.crashShardAt } } : {})
+      }
     })
     return engine.report(loop)
   } catch (e) {
