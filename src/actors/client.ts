@@ -122,8 +122,12 @@ export const client = (o: ClientOptions): SkyBehaviour<ClientState> => {
     while (p.dirScan < p.writers.length && p.writers[p.dirScan]! >= 0) p.dirScan++
     return p.dirScan === p.writers.length || p.writers[p.dirScan] === -1
   }
-  /** Whether anchor `at` is too far from satellite `near` to read from again rather than place a copy near it. */
-  const far = (ctx: SkyContext, near: number, at: number) => o.replicateBeyondHops !== undefined && ctx.hops(near, at) > o.replicateBeyondHops
+  /**
+   * Whether anchor `at` is too far from satellite `near` to read from again rather than place a copy near
+   * it. With no satellite overhead (near < 0) every anchor is: its lookup asks the directory.
+   */
+  const far = (ctx: SkyContext, near: number, at: number) =>
+    o.replicateBeyondHops !== undefined && (near < 0 || ctx.hops(near, at) > o.replicateBeyondHops)
   /**
    * Place a copy of each hit block of another writer that came from far (see `far`) around this
    * client's serving satellite, and tell the block's directory (DirPut `replica`); the client reads it
