@@ -94,7 +94,7 @@ describe("satellite", () => {
     // A block written again is anchored anew; its copies stay.
     deliver(sat, state, ctx, "DirPut", { key: 7, replica: false, locator: 90 }, { origin: 102 })
     expect([ask(12), ask(86), ask(-1)]).toEqual([10, 90, 90])
-    // Eight more copies: the two oldest (10, 50) go.
+    // MAX_REPLICAS more copies: the older ones (10, 50) go.
     for (let k = 0; k < MAX_REPLICAS; k++) deliver(sat, state, ctx, "DirPut", { key: 7, replica: true, locator: 300 + k }, { origin: 101 })
     expect([ask(12), ask(60), ask(303)]).toEqual([90, 90, 303])
     // Another key has no copies.

@@ -97,10 +97,9 @@ export class FakeContext implements SkyContext {
   servingOf(user: number): number {
     return this.serving.get(user) ?? -1
   }
-  /** ISL hops between satellites: by default how far apart their ids are. */
-  hopsBetween: (a: number, b: number) => number = (a, b) => Math.abs(a - b)
+  /** ISL hops between satellites: how far apart their ids are. */
   hops(a: number, b: number): number {
-    return this.hopsBetween(a, b)
+    return Math.abs(a - b)
   }
   placement(centre: number, servers: number): ReadonlyArray<number> {
     return this.place(centre, servers)
