@@ -1,11 +1,12 @@
 /**
  * The constellation at one instant: size, shells, period, ISLs up and their lengths, and (with --ground)
- * what a ground user sees; with --tle, what the catalog held and what was inferred from it.
+ * what a ground user sees; with --tle, what the catalog held and what was inferred from it; with
+ * --windows S, the link windows over the next S seconds (when each ISL is up: src/topology/windows.ts).
  * `npx tsx experiments/topology.ts --preset starlink-shell1 --at 60 --ground 48.85,2.35 --json`
  * `npx tsx experiments/topology.ts --tle starlink.tle --at 2026-11-30T12:00:00Z --ground 48.85,2.35 --json`
  */
 import { islRulesOf } from "../src/actors/network/topology-actor.js"
-import { Catalog, type Constellation, ephemerisOf, makeSnapshot, orbitalPeriodSeconds, propagationSeconds, subSatellitePoints, visibleSatellites } from "../src/topology/index.js"
+import { Catalog, type Constellation, ephemerisOf, LinkKind, linkWindows, makeSnapshot, orbitalPeriodSeconds, propagationSeconds, type Snapshot, subSatellitePoints, visibleSatellites } from "../src/topology/index.js"
 import { CliError, flag, parseCli, runMain } from "./lib/cli.js"
 import { catalogConfigOf, catalogFlags, constellationFlags, constellationOf, describeCatalog } from "./lib/constellation-flags.js"
 import { fmt, printResult } from "./lib/output.js"
@@ -22,7 +23,8 @@ const spec = {
     ...catalogFlags,
     at: flag.optionalString("the instant: seconds since the preset's epoch (default 0); with --tle, seconds after the catalog's newest epoch or an ISO 8601 instant (default: the newest epoch)", "S|ISO"),
     ground: flag.latLon("a ground user at LAT,LON (deg) to report visibility for"),
-    maskDeg: flag.number("minimum elevation for visibility, deg", 25, { min: 0, max: 90 })
+    maskDeg: flag.number("minimum elevation for visibility, deg", 25, { min: 0, max: 90 }),
+    windows: flag.optionalNumber("link windows over the next S seconds: per kind of ISL, the links that go down, their outages and the share of link time up", { min: 1, placeholder: "S" })
   }
 }
 
@@ -39,11 +41,53 @@ export interface TopologySummary {
   readonly islsTotal: number
   readonly islLengthKm: { readonly min: number; readonly mean: number; readonly max: number }
   readonly ground?: { readonly latDeg: number; readonly lonDeg: number; readonly visible: number; readonly serving: number; readonly elevationDeg: number; readonly oneWayMs: number }
+  /** With --windows: the link windows over [at, at + seconds], per kind of ISL. */
+  readonly linkWindows?: { readonly seconds: number; readonly kinds: ReadonlyArray<LinkWindowsOfKind> }
+}
+
+export interface LinkWindowsOfKind {
+  readonly kind: string
+  readonly links: number
+  readonly alwaysUp: number
+  readonly neverUp: number
+  /** Links going down inside the span (a window that ends before the span does). */
+  readonly outages: number
+  /** Outages that also end inside the span: their median length (null if none). */
+  readonly medianOutageSeconds: number | null
+  /** Link time up over link time in the span. */
+  readonly upShare: number
+}
+
+const kindNames: Record<number, string> = { [LinkKind.intraPlane]: "intra-plane", [LinkKind.interPlane]: "inter-plane", [LinkKind.crossShell]: "cross-shell" }
+
+/** What linkWindows says of each kind of link over [t, t + seconds]. */
+export const windowsByKind = (snap: Snapshot, t: number, seconds: number): Array<LinkWindowsOfKind> => {
+  const windows = linkWindows(snap, t, t + seconds)
+  const g = snap.graph
+  return Object.entries(kindNames).flatMap(([kind, name]) => {
+    let links = 0, alwaysUp = 0, neverUp = 0, outages = 0, up = 0
+    const closed: Array<number> = []
+    for (let l = 0; l < g.linkCount; l++) {
+      if (g.linkKind[l] !== Number(kind)) continue
+      const w = windows[l]!
+      links++
+      if (w.length === 0) neverUp++
+      else if (w.length === 1 && w[0]![0] === t && w[0]![1] === t + seconds) alwaysUp++
+      for (let k = 0; k < w.length; k++) {
+        up += w[k]![1] - w[k]![0]
+        if (w[k]![1] < t + seconds) outages++
+        if (k > 0) closed.push(w[k]![0] - w[k - 1]![1])
+      }
+    }
+    closed.sort((a, b) => a - b)
+    const median = closed.length === 0 ? null : (closed[(closed.length - 1) >> 1]! + closed[closed.length >> 1]!) / 2
+    return links === 0 ? [] : [{ kind: name, links, alwaysUp, neverUp, outages, medianOutageSeconds: median, upShare: up / (links * seconds) }]
+  })
 }
 
 export type TopologyOptions = Parameters<typeof constellationOf>[0] & {
   tle: string | undefined; lenient: boolean; crossShellLinks: boolean
-  at: string | undefined; ground: { latDeg: number; lonDeg: number } | undefined; maskDeg: number
+  at: string | undefined; ground: { latDeg: number; lonDeg: number } | undefined; maskDeg: number; windows?: number | undefined
 }
 
 /** The constellation and the snapshot time: a preset at --at seconds, or a catalog whose t = 0 is --at. */
@@ -81,7 +125,8 @@ export const summarize = (opts: TopologyOptions): TopologySummary => {
     periodSeconds: orbitalPeriodSeconds(c.shells[0]!.altitudeKm),
     islsUp: snap.linksUp,
     islsTotal: snap.graph.linkCount,
-    islLengthKm: { min: snap.linksUp ? min : 0, mean: snap.linksUp ? sum / snap.linksUp : 0, max }
+    islLengthKm: { min: snap.linksUp ? min : 0, mean: snap.linksUp ? sum / snap.linksUp : 0, max },
+    ...(opts.windows !== undefined ? { linkWindows: { seconds: opts.windows, kinds: windowsByKind(snap, t, opts.windows) } } : {})
   }
   if (!opts.ground) return summary
   const v = visibleSatellites(opts.ground, snap.positions, c.size, snap.ephemeris.earthRotationAngleAt(t), opts.maskDeg)
@@ -106,6 +151,9 @@ export const describeSummary = (s: TopologySummary, catalog?: Catalog.CatalogSum
     `  ISLs up         ${s.islsUp} of ${s.islsTotal}`,
     `  ISL length km   min ${fmt(s.islLengthKm.min, 1)}  mean ${fmt(s.islLengthKm.mean, 1)}  max ${fmt(s.islLengthKm.max, 1)}`
   ]
+  for (const k of s.linkWindows?.kinds ?? []) {
+    lines.push(`  ${k.kind} ISLs over ${s.linkWindows!.seconds} s: ${k.alwaysUp} of ${k.links} always up, ${k.neverUp} never; ${k.outages} outages${k.medianOutageSeconds === null ? "" : ` (median ${fmt(k.medianOutageSeconds, 1)} s)`}; up ${fmt(100 * k.upShare, 1)}% of link time`)
+  }
   if (s.ground) {
     const g = s.ground
     lines.push(

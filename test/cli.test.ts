@@ -33,8 +33,21 @@ describe("experiment command lines", () => {
     expect(r.ground.oneWayMs).toBeGreaterThan(1.8)
   })
 
+  it("topology --windows: polar passes take inter-plane ISLs down for about their time above the cut-off; in-plane ISLs stay up", async () => {
+    const { stdout } = await tsx("topology", ["--preset", "starlink-phase1", "--windows", "6000", "--json"])
+    const [intra, inter] = JSON.parse(stdout).linkWindows.kinds
+    expect(intra).toMatchObject({ kind: "intra-plane", links: 4408, alwaysUp: 4408, outages: 0, upShare: 1 })
+    expect(inter.kind).toBe("inter-plane")
+    expect(inter.outages).toBeGreaterThan(100)
+    // The 97.6-deg shells spend ~37 deg of each 360 above 70 deg of latitude near each pole: ~590 s a pass.
+    expect(inter.medianOutageSeconds).toBeGreaterThan(450)
+    expect(inter.medianOutageSeconds).toBeLessThan(750)
+    expect(inter.upShare).toBeGreaterThan(0.9)
+    expect(inter.upShare).toBeLessThan(1)
+  })
+
   it("bad flags: one line naming the flag, exit code 2", async () => {
-    for (const [args, flag] of [[["--preset", "nope"], "--preset"], [["--at", "abc"], "--at"], [["--ground", "95,0"], "--ground"], [["--frobnicate"], "--frobnicate"]] as const) {
+    for (const [args, flag] of [[["--preset", "nope"], "--preset"], [["--windows", "0"], "--windows"], [["--at", "abc"], "--at"], [["--ground", "95,0"], "--ground"], [["--frobnicate"], "--frobnicate"]] as const) {
       const r = await fails("topology", args)
       expect(r.code).toBe(2)
       expect(r.stderr.trim().split("\n").filter((l) => !l.startsWith("npm warn"))).toHaveLength(1)
