@@ -32,7 +32,7 @@ const spec = {
   }
 }
 
-const TRACE = "data/traces/mooncake-conversation.jsonl.gz"
+const TRACE = makeRunConfig().replay.tracePath
 const STRATEGIES = strategyNames
 
 runMain(async () => {

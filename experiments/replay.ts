@@ -10,6 +10,7 @@
  * (`--capacity-mb 64,256,1024,4096` draws the capacity curve).
  */
 import { codecNames } from "../src/cache/codecs.js"
+import { evictionPolicies } from "../src/cache/store.js"
 import { strategyNames } from "../src/cache/strategies.js"
 import { oracleHitRate } from "../src/cache/trace.js"
 import { deviceProfiles } from "../src/inference/devices.js"
@@ -46,7 +47,7 @@ const spec = {
     seeds: flag.number("seeds --seed, --seed + 1, ... (users' places, the salt of the block keys' hashes, fault draws): K runs per configuration", 1, { min: 1, max: 100, integer: true, placeholder: "K" }),
     device: flag.choice("device whose prefill time each request's TTFT adds (Qwen2.5-0.5B)", deviceProfiles.map((d) => d.name), "jetson-orin-nano-8gb"),
     servers: flag.number("servers S per block", 9, { min: 1, max: 255, integer: true }),
-    policy: flag.choice("eviction policy", ["lru", "slru"] as const, "lru"),
+    policy: flag.choice("eviction policy", evictionPolicies, "lru"),
     beaconInterval: flag.number("seconds between a satellite's beacons to its ISL neighbours; 0 = none, but for a strategy that chooses anchors by load (ours), which reads the loads beacons carry: every 30 s", 0, { min: 0, placeholder: "S" }),
     workers: flag.number("worker threads: configurations run side by side, one whole run per worker", 1, { min: 1, max: 64, integer: true }),
     lenient: flag.boolean("skip malformed trace lines and catalog records (counted) instead of stopping at the first")

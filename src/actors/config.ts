@@ -4,6 +4,7 @@
  * Validated with Effect Schema; a bad field gets an error naming it.
  */
 import { Schema } from "effect"
+import { evictionPolicies } from "../cache/store.js"
 
 const Positive = Schema.Finite.check(Schema.isGreaterThan(0))
 const NonNegative = Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0))
@@ -122,7 +123,7 @@ export const RunConfig = Schema.Struct({
     blockTokens: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)),
     /** KV bytes of one trace block before encoding (512 tokens x 12,288 B for Qwen2.5-0.5B at fp16). */
     blockBytes: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)),
-    storePolicy: Schema.Literals(["lru", "slru"]),
+    storePolicy: Schema.Literals(evictionPolicies),
     /** Cities with at least this population are where conversations come from (weighted by population). */
     minCityPopulation: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)),
     /** Request rate relative to the trace's (10 = every request ten times sooner: a flood). */

@@ -80,7 +80,6 @@ export const Sky = defineProtocol(skySpecs)
 /** Tag codes by name. */
 export const Tag = Object.fromEntries(Object.entries(skySpecs).map(([k, v]) => [k, v.code])) as { readonly [K in keyof SkySpecs]: SkySpecs[K]["code"] }
 export const tagNames = tagNamesOf(skySpecs)
-export const MAX_TAG = tagNames.length - 1
 
 /** A structured message: `_tag`, envelope (time, sentAt, from, to, seq, bytes), fields. */
 export type Message = MessageOf<SkySpecs>

@@ -13,5 +13,3 @@ export const readTrace = (path: string, opts: { lenient?: boolean; limit?: numbe
   const text = path.endsWith(".gz") ? gunzipSync(raw).toString("utf8") : raw.toString("utf8")
   return parseTrace(text, path, opts)
 }
-
-export const defaultTrace = "data/traces/mooncake-conversation.jsonl.gz"

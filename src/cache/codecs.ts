@@ -171,29 +171,3 @@ export const decodeBlock = (bytes: Uint8Array): KvBlock & { codec: CodecName } =
   return { ...shape, keys, values, codec }
 }
 
-export interface CodecReport {
-  readonly codec: CodecName
-  readonly bytes: number
-  /** fp32 payload bytes / encoded bytes. */
-  readonly compression: number
-  readonly maxAbsError: number
-  readonly rmsError: number
-}
-
-/** Encode, decode and compare: what a codec costs on this block. */
-export const codecReport = (b: KvBlock, codec: CodecName): CodecReport => {
-  const enc = encodeBlock(b, codec)
-  const dec = decodeBlock(enc)
-  let max = 0, sq = 0, count = 0
-  for (let l = 0; l < b.layers; l++) {
-    for (const [a, c] of [[b.keys[l]!, dec.keys[l]!], [b.values[l]!, dec.values[l]!]] as const) {
-      for (let i = 0; i < a.length; i++) {
-        const e = Math.abs(a[i]! - c[i]!)
-        if (e > max) max = e
-        sq += e * e
-        count++
-      }
-    }
-  }
-  return { codec, bytes: enc.length, compression: (payloadBytes("fp32", b) + HEADER) / enc.length, maxAbsError: max, rmsError: Math.sqrt(sq / count) }
-}

@@ -60,10 +60,3 @@ export const namedValueKey = (name: Uint8Array, ns: KeyNamespace): BlockKey =>
 
 export const tracedBlockKey = (hashId: number, ns: KeyNamespace): BlockKey =>
   digestToKey(createHash("sha256").update(ns.tenantSalt).update("\u0000").update(ns.modelId).update("\u0000").update(String(hashId)).digest())
-
-/** Number of leading keys for which `has` holds: the cached prefix, in blocks. */
-export const longestCachedPrefix = (keys: ReadonlyArray<BlockKey>, has: (key: BlockKey) => boolean): number => {
-  let n = 0
-  while (n < keys.length && has(keys[n]!)) n++
-  return n
-}

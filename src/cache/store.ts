@@ -13,8 +13,8 @@
  * a KeyIndex from key to slot: O(1) per operation, and no boxed key on any lookup (key-index.ts says why).
  */
 import { KeyIndex } from "./key-index.js"
-export type EvictionPolicy = "lru" | "slru"
-export const evictionPolicies: ReadonlyArray<EvictionPolicy> = ["lru", "slru"]
+export const evictionPolicies = ["lru", "slru"] as const
+export type EvictionPolicy = (typeof evictionPolicies)[number]
 
 export interface StoreOptions {
   readonly capacityBytes: number

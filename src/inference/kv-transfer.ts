@@ -3,7 +3,7 @@
  * chunk sealed (CRC-32, and an HMAC tag with the tenant's key), chunk c in share c mod S. Back: every
  * chunk checked before the block is decoded; one bad chunk makes the whole block a miss.
  */
-import { chunk, unchunk } from "../cache/chunking.js"
+import { chunk, serverOfChunk, unchunk } from "../cache/chunking.js"
 import { type CodecName, decodeBlock, encodeBlock, type KvBlock } from "../cache/codecs.js"
 import { frameChunk, openFrame, type Verdict } from "../cache/integrity.js"
 import type { ShareChunks } from "../cache/payload-wire.js"
@@ -11,7 +11,7 @@ import type { ShareChunks } from "../cache/payload-wire.js"
 /** Any bytes as S shares of sealed chunks (chunk c in share c mod S). */
 export const bytesToShares = (bytes: Uint8Array, key: number, o: { chunkBytes: number; servers: number; authKey?: Uint8Array }): Array<ShareChunks> => {
   const shares: Array<Array<Uint8Array>> = Array.from({ length: o.servers }, () => [])
-  chunk(bytes, o.chunkBytes).forEach((c, i) => shares[i % o.servers]!.push(frameChunk(key, i, c, o.authKey)))
+  chunk(bytes, o.chunkBytes).forEach((c, i) => shares[serverOfChunk(i, o.servers)]!.push(frameChunk(key, i, c, o.authKey)))
   return shares
 }
 
@@ -39,7 +39,7 @@ export const sharesToBytes = (shares: ReadonlyArray<ShareChunks>, key: number, a
   const total = shares.reduce((n, s) => n + s.length, 0)
   const chunks: Array<Uint8Array> = []
   for (let i = 0; i < total; i++) {
-    const framed = shares[i % S]![Math.floor(i / S)]
+    const framed = shares[serverOfChunk(i, S)]![Math.floor(i / S)]
     if (framed === undefined) return { ok: false, verdict: "malformed", chunk: i }
     const opened = openFrame(framed, key, i, authKey)
     if (opened.bytes === undefined) return { ok: false, verdict: opened.verdict as Exclude<Verdict, "ok">, chunk: i }

@@ -19,9 +19,3 @@ export const defaultLinkModel: LinkModel = {
 
 /** Light time over a distance, seconds. */
 export const propagationSeconds = (km: number): number => km / SPEED_OF_LIGHT_KM_S
-
-/** Time to put N bytes on a link of the given bandwidth, seconds. */
-export const serializationSeconds = (bytes: number, bitsPerSecond: number): number => (bytes * 8) / bitsPerSecond
-
-/** One hop: propagation + per-hop processing. */
-export const hopSeconds = (km: number, m: LinkModel = defaultLinkModel): number => propagationSeconds(km) + m.perHopProcessingSeconds

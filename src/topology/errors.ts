@@ -12,8 +12,6 @@ export const TopologyErrors = {
     new TopologyError({ field: "preset", message: `unknown preset "${name}" (known: ${known.join(", ")})` }),
   invalidShell: (field: string, value: unknown, expected: string) =>
     new TopologyError({ field, message: `shell ${field} = ${String(value)}: expected ${expected}` }),
-  invalidTle: (line: number, reason: string) =>
-    new TopologyError({ field: `tle[${line}]`, message: `TLE set ${line}: ${reason}` }),
   /** A catalog file that cannot be used; `line` 0 = the file as a whole. */
   invalidCatalog: (file: string, line: number, reason: string) =>
     new TopologyError({ field: line > 0 ? `${file}:${line}` : file, message: reason }),

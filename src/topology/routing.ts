@@ -269,19 +269,3 @@ const siftDown = (heap: Int32Array, pos: Int32Array, delay: Float64Array, size: 
   heap[i] = v
   pos[v] = i
 }
-
-/** The satellites of the best path from the pass's source to target (inclusive), or [] if unreachable. */
-export const pathTo = (sp: ShortestPaths, target: number): Array<number> => {
-  if (!Number.isFinite(sp.delay[target]!)) return []
-  const out: Array<number> = []
-  for (let v = target; v !== -1; v = sp.prev[v]!) out.push(v)
-  return out.reverse()
-}
-
-/** The links of the best path from the pass's source to target, in travel order. */
-export const linksTo = (sp: ShortestPaths, target: number): Array<number> => {
-  const out: Array<number> = []
-  if (!Number.isFinite(sp.delay[target]!)) return out
-  for (let v = target; sp.prevLink[v]! !== -1; v = sp.prev[v]!) out.push(sp.prevLink[v]!)
-  return out.reverse()
-}

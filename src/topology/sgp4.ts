@@ -4,17 +4,11 @@
  * elevation is the same inertial frame as the Kepler source within the precision that matters here;
  * Earth rotation comes from GMST at the epoch + t.
  */
-import { gstime, json2satrec, propagate, type SatRec, twoline2satrec } from "satellite.js"
+import { gstime, json2satrec, propagate, type SatRec } from "satellite.js"
 import { EARTH_MU_KM3_S2 } from "./constants.js"
 import type { Constellation } from "./constellation.js"
 import type { Ephemeris } from "./ephemeris.js"
 import { TopologyErrors } from "./errors.js"
-
-export interface TleSet {
-  readonly name?: string
-  readonly line1: string
-  readonly line2: string
-}
 
 const DEFAULT_EPOCH = new Date("2026-01-01T00:00:00Z")
 
@@ -41,18 +35,6 @@ export const sgp4FromSatrecs = (satrecs: ReadonlyArray<SatRec>, epoch: Date): Ep
     earthRotationAngleAt: (t) => gstime(new Date(epochMs + t * 1000))
   }
 }
-
-/** An SGP4 ephemeris from TLE line pairs; a malformed set throws a TopologyError naming its index. */
-export const sgp4FromTles = (tles: ReadonlyArray<TleSet>, epoch: Date = DEFAULT_EPOCH): Ephemeris =>
-  sgp4FromSatrecs(
-    tles.map((tle, k) => {
-      if (!tle.line1?.startsWith("1 ") || !tle.line2?.startsWith("2 ")) throw TopologyErrors.invalidTle(k, "lines must start with '1 ' and '2 '")
-      const rec = twoline2satrec(tle.line1, tle.line2)
-      if (rec.error !== 0 || !Number.isFinite(rec.no) || rec.no <= 0) throw TopologyErrors.invalidTle(k, `satellite.js rejected it (error ${rec.error})`)
-      return rec
-    }),
-    epoch
-  )
 
 /**
  * SGP4 for a Walker constellation: every satellite's mean elements as an OMM record at the epoch, so the

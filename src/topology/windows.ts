@@ -72,6 +72,3 @@ export const linkWindows = (
   for (let l = 0; l < L; l++) if (!Number.isNaN(open[l]!)) out[l]!.push([open[l]!, to])
   return out
 }
-
-/** Whether link l is up at t according to precomputed windows. */
-export const isUpIn = (windows: ReadonlyArray<Window>, t: number): boolean => windows.some(([a, b]) => t >= a && t < b)
