@@ -31,6 +31,7 @@ const spec = {
   flags: {
     preset: presetFlag("starlink-shell1"),
     simSeconds: flag.number("virtual seconds each run simulates", 600, { min: 0.001, placeholder: "S" }),
+    users: flag.number("ground users issuing cache requests (scale.ts --users; 0: beacons only)", 32, { min: 0, integer: true }),
     rounds: flag.number("rounds; each runs every mode once", 7, { min: 1, max: 1000, integer: true }),
     workers: flag.intList("worker counts; the first is the baseline", [1, 2], 64),
     unsynchronised: flag.boolean("also run each worker count above one with no synchronisation (a ceiling, not a valid run)"),
@@ -49,6 +50,9 @@ export interface Mode {
 export type BenchRun = {
   readonly round: number
   readonly mode: string
+  /** As the run reported them: what it simulated. */
+  readonly satellites: number
+  readonly users: number
   readonly wallSeconds: number
   readonly startSeconds: number
   readonly barrierWaitShare: number
@@ -115,8 +119,8 @@ export const summarise = (modes: ReadonlyArray<Mode>, runs: ReadonlyArray<BenchR
 
 const exec = promisify(execFile)
 
-const runScale = async (mode: Mode, o: { preset: string; simSeconds: number; seed: number }, resultsDir: string): Promise<ScaleResult> => {
-  const args = ["--import", "tsx", "experiments/scale.ts", "--preset", o.preset, "--sim-seconds", String(o.simSeconds), "--seed", String(o.seed),
+const runScale = async (mode: Mode, o: { preset: string; simSeconds: number; users: number; seed: number }, resultsDir: string): Promise<ScaleResult> => {
+  const args = ["--import", "tsx", "experiments/scale.ts", "--preset", o.preset, "--sim-seconds", String(o.simSeconds), "--users", String(o.users), "--seed", String(o.seed),
     "--workers", String(mode.workers), ...(mode.unsynchronised ? ["--unsynchronised"] : []), "--json", "--quiet"]
   try {
     const { stdout } = await exec(process.execPath, args, { cwd: mode.checkout, env: { ...process.env, SKYMEMORY_RESULTS: resultsDir }, maxBuffer: 1 << 24 })
@@ -138,7 +142,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     if (new Set(o.workers).size !== o.workers.length) throw new CliError({ flag: "--workers", message: `a count is repeated in ${o.workers.join(",")}` })
     if (o.unsynchronised && !o.workers.some((w) => w > 1)) throw new CliError({ flag: "--unsynchronised", message: "needs a worker count above 1 in --workers" })
     const modes = modesOf(o.workers, o.unsynchronised, against)
-    const dir = openRunDirectory("workers-bench", { seed: o.seed, preset: o.preset, simSeconds: o.simSeconds, rounds: o.rounds, workers: o.workers, unsynchronised: o.unsynchronised, against: against ?? null })
+    const dir = openRunDirectory("workers-bench", { seed: o.seed, preset: o.preset, simSeconds: o.simSeconds, users: o.users, rounds: o.rounds, workers: o.workers, unsynchronised: o.unsynchronised, against: against ?? null })
     // The runs' own result directories are scratch: only this benchmark's rows are kept.
     const scratch = mkdtempSync(join(tmpdir(), "skymemory-workers-bench-"))
     const runs: Array<BenchRun> = []
@@ -148,7 +152,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
         for (const mode of roundOrder(modes, round)) {
           const r = await runScale(mode, o, scratch)
           runs.push({
-            round, mode: mode.label, wallSeconds: r.wallSeconds, startSeconds: r.startSeconds, barrierWaitShare: r.barrierWaitShare,
+            round, mode: mode.label, satellites: r.satellites, users: r.users, wallSeconds: r.wallSeconds, startSeconds: r.startSeconds, barrierWaitShare: r.barrierWaitShare,
             windows: r.windows, traceHash: r.traceHash, lateArrivals: r.unsynchronised?.lateArrivals ?? 0
           })
           // Rewritten (atomically) after every run: an interrupted benchmark keeps what it measured.
@@ -164,10 +168,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     // Between checkouts a different trace is news, not an error: a change may be meant to alter results.
     const synchronisedHashes = new Set(rows.filter((r) => !r.unsynchronised).flatMap((r) => r.traceHashes))
     const sameTraceAcrossCheckouts = against === undefined || disagreements.length > 0 ? null : synchronisedHashes.size === 1
-    const result = { preset: o.preset, simSeconds: o.simSeconds, seed: o.seed, rounds: o.rounds, baseline, modes: rows, disagreements, sameTraceAcrossCheckouts }
+    const result = { preset: o.preset, simSeconds: o.simSeconds, users: o.users, seed: o.seed, rounds: o.rounds, baseline, modes: rows, disagreements, sameTraceAcrossCheckouts, runs }
     dir.writeJson("results.json", result)
     dir.writeSummary(Object.fromEntries([
-      ["preset", o.preset], ["virtual s", o.simSeconds], ["rounds", o.rounds],
+      ["preset", o.preset], ["virtual s", o.simSeconds], ["users", o.users], ["rounds", o.rounds],
       // Speed ratios (> 1: faster), medians over rounds, named as the printed table names them.
       ...rows.flatMap((r) => r.speedupOverBaseline === null ? [] : [[`${r.mode} against ${baseline}, x`, r.speedupOverBaseline.median] as const]),
       ...rows.flatMap((r) => r.speedupOverAgainst === null ? [] : [[`this checkout against ${against}, ${r.mode.replace(" (this checkout)", "")}, x`, r.speedupOverAgainst.median] as const])
@@ -184,7 +188,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       const width = (k: "wall" | "ratio") => Math.max(head[k].length, ...cells.map((c) => c[k].length))
       const line = (mode: string, c: typeof head) => `  ${mode.padEnd(Math.max(...rows.map((r) => r.mode.length)))}  ${c.wall.padEnd(width("wall"))}  ${c.ratio.padEnd(width("ratio"))}  ${c.waiting.padEnd(7)}  ${c.trace}`
       return [
-        `workers-bench: ${o.preset}, ${o.simSeconds} virtual s, seed ${o.seed}, ${o.rounds} interleaved round${o.rounds === 1 ? "" : "s"}, a fresh process per run`,
+        `workers-bench: ${o.preset}, ${o.simSeconds} virtual s, ${o.users} users, seed ${o.seed}, ${o.rounds} interleaved round${o.rounds === 1 ? "" : "s"}, a fresh process per run`,
         line("mode", head),
         ...rows.map((r, k) => line(r.mode, { ...cells[k]!, mode: r.mode })),
         ...rows.flatMap((r) => r.speedupOverAgainst === null ? [] : [

@@ -13,7 +13,7 @@ const bench = (args: ReadonlyArray<string>) =>
   })
 
 const runOf = (round: number, mode: string, wallSeconds: number, traceHash = "h"): BenchRun =>
-  ({ round, mode, wallSeconds, startSeconds: 1, barrierWaitShare: 0, windows: 10, traceHash, lateArrivals: 0 })
+  ({ round, mode, satellites: 95, users: 32, wallSeconds, startSeconds: 1, barrierWaitShare: 0, windows: 10, traceHash, lateArrivals: 0 })
 
 describe("workers-bench: interleaved rounds", () => {
   it("every mode takes every place in the order once over as many rounds", () => {
@@ -54,7 +54,11 @@ describe("workers-bench: interleaved rounds", () => {
   })
 
   it("runs scale.ts in fresh processes against a checkout, with one trace everywhere; bad flags exit 2", async () => {
-    const r = JSON.parse((await bench(["--preset", "paper-19x5", "--sim-seconds", "5", "--rounds", "2", "--against", ".", "--json"])).stdout)
+    const r = JSON.parse((await bench(["--preset", "paper-19x5", "--sim-seconds", "5", "--users", "4", "--rounds", "2", "--against", ".", "--json"])).stdout)
+    // Every mode once a round, in a rotated order, each run simulating what was asked.
+    expect(r.runs.map((x: BenchRun) => `${x.round} ${x.mode}`)).toHaveLength(8)
+    expect(r.runs.slice(4).map((x: BenchRun) => x.mode)).toEqual([...r.runs.slice(1, 4), r.runs[0]].map((x: BenchRun) => x.mode))
+    for (const x of r.runs) expect([x.satellites, x.users]).toEqual([95, 4])
     expect(r.modes.map((m: { mode: string }) => m.mode)).toEqual(["1 worker (this checkout)", "2 workers (this checkout)", "1 worker (.)", "2 workers (.)"].map((l) => l.replace("(.)", `(${process.cwd()})`)))
     for (const m of r.modes) {
       expect(m.runs).toBe(2)
