@@ -14,7 +14,8 @@
 import { execFile } from "node:child_process"
 import { existsSync, mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
-import { join, resolve } from "node:path"
+import { dirname, join, resolve } from "node:path"
+import { fileURLToPath } from "node:url"
 import { promisify } from "node:util"
 import { CliError, flag, parseCli, runMain } from "./lib/cli.js"
 import { presetFlag } from "./lib/constellation-flags.js"
@@ -119,11 +120,14 @@ export const summarise = (modes: ReadonlyArray<Mode>, runs: ReadonlyArray<BenchR
 
 const exec = promisify(execFile)
 
+/** This checkout: the folder above experiments/, wherever the benchmark is started from. */
+const here = resolve(dirname(fileURLToPath(import.meta.url)), "..")
+
 const runScale = async (mode: Mode, o: { preset: string; simSeconds: number; users: number; seed: number }, resultsDir: string): Promise<ScaleResult> => {
   const args = ["--import", "tsx", "experiments/scale.ts", "--preset", o.preset, "--sim-seconds", String(o.simSeconds), "--users", String(o.users), "--seed", String(o.seed),
     "--workers", String(mode.workers), ...(mode.unsynchronised ? ["--unsynchronised"] : []), "--json", "--quiet"]
   try {
-    const { stdout } = await exec(process.execPath, args, { cwd: mode.checkout, env: { ...process.env, SKYMEMORY_RESULTS: resultsDir }, maxBuffer: 1 << 24 })
+    const { stdout } = await exec(process.execPath, args, { cwd: mode.checkout === "." ? here : mode.checkout, env: { ...process.env, SKYMEMORY_RESULTS: resultsDir }, maxBuffer: 1 << 24 })
     return JSON.parse(stdout) as ScaleResult
   } catch (e) {
     const err = e as { stderr?: string; message: string }
