@@ -46,6 +46,16 @@ describe("determinism: same config and seed, same trace hash, whatever the worke
     }
   }, 120_000)
 
+  // The reference runs whose hashes the docs and issue 13 quote (scale.ts --preset P --sim-seconds S
+  // --seed 1 with its defaults: 32 users, 2 requests a second each). A change meant to alter the trace
+  // updates these and says why in docs/decisions.md; any other change that moves them is a regression.
+  it("the reference runs keep their trace hashes, on one shard and on two", async () => {
+    for (const [preset, simSeconds, hash] of [["paper-19x5", 120, "3311d901a4d1275d"], ["starlink-shell1", 600, "834a01139bf4ef82"]] as const) {
+      const config = makeRunConfig({ preset, simSeconds, seed: 1, users: 32, requestRatePerUser: 2 })
+      for (const shards of [1, 2]) expect([preset, shards, (await runInProcess(config, shards)).traceHash]).toEqual([preset, shards, hash])
+    }
+  }, 120_000)
+
   it("a different seed gives a different trace", async () => {
     const a = await runInProcess(makeRunConfig({ simSeconds: 5, seed: 1 }), 1)
     const b = await runInProcess(makeRunConfig({ simSeconds: 5, seed: 2 }), 1)
