@@ -88,8 +88,16 @@ describe("device arithmetic", () => {
     const fetch = (p: number) => 20 + 0.01 * p
     const slow = crossoverTokens(m, 32, fetch, 1e9)
     const fast = crossoverTokens(m, 32, fetch, 1e11)
-    expect(slow).toBeDefined()
-    expect(fast === undefined || fast > slow!).toBe(true)
+    // Fetching p tokens' KV and prefilling the 32 after them beats prefilling all p + 32.
+    const wins = (p: number, flops: number) => fetch(p) + (prefillFlops(m, p, p + 32) / flops) * 1e3 < (prefillFlops(m, 0, p + 32) / flops) * 1e3
+    expect(slow).toBeGreaterThan(1)
+    expect([wins(slow!, 1e9), wins(slow! - 1, 1e9)]).toEqual([true, false])
+    // 100x the compute: the fetch pays off only on far longer prefixes, or on none up to 65,536.
+    if (fast === undefined) for (let p = 1; p <= 65_536; p *= 2) expect(wins(p, 1e11)).toBe(false)
+    else {
+      expect(fast).toBeGreaterThan(slow!)
+      expect([wins(fast, 1e11), wins(fast - 1, 1e11)]).toEqual([true, false])
+    }
   })
 })
 
