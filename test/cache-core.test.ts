@@ -205,6 +205,74 @@ describe("chunk store", () => {
     ), { numRuns: 300 })
   })
 
+  it("slru keeps probation, protected and pinned exactly as the reference model does: promotion on a second use, demotion past the protected share, victims from probation first", () => {
+    // The model: each segment's keys oldest first (keys() lists pinned, protected, probation in that order).
+    type Item = { key: number; bytes: number }
+    fc.assert(fc.property(
+      // undefined: the store's default protected share, 80% of the capacity.
+      fc.constantFrom(0.3, 0.5, undefined),
+      fc.array(fc.record({ op: fc.constantFrom("put", "put", "read", "read", "read", "pin", "unpin", "delete"), key: fc.integer({ min: 0, max: 12 }), bytes: fc.integer({ min: 1, max: 300 }) }), { minLength: 50, maxLength: 400 }),
+      (protectedShare, ops) => {
+        const cap = 1000
+        const share = protectedShare ?? 0.8
+        const s = new ChunkStore<undefined>({ capacityBytes: cap, policy: "slru", ...(protectedShare === undefined ? {} : { protectedShare }) })
+        let probation: Array<Item> = [], protectedSeg: Array<Item> = [], pinned: Array<Item> = []
+        let evictions = 0
+        const bytesOf = (seg: Array<Item>) => seg.reduce((n, e) => n + e.bytes, 0)
+        const used = () => bytesOf(probation) + bytesOf(protectedSeg) + bytesOf(pinned)
+        const take = (seg: Array<Item>, key: number) => {
+          const at = seg.findIndex((e) => e.key === key)
+          return at < 0 ? undefined : seg.splice(at, 1)[0]!
+        }
+        for (const o of ops) {
+          if (o.op === "read") {
+            const p = pinned.find((e) => e.key === o.key)
+            const hot = p === undefined ? take(protectedSeg, o.key) : undefined
+            const cold = p === undefined && hot === undefined ? take(probation, o.key) : undefined
+            expect(s.read(o.key)?.bytes).toBe((p ?? hot ?? cold)?.bytes)
+            if (hot) protectedSeg.push(hot)
+            if (cold) {
+              protectedSeg.push(cold)
+              while (bytesOf(protectedSeg) > share * cap && protectedSeg.length > 0) probation.push(protectedSeg.shift()!)
+            }
+          } else if (o.op === "put") {
+            const p = pinned.find((e) => e.key === o.key)
+            let fits: boolean
+            if (p !== undefined) {
+              fits = o.bytes - p.bytes <= cap - used()
+              if (fits) p.bytes = o.bytes
+            } else {
+              take(probation, o.key) ?? take(protectedSeg, o.key)
+              fits = o.bytes <= cap - bytesOf(pinned)
+              if (fits) {
+                while (used() + o.bytes > cap) {
+                  ;(probation.length > 0 ? probation : protectedSeg).shift()
+                  evictions++
+                }
+                probation.push({ key: o.key, bytes: o.bytes })
+              }
+            }
+            expect(s.put(o.key, o.bytes)).toBe(fits)
+          } else if (o.op === "pin") {
+            const e = pinned.some((x) => x.key === o.key) ? undefined : take(probation, o.key) ?? take(protectedSeg, o.key)
+            expect(s.pin(o.key)).toBe(e !== undefined || pinned.some((x) => x.key === o.key))
+            if (e) pinned.push(e)
+          } else if (o.op === "unpin") {
+            s.unpin(o.key)
+            const e = take(pinned, o.key)
+            if (e) probation.push(e)
+          } else {
+            const e = take(pinned, o.key) ?? take(protectedSeg, o.key) ?? take(probation, o.key)
+            expect(s.delete(o.key)).toBe(e !== undefined)
+          }
+          expect(s.keys()).toEqual([...pinned, ...protectedSeg, ...probation].map((e) => e.key))
+          expect(s.usedBytes).toBe(used())
+          expect(s.evictions).toBe(evictions)
+        }
+      }
+    ), { numRuns: 300 })
+  })
+
   it("the key index agrees with a Map through adds and deletes of digest-sized keys", () => {
     // Few distinct keys (so deletes hit), spread over 52 bits or clustered, so probe runs wrap and shift.
     const key = fc.oneof(fc.integer({ min: 0, max: 40 }).map((k) => k * 2 ** 40 + 7), fc.integer({ min: 0, max: 40 }), fc.constantFrom(2 ** 52 - 1, 2 ** 32, 4294967295))
