@@ -115,8 +115,10 @@ describe("integrity", () => {
       expect(verify({ ...e, bytes: flipped }, 42, 3, key)).toBe("corrupted")
       // A forger who fixes the CRC still cannot produce the tag.
       expect(verify(seal(42, 3, flipped, new Uint8Array(32).fill(8)), 42, 3, key)).toBe("forged")
-      // Replaying another block's (valid) chunk.
+      // Replaying another block's (valid) chunk, or another index's; or the chunk with its tag stripped.
       expect(verify(e, 43, 3, key)).toBe("forged")
+      expect(verify(e, 42, 4, key)).toBe("forged")
+      expect(verify({ bytes: e.bytes, crc: e.crc }, 42, 3, key)).toBe("forged")
     }), { numRuns: 200 })
   })
 })

@@ -2,14 +2,13 @@
  * What makes a read safe: every chunk carries a CRC-32 of its bytes (node:zlib, catches bit errors in
  * flight and on board) and, for tenants with a key, an HMAC-SHA256 tag over (block key, chunk index,
  * bytes) (catches a satellite that forges or replays chunks, which a CRC cannot). A chunk that fails
- * either check is a miss: wrong KV never reaches the model.
+ * either check is a miss: wrong KV never reaches the model. Without a tenant key nothing binds a chunk
+ * to its block and index: the CRC catches corruption, not a chunk filed in the wrong place.
  */
 import { createHmac, timingSafeEqual } from "node:crypto"
 import { crc32 } from "node:zlib"
 
 export interface ChunkEnvelope {
-  readonly blockKey: number
-  readonly index: number
   readonly bytes: Uint8Array
   readonly crc: number
   /** HMAC tag, or undefined for tenants without an authentication key. */
@@ -27,7 +26,7 @@ export const tagOf = (key: Uint8Array, blockKey: number, index: number, bytes: U
   createHmac("sha256", key).update(macInput(blockKey, index)).update(bytes).digest()
 
 export const seal = (blockKey: number, index: number, bytes: Uint8Array, authKey?: Uint8Array): ChunkEnvelope => ({
-  blockKey, index, bytes, crc: crc32(bytes), ...(authKey ? { tag: tagOf(authKey, blockKey, index, bytes) } : {})
+  bytes, crc: crc32(bytes), ...(authKey ? { tag: tagOf(authKey, blockKey, index, bytes) } : {})
 })
 
 export type Verdict = "ok" | "corrupted" | "forged"
@@ -36,10 +35,10 @@ export type Verdict = "ok" | "corrupted" | "forged"
 export const verify = (e: ChunkEnvelope, blockKey: number, index: number, authKey?: Uint8Array): Verdict => {
   if (crc32(e.bytes) !== e.crc) return "corrupted"
   if (authKey) {
-    if (e.tag === undefined || e.blockKey !== blockKey || e.index !== index) return "forged"
+    // The tag covers (blockKey, index, bytes): a chunk of another block or index fails it too.
     const want = tagOf(authKey, blockKey, index, e.bytes)
-    if (e.tag.length !== want.length || !timingSafeEqual(e.tag, want)) return "forged"
-  } else if (e.blockKey !== blockKey || e.index !== index) return "forged"
+    if (e.tag === undefined || e.tag.length !== want.length || !timingSafeEqual(e.tag, want)) return "forged"
+  }
   return "ok"
 }
 
@@ -63,7 +62,6 @@ export const openFrame = (framed: Uint8Array, blockKey: number, index: number, a
   if (framed.length < 5 || framed.length < 5 + framed[4]!) return { verdict: "corrupted" }
   const tagLength = framed[4]!
   const e: ChunkEnvelope = {
-    blockKey, index,
     bytes: framed.subarray(5 + tagLength),
     crc: new DataView(framed.buffer, framed.byteOffset, framed.byteLength).getUint32(0),
     ...(tagLength > 0 ? { tag: framed.subarray(5, 5 + tagLength) } : {})
