@@ -161,9 +161,20 @@ describe("ISLs", () => {
       if (snap.graph.linkKind[l] === 1 && (lat(a) > 60 || lat(b) > 60)) expect(snap.up[l]).toBe(0)
       if (snap.graph.linkKind[l] === 0) expect(snap.up[l]).toBe(1)
     }
-    // Three satellites per plane at 550 km: 120 deg apart, the chord passes through the Earth.
-    const sparse = makeSnapshot(Constellation.make([walkerDelta({ planes: 1, satsPerPlane: 3, altitudeKm: 550, inclinationDeg: 53 })])).update(0)
-    expect(sparse.linksUp).toBe(0)
+    // Three satellites per plane at 550 km: 120 deg apart, the chord passes 3,460 km from the Earth's
+    // centre. Down by line of sight alone (the chord's 11,988 km would also be out of the default range).
+    const sparse = Constellation.make([walkerDelta({ planes: 1, satsPerPlane: 3, altitudeKm: 550, inclinationDeg: 53 })])
+    expect(makeSnapshot(sparse, { rules: { ...defaultIslRules, maxRangeKm: 1e6 } }).update(0).linksUp).toBe(0)
+    expect(makeSnapshot(sparse, { rules: { ...defaultIslRules, maxRangeKm: 1e6, minLineOfSightAltitudeKm: -6000 } }).update(0).linksUp).toBe(3)
+  })
+
+  it("a link longer than the terminals' range is down though its line of sight is clear", () => {
+    // Ten a plane at 550 km: neighbours 36 deg apart, 4,277 km, the chord 211 km above the ground at its lowest.
+    const ring = Constellation.make([walkerDelta({ planes: 1, satsPerPlane: 10, altitudeKm: 550, inclinationDeg: 53 })])
+    const at = (maxRangeKm: number) => makeSnapshot(ring, { rules: { ...defaultIslRules, maxRangeKm } }).update(0)
+    expect(at(5_000).linksUp).toBe(10)
+    expect(at(5_000).lengthKm[0]).toBeCloseTo(2 * (EARTH_RADIUS_KM + 550) * Math.sin(Math.PI / 10), 6)
+    expect(at(4_200).linksUp).toBe(0)
   })
 
   it("link windows agree with the instantaneous link state, and close where the state changes", () => {
