@@ -6,6 +6,7 @@ import { ground, homeOf } from "../src/actors/ground.js"
 import { inference, InferencePort, InferenceTimer, type LookupResult, type StoreResult } from "../src/actors/inference.js"
 import { BEACON_BYTES, CONTROL_BYTES, MAX_REPLICAS, satellite } from "../src/actors/satellite.js"
 import { HEALTH_TIMEOUT_SECONDS, HealthView } from "../src/actors/health.js"
+import { ShareFetch } from "../src/actors/share-fetch.js"
 import { frameChunk } from "../src/cache/integrity.js"
 import { tracedBlockKey } from "../src/cache/keys.js"
 import { PayloadWire, wireSlot } from "../src/cache/payload-wire.js"
@@ -497,6 +498,54 @@ describe("inference actor", () => {
     expect(found?.satellites).toEqual([10, 11])
     expect(found?.finishedAt).toBe(0.1)
     expect(found?.timedOut).toBe(false)
+  })
+})
+
+describe("share fetch", () => {
+  it("a miss asks the next copy; a share corrupted twice loses its copy; a good copy after lost ones is written back; a failed share ends the prefix, and a late reply past it is not taken", () => {
+    const S = 2
+    const wire = new PayloadWire()
+    const repairs: Array<[number, number, number]> = []
+    // Copy g of share k of block j on satellite 10 j + 5 g + k; a chunk starting 255 fails the check.
+    const targets = [0, 1, 2].map((j) => [10 * j, 10 * j + 1, 10 * j + 5, 10 * j + 6])
+    const fetch = new ShareFetch({
+      servers: S, copies: 2, wire,
+      verify: (_key, share) => share.chunks.filter((c) => c[0] === 255).length,
+      repair: (_ctx, sat, key, share) => void repairs.push([sat, key, share.share])
+    }, 7, [41, 42, 43], targets, 3)
+    const ctx = new FakeContext()
+    ctx.self = 100
+    fetch.start(ctx)
+    const asked = () => ctx.take().map((s) => s.message as Extract<typeof s.message, { _tag: "BlockGet" }>)
+    expect(asked().map((m) => [m.key, m.ask])).toEqual([[41, 0], [41, 1], [42, 2], [42, 3], [43, 4], [43, 5]])
+    const reply = (ask: number, from: number, share?: { share: number; first: number }) => {
+      if (share) wire.stage(100, wireSlot.reply(100, 7, ask), { share: share.share, chunks: [Uint8Array.of(share.first, 1)] })
+      fetch.onReply(ctx, { key: 0, requestId: 7, hit: share !== undefined, ask, hops: 1, origin: from } as never)
+    }
+    // Block 0, share 0: a miss on copy 0, then copy 1 serves it and copy 0 gets it back.
+    reply(0, 0)
+    expect(asked().map((m) => [m.key, m.ask])).toEqual([[41, 6]])
+    reply(6, 5, { share: 0, first: 1 })
+    expect(repairs).toEqual([[0, 41, 0]])
+    reply(1, 1, { share: 1, first: 1 })
+    expect(fetch.complete(0)).toBe(true)
+    // Block 1, share 0: corrupted, asked again of the same copy, corrupted again: lost; copy 1 misses:
+    // the share has failed, and with it blocks 1 and 2.
+    reply(2, 10, { share: 0, first: 255 })
+    reply(asked()[0]!.ask, 10, { share: 0, first: 255 })
+    const last = asked()
+    expect(last).toHaveLength(1)
+    expect(ctx.counters.get("corruptChunksDetected")).toBe(2)
+    reply(last[0]!.ask, 15)
+    expect(fetch.prefix).toBe(1)
+    expect(fetch.settled).toBe(true)
+    // Block 2, share 0 answers late: past the prefix, not taken, nothing written back.
+    reply(4, 20, { share: 0, first: 1 })
+    expect(fetch.from[4]).toBe(-1)
+    expect(fetch.shares[2]![0]).toBeUndefined()
+    expect(repairs).toHaveLength(1)
+    expect(fetch.leadingComplete()).toBe(1)
+    expect(ctx.take()).toEqual([])
   })
 })
 
