@@ -92,6 +92,9 @@ describe("satellite", () => {
     deliver(sat, state, ctx, "DirPut", { key: 7, replica: false, locator: 100 }, { origin: 100 })
     for (const at of [10, 50, 50]) deliver(sat, state, ctx, "DirPut", { key: 7, replica: true, locator: at }, { origin: 101 })
     expect([ask(12), ask(60), ask(98), ask(-1)]).toEqual([10, 50, 100, 100])
+    // Ties: 30 is 20 hops from the copies at 10 and 50 (the older wins), 75 is 25 from 50 and from the
+    // block's own anchor at 100 (the own wins).
+    expect([ask(30), ask(75)]).toEqual([10, 100])
     // A block written again is anchored anew; its copies stay.
     deliver(sat, state, ctx, "DirPut", { key: 7, replica: false, locator: 90 }, { origin: 102 })
     expect([ask(12), ask(86), ask(-1)]).toEqual([10, 90, 90])

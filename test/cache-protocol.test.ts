@@ -10,6 +10,9 @@ import { sharesToBlock } from "../src/inference/kv-transfer.js"
 import { ConstellationKvCache } from "../src/actors/constellation-kv.js"
 import type { PastKv } from "../src/inference/runner.js"
 import { makeRunConfig, runInProcess } from "../src/actors/index.js"
+import { placedPrefix, shareSizes } from "../src/actors/kv-protocol.js"
+import { chunk } from "../src/cache/chunking.js"
+import { bytesToShares } from "../src/inference/kv-transfer.js"
 
 // Properties of the protocol as the actors run it (the pure parts are in cache-core and cache-placement).
 
@@ -78,6 +81,23 @@ describe("the cache protocol through the actors", () => {
       expect(ours.migration).toBe(0)
     }), { numRuns: 10, seed: 7 })
   }, 120_000)
+})
+
+describe("shares of a block", () => {
+  it("a share's size is what bytesToShares puts in it, chunk c in share c mod S, short last chunk included", () => {
+    fc.assert(fc.property(fc.integer({ min: 0, max: 5000 }), fc.integer({ min: 1, max: 700 }), fc.integer({ min: 1, max: 12 }), (blockBytes, chunkBytes, S) => {
+      const shares = bytesToShares(new Uint8Array(blockBytes), 1, { chunkBytes, servers: S })
+      const framing = 5
+      expect(shareSizes(blockBytes, chunkBytes, S)).toEqual(shares.map((chunks) => chunks.reduce((n, c) => n + c.length - framing, 0)))
+      expect(chunk(new Uint8Array(blockBytes), chunkBytes).length).toBe(shares.reduce((n, s) => n + s.length, 0))
+    }))
+  })
+
+  it("the placed prefix ends at the first block with fewer satellites than shares", () => {
+    expect(placedPrefix(2, [[1, 2], [3, 4, 5], [6], [7, 8]])).toBe(2)
+    expect(placedPrefix(2, [[1, 2], [3, 4]])).toBe(2)
+    expect(placedPrefix(2, [[], [3, 4]])).toBe(0)
+  })
 })
 
 describe("decoders on arbitrary bytes", () => {
