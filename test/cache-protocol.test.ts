@@ -83,6 +83,15 @@ describe("the cache protocol through the actors", () => {
   }, 120_000)
 })
 
+describe("the oracle", () => {
+  it("counts a block as a hit only within a request's leading blocks seen before: KV past a miss depends on what missed", () => {
+    const r = (hash_ids: Array<number>) => ({ timestamp: 0, input_length: 16 * hash_ids.length, output_length: 1, hash_ids })
+    // Hits: none; 1 and 2; none (its first block is new, though 2 and 3 were seen); all three.
+    expect(oracleHitRate([r([1, 2, 3]), r([1, 2, 4]), r([5, 2, 3]), r([1, 2, 3])])).toEqual({ hitBlocks: 5, blocks: 12, hitRate: 5 / 12 })
+    expect(oracleHitRate([])).toEqual({ hitBlocks: 0, blocks: 0, hitRate: 0 })
+  })
+})
+
 describe("shares of a block", () => {
   it("a share's size is what bytesToShares puts in it, chunk c in share c mod S, short last chunk included", () => {
     fc.assert(fc.property(fc.integer({ min: 0, max: 5000 }), fc.integer({ min: 1, max: 700 }), fc.integer({ min: 1, max: 12 }), (blockBytes, chunkBytes, S) => {
