@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest"
 import { makeRunConfig, runInProcess } from "../src/actors/index.js"
+import { SatelliteService } from "../src/actors/overload.js"
+import { Tag } from "../src/actors/protocol.js"
+import { F, I, RecordBlock } from "../src/runtime/record.js"
+import { Admit } from "../src/runtime/world.js"
 
 /**
  * Overload: satellites with a service rate and bounded mailboxes, clients with a bound on requests in
@@ -20,6 +24,32 @@ const outcomes = (c: Record<string, number>) => ({
 })
 
 describe("overload", () => {
+  it("a satellite serves one message at a time, first come first served, and refuses past a full mailbox; beacons pass at once", () => {
+    const service = SatelliteService.fromConfig(makeRunConfig({ satelliteServiceSecondsPerMessage: 0.01, satelliteServiceBytesPerSecond: 1000, satelliteMailboxMessages: 2 }), 10)!
+    const records = new RecordBlock(5)
+    const message = (r: number, tag: number, bytes: number) => {
+      records.setI(r, I.tag, tag)
+      records.setI(r, I.bytes, bytes)
+      records.setI(r, I.spare, 0)
+      return r
+    }
+    // 10 ms a message and 1 ms per byte: queued back to back from t = 1.
+    expect(service.arrive(records, message(0, Tag.BlockGet, 5), 3, 1)).toBe(Admit.wait)
+    expect(records.getF(0, F.time)).toBeCloseTo(1.015, 12)
+    expect(service.arrive(records, message(1, Tag.BlockGet, 0), 3, 1)).toBe(Admit.wait)
+    expect(records.getF(1, F.time)).toBeCloseTo(1.025, 12)
+    expect(service.arrive(records, message(2, Tag.BlockGet, 0), 3, 1)).toBe(Admit.refuse)
+    expect(service.arrive(records, message(3, Tag.Beacon, 64), 3, 1)).toBe(Admit.deliver)
+    // Another satellite's mailbox is its own.
+    expect(service.arrive(records, message(4, Tag.BlockGet, 0), 4, 1)).toBe(Admit.wait)
+    expect(records.getF(4, F.time)).toBeCloseTo(1.01, 12)
+    // The first one's service ends: delivered, and its place in the mailbox is free again.
+    expect(service.arrive(records, 0, 3, 1.015)).toBe(Admit.deliver)
+    expect(service.arrive(records, message(2, Tag.BlockGet, 0), 3, 1.016)).toBe(Admit.wait)
+    expect(records.getF(2, F.time)).toBeCloseTo(1.035, 12)
+    expect(service.peak).toBe(2)
+  })
+
   it("tight bounds: requests are rejected with reasons, none vanishes, every refusal is answered, mailboxes stay bounded", async () => {
     const r = await runInProcess(flood({ rate: 100, mailbox: 8, maxInFlight: 1, requests: 300 }), 2)
     const o = outcomes(r.counters)
