@@ -8,7 +8,6 @@ import { gstime, json2satrec, propagate, type SatRec } from "satellite.js"
 import { EARTH_MU_KM3_S2 } from "./constants.js"
 import type { Constellation } from "./constellation.js"
 import type { Ephemeris } from "./ephemeris.js"
-import { TopologyErrors } from "./errors.js"
 
 const DEFAULT_EPOCH = new Date("2026-01-01T00:00:00Z")
 
