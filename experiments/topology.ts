@@ -13,6 +13,7 @@ import { fmt, printResult } from "./lib/output.js"
 import { writeChart } from "./lib/plot.js"
 import { writeIndex } from "./lib/report-index.js"
 import { openRunDirectory } from "./lib/results.js"
+import { quantile } from "./lib/stats.js"
 import { worldMap } from "./lib/world-map.js"
 
 const spec = {
@@ -79,8 +80,7 @@ export const windowsByKind = (snap: Snapshot, t: number, seconds: number): Array
         if (k > 0) closed.push(w[k]![0] - w[k - 1]![1])
       }
     }
-    closed.sort((a, b) => a - b)
-    const median = closed.length === 0 ? null : (closed[(closed.length - 1) >> 1]! + closed[closed.length >> 1]!) / 2
+    const median = closed.length === 0 ? null : quantile(Float64Array.from(closed).sort(), 0.5)
     return links === 0 ? [] : [{ kind: name, links, alwaysUp, neverUp, outages, medianOutageSeconds: median, upShare: up / (links * seconds) }]
   })
 }
