@@ -115,7 +115,13 @@ export const summarise = (modes: ReadonlyArray<Mode>, runs: ReadonlyArray<BenchR
     const hashes = new Set(rows.filter((r) => r.checkout === checkout && !r.unsynchronised).flatMap((r) => r.traceHashes))
     return hashes.size > 1 ? [`${checkout === "." ? "this checkout" : checkout}: synchronised runs printed ${[...hashes].join(", ")}`] : []
   })
-  return { baseline, rows, disagreements }
+  // Between checkouts a different trace is news, not an error: a change may be meant to alter results.
+  // null: one checkout, or a checkout that disagrees with itself.
+  const checkouts = new Set(modes.map((m) => m.checkout)).size
+  const sameTraceAcrossCheckouts = checkouts < 2 || disagreements.length > 0
+    ? null
+    : new Set(rows.filter((r) => !r.unsynchronised).flatMap((r) => r.traceHashes)).size === 1
+  return { baseline, rows, disagreements, sameTraceAcrossCheckouts }
 }
 
 const exec = promisify(execFile)
@@ -168,10 +174,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       progress.stop()
       rmSync(scratch, { recursive: true, force: true })
     }
-    const { baseline, rows, disagreements } = summarise(modes, runs)
-    // Between checkouts a different trace is news, not an error: a change may be meant to alter results.
-    const synchronisedHashes = new Set(rows.filter((r) => !r.unsynchronised).flatMap((r) => r.traceHashes))
-    const sameTraceAcrossCheckouts = against === undefined || disagreements.length > 0 ? null : synchronisedHashes.size === 1
+    const { baseline, rows, disagreements, sameTraceAcrossCheckouts } = summarise(modes, runs)
     const result = { preset: o.preset, simSeconds: o.simSeconds, users: o.users, seed: o.seed, rounds: o.rounds, baseline, modes: rows, disagreements, sameTraceAcrossCheckouts, runs }
     dir.writeJson("results.json", result)
     dir.writeSummary(Object.fromEntries([

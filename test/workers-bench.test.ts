@@ -45,12 +45,16 @@ describe("workers-bench: interleaved rounds", () => {
     const hashes = ["a", "a", "late", "b", "b", "late2"]
     const ok = summarise(modes, modes.map((m, k) => runOf(0, m.label, 1 + k, hashes[k])))
     expect(ok.disagreements).toEqual([])
+    // The old checkout printed another trace: reported, not an error.
+    expect(ok.sameTraceAcrossCheckouts).toBe(false)
+    expect(summarise(modes, modes.map((m) => runOf(0, m.label, 1, m.unsynchronised ? "late" : "a"))).sameTraceAcrossCheckouts).toBe(true)
     // This checkout's 2 workers against the old one's: 5 s there, 2 s here.
     expect(ok.rows[1]!.speedupOverAgainst?.median).toBe(2.5)
     expect(ok.rows[4]!.speedupOverAgainst).toBeNull()
     const broken = summarise(modes, modes.map((m, k) => runOf(0, m.label, 1, k === 1 ? "c" : hashes[k])))
     expect(broken.disagreements).toHaveLength(1)
     expect(broken.disagreements[0]).toContain("this checkout")
+    expect(broken.sameTraceAcrossCheckouts).toBeNull()
   })
 
   it("runs scale.ts in fresh processes against a checkout, with one trace everywhere; bad flags exit 2", async () => {
