@@ -6,6 +6,7 @@ import { ground, homeOf } from "../src/actors/ground.js"
 import { inference, InferencePort, InferenceTimer, type LookupResult, type StoreResult } from "../src/actors/inference.js"
 import { BEACON_BYTES, CONTROL_BYTES, MAX_REPLICAS, satellite } from "../src/actors/satellite.js"
 import { HEALTH_TIMEOUT_SECONDS, HealthView } from "../src/actors/health.js"
+import { followHandover } from "../src/actors/kv-protocol.js"
 import { ShareFetch } from "../src/actors/share-fetch.js"
 import { frameChunk } from "../src/cache/integrity.js"
 import { tracedBlockKey } from "../src/cache/keys.js"
@@ -578,5 +579,103 @@ describe("health by heartbeats", () => {
     expect(view.at(10)(8)).toBe(true)
     // Never asked: taken to be up.
     expect(view.at(10)(9)).toBe(true)
+  })
+
+  it("shares move only to satellites that answered within the timeout and are not suspected since", () => {
+    const view = new HealthView()
+    view.heard(7, 0.2)
+    // Never asked, never answered: up in the view, but not a satellite to move shares to.
+    expect([view.at(1)(9), view.answeredAt(1)(9)]).toEqual([true, false])
+    expect(view.answeredAt(0.2 + HEALTH_TIMEOUT_SECONDS - 0.01)(7)).toBe(true)
+    // An answer too old no longer counts, though nothing says the satellite is down.
+    expect(view.answeredAt(0.2 + HEALTH_TIMEOUT_SECONDS)(7)).toBe(false)
+    expect(view.at(0.2 + HEALTH_TIMEOUT_SECONDS)(7)).toBe(true)
+    // A put it never acknowledged: down at once, though it answered a moment ago.
+    view.suspect(7, 0.5)
+    expect([view.at(0.5)(7), view.answeredAt(0.5)(7)]).toEqual([false, false])
+  })
+})
+
+describe("handover (followHandover)", () => {
+  // The fake places S shares on centre, centre + 1, ...; user 0 is served by satellite 10 unless a test moves it.
+  const setup = (written: Array<[number, Array<number>]>) => {
+    const ctx = new FakeContext()
+    ctx.self = 100
+    ctx.serving.set(0, 10)
+    return { ctx, state: { centre: 10, written: new Map<number, ReadonlyArray<number>>(written) } }
+  }
+  const orders = (ctx: FakeContext) => ctx.of("MigrateOrder").map((s) => [s.dst, s.message.target, ctx.rowsOf(s.message.manifest)])
+
+  it("when the writer's satellite changes, each leaving server sends its shares of every block to one entering server, as one order", () => {
+    const { ctx, state } = setup([[1, [10, 11, 12]], [2, [10, 11, 12]]])
+    ctx.serving.set(0, 12)
+    followHandover(state, ctx, 0, 3)
+    // Rows [key, share, keep, 0]: 12 stays; 10 and 11 hand over to 13 and 14.
+    expect(orders(ctx)).toEqual([[10, 13, [[1, 0, 0, 0], [2, 0, 0, 0]]], [11, 14, [[1, 1, 0, 0], [2, 1, 0, 0]]]])
+    expect([...state.written.values()]).toEqual([[13, 14, 12], [13, 14, 12]])
+    expect(state.centre).toBe(12)
+    // Nothing moved since: nothing to do.
+    ctx.take()
+    followHandover(state, ctx, 0, 3)
+    expect(ctx.take()).toEqual([])
+  })
+
+  it("a share on a satellite that is down is copied from a live copy of the same share; with none left it is lost", () => {
+    // Two shares, three copies: position p holds share p mod 2; 10 and 12 (two copies of share 0) are down.
+    // Block 2 sits on live satellites away from the placement: with the writer where it was, it stays.
+    const { ctx, state } = setup([[1, [10, 11, 12, 13, 14, 15]], [2, [11, 13, 14, 15, 18, 19]]])
+    const down = new Set([10, 12])
+    followHandover(state, ctx, 0, 2, 3, (s) => !down.has(s))
+    expect(orders(ctx)).toEqual([[14, 16, [[1, 0, 1, 0]]], [14, 17, [[1, 2, 1, 0]]]])
+    expect(state.written.get(1)).toEqual([16, 11, 17, 13, 14, 15])
+    expect(state.written.get(2)).toEqual([11, 13, 14, 15, 18, 19])
+    expect([ctx.counters.get("sharesReplaced"), ctx.counters.get("sharesLost")]).toEqual([2, undefined])
+    // Every copy of share 0 on a satellite that is down: nothing to copy from.
+    ctx.take()
+    const lost = setup([[1, [10, 11, 12, 13, 14, 15]]])
+    const gone = new Set([10, 12, 14])
+    followHandover(lost.state, lost.ctx, 0, 2, 3, (s) => !gone.has(s))
+    expect(orders(lost.ctx)).toEqual([])
+    expect([lost.ctx.counters.get("sharesReplaced"), lost.ctx.counters.get("sharesLost")]).toEqual([undefined, 3])
+  })
+
+  it("a copy is ordered before its source's own move; with too few live satellites around, nothing moves", () => {
+    // One share, two copies; the writer moves to 12 while 10 is down: 11 copies its share to 12, then moves to 13.
+    const { ctx, state } = setup([[1, [10, 11]]])
+    ctx.serving.set(0, 12)
+    followHandover(state, ctx, 0, 1, 2, (s) => s !== 10)
+    expect(orders(ctx)).toEqual([[11, 12, [[1, 0, 1, 0]]], [11, 13, [[1, 1, 0, 0]]]])
+    expect(state.written.get(1)).toEqual([12, 13])
+    // Two shares, one copy, and every satellite from 10 to 13 but 11 down: no placement to move to.
+    const few = setup([[1, [10, 11]]])
+    followHandover(few.state, few.ctx, 0, 2, 1, (s) => s === 11 || s > 13)
+    expect(few.ctx.take()).toEqual([])
+    expect([few.state.written.get(1), [...few.ctx.counters]]).toEqual([[10, 11], []])
+  })
+
+  it("an empty share (past the chunks the block has) is not copied when its satellite goes down", () => {
+    // Three shares, two copies, only share 0 holds chunks; 11 (share 1) and 13 (share 0's second copy) are down.
+    const { ctx, state } = setup([[1, [10, 11, 12, 13, 14, 15]]])
+    const down = new Set([11, 13])
+    followHandover(state, ctx, 0, 3, 2, (s) => !down.has(s), undefined, () => 1)
+    expect(orders(ctx)).toEqual([[10, 17, [[1, 3, 1, 0]]]])
+    expect(ctx.counters.get("sharesReplaced")).toBe(1)
+    expect(state.written.get(1)).toEqual([10, 16, 12, 17, 14, 15])
+  })
+
+  it("with heartbeats, shares wait until every new satellite has answered: the others are pinged and asked again next epoch", () => {
+    const { ctx, state } = setup([[1, [10, 11, 12]]])
+    ctx.serving.set(0, 12)
+    const answered = new Set([12, 13])
+    const pinged: Array<ReadonlyArray<number>> = []
+    const probe = { answered: (s: number) => answered.has(s), ping: (sats: ReadonlyArray<number>) => void pinged.push(sats) }
+    followHandover(state, ctx, 0, 3, 1, (s) => s !== 99, probe)
+    expect(pinged).toEqual([[14]])
+    expect(orders(ctx)).toEqual([])
+    expect([state.written.get(1), state.centre]).toEqual([[10, 11, 12], 10])
+    answered.add(14)
+    followHandover(state, ctx, 0, 3, 1, (s) => s !== 99, probe)
+    expect(orders(ctx)).toEqual([[10, 13, [[1, 0, 0, 0]]], [11, 14, [[1, 1, 0, 0]]]])
+    expect(state.centre).toBe(12)
   })
 })
