@@ -10,6 +10,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { type Browser, chromium } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { ArcRing } from "../experiments/live/arc-ring.js"
 import { ViewerFrames, type FrameSource } from "../experiments/live/frames.js"
 import { startExperimentServer } from "../experiments/lib/spawn-server.js"
 
@@ -157,14 +158,17 @@ describe("the live view", () => {
 describe("live frames", () => {
   const S = 5, L = 4
   const source = (time: number, up: Array<number>, occ: Array<number>, arcSeq: number): FrameSource => ({
-    time, latLon: new Float64Array(2 * S).fill(time), serving: Int32Array.of(2, -1), linksUp: Uint8Array.from(up), occupancy: Uint8Array.from(occ), arcSeq,
+    time, latLon: Float64Array.from({ length: 2 * S }, (_, k) => time * 10 + k - 4.5), serving: Int32Array.of(time, -1), linksUp: Uint8Array.from(up), occupancy: Uint8Array.from(occ), arcSeq,
     arcsSince: (from) => Int32Array.from(Array.from({ length: arcSeq - from }, (_, k) => [from + k, 0, 1]).flat())
   })
   /** The page's decoding (view.js onFrame), applied to a state. */
-  const apply = (state: { up: Uint8Array; occ: Uint8Array; arcs: Array<number> }, bytes: Uint8Array) => {
+  const apply = (state: { time: number; latLon: Array<number>; serving: Array<number>; up: Uint8Array; occ: Uint8Array; arcs: Array<number> }, bytes: Uint8Array) => {
     const buf = bytes.buffer
     const v = new DataView(buf)
     const n = v.getUint32(16, true), U = v.getUint32(20, true), A = v.getUint32(24, true), le = v.getUint32(28, true), oe = v.getUint32(32, true)
+    state.time = v.getFloat64(8, true)
+    state.latLon = Array.from(new Float32Array(buf, 40, 2 * n))
+    state.serving = Array.from(new Int32Array(buf, 40 + 8 * n, U))
     let o = 40 + 8 * n + 4 * U
     const arcs = new Int32Array(buf, o, 3 * A)
     for (let k = 0; k < A; k++) state.arcs.push(arcs[3 * k]!)
@@ -180,17 +184,33 @@ describe("live frames", () => {
 
   it("deltas rebuild the state; a dropped frame is not committed, so the next one carries its changes", () => {
     const frames = new ViewerFrames()
-    const page = { up: new Uint8Array(L), occ: new Uint8Array(S), arcs: [] as Array<number> }
+    const page = { time: -1, latLon: [] as Array<number>, serving: [] as Array<number>, up: new Uint8Array(L), occ: new Uint8Array(S), arcs: [] as Array<number> }
     const states: Array<[Array<number>, Array<number>, number]> = [[[1, 1, 0, 1], [0, 0, 9, 0, 0], 2], [[1, 0, 0, 1], [0, 4, 9, 0, 0], 5], [[0, 0, 1, 1], [0, 4, 200, 0, 1], 6], [[0, 1, 1, 1], [3, 4, 200, 0, 1], 9]]
     states.forEach(([up, occ, arcSeq], k) => {
       const f = frames.next(source(k, up, occ, arcSeq))
       if (k === 2) return // the viewer's outbox was full: dropped, not committed
       apply(page, f.bytes)
       f.commit()
+      // Positions and serving satellites are whole in every frame.
+      expect([page.time, page.latLon, page.serving]).toEqual([k, Array.from({ length: 2 * S }, (_, j) => k * 10 + j - 4.5), [k, -1]])
       expect(Array.from(page.up)).toEqual(up)
       expect(Array.from(page.occ)).toEqual(occ)
     })
     // Arcs: none before the first frame; then every arc once, the dropped frame's included.
     expect(page.arcs).toEqual([2, 3, 4, 5, 6, 7, 8])
+  })
+
+  it("the arc ring gives each arc from a viewer's sequence number on, the newest `max` of them, and skips what it no longer holds", () => {
+    const ring = new ArcRing(4)
+    const push = (n: number) => { for (let k = 0; k < n; k++) ring.push(ring.seq, 100 + ring.seq, ring.seq % 4) }
+    const seqs = (arcs: Int32Array) => Array.from({ length: arcs.length / 3 }, (_, k) => {
+      expect([arcs[3 * k + 1], arcs[3 * k + 2]]).toEqual([100 + arcs[3 * k]!, arcs[3 * k]! % 4])
+      return arcs[3 * k]
+    })
+    push(3)
+    expect([seqs(ring.since(0, 10)), seqs(ring.since(2, 10)), seqs(ring.since(3, 10)), seqs(ring.since(0, 2))]).toEqual([[0, 1, 2], [2], [], [1, 2]])
+    // Past the ring's end: it wraps, and a viewer still at 0 gets the four it holds, oldest first.
+    push(3)
+    expect([ring.seq, seqs(ring.since(0, 10)), seqs(ring.since(5, 10)), seqs(ring.since(3, 3))]).toEqual([6, [2, 3, 4, 5], [5], [3, 4, 5]])
   })
 })

@@ -1,6 +1,6 @@
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { decodeMessage, fromEnvelope, type Message, Sky, skySpecs, Tag, tagNames } from "../src/actors/protocol.js"
+import { decodeMessage, fromEnvelope, type Message, replyHit, Sky, skySpecs, Tag, tagNames } from "../src/actors/protocol.js"
 import type { Envelope } from "../src/runtime/behaviour.js"
 import { type Field, InvalidMessage, match } from "../src/runtime/protocol.js"
 import { checkRecord, F, I, RECORD_BYTES, RecordBlock } from "../src/runtime/record.js"
@@ -35,6 +35,8 @@ describe("the protocol table", () => {
       ;(Sky[_tag].send as (c: typeof ctx, dst: number, bytes: number, f: unknown) => void)(ctx, to, bytes, fields)
       expect(env!.tag).toBe(Tag[_tag])
       expect(fromEnvelope(env!)).toEqual(m)
+      // The live view's reading of share replies without decoding them (experiments/live/session.ts).
+      expect(replyHit(env!)).toBe(_tag === "BlockReply" || _tag === "CacheGetReply" ? (fields as { hit: boolean }).hit : false)
     }), { numRuns: 2000 })
   })
 

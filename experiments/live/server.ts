@@ -92,7 +92,7 @@ export const serveLive = (session: LiveSession, o: LiveServerOptions) => {
   /** The state frames are cut from, taken once per tick (only when some viewer is due). */
   const source = (): FrameSource => ({
     time: session.now, latLon: session.latLon(), serving: session.serving(serving), linksUp: session.linksUp,
-    occupancy: session.occupancy(occupancy), arcSeq: session.arcSeq, arcsSince: (from, max) => session.arcsSince(from, max)
+    occupancy: session.occupancy(occupancy), arcSeq: session.arcs.seq, arcsSince: (from, max) => session.arcs.since(from, max)
   })
 
   const send = (v: Viewer, m: Uint8Array | string) => Queue.offer(v.outbox, m)

@@ -6,7 +6,7 @@
  */
 import { constellationName, defaultRunConfig, type RunConfig } from "../../src/actors/config.js"
 import { ConstellationKvCache } from "../../src/actors/constellation-kv.js"
-import { Tag } from "../../src/actors/protocol.js"
+import { replyHit, Tag } from "../../src/actors/protocol.js"
 import type { SatelliteState } from "../../src/actors/satellite.js"
 import type { Envelope } from "../../src/runtime/behaviour.js"
 import type { DeliveryRecord } from "../../src/runtime/shard.js"
@@ -14,12 +14,10 @@ import { latencySummary } from "../../src/runtime/metrics.js"
 import { ModelPool } from "../../src/inference/model-pool.js"
 import { cachedTurn } from "../../src/inference/session.js"
 import { ephemerisOf, type Ephemeris, subSatellitePoints } from "../../src/topology/index.js"
+import { ArcRing } from "./arc-ring.js"
 
 /** Arc kinds, as the page colours them. */
 export const ArcKind = { hit: 0, miss: 1, migration: 2, put: 3 } as const
-
-/** Arcs kept for viewers that have not had them yet; older ones are dropped (a viewer lagging that far skips them). */
-const ARC_RING = 4096
 
 export interface LiveOptions {
   readonly preset: string
@@ -38,9 +36,8 @@ export class LiveSession {
   readonly satellites: number
   private readonly ephemeris: Ephemeris
   private readonly positions: Float64Array
-  /** Arcs as (from, to, kind) triples in a ring; `arcSeq` counts every arc ever pushed. */
-  private readonly arcs = new Int32Array(3 * ARC_RING)
-  arcSeq = 0
+  /** What the viewers draw: arcs delivered, kept for those that have not had them yet. */
+  readonly arcs = new ArcRing()
   /** Per satellite: BlockReply hits it served (the panel's "hits"). */
   private readonly hits: Float64Array
   speed: number
@@ -66,26 +63,14 @@ export class LiveSession {
 
   private observe(env: Envelope): void {
     let kind: number
-    // The replay and inference protocol's share replies (hit: p2) and the standard workload's (hit: aux).
+    // The replay and inference protocol's share replies and the standard workload's.
     if (env.tag === Tag.BlockReply || env.tag === Tag.CacheGetReply) {
-      kind = (env.tag === Tag.BlockReply ? env.p2 : env.aux) !== 0 ? ArcKind.hit : ArcKind.miss
+      kind = replyHit(env) ? ArcKind.hit : ArcKind.miss
       if (kind === ArcKind.hit && env.origin < this.satellites) this.hits[env.origin]!++
     } else if (env.tag === Tag.MigrateData) kind = ArcKind.migration
     else if (env.tag === Tag.BlockPut || env.tag === Tag.CachePut) kind = ArcKind.put
     else return
-    const k = 3 * (this.arcSeq % ARC_RING)
-    this.arcs[k] = env.origin
-    this.arcs[k + 1] = env.dst
-    this.arcs[k + 2] = kind
-    this.arcSeq++
-  }
-
-  /** Arcs from sequence number `from` on (at most `max`, the newest), as (from, to, kind) triples. */
-  arcsSince(from: number, max: number): Int32Array {
-    const start = Math.max(from, this.arcSeq - Math.min(max, ARC_RING))
-    const out = new Int32Array(3 * (this.arcSeq - start))
-    for (let s = start, j = 0; s < this.arcSeq; s++, j += 3) out.set(this.arcs.subarray(3 * (s % ARC_RING), 3 * (s % ARC_RING) + 3), j)
-    return out
+    this.arcs.push(env.origin, env.dst, kind)
   }
 
   get now(): number {

@@ -16,6 +16,7 @@
  * - Tick: `timer` is the behaviour's own kind of timer, `id` what it refers to (a request, a lookup);
  * - written, load: a satellite's write load, the bytes its store has taken since the run began.
  */
+import type { Envelope } from "../runtime/behaviour.js"
 import { F, I, type RecordBlock } from "../runtime/record.js"
 import { decoderOf, defineProtocol, envelopeReaderOf, field, type MessageOf, tagNamesOf } from "../runtime/protocol.js"
 
@@ -87,6 +88,10 @@ export type Message = MessageOf<SkySpecs>
 export const decodeMessage = decoderOf(Sky)
 /** A delivered envelope as a structured message, validated (the message log: experiments/scale.ts --messages). */
 export const fromEnvelope = envelopeReaderOf(Sky, skySpecs)
+
+/** Whether a share reply (BlockReply or CacheGetReply) found what it was asked for; false for any other message. */
+export const replyHit = (env: Envelope): boolean =>
+  env.tag === skySpecs.BlockReply.code ? env.p2 !== 0 : env.tag === skySpecs.CacheGetReply.code && env.aux !== 0
 
 /** The +Grid slot a beacon in record r of b goes out on (the network sends it over that one link). */
 export const beaconLink = (b: RecordBlock, r: number): number => b.getI(r, I.aux)
