@@ -10,7 +10,7 @@ import { promisify } from "node:util"
 import fc from "fast-check"
 import { createClient, RESP_TYPES } from "redis"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { ProtocolError, RequestParser } from "../experiments/serve/resp.js"
+import { encodeReply, ProtocolError, R, type Reply, RequestParser } from "../experiments/serve/resp.js"
 import { startExperimentServer } from "../experiments/lib/spawn-server.js"
 
 const exec = promisify(execFile)
@@ -267,5 +267,34 @@ describe("the RESP request parser", () => {
     const q = new RequestParser(limits)
     q.push(Buffer.from("*17\r\n"))
     expect(() => q.next()).toThrow(/multibulk length 17 over the limit of 16/)
+  })
+
+  it("refuses what Redis refuses: a negative bulk length, a length line without CR, a bulk not ended by CRLF, an inline line over the limit; skips empty commands", () => {
+    const fails = (bytes: string | Buffer) => {
+      const p = new RequestParser(limits)
+      p.push(Buffer.from(bytes))
+      return () => p.next()
+    }
+    expect(fails("*1\r\n$-1\r\n")).toThrow(/^invalid bulk length$/)
+    expect(fails("*1\n$4\r\nPING\r\n")).toThrow(/^malformed multibulk length line$/)
+    expect(fails("*1\r\n$4\r\nPINGxx")).toThrow(/^bulk string not followed by CRLF$/)
+    expect(fails(Buffer.concat([Buffer.alloc(300, 0x61), Buffer.from("\r\n")]))).toThrow(/^too big inline request$/)
+    // A bare newline and "*0" are no commands; inline words split on spaces and tabs, CR dropped.
+    const p = new RequestParser(limits)
+    p.push(Buffer.from("\r\n*0\r\nSET  k\tv\r\n\n*1\r\n$4\r\nPING\r\n"))
+    expect([p.next(), p.next(), p.next()].map((c) => c?.map(String))).toEqual([["SET", "k", "v"], ["PING"], undefined])
+  })
+})
+
+describe("RESP replies", () => {
+  const text = (r: Reply, protocol: 2 | 3) => Buffer.concat(encodeReply(r, protocol)).toString("latin1")
+
+  it("encode as Redis 7 does in RESP2 and RESP3: nulls, maps as flat arrays in RESP2, no line breaks inside simple strings and errors", () => {
+    const hello = R.map([[R.bulk("proto"), R.int(3)], [R.bulk("modules"), R.array([])]])
+    expect(text(hello, 2)).toBe("*4\r\n$5\r\nproto\r\n:3\r\n$7\r\nmodules\r\n*0\r\n")
+    expect(text(hello, 3)).toBe("%2\r\n$5\r\nproto\r\n:3\r\n$7\r\nmodules\r\n*0\r\n")
+    expect([text(R.bulk(null), 2), text(R.bulk(null), 3), text(R.array(null), 2), text(R.array(null), 3)]).toEqual(["$-1\r\n", "_\r\n", "*-1\r\n", "_\r\n"])
+    expect(text(R.array([R.ok, R.bulk(Buffer.from([0, 13, 10, 255]))]), 2)).toBe("*2\r\n+OK\r\n$4\r\n\x00\r\n\xff\r\n")
+    expect([text(R.simple("a\r\nb"), 2), text(R.error("ERR x\ny"), 3)]).toEqual(["+a  b\r\n", "-ERR x y\r\n"])
   })
 })
