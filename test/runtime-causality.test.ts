@@ -8,6 +8,10 @@ import { buildShard } from "../src/runtime/build.js"
 import { Mailboxes } from "../src/runtime/mailbox.js"
 import { mergeReports } from "../src/runtime/report.js"
 import { crossingRecorder } from "../experiments/lib/coupling.js"
+import type { Behaviour } from "../src/runtime/behaviour.js"
+import { runInProcess as runEngine } from "../src/runtime/local.js"
+import { I, type RecordBlock } from "../src/runtime/record.js"
+import type { Network, World } from "../src/runtime/world.js"
 
 const scenario = fc.record({
   pattern: fc.constantFrom("delta" as const, "star" as const),
@@ -160,4 +164,71 @@ describe("an unsynchronised run (a ceiling on speed, EngineConfig.unsynchronised
     expect(oneCeiling.traceHash).toBe(one.traceHash)
     expect(oneCeiling.lateArrivals).toBe(0)
   }, 60_000)
+})
+
+describe("the window bound across epochs (a world built by hand: the engine alone)", () => {
+  // Two actors, one a shard; every message takes 0.5 s in epoch 0 and 0.01 s after. Actor 0 wakes at 0.1
+  // (nothing to send) and at 1.2 (sends to actor 1, which arrives at 1.21); actor 1 wakes at 1.5. After the
+  // first window, each shard's earliest output comes from epoch 0's distances (1.2 + 0.5, 1.5 + 0.5), and
+  // the next event is in epoch 1: that window must fall back to epoch 1's lookahead, or actor 1 runs its
+  // 1.5 before the message of 1.21 has reached it.
+  const TICK = 1, MSG = 2
+  const delayIn = (epoch: number) => (epoch === 0 ? 0.5 : 0.01)
+  class TwoSpeedNetwork implements Network {
+    epochEnd = 0
+    lookahead = 0
+    readonly toCut = new Float64Array(2)
+    readonly awaitsShared = false
+    arrival = 0
+    depart = 0
+    link = -1
+    private epoch = -1
+    enterEpochOf(t: number): void {
+      const e = Math.floor(t)
+      if (e === this.epoch) return
+      this.epoch = e
+      this.epochEnd = e + 1
+      this.lookahead = delayIn(e)
+      this.toCut.fill(this.lookahead)
+    }
+    adoptShared(): void {}
+    hop(b: RecordBlock, r: number, now: number): number {
+      this.depart = now
+      this.arrival = now + delayIn(this.epoch)
+      return b.getI(r, I.dst)
+    }
+  }
+  const worldLogging = (log: Array<string>): World => {
+    const node: Behaviour<null> = {
+      kind: "node",
+      supervision: "stop",
+      init: () => null,
+      start: (self, _s, ctx) => {
+        if (self === 0) [0.1, 1.2].forEach((t, k) => ctx.after(t, TICK, k))
+        else ctx.after(1.5, TICK, 0)
+      },
+      handle: (_s, m, ctx) => {
+        log.push(`${ctx.self} ${m.tag === TICK ? "tick" : "message"} at ${ctx.now.toFixed(2)}`)
+        if (m.tag === TICK && ctx.self === 0 && m.p0 === 1) ctx.send(1, MSG, 64)
+      }
+    }
+    return {
+      config: { seed: 1, simSeconds: 3, realtimeFactor: 0, maxHops: 4, mailboxCapacity: 16, crashActor: -1, crashAtMessage: 0, crashShard: -1, crashShardAt: 0 },
+      actorCount: 2, kindNames: ["node"], kinds: new Uint8Array(2), tagNames: [undefined, "Tick", "Message"],
+      dropReasons: { network: [], admission: [] }, histograms: [],
+      ownership: (shards) => Int32Array.of(0, shards > 1 ? 1 : 0),
+      sharedBytes: () => 0,
+      makeShard: () => ({ network: new TwoSpeedNetwork(), behaviours: [node] })
+    }
+  }
+
+  it("the first window of a new epoch is bounded by that epoch's lookahead, not by outputs computed in the last", async () => {
+    const runs = await Promise.all([1, 2].map(async (shards) => {
+      const log: Array<string> = []
+      const report = await runEngine(worldLogging(log), shards)
+      return { log, invalid: report.dropped.invalid ?? 0 }
+    }))
+    const expected = ["0 tick at 0.10", "0 tick at 1.20", "1 message at 1.21", "1 tick at 1.50"]
+    for (const run of runs) expect(run).toEqual({ log: expected, invalid: 0 })
+  })
 })
