@@ -8,10 +8,11 @@
  * synchronisation (scale.ts: a ceiling, not a valid run), and with `--against DIR` all of it again in
  * another checkout (a worktree of an older commit, node_modules linked), so a before/after claim is one
  * command on one machine. Synchronised runs of one checkout must print one trace hash; if they do not,
- * the rows are written and the exit code is 1.
+ * the rows are written and the exit code is 1. `--busy N` keeps N other processes spinning a core each
+ * through every round: how the modes fare on a machine doing other work (more runnable threads than cores).
  * `npx tsx experiments/workers-bench.ts --preset starlink-shell1 --sim-seconds 600 --rounds 7 --unsynchronised`
  */
-import { execFile } from "node:child_process"
+import { type ChildProcess, execFile, spawn } from "node:child_process"
 import { existsSync, mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join, resolve } from "node:path"
@@ -36,7 +37,8 @@ const spec = {
     rounds: flag.number("rounds; each runs every mode once", 7, { min: 1, max: 1000, integer: true }),
     workers: flag.intList("worker counts; the first is the baseline", [1, 2], 64),
     unsynchronised: flag.boolean("also run each worker count above one with no synchronisation (a ceiling, not a valid run)"),
-    against: flag.optionalString("another checkout (with node_modules) whose scale.ts runs the same modes, interleaved", "DIR")
+    against: flag.optionalString("another checkout (with node_modules) whose scale.ts runs the same modes, interleaved", "DIR"),
+    busy: flag.number("processes kept spinning a core each beside every run (0: none): a machine doing other work", 0, { min: 0, max: 64, integer: true })
   }
 }
 
@@ -126,6 +128,14 @@ export const summarise = (modes: ReadonlyArray<Mode>, runs: ReadonlyArray<BenchR
 
 const exec = promisify(execFile)
 
+/**
+ * A process that spins a core until it is killed, or its parent is gone (it checks every 0.2 s: a
+ * benchmark killed hard leaves no busy loop behind).
+ */
+const BUSY_LOOP = "const parent = process.ppid; for (;;) { const t = Date.now(); while (Date.now() - t < 200); if (process.ppid !== parent) process.exit(0) }"
+export const BUSY_MARK = "skymemory-workers-bench-busy"
+const startBusy = (n: number): Array<ChildProcess> => Array.from({ length: n }, () => spawn(process.execPath, ["-e", BUSY_LOOP, BUSY_MARK], { stdio: "ignore" }))
+
 /** This checkout: the folder above experiments/, wherever the benchmark is started from. */
 const here = resolve(dirname(fileURLToPath(import.meta.url)), "..")
 
@@ -152,11 +162,12 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     if (new Set(o.workers).size !== o.workers.length) throw new CliError({ flag: "--workers", message: `a count is repeated in ${o.workers.join(",")}` })
     if (o.unsynchronised && !o.workers.some((w) => w > 1)) throw new CliError({ flag: "--unsynchronised", message: "needs a worker count above 1 in --workers" })
     const modes = modesOf(o.workers, o.unsynchronised, against)
-    const dir = openRunDirectory("workers-bench", { seed: o.seed, preset: o.preset, simSeconds: o.simSeconds, users: o.users, rounds: o.rounds, workers: o.workers, unsynchronised: o.unsynchronised, against: against ?? null })
+    const dir = openRunDirectory("workers-bench", { seed: o.seed, preset: o.preset, simSeconds: o.simSeconds, users: o.users, rounds: o.rounds, workers: o.workers, unsynchronised: o.unsynchronised, against: against ?? null, busy: o.busy })
     // The runs' own result directories are scratch: only this benchmark's rows are kept.
     const scratch = mkdtempSync(join(tmpdir(), "skymemory-workers-bench-"))
     const runs: Array<BenchRun> = []
     const progress = makeStepProgress("workers-bench", o.rounds * modes.length, o.quiet || o.json)
+    const busy = startBusy(o.busy)
     try {
       for (let round = 0; round < o.rounds; round++) {
         for (const mode of roundOrder(modes, round)) {
@@ -171,14 +182,15 @@ if (import.meta.url === `file://${process.argv[1]}`) {
         }
       }
     } finally {
+      for (const b of busy) b.kill("SIGKILL")
       progress.stop()
       rmSync(scratch, { recursive: true, force: true })
     }
     const { baseline, rows, disagreements, sameTraceAcrossCheckouts } = summarise(modes, runs)
-    const result = { preset: o.preset, simSeconds: o.simSeconds, users: o.users, seed: o.seed, rounds: o.rounds, baseline, modes: rows, disagreements, sameTraceAcrossCheckouts, runs }
+    const result = { preset: o.preset, simSeconds: o.simSeconds, users: o.users, seed: o.seed, rounds: o.rounds, busy: o.busy, baseline, modes: rows, disagreements, sameTraceAcrossCheckouts, runs }
     dir.writeJson("results.json", result)
     dir.writeSummary(Object.fromEntries([
-      ["preset", o.preset], ["virtual s", o.simSeconds], ["users", o.users], ["rounds", o.rounds],
+      ["preset", o.preset], ["virtual s", o.simSeconds], ["users", o.users], ["rounds", o.rounds], ["busy processes", o.busy],
       // Speed ratios (> 1: faster), medians over rounds, named as the printed table names them.
       ...rows.flatMap((r) => r.speedupOverBaseline === null ? [] : [[`${r.mode} against ${baseline}, x`, r.speedupOverBaseline.median] as const]),
       ...rows.flatMap((r) => r.speedupOverAgainst === null ? [] : [[`this checkout against ${against}, ${r.mode.replace(" (this checkout)", "")}, x`, r.speedupOverAgainst.median] as const])
@@ -195,7 +207,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       const width = (k: "wall" | "ratio") => Math.max(head[k].length, ...cells.map((c) => c[k].length))
       const line = (mode: string, c: typeof head) => `  ${mode.padEnd(Math.max(...rows.map((r) => r.mode.length)))}  ${c.wall.padEnd(width("wall"))}  ${c.ratio.padEnd(width("ratio"))}  ${c.waiting.padEnd(7)}  ${c.trace}`
       return [
-        `workers-bench: ${o.preset}, ${o.simSeconds} virtual s, ${o.users} users, seed ${o.seed}, ${o.rounds} interleaved round${o.rounds === 1 ? "" : "s"}, a fresh process per run`,
+        `workers-bench: ${o.preset}, ${o.simSeconds} virtual s, ${o.users} users, seed ${o.seed}, ${o.rounds} interleaved round${o.rounds === 1 ? "" : "s"}, a fresh process per run${o.busy > 0 ? `, ${o.busy} busy process${o.busy === 1 ? "" : "es"} beside` : ""}`,
         line("mode", head),
         ...rows.map((r, k) => line(r.mode, { ...cells[k]!, mode: r.mode })),
         ...rows.flatMap((r) => r.speedupOverAgainst === null ? [] : [

@@ -1,16 +1,25 @@
 import { execFile } from "node:child_process"
-import { mkdtempSync } from "node:fs"
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { promisify } from "node:util"
 import { describe, expect, it } from "vitest"
-import { type BenchRun, modesOf, roundOrder, summarise } from "../experiments/workers-bench.js"
+import { type BenchRun, BUSY_MARK, modesOf, roundOrder, summarise } from "../experiments/workers-bench.js"
 
 const run = promisify(execFile)
 const bench = (args: ReadonlyArray<string>) =>
   run(process.execPath, ["--import", "tsx", "experiments/workers-bench.ts", ...args], {
     timeout: 120_000, env: { ...process.env, SKYMEMORY_RESULTS: mkdtempSync(join(tmpdir(), "skymemory-workers-bench-test-")) }
   })
+
+/** Processes still running a workers-bench busy loop (their command line carries BUSY_MARK). */
+const busyLoops = () => readdirSync("/proc").filter((d) => /^\d+$/.test(d)).filter((pid) => {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "latin1").includes(BUSY_MARK)
+  } catch {
+    return false
+  }
+})
 
 const runOf = (round: number, mode: string, wallSeconds: number, traceHash = "h"): BenchRun =>
   ({ round, mode, satellites: 95, users: 32, wallSeconds, startSeconds: 1, barrierWaitShare: 0, windows: 10, traceHash, lateArrivals: 0 })
@@ -58,7 +67,10 @@ describe("workers-bench: interleaved rounds", () => {
   })
 
   it("runs scale.ts in fresh processes against a checkout, with one trace everywhere; bad flags exit 2", async () => {
-    const r = JSON.parse((await bench(["--preset", "paper-19x5", "--sim-seconds", "5", "--users", "4", "--rounds", "2", "--against", ".", "--json"])).stdout)
+    const r = JSON.parse((await bench(["--preset", "paper-19x5", "--sim-seconds", "5", "--users", "4", "--rounds", "2", "--against", ".", "--busy", "1", "--json"])).stdout)
+    // The busy process ran beside the rounds and is gone with them.
+    expect(r.busy).toBe(1)
+    expect(busyLoops()).toEqual([])
     // Every mode once a round, in a rotated order, each run simulating what was asked.
     expect(r.runs.map((x: BenchRun) => `${x.round} ${x.mode}`)).toHaveLength(8)
     expect(r.runs.slice(4).map((x: BenchRun) => x.mode)).toEqual([...r.runs.slice(1, 4), r.runs[0]].map((x: BenchRun) => x.mode))

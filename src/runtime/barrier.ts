@@ -26,12 +26,38 @@ const spinsFromEnv = (): number => {
   return n
 }
 
+/** Spins that end in sleep, in a row, before a party stops spinning long (see Barrier). */
+const FAILED_SPINS_TO_BACK_OFF = 3
+/** Loads a party spins while it backs off: enough to notice a partner already there. */
+const SHORT_SPIN = 128
+/** Waits with short spins before the next long one, at first and at most (doubling while long spins keep failing). */
+const BACK_OFF_WAITS = 64
+const MAX_BACK_OFF_WAITS = 4096
+
+/**
+ * Spinning depends on the machine. With a core per party, a partner arrives within microseconds (or
+ * within a sleeping party's ~50-us wake-up, which the long spin covers), and spinning saves that wake-up
+ * on every window. With more runnable threads than cores (another program busy beside the run), the
+ * partner a party spins for may be waiting for that very core: every long spin then ends in sleep after
+ * burning its budget, window after window (2 workers on a 600-s starlink-shell1 run took 17.9 s instead of
+ * 3 with one core busy: docs/performance.md). So after FAILED_SPINS_TO_BACK_OFF long spins in a row end
+ * in sleep, a party spins short for a while, then tries one long spin again.
+ */
 export class Barrier {
+  private failedSpins = 0
+  private shortWaits = 0
+  private backOff = BACK_OFF_WAITS
+
   constructor(
     private readonly ctl: Int32Array,
     private readonly parties: number,
     private readonly spin = spinsFromEnv()
   ) {}
+
+  /** Loads the next wait spins before it sleeps (for tests). */
+  get nextSpin(): number {
+    return this.shortWaits === 0 ? this.spin : Math.min(SHORT_SPIN, this.spin)
+  }
 
   /** Wait for every party; throws RunAborted if any party aborted. */
   arrive(): void {
@@ -44,7 +70,22 @@ export class Barrier {
       Atomics.notify(ctl, GEN)
       return
     }
-    for (let k = 0; k < this.spin; k++) if (Atomics.load(ctl, GEN) !== gen) return
+    const long = this.shortWaits === 0
+    const budget = this.nextSpin
+    if (!long) this.shortWaits--
+    for (let k = 0; k < budget; k++) {
+      if (Atomics.load(ctl, GEN) !== gen) {
+        if (long) {
+          this.failedSpins = 0
+          this.backOff = BACK_OFF_WAITS
+        }
+        return
+      }
+    }
+    if (long && ++this.failedSpins >= FAILED_SPINS_TO_BACK_OFF) {
+      this.shortWaits = this.backOff
+      this.backOff = Math.min(2 * this.backOff, MAX_BACK_OFF_WAITS)
+    }
     while (Atomics.load(ctl, GEN) === gen) {
       if (Atomics.load(ctl, ABORT) !== 0) throw new RunAborted(Atomics.load(ctl, WHO))
       Atomics.wait(ctl, GEN, gen, 50)

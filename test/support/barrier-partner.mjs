@@ -1,0 +1,13 @@
+// The other party of a Barrier in test/runtime-barrier.test.ts, on its own thread: before each
+// arrival it sleeps the round's delay (ms), so the test's party waits that long.
+import { register } from "tsx/esm/api"
+import { workerData } from "node:worker_threads"
+
+register()
+const { Barrier } = await import("../../src/runtime/barrier.ts")
+const barrier = new Barrier(new Int32Array(workerData.control), 2, workerData.spin)
+const nap = new Int32Array(new SharedArrayBuffer(4))
+for (const delay of workerData.delays) {
+  if (delay > 0) Atomics.wait(nap, 0, 0, delay)
+  barrier.arrive()
+}
