@@ -6,6 +6,7 @@
  * `npx tsx experiments/scale.ts --tle starlink.tle --sim-seconds 60 --workers 1 --json` (a real catalog)
  */
 import { appendFileSync, renameSync, writeFileSync } from "node:fs"
+import { availableParallelism } from "node:os"
 import { Effect } from "effect"
 import { fromEnvelope } from "../src/actors/protocol.js"
 import type { Envelope } from "../src/runtime/behaviour.js"
@@ -118,6 +119,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     const crossings = o.coupling ? crossingRecorder(makeWorld(config).ownership(o.workers)) : undefined
     const observers = { ...log?.observers, ...(crossings ? { onHop: crossings.onHop } : {}) }
     const host = o.inProcess || log || crossings ? InProcess(o.workers, observers) : Workers({ workers: o.workers, onProgress: (p) => progress.update(p.virtualTime, p.delivered) })
+    // Shards on worker threads wait for each other every window: with fewer cores than workers they wait
+    // for cores too (4 workers on 2 cores: 3.7x slower than 1 worker; docs/performance.md).
+    const cores = availableParallelism()
+    if (!(o.inProcess || log || crossings) && o.workers > cores) console.error(`scale: ${o.workers} workers on ${cores} cores: each window waits for a core, so expect it slower than 1 worker (docs/performance.md)`)
     const report = await Effect.runPromise(runSky(config).pipe(Effect.provide(host)))
     log?.close()
     progress.stop()

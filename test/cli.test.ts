@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process"
 import { mkdtempSync, readFileSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { availableParallelism, tmpdir } from "node:os"
 import { join } from "node:path"
 import { promisify } from "node:util"
 import { describe, expect, it } from "vitest"
@@ -73,7 +73,8 @@ describe("experiment command lines", () => {
   })
 
   it("scale --json prints the contract's fields", async () => {
-    const { stdout } = await tsx("scale", ["--preset", "paper-19x5", "--sim-seconds", "5", "--workers", "2", "--json"])
+    const { stdout, stderr } = await tsx("scale", ["--preset", "paper-19x5", "--sim-seconds", "5", "--workers", "2", "--json"])
+    expect(stderr.includes("workers on")).toBe(2 > availableParallelism())
     const r = JSON.parse(stdout)
     for (const k of ["satellites", "workers", "simSeconds", "startSeconds", "wallSeconds", "events", "eventsPerSecond", "speedup", "rssMB", "bytesPerActor", "traceHash"]) {
       expect(r).toHaveProperty(k)
@@ -83,6 +84,10 @@ describe("experiment command lines", () => {
     expect(r.eventsPerSecond).toBeCloseTo(r.events / r.wallSeconds, 3)
     expect(r.speedup).toBeCloseTo(5 / r.wallSeconds, 3)
     expect(r.traceHash).toMatch(/^[0-9a-f]{16}$/)
+    // More workers than cores: it runs, with a note that it will be slow.
+    const crowded = await tsx("scale", ["--preset", "paper-19x5", "--sim-seconds", "1", "--workers", String(availableParallelism() + 1), "--json"])
+    expect(crowded.stderr).toContain(`${availableParallelism() + 1} workers on ${availableParallelism()} cores`)
+    expect(JSON.parse(crowded.stdout).workers).toBe(availableParallelism() + 1)
     const bad = await fails("scale", ["--workers", "0"])
     expect(bad.code).toBe(2)
     expect(bad.stderr).toContain("--workers")
