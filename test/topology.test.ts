@@ -377,4 +377,31 @@ describe("serving index", () => {
     // Not passing on empty answers: most stations see a satellite.
     expect(found).toBeGreaterThan(1000)
   })
+
+  it("within one shell's satellites (from..to), and with ties to the lower index (fast-check)", () => {
+    const c = Constellation.make(preset("starlink-shell1"))
+    const eph = kepler(c)
+    const one = new Float64Array(3 * c.size)
+    // Every satellite twice (i and size + i at one place): each answer ties with its copy.
+    const twice = new Float64Array(6 * c.size)
+    fc.assert(fc.property(
+      uniform(0, 86_400), fc.constantFrom(0, 25), fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true }),
+      fc.array(fc.record({ latDeg: uniform(-60, 60), lonDeg: uniform(-180, 180), altitudeKm: uniform(0, 3) }), { minLength: 20, maxLength: 30 }),
+      (t, mask, a, b, stations) => {
+        eph.positionsAt(t, one)
+        twice.set(one)
+        twice.set(one, 3 * c.size)
+        const theta = eph.earthRotationAngleAt(t)
+        const size = 2 * c.size
+        const from = Math.floor(a * size)
+        const to = from + Math.ceil(b * (size - from))
+        const index = new ServingIndex(twice, size, mask)
+        for (const g of stations) {
+          expect(index.servingOf(g, theta, from, to)).toBe(servingSatellite(g, twice, to, theta, mask, from))
+          const whole = index.servingOf(g, theta)
+          expect(whole).toBe(servingSatellite(g, one, c.size, theta, mask))
+        }
+      }
+    ), { numRuns: 60 })
+  })
 })
