@@ -1,6 +1,6 @@
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { PUT_ATTEMPTS, PUT_TIMEOUT_SECONDS } from "../src/actors/acked-puts.js"
+import { AckedPuts, type Batch, PUT_ATTEMPTS, PUT_TIMEOUT_SECONDS } from "../src/actors/acked-puts.js"
 import { client, type ClientOptions } from "../src/actors/client.js"
 import { ground, homeOf } from "../src/actors/ground.js"
 import { inference, InferencePort, InferenceTimer, type LookupResult, type StoreResult } from "../src/actors/inference.js"
@@ -550,6 +550,53 @@ describe("share fetch", () => {
     expect(repairs).toHaveLength(1)
     expect(fetch.leadingComplete()).toBe(1)
     expect(ctx.take()).toEqual([])
+  })
+})
+
+describe("acknowledged puts", () => {
+  const setup = () => {
+    const ctx = new FakeContext()
+    ctx.self = 100
+    const puts = new AckedPuts(new PayloadWire())
+    const log: Array<string> = []
+    const watch = (name: string, batch: Batch) => puts.watch(ctx, batch, (ps) => void log.push(`${name} abandoned ${ps.map((p) => `${p.key}@${p.sat}`).join(",")}`), () => void log.push(`${name} settled at ${ctx.now}`))
+    const put = (key: number, sat: number) => ({ key, sat, payload: { share: 0, chunks: [frameChunk(key, 0, new Uint8Array([1]))] } })
+    return { ctx, puts, log, watch, put }
+  }
+
+  it("a later job that puts the same share on the same satellite takes it over: the earlier job stops waiting for it at once", () => {
+    const { ctx, puts, log, watch, put } = setup()
+    const first = puts.batch()
+    puts.put(ctx, first, put(1, 10))
+    puts.put(ctx, first, put(2, 11))
+    watch("first", first)
+    puts.onAck(2, 11)
+    ctx.settle()
+    ctx.now = 0.1
+    const second = puts.batch()
+    puts.put(ctx, second, put(1, 10))
+    watch("second", second)
+    ctx.settle()
+    expect(log).toEqual(["first settled at 0.1"])
+    ctx.now = 0.2
+    puts.onAck(1, 10)
+    ctx.settle()
+    ctx.advanceTo(5)
+    expect(log).toEqual(["first settled at 0.1", "second settled at 0.2"])
+    expect([ctx.counters.get("putRetries"), ctx.of("BlockPut").length, puts.awaiting]).toEqual([undefined, 3, 0])
+  })
+
+  it("a job given up on forgets its puts: an acknowledgement after that changes nothing", () => {
+    const { ctx, puts, log, watch, put } = setup()
+    const batch = puts.batch()
+    puts.put(ctx, batch, put(1, 10))
+    watch("job", batch)
+    ctx.advanceTo(PUT_ATTEMPTS * PUT_TIMEOUT_SECONDS)
+    expect(log).toEqual(["job abandoned 1@10", `job settled at ${PUT_ATTEMPTS * PUT_TIMEOUT_SECONDS}`])
+    expect([ctx.counters.get("putRetries"), ctx.counters.get("putsAbandoned"), puts.awaiting]).toEqual([PUT_ATTEMPTS - 1, 1, 0])
+    puts.onAck(1, 10)
+    ctx.settle()
+    expect(log).toHaveLength(2)
   })
 })
 

@@ -89,6 +89,11 @@ export class AckedPuts {
     ))
   }
 
+  /** Puts awaiting their acknowledgement, over all batches (for tests: a settled batch leaves none). */
+  get awaiting(): number {
+    return this.owner.size
+  }
+
   /** A BlockPutAck from `sat` for block `key`. */
   onAck(key: number, sat: number): void {
     const slot = `${key}:${sat}`
