@@ -553,6 +553,37 @@ describe("share fetch", () => {
   })
 })
 
+describe("the payload wire", () => {
+  it("flips bits at the link rate over every hop a share crossed: one bit in a chunk hit, the staged bytes untouched", () => {
+    const rate = 1e-4, chunks = 2000, bytes = 100
+    // A fixed stream (a 32-bit LCG): the counts below are the same on every run.
+    let x = 12345
+    const random = () => ((x = (Math.imul(x, 1664525) + 1013904223) >>> 0) / 2 ** 32)
+    const wire = new PayloadWire({ bitErrors: { rate, randomFor: () => random } })
+    const original = Array.from({ length: chunks }, (_, k) => new Uint8Array(bytes).fill(k & 255))
+    const flipsOver = (hops: number) => {
+      wire.stage(7, `s${hops}`, { share: 0, chunks: original })
+      const got = wire.take(`s${hops}`, hops, 7)!
+      let hit = 0
+      got.chunks.forEach((c, k) => {
+        let bits = 0
+        for (let i = 0; i < bytes; i++) for (let d = c[i]! ^ original[k]![i]!; d !== 0; d &= d - 1) bits++
+        expect(bits).toBeLessThanOrEqual(1)
+        hit += bits
+      })
+      return hit
+    }
+    for (const hops of [1, 5]) {
+      const p = 1 - (1 - rate) ** (8 * bytes * hops)
+      const sd = Math.sqrt(chunks * p * (1 - p))
+      expect(Math.abs(flipsOver(hops) - chunks * p)).toBeLessThan(4 * sd)
+    }
+    expect(original.every((c, k) => c.every((b) => b === (k & 255)))).toBe(true)
+    // Taken once: a second take finds nothing.
+    expect(wire.take("s1", 1, 7)).toBeUndefined()
+  })
+})
+
 describe("acknowledged puts", () => {
   const setup = () => {
     const ctx = new FakeContext()
