@@ -293,6 +293,25 @@ describe("replay client", () => {
     expect(writes[0]!.message).toMatchObject({ locator: 0 })
   })
 
+  it("a share gone from its satellite (evicted) forgets its block: the block is not moved at the next handover", () => {
+    const { c, ctx, state } = started(false)
+    deliver(c, state, ctx, "DirReply", { key: keys[0]!, requestId: 0, locator: -1, block: 0 }, { origin: 55 })
+    deliver(c, state, ctx, "DirReply", { key: keys[1]!, requestId: 0, locator: -1, block: 1 }, { origin: 56 })
+    expect([...state.written.keys()]).toEqual(keys)
+    ctx.take()
+    const gone = () => deliver(c, state, ctx, "ShareGone", { manifest: ctx.postManifest(21, Float64Array.of(keys[0]!, 1, 0, 0)) }, { origin: 21 })
+    gone()
+    gone()
+    expect([[...state.written.keys()], ctx.counters.get("blocksForgotten")]).toEqual([[keys[1]], 1])
+    // The writer moves on: only the block still held is ordered to follow it.
+    ctx.serving.set(0, 23)
+    ctx.now = 2
+    deliver(c, state, ctx, "Tick", { timer: 1, id: 0 }, { origin: 100 })
+    const orders = ctx.of("MigrateOrder")
+    expect(orders.length).toBeGreaterThan(0)
+    for (const o of orders) expect(ctx.rowsOf(o.message.manifest).map((r) => r[0])).toEqual([keys[1]])
+  })
+
   it("fetches as soon as the directory's answers settle the prefix: an unwritten block's answer ends the wait for the blocks after it", () => {
     const { c: three, ctx, state } = started(false, { requests: [[{ time: 1, hashIds: [5, 6, 7], inputTokens: 3000 }]] })
     const ks = [5, 6, 7].map((h) => tracedBlockKey(h, ns))
