@@ -118,11 +118,12 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     const log = o.messages === undefined ? undefined : messageLog(o.messages)
     const crossings = o.coupling ? crossingRecorder(makeWorld(config).ownership(o.workers)) : undefined
     const observers = { ...log?.observers, ...(crossings ? { onHop: crossings.onHop } : {}) }
-    const host = o.inProcess || log || crossings ? InProcess(o.workers, observers) : Workers({ workers: o.workers, onProgress: (p) => progress.update(p.virtualTime, p.delivered) })
+    const inProcess = o.inProcess || log !== undefined || crossings !== undefined
+    const host = inProcess ? InProcess(o.workers, observers) : Workers({ workers: o.workers, onProgress: (p) => progress.update(p.virtualTime, p.delivered) })
     // Shards on worker threads wait for each other every window: with fewer cores than workers they wait
     // for cores too (4 workers on 2 cores: 3.7x slower than 1 worker; docs/performance.md).
     const cores = availableParallelism()
-    if (!(o.inProcess || log || crossings) && o.workers > cores) console.error(`scale: ${o.workers} workers on ${cores} cores: each window waits for a core, so expect it slower than 1 worker (docs/performance.md)`)
+    if (!inProcess && o.workers > cores) console.error(`scale: ${o.workers} workers on ${cores} cores: each window waits for a core, so expect it slower than 1 worker (docs/performance.md)`)
     const report = await Effect.runPromise(runSky(config).pipe(Effect.provide(host)))
     log?.close()
     progress.stop()
