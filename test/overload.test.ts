@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest"
 import { makeRunConfig, runInProcess } from "../src/actors/index.js"
 import { SatelliteService } from "../src/actors/overload.js"
+import { Kind } from "../src/actors/kinds.js"
 import { Tag } from "../src/actors/protocol.js"
 import { F, I, RecordBlock } from "../src/runtime/record.js"
 import { Admit } from "../src/runtime/world.js"
@@ -48,6 +49,19 @@ describe("overload", () => {
     expect(service.arrive(records, message(2, Tag.BlockGet, 0), 3, 1.016)).toBe(Admit.wait)
     expect(records.getF(2, F.time)).toBeCloseTo(1.035, 12)
     expect(service.peak).toBe(2)
+    // The peak is the deepest mailbox so far, not the latest one to grow.
+    expect(service.arrive(records, message(4, Tag.BlockGet, 0), 5, 1.016)).toBe(Admit.wait)
+    expect(service.peak).toBe(2)
+    // Link-level control passes a full mailbox at once, untimed: Busy replies and migration acks too.
+    for (const tag of [Tag.Busy, Tag.MigrateAck]) {
+      expect(service.arrive(records, message(4, tag, 64), 3, 1.017)).toBe(Admit.deliver)
+      expect(records.getI(4, I.spare)).toBe(0)
+    }
+    // Actors past the satellites (ground users, clients) are not satellites: no service model at all.
+    expect(service.arrive(records, message(4, Tag.CacheGetReply, 4096), 10, 1.017)).toBe(Admit.deliver)
+    expect(service.mayRefuse(Kind.satellite, Tag.BlockGet)).toBe(true)
+    expect(service.mayRefuse(Kind.satellite, Tag.Beacon)).toBe(false)
+    expect(service.mayRefuse(Kind.ground, Tag.CacheGetReply)).toBe(false)
   })
 
   it("tight bounds: requests are rejected with reasons, none vanishes, every refusal is answered, mailboxes stay bounded", async () => {
