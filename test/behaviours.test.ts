@@ -11,6 +11,7 @@ import { ShareFetch } from "../src/actors/share-fetch.js"
 import { frameChunk } from "../src/cache/integrity.js"
 import { tracedBlockKey } from "../src/cache/keys.js"
 import { PayloadWire, wireSlot } from "../src/cache/payload-wire.js"
+import { Tag } from "../src/actors/protocol.js"
 import { deliver, FakeContext } from "./support/fake-context.js"
 
 // Each behaviour alone against a fake context (test/support/fake-context.ts): what it sends, sets and
@@ -260,11 +261,12 @@ describe("replay client", () => {
   })
   const keys = [5, 6].map((h) => tracedBlockKey(h, ns))
   /** A client (user 0, under satellite 20; user 7 under 30) whose first request is due at t = 1, and that request started. */
-  const started = (anchored: boolean, more: Partial<ClientOptions> = {}) => {
+  const started = (anchored: boolean, more: Partial<ClientOptions> = {}, candidates?: ReadonlyArray<number>) => {
     const c = mk(anchored, more)
     const ctx = new FakeContext()
     ctx.self = 100
     ctx.serving.set(0, 20).set(7, 30)
+    if (candidates) ctx.anchors = () => candidates
     const state = c.init(100)
     ctx.now = 1
     deliver(c, state, ctx, "Tick", { timer: 0, id: 0 }, { origin: 100 })
@@ -352,14 +354,7 @@ describe("replay client", () => {
 
   it("anchored with two candidates: asks each for its box's load as the request starts, and writes its new blocks around the less loaded as the lookup ends; one that has not answered by then counts as the most loaded", () => {
     for (const answers of [[[40, 500], [60, 200]], [[40, 500]]] as const) {
-      const c = mk(true)
-      const ctx = new FakeContext()
-      ctx.self = 100
-      ctx.serving.set(0, 20)
-      ctx.anchors = () => [40, 60]
-      const state = c.init(100)
-      ctx.now = 1
-      deliver(c, state, ctx, "Tick", { timer: 0, id: 0 }, { origin: 100 })
+      const { c, ctx, state } = started(true, { requests: [[{ time: 1, hashIds: [5, 6], inputTokens: 1500 }, { time: 5, hashIds: [5, 6], inputTokens: 1500 }]] }, [40, 60])
       // The lookup's directory asks, then one load ask per candidate whatever the number of blocks.
       expect(ctx.take().map((s) => [s.dst, s.message._tag])).toEqual([[(keys[0]! % 7) + 50, "DirGet"], [(keys[1]! % 7) + 50, "DirGet"], [40, "LoadGet"], [60, "LoadGet"]])
       ctx.now = 1.1
@@ -377,6 +372,10 @@ describe("replay client", () => {
       ctx.now = 1.3
       deliver(c, state, ctx, "LoadReply", { requestId: 0, load: 0 }, { origin: 60 })
       expect(ctx.take()).toEqual([])
+      expect(state.choosing.size).toBe(0)
+      ctx.now = 5
+      deliver(c, state, ctx, "Tick", { timer: 0, id: 0 }, { origin: 100 })
+      expect(ctx.take().map((s) => [s.dst, s.message._tag])).toEqual([0, 1].flatMap(() => [0, 1, 2].map((k) => [around + k, "BlockGet"])))
       expect(state.choosing.size).toBe(0)
     }
   })
@@ -410,6 +409,13 @@ describe("replay client", () => {
       ctx.now = 2
       deliver(c, state, ctx, "Tick", { timer: 0, id: 1 }, { origin: 100 })
       expect(ctx.take().filter((s) => s.message._tag === "DirGet").map((s) => s.message)).toMatchObject([{ key: keys[0]!, near: 30, block: 0 }, { block: 2 }])
+      // Both blocks come back whole from around 20 (block 0's copy) or 22: block 0, another writer's and
+      // 8 or more hops from 30, is copied near 30; block 1, its own, is not, however far.
+      const key2 = tracedBlockKey(7, ns)
+      deliver(c, state, ctx, "DirReply", { key: keys[0]!, requestId: 1, locator: foundAt === 40 ? 20 : 22, block: 0 }, { origin: 55 })
+      deliver(c, state, ctx, "DirReply", { key: key2, requestId: 1, locator: -1, block: 2 }, { origin: 57 })
+      for (const g of ctx.of("BlockGet")) deliver(c, state, ctx, "BlockReply", { key: g.message.key, requestId: 1, hit: true, ask: g.message.ask }, { origin: g.dst })
+      expect(ctx.of("DirPut").map((s) => [s.message.key, s.message.replica, s.message.locator])).toEqual([[keys[0]!, true, 30], [key2, false, 30]])
     }
   })
 
@@ -434,6 +440,38 @@ describe("replay client", () => {
     expect(epochTicks()).toEqual([1.5, 4.5, 5.5])
   })
 
+  it("a write landing exactly on a sleeping tick's time resumes the ticks one epoch later", () => {
+    const { c, ctx, state } = started(false)
+    ctx.timers.length = 0
+    ctx.now = 1.5
+    deliver(c, state, ctx, "Tick", { timer: 1, id: 0 }, { origin: 100 })
+    ctx.now = 3.5
+    for (const [k, key] of keys.entries()) deliver(c, state, ctx, "DirReply", { key, requestId: 0, locator: -1, block: k }, { origin: 55 })
+    expect(ctx.timers.map((t) => t.at)).toEqual([4.5])
+  })
+
+  it("anchored: another writer's block written again by this reader (a share did not come back) is its own from then on: read where it is, however far", () => {
+    const two = [{ time: 1, hashIds: [5, 6], inputTokens: 1500 }, { time: 2, hashIds: [5, 6], inputTokens: 1500 }]
+    const { c, ctx, state } = started(true, { requests: [two], replicateBeyondHops: 4 })
+    deliver(c, state, ctx, "DirReply", { key: keys[0]!, requestId: 0, locator: 40, block: 0 }, { origin: 55 })
+    deliver(c, state, ctx, "DirReply", { key: keys[1]!, requestId: 0, locator: -1, block: 1 }, { origin: 56 })
+    for (const [k, hit] of [true, false, true].entries()) deliver(c, state, ctx, "BlockReply", { key: keys[0]!, requestId: 0, hit, ask: k }, { origin: 40 + k })
+    // Written again where it was (40), as its own; block 1 around the reader.
+    expect(ctx.of("DirPut").map((s) => [s.message.key, s.message.replica, s.message.locator])).toEqual([[keys[0]!, false, 40], [keys[1]!, false, 20]])
+    ctx.take()
+    ctx.serving.set(0, 30)
+    ctx.now = 2
+    deliver(c, state, ctx, "Tick", { timer: 0, id: 0 }, { origin: 100 })
+    expect(ctx.take().map((s) => [s.dst, s.message._tag])).toEqual([40, 41, 42, 20, 21, 22].map((sat) => [sat, "BlockGet"]))
+  })
+
+  it("anchored: a refused lookup forgets the load answers it was waiting for", () => {
+    const { c, ctx, state } = started(true, {}, [40, 60])
+    expect(state.choosing.size).toBe(1)
+    deliver(c, state, ctx, "Busy", { key: keys[0]!, requestId: 0, rejected: Tag.DirGet, ref: 0 }, { origin: 55 })
+    expect([state.choosing.size, state.pending.size, ctx.counters.get("outcome.rejected")]).toEqual([0, 0, 1])
+  })
+
   it("a lookup whose answers do not all come back ends at its 30-s deadline with what did", () => {
     const { c, ctx, state } = started(false)
     deliver(c, state, ctx, "DirReply", { key: keys[0]!, requestId: 0, locator: 7, block: 0 }, { origin: 55 })
@@ -446,6 +484,72 @@ describe("replay client", () => {
     expect(ctx.counters.get("timedOut")).toBe(1)
     expect(ctx.counters.get("hitBlocks")).toBe(1)
     expect(ctx.recorded).toEqual([["retrieval", 30], ["ttft", 30.5], ["coldTtft", 1.5]])
+  })
+
+  it("a refused put or directory entry is counted and the lookup goes on; a refused share fetch rejects the request", () => {
+    const { c, ctx, state } = started(false)
+    deliver(c, state, ctx, "Busy", { key: keys[0]!, requestId: 0, rejected: Tag.BlockPut, ref: 0 }, { origin: 20 })
+    deliver(c, state, ctx, "Busy", { key: keys[0]!, requestId: 0, rejected: Tag.DirPut, ref: 0 }, { origin: 55 })
+    expect([ctx.counters.get("writesRejected"), ctx.counters.get("requests"), state.pending.size]).toEqual([2, undefined, 1])
+    deliver(c, state, ctx, "Busy", { key: keys[0]!, requestId: 0, rejected: Tag.BlockGet, ref: 0 }, { origin: 30 })
+    expect([ctx.counters.get("outcome.rejected"), state.pending.size]).toEqual([1, 0])
+  })
+
+  it("a prompt served whole still prefills its last token; a missed one records no retrieval", () => {
+    const { c, ctx, state } = started(false, { requests: [[{ time: 1, hashIds: [5, 6], inputTokens: 2000 }]] })
+    for (const [k, key] of keys.entries()) deliver(c, state, ctx, "DirReply", { key, requestId: 0, locator: 7, block: k }, { origin: 55 })
+    ctx.now = 1.2
+    for (const s of ctx.of("BlockGet")) deliver(c, state, ctx, "BlockReply", { key: s.message.key, requestId: 0, hit: true, ask: s.message.ask }, { origin: s.dst })
+    expect(ctx.counters.get("hitBlocks")).toBe(2)
+    // 1,999 of the 2,000 tokens from the cache: 1 ms of prefill after the 0.2-s lookup.
+    expect(ctx.recorded).toEqual([["retrieval", expect.closeTo(0.2, 12)], ["ttft", expect.closeTo(0.201, 12)], ["coldTtft", 2]])
+    const missed = started(false)
+    for (const [k, key] of keys.entries()) deliver(missed.c, missed.state, missed.ctx, "DirReply", { key, requestId: 0, locator: -1, block: k }, { origin: 55 })
+    expect(missed.ctx.counters.get("outcome.missed")).toBe(1)
+    expect(missed.ctx.recorded.map(([h]) => h)).toEqual(["ttft", "coldTtft"])
+  })
+
+  it("with maxInFlight requests waiting, the next one is rejected at the source; one fewer is not", () => {
+    const three = [1, 2, 3].map((time) => ({ time, hashIds: [time + 4], inputTokens: 500 }))
+    const { c, ctx, state } = started(false, { requests: [three], maxInFlight: 2 })
+    ctx.now = 2
+    deliver(c, state, ctx, "Tick", { timer: 0, id: 0 }, { origin: 100 })
+    expect([state.pending.size, ctx.counters.get("rejectedBy.clientBacklog")]).toEqual([2, undefined])
+    ctx.now = 3
+    deliver(c, state, ctx, "Tick", { timer: 0, id: 0 }, { origin: 100 })
+    expect([state.pending.size, ctx.counters.get("rejectedBy.clientBacklog"), ctx.counters.get("outcome.rejected")]).toEqual([2, 1, 1])
+  })
+
+  it("with no satellite overhead a request misses whole and nothing is asked or written", () => {
+    const { ctx } = started(false)
+    const uncovered = new FakeContext()
+    uncovered.self = 101
+    const c = mk(false, { firstUserId: 101 })
+    const state = c.init(101)
+    uncovered.now = 1
+    deliver(c, state, uncovered, "Tick", { timer: 0, id: 0 }, { origin: 101 })
+    expect([uncovered.counters.get("uncovered"), uncovered.counters.get("outcome.missed"), uncovered.counters.get("unplaced")]).toEqual([1, 1, undefined])
+    expect([uncovered.sent, state.written.size]).toEqual([[], 0])
+    // The same request under a satellite asks the directory.
+    expect(ctx.of("DirGet").length).toBe(2)
+  })
+
+  it("a keyed (hashed) strategy puts each share where its key hashes and keeps no blocks to move", () => {
+    const { c, ctx, state } = started(false, { hashedServer: (key, n) => Array.from({ length: n }, (_, k) => 60 + ((key + k) % 9)) })
+    for (const [k, key] of keys.entries()) deliver(c, state, ctx, "DirReply", { key, requestId: 0, locator: -1, block: k }, { origin: 55 })
+    expect(ctx.of("BlockPut").map((s) => s.dst)).toEqual(keys.flatMap((key) => [0, 1, 2].map((k) => 60 + ((key + k) % 9))))
+    expect(state.written.size).toBe(0)
+  })
+
+  it("puts that place nothing (too few satellites around) do not wake the sleeping epoch ticks", () => {
+    const { c, ctx, state } = started(false)
+    ctx.timers.length = 0
+    ctx.now = 1.5
+    deliver(c, state, ctx, "Tick", { timer: 1, id: 0 }, { origin: 100 })
+    ctx.place = () => [20]
+    ctx.now = 3.7
+    for (const [k, key] of keys.entries()) deliver(c, state, ctx, "DirReply", { key, requestId: 0, locator: -1, block: k }, { origin: 55 })
+    expect([ctx.counters.get("unplaced"), ctx.of("BlockPut").length, ctx.timers.length]).toEqual([2, 0, 0])
   })
 
   it("a refused lookup ends the request as rejected; its deadline then finds nothing to do", () => {
