@@ -629,26 +629,34 @@ describe("inference actor", () => {
 })
 
 describe("share fetch", () => {
-  it("a miss asks the next copy; a share corrupted twice loses its copy; a good copy after lost ones is written back; a failed share ends the prefix, and a late reply past it is not taken", () => {
-    const S = 2
+  const S = 2
+  /**
+   * A fetch of blocks 41, 42, 43 (two shares, two copies): copy g of share k of block j on satellite
+   * 10 j + 5 g + k; a chunk starting 255 fails the check.
+   */
+  const fetchOf = (shape: ConstructorParameters<typeof ShareFetch>[5] = {}) => {
     const wire = new PayloadWire()
     const repairs: Array<[number, number, number]> = []
-    // Copy g of share k of block j on satellite 10 j + 5 g + k; a chunk starting 255 fails the check.
     const targets = [0, 1, 2].map((j) => [10 * j, 10 * j + 1, 10 * j + 5, 10 * j + 6])
     const fetch = new ShareFetch({
       servers: S, copies: 2, wire,
       verify: (_key, share) => share.chunks.filter((c) => c[0] === 255).length,
       repair: (_ctx, sat, key, share) => void repairs.push([sat, key, share.share])
-    }, 7, [41, 42, 43], targets, 3)
+    }, 7, [41, 42, 43], targets, 3, shape)
     const ctx = new FakeContext()
     ctx.self = 100
     fetch.start(ctx)
     const asked = () => ctx.take().map((s) => s.message as Extract<typeof s.message, { _tag: "BlockGet" }>)
-    expect(asked().map((m) => [m.key, m.ask])).toEqual([[41, 0], [41, 1], [42, 2], [42, 3], [43, 4], [43, 5]])
     const reply = (ask: number, from: number, share?: { share: number; first: number }) => {
       if (share) wire.stage(100, wireSlot.reply(100, 7, ask), { share: share.share, chunks: [Uint8Array.of(share.first, 1)] })
       fetch.onReply(ctx, { key: 0, requestId: 7, hit: share !== undefined, ask, hops: 1, origin: from } as never)
     }
+    return { fetch, ctx, asked, reply, repairs }
+  }
+
+  it("a miss asks the next copy; a share corrupted twice loses its copy; a good copy after lost ones is written back; a failed share ends the prefix, and a late reply past it is not taken", () => {
+    const { fetch, ctx, asked, reply, repairs } = fetchOf()
+    expect(asked().map((m) => [m.key, m.ask])).toEqual([[41, 0], [41, 1], [42, 2], [42, 3], [43, 4], [43, 5]])
     // Block 0, share 0: a miss on copy 0, then copy 1 serves it and copy 0 gets it back.
     reply(0, 0)
     expect(asked().map((m) => [m.key, m.ask])).toEqual([[41, 6]])
@@ -673,6 +681,68 @@ describe("share fetch", () => {
     expect(repairs).toHaveLength(1)
     expect(fetch.leadingComplete()).toBe(1)
     expect(ctx.take()).toEqual([])
+  })
+
+  it("a deadline asks the next copy; a late miss from the copy asked before changes nothing; the next copy gets its own second read", () => {
+    const { fetch, ctx, asked, reply, repairs } = fetchOf()
+    asked()
+    fetch.retry(ctx)
+    // Every share asked again, of its second copy.
+    const again = asked()
+    expect(again.map((m) => [m.key, m.ask])).toEqual([[41, 6], [41, 7], [42, 8], [42, 9], [43, 10], [43, 11]])
+    expect(ctx.of("BlockGet")).toEqual([])
+    reply(0, 0)
+    expect(asked()).toEqual([])
+    // Block 0, share 0: the second copy is corrupted once (asked again), then good.
+    reply(6, 5, { share: 0, first: 255 })
+    const second = asked()
+    expect(second).toHaveLength(1)
+    reply(second[0]!.ask, 5, { share: 0, first: 1 })
+    expect([fetch.shares[0]![0], fetch.from[0]]).toEqual([[Uint8Array.of(1, 1)], 5])
+    expect(repairs).toEqual([])
+  })
+
+  it("a copy corrupted twice is lost; the next copy still gets its own second read, and the good share is written back to the lost copy", () => {
+    const { fetch, asked, reply, repairs } = fetchOf()
+    asked()
+    reply(0, 0, { share: 0, first: 255 })
+    reply(asked()[0]!.ask, 0, { share: 0, first: 255 })
+    const next = asked()
+    expect(next.map((m) => m.key)).toEqual([41])
+    reply(next[0]!.ask, 5, { share: 0, first: 255 })
+    const again = asked()
+    expect(again).toHaveLength(1)
+    reply(again[0]!.ask, 5, { share: 0, first: 1 })
+    expect([fetch.from[0], fetch.prefix, repairs]).toEqual([5, 3, [[0, 41, 0]]])
+  })
+
+  it("a satellite answering with another share of the block fills that share's place; the share asked goes on to its next copy", () => {
+    const { fetch, asked, reply } = fetchOf()
+    asked()
+    reply(0, 0, { share: 1, first: 1 })
+    expect([fetch.shares[0]![1], fetch.from[1]]).toEqual([[Uint8Array.of(1, 1)], 0])
+    expect(asked().map((m) => [m.key, m.ask])).toEqual([[41, 6]])
+    // Share 1's own answer comes too late to count twice.
+    reply(1, 1, { share: 1, first: 1 })
+    expect(fetch.from[1]).toBe(0)
+  })
+
+  it("independent blocks: each settles alone, a failed share fails only its block, and chunks that failed their check are counted per block", () => {
+    // Block 1 holds one share (a sparse value): it settles on that share alone.
+    const { fetch, asked, reply } = fetchOf({ independent: true, held: (j) => (j === 1 ? 1 : S) })
+    expect(asked().map((m) => m.ask)).toEqual([0, 1, 2, 3, 4])
+    reply(2, 10, { share: 0, first: 1 })
+    expect(fetch.settledBlocks).toEqual([1])
+    // Block 0: share 0 good, share 1 corrupted twice on both copies: block 0 fails, block 2 still waits.
+    reply(0, 0, { share: 0, first: 1 })
+    reply(1, 1, { share: 1, first: 255 })
+    for (let n = 0; n < 3; n++) reply(asked()[0]!.ask, 1, { share: 1, first: 255 })
+    expect(fetch.settledBlocks).toEqual([1, 0])
+    expect([fetch.waitingIn(0), fetch.waitingIn(2), fetch.settled]).toEqual([false, true, false])
+    expect([fetch.badChunksIn(0), fetch.badChunksIn(1), fetch.badChunksIn(2), fetch.badChunks]).toEqual([4, 0, 0, 4])
+    reply(3, 20, { share: 0, first: 1 })
+    reply(4, 21, { share: 1, first: 1 })
+    expect([fetch.settledBlocks, fetch.settled, fetch.complete(0), fetch.complete(2)]).toEqual([[1, 0, 2], true, false, true])
   })
 })
 

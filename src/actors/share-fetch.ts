@@ -174,7 +174,7 @@ export class ShareFetch {
         const into = j * S + payload.share
         if (into === slot) return this.accept(ctx, slot, payload, msg.origin)
         if (this.status[into] === WAITING) this.accept(ctx, into, payload, msg.origin)
-        if (stale || this.status[slot] !== WAITING) return
+        if (stale) return
         return this.nextCopy(ctx, slot, copy)
       }
       this.badChunks += bad
@@ -235,8 +235,8 @@ export class ShareFetch {
     }
     if (j < this.prefix) this.waiting--
     if (status === FAILED && j < this.prefix) {
-      // Blocks from j on cannot be served: stop waiting for them.
-      for (let i = j * S; i < this.prefix * S; i++) if (i !== slot && this.status[i] === WAITING) this.waiting--
+      // Blocks from j on cannot be served: stop waiting for them (this share is FAILED already).
+      for (let i = j * S; i < this.prefix * S; i++) if (this.status[i] === WAITING) this.waiting--
       this.prefix = j
     }
   }
