@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest"
 import { AckedPuts, type Batch, PUT_ATTEMPTS, PUT_TIMEOUT_SECONDS } from "../src/actors/acked-puts.js"
 import { client, type ClientOptions } from "../src/actors/client.js"
 import { ground, homeOf } from "../src/actors/ground.js"
-import { inference, InferencePort, InferenceTimer, type LookupResult, type StoreResult } from "../src/actors/inference.js"
+import { inference, type InferenceOptions, InferencePort, InferenceTimer, type LookupResult, type StoreResult, type ValueResult } from "../src/actors/inference.js"
 import { BEACON_BYTES, CONTROL_BYTES, MAX_REPLICAS, satellite } from "../src/actors/satellite.js"
 import { HEALTH_TIMEOUT_SECONDS, HealthView } from "../src/actors/health.js"
 import { followHandover } from "../src/actors/kv-protocol.js"
@@ -625,6 +625,169 @@ describe("inference actor", () => {
     expect(found?.satellites).toEqual([10, 11])
     expect(found?.finishedAt).toBe(0.1)
     expect(found?.timedOut).toBe(false)
+  })
+})
+
+describe("inference actor: jobs at their edges", () => {
+  const setup = (more: Partial<InferenceOptions> = {}) => {
+    const port = new InferencePort()
+    const wire = new PayloadWire()
+    const b = inference({ satellites: 100, servers: 2, epochSeconds: 1, directoryOf: () => 99, port, wire, ...more })
+    const ctx = new FakeContext()
+    ctx.self = 100
+    ctx.serving.set(0, 10)
+    const state = b.init(100)
+    /** Submit a job and wake the actor. */
+    const job = (j: Parameters<InferencePort["submit"]>[1]) => {
+      port.submit(100, j)
+      deliver(b, state, ctx, "Tick", { timer: InferenceTimer.job, id: 0 }, { origin: 100 })
+    }
+    /** Answer share-fetch asks with the chunks of `shareOf(ask)` (undefined: a miss). */
+    const answer = (asks: ReadonlyArray<{ readonly dst: number; readonly message: { readonly key: number; readonly requestId: number; readonly ask: number } }>, chunksOf: (key: number, share: number) => ReadonlyArray<Uint8Array> | undefined) => {
+      for (const a of asks) {
+        const chunks = chunksOf(a.message.key, a.message.ask % 2)
+        if (chunks) wire.stage(100, wireSlot.reply(100, a.message.requestId, a.message.ask), { share: a.message.ask % 2, chunks })
+        deliver(b, state, ctx, "BlockReply", { key: a.message.key, requestId: a.message.requestId, hit: chunks !== undefined, ask: a.message.ask }, { origin: a.dst })
+      }
+    }
+    return { port, wire, b, ctx, state, job, answer }
+  }
+  const chunk = (key: number, k: number) => [frameChunk(key, k, new Uint8Array([key & 255, k]))]
+
+  it("a lookup missing an answer asks again for exactly that share at each deadline, twice, then ends timed out with what came back", () => {
+    const { ctx, job, answer } = setup()
+    let found: LookupResult | undefined
+    job({ kind: "lookup", keys: [42], done: (r) => (found = r) })
+    const asks = ctx.of("BlockGet")
+    ctx.take()
+    answer(asks.slice(0, 1), chunk)
+    for (const t of [2, 4]) {
+      ctx.advanceTo(t - 1e-9)
+      expect(ctx.take()).toEqual([])
+      ctx.advanceTo(t)
+      expect(ctx.take().map((s) => [s.dst, s.message])).toMatchObject([[11, { _tag: "BlockGet", key: 42 }]])
+    }
+    ctx.advanceTo(6 - 1e-9)
+    expect(found).toBeUndefined()
+    ctx.advanceTo(6)
+    expect(found).toMatchObject({ blocks: [], satellites: [], timedOut: true, finishedAt: 6 })
+    expect(ctx.counters.get("lookupTimeouts")).toBe(1)
+  })
+
+  it("a late answer to a finished lookup has its bytes taken off the wire", () => {
+    const { wire, ctx, job, answer } = setup()
+    job({ kind: "lookup", keys: [42], done: () => {} })
+    const asks = ctx.of("BlockGet")
+    ctx.take()
+    ctx.advanceTo(6)
+    answer(asks, chunk)
+    expect(wire.take(wireSlot.reply(100, asks[0]!.message.requestId, 0), 1, 100)).toBeUndefined()
+    expect(ctx.counters.get("inferenceHitBlocks")).toBe(0)
+  })
+
+  it("a prefix with no block placed on enough satellites ends at once, empty and not timed out", () => {
+    const { ctx, job } = setup()
+    ctx.place = () => [10]
+    let found: LookupResult | undefined
+    job({ kind: "lookup", keys: [42, 43], done: (r) => (found = r) })
+    expect(found).toMatchObject({ blocks: [], timedOut: false, finishedAt: 0 })
+    expect(ctx.take()).toEqual([])
+    expect(ctx.counters.get("inferenceHitBlocks")).toBe(0)
+  })
+
+  it("values: each key is reported as it settles, a key with too few satellites misses at once, and one never answered misses at the end", () => {
+    const { ctx, job, answer } = setup()
+    ctx.place = (centre, n) => (centre === 10 ? Array.from({ length: n }, (_, k) => 10 + k) : [])
+    const reported: Array<ValueResult> = []
+    job({ kind: "values", keys: [42, 43, 44], each: (r) => reported.push(r) })
+    const asks = ctx.of("BlockGet")
+    ctx.take()
+    expect(asks.map((s) => s.message.key)).toEqual([42, 42, 43, 43, 44, 44])
+    ctx.now = 0.1
+    answer(asks.filter((s) => s.message.key === 43), chunk)
+    expect(reported.map((r) => [r.index, r.shares !== undefined, r.finishedAt])).toEqual([[1, true, 0.1]])
+    answer(asks.filter((s) => s.message.key === 44).slice(0, 1), () => undefined)
+    expect(reported.map((r) => [r.index, r.shares !== undefined])).toEqual([[1, true], [2, false]])
+    ctx.advanceTo(6)
+    expect(reported.map((r) => [r.index, r.shares !== undefined])).toEqual([[1, true], [2, false], [0, false]])
+    expect(ctx.counters.get("inferenceLookups")).toBe(3)
+    // Away from every satellite: all three miss at once, nothing is asked.
+    const away = setup({ hashedServer: (key, n) => Array.from({ length: n }, (_, k) => 50 + k) })
+    away.ctx.serving.clear()
+    const missed: Array<ValueResult> = []
+    away.job({ kind: "values", keys: [42, 43, 44], each: (r) => missed.push(r) })
+    expect([missed.map((r) => [r.index, r.shares]), away.ctx.take()]).toEqual([[[0, undefined], [1, undefined], [2, undefined]], []])
+  })
+
+  it("a sparse store puts only the shares holding chunks, and its lookup asks only those; a later full store asks them all again", () => {
+    const { ctx, job, answer, state } = setup()
+    job({ kind: "store", keys: [42], shares: [[chunk(42, 0), []]], sparse: true, done: () => {} })
+    expect(ctx.take().map((s) => [s.dst, s.message._tag])).toEqual([[99, "DirPut"], [10, "BlockPut"]])
+    let found: LookupResult | undefined
+    job({ kind: "lookup", keys: [42], done: (r) => (found = r) })
+    const asks = ctx.of("BlockGet")
+    ctx.take()
+    expect(asks.map((s) => [s.dst, s.message.ask])).toEqual([[10, 0]])
+    answer(asks, chunk)
+    // Served by the one satellite that holds a share.
+    expect([found?.blocks.length, found?.satellites]).toEqual([1, [10]])
+    job({ kind: "store", keys: [42], shares: [[chunk(42, 0), chunk(42, 1)]], sparse: true, done: () => {} })
+    ctx.take()
+    job({ kind: "lookup", keys: [42], done: () => {} })
+    expect(ctx.of("BlockGet").map((s) => [s.dst, s.message.ask])).toEqual([[10, 0], [11, 1]])
+    expect(state.held.size).toBe(0)
+  })
+
+  it("an acknowledged store is done once, when every put is acknowledged", () => {
+    const { ctx, job, b, state } = setup()
+    const done: Array<StoreResult> = []
+    job({ kind: "store", keys: [42], shares: [[chunk(42, 0), chunk(42, 1)]], acked: true, done: (r) => done.push(r) })
+    expect(done).toEqual([])
+    ctx.now = 0.1
+    deliver(b, state, ctx, "BlockPutAck", { key: 42, share: 0 }, { origin: 10 })
+    expect(done).toEqual([])
+    ctx.now = 0.2
+    deliver(b, state, ctx, "BlockPutAck", { key: 42, share: 1 }, { origin: 11 })
+    expect(done).toEqual([{ kind: "store", satellites: [10, 11], at: 0.2 }])
+  })
+
+  it("with two copies, a block needs twice the servers: with fewer it is not placed", () => {
+    const { ctx, job } = setup({ redundancy: 2 })
+    ctx.place = (centre, n) => Array.from({ length: Math.min(n, 3) }, (_, k) => centre + k)
+    job({ kind: "store", keys: [42], shares: [[chunk(42, 0), chunk(42, 1)]], done: () => {} })
+    expect([ctx.counters.get("unplaced"), ctx.take()]).toEqual([1, []])
+  })
+
+  it("a put given up on after its block moved on is not placed again", () => {
+    const { ctx, job, state } = setup()
+    job({ kind: "store", keys: [42], shares: [[chunk(42, 0), chunk(42, 1)]], acked: true, done: () => {} })
+    ctx.take()
+    // A handover moved the block to 20 and 21 meanwhile (followHandover); the old puts are never acknowledged.
+    state.written.set(42, [20, 21])
+    ctx.advanceTo(PUT_ATTEMPTS * PUT_TIMEOUT_SECONDS)
+    expect(ctx.counters.get("putsAbandoned")).toBe(2)
+    expect(ctx.of("BlockPut").every((s) => s.dst === 10 || s.dst === 11)).toBe(true)
+    expect([ctx.counters.get("sharesReplaced"), state.written.get(42)]).toEqual([undefined, [20, 21]])
+  })
+
+  it("epochs: heartbeats to the satellites holding its shares; keyed and anchored placements have no epoch timer, and keyed writes keep no blocks", () => {
+    const { ctx, job, b, state } = setup()
+    b.start!(100, state, ctx)
+    expect(ctx.timers.map((t) => [t.at, t.message])).toMatchObject([[0.5, { _tag: "Tick", timer: InferenceTimer.epoch }]])
+    job({ kind: "store", keys: [42, 43], shares: [[chunk(42, 0), chunk(42, 1)], [chunk(43, 0), chunk(43, 1)]], done: () => {} })
+    ctx.take()
+    ctx.now = 0.5
+    deliver(b, state, ctx, "Tick", { timer: InferenceTimer.epoch, id: 0 }, { origin: 100 })
+    // One heartbeat each (the first epoch after a store also checks the placement's satellites have answered: the same ones).
+    expect(ctx.of("Ping").map((s) => s.dst).sort()).toEqual([10, 11])
+    for (const more of [{ anchored: true }, { hashedServer: (key: number, n: number) => Array.from({ length: n }, (_, k) => 60 + k) }]) {
+      const other = setup(more)
+      other.b.start!(100, other.state, other.ctx)
+      expect(other.ctx.timers).toEqual([])
+      if (!("hashedServer" in more)) continue
+      other.job({ kind: "store", keys: [42], shares: [[chunk(42, 0), chunk(42, 1)]], done: () => {} })
+      expect([other.ctx.of("BlockPut").map((s) => s.dst), other.state.written.size]).toEqual([[60, 61], 0])
+    }
   })
 })
 

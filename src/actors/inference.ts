@@ -302,12 +302,16 @@ export const inference = (o: InferenceOptions): SkyBehaviour<InferenceState> => 
     Tick: (state, m, ctx) => {
       const user = ctx.self - o.satellites
       switch (m.timer) {
-        case InferenceTimer.epoch:
-          // Heartbeats to every satellite holding its shares; the moves below act on what they have told so far.
-          state.health.ping(ctx, new Set([...state.written.values()].flat()))
-          followHandover(state, ctx, user, S, R, state.health.at(ctx.now), { answered: state.health.answeredAt(ctx.now), ping: (sats) => state.health.ping(ctx, sats) }, (key) => state.held.get(key) ?? S, 1)
+        case InferenceTimer.epoch: {
+          // Heartbeats to every satellite holding its shares; the moves below act on what they have told
+          // so far, and ping the new satellites they wait for (not again those just pinged).
+          const holding = new Set([...state.written.values()].flat())
+          state.health.ping(ctx, holding)
+          const probe = { answered: state.health.answeredAt(ctx.now), ping: (sats: ReadonlyArray<number>) => state.health.ping(ctx, sats.filter((s) => !holding.has(s))) }
+          followHandover(state, ctx, user, S, R, state.health.at(ctx.now), probe, (key) => state.held.get(key) ?? S, 1)
           Sky.Tick.after(ctx, o.epochSeconds, { timer: InferenceTimer.epoch, id: 0 })
           return
+        }
         default:
           for (let job = o.port.take(ctx.self); job; job = o.port.take(ctx.self)) startJob(state, ctx, user, job)
       }
