@@ -6,7 +6,7 @@ import { writeFileSync } from "node:fs"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { uniform } from "./support/uniform.js"
-import { Catalog, type Constellation, ephemerisOf, LinkKind, plusGrid, defaultIslRules, TopologyError, walkerDelta } from "../src/topology/index.js"
+import { Catalog, type Constellation, ephemerisOf, LinkKind, plusGrid, defaultIslRules, type Shell, TopologyError, walkerDelta, walkerStar } from "../src/topology/index.js"
 import { boxAround } from "../src/cache/placement.js"
 import { makeRunConfig } from "../src/actors/config.js"
 import { TopologyActor } from "../src/actors/network/topology-actor.js"
@@ -145,6 +145,57 @@ describe("structure inferred from a catalog", () => {
     expect(summary.records).toBe(summary.operational + Object.values(summary.excluded).reduce((a, b) => a + b, 0))
     // Some slots were emptied: planes of different sizes.
     expect(summary.shells[0]!.minPerPlane).toBeLessThan(16)
+  })
+
+  it("says why every other record is out: decayed, eccentric, off-shell, and climbing or coming down between two shells of one inclination; a group too small once its strays are out is no shell", () => {
+    const at = Date.parse(REFERENCE)
+    const shells = [500, 560].map((altitudeKm, k) => walkerDelta({ name: `s${k}`, planes: 6, satsPerPlane: 10, altitudeKm, inclinationDeg: 70, phasing: 1 }))
+    const syn = Catalog.syntheticCatalog({ shells, referenceMs: at, seed: 3 })
+    const base = { ...syn.elements[0]!, meanMotionDot: 0 }
+    const revPerDay = (altitudeKm: number) => (Math.sqrt(398_600.4418 / (6_378.137 + altitudeKm) ** 3) * 86_400) / (2 * Math.PI)
+    let id = 90_000
+    const odd = (over: Partial<Catalog.TleElements>): Catalog.TleElements => ({ ...base, name: `ODD-${id}`, noradId: id++, ...over })
+    const extra = [
+      // Valid at its epoch, a day before T; with this much drag SGP4 has it down by T.
+      odd({ meanMotionRevDay: 16.5, bstar: 0.5, epochMs: at - 86_400_000 }),
+      odd({ eccentricity: 0.05 }),
+      odd({ meanMotionRevDay: revPerDay(700) }), // above every shell
+      odd({ meanMotionRevDay: revPerDay(530), meanMotionDot: -0.0005 }), // between the shells, climbing
+      odd({ meanMotionRevDay: revPerDay(530), meanMotionDot: 0.002 }), // between the shells, coming down
+      // Ten at 40 deg, 2 km apart: a group big enough, but only six lie within 5 km of its median (609 km).
+      ...Array.from({ length: 10 }, (_, i) => odd({ inclinationDeg: 40, meanMotionRevDay: revPerDay(600 + 2 * i) }))
+    ]
+    const records = Catalog.parseTle(Catalog.toTle([...syn.elements, ...extra]), "odd.tle").records
+    const inference = Catalog.inferStructure(records, { atMs: at })
+    expect(inference.shells.map((sh) => [Math.round(sh.altitudeKm), sh.planes.length])).toEqual([[500, 6], [560, 6]])
+    // The 40-deg group: the five below its median coming down (not climbing), the five above off-shell.
+    expect(Object.fromEntries(inference.excluded)).toEqual({ decayed: 1, eccentric: 1, "off-shell": 6, "orbit-raising": 1, deorbiting: 6 })
+  })
+
+  it("puts slot 0 after a plane's widest gap (where an empty slot is), and wraps only planes that go all around", () => {
+    const at = Date.parse(REFERENCE)
+    const { catalog: syn } = writeCatalog("tle")
+    const wrapAngle = (x: number) => ((x % (2 * Math.PI)) + 2 * Math.PI) % (2 * Math.PI)
+    const inference = Catalog.inferStructure(Catalog.parseTle(Catalog.toTle(syn.elements), "p.tle").records, { atMs: at })
+    for (const plane of inference.shells.flatMap((sh) => sh.planes)) {
+      const u = plane.satellites.map((m) => m.uRad)
+      const inner = u.slice(1).map((x, i) => wrapAngle(x - u[i]!))
+      expect(wrapAngle(u[0]! - u[u.length - 1]!)).toBeGreaterThanOrEqual(Math.max(...inner))
+    }
+    expect(inference.shells.map((sh) => sh.wraps)).toEqual([true, true])
+    const wrapsOf = (shell: Shell, keepPlane: (p: number) => boolean) => {
+      const s = Catalog.syntheticCatalog({ shells: [shell], referenceMs: at, seed: 5 })
+      const kept = s.elements.filter((_, i) => { const t = s.truth[i]!; return t.kind === "operational" && keepPlane(t.plane) })
+      const sh = Catalog.inferStructure(Catalog.parseTle(Catalog.toTle(kept), "w.tle").records, { atMs: at }).shells
+      return [sh[0]!.planes.length, sh[0]!.wraps]
+    }
+    const delta = (planes: number) => walkerDelta({ planes, satsPerPlane: 12, altitudeKm: 600, inclinationDeg: 60, phasing: 1 })
+    expect(wrapsOf(delta(6), () => true)).toEqual([6, true])
+    // One plane missing: a gap of twice the spacing is where the ring opens.
+    expect(wrapsOf(delta(6), (p) => p !== 2)).toEqual([5, false])
+    // Two planes are a pair, not a ring; a star's planes span half the circle.
+    expect(wrapsOf(delta(2), () => true)).toEqual([2, false])
+    expect(wrapsOf(walkerStar({ planes: 6, satsPerPlane: 12, altitudeKm: 780, inclinationDeg: 86.4, phasing: 1 }), () => true)).toEqual([6, false])
   })
 
   it("recovers any Walker shell with empty slots (property)", () => {
