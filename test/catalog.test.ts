@@ -8,10 +8,7 @@ import { describe, expect, it } from "vitest"
 import { uniform } from "./support/uniform.js"
 import { Catalog, type Constellation, ephemerisOf, LinkKind, plusGrid, defaultIslRules, type Shell, TopologyError, walkerDelta, walkerStar } from "../src/topology/index.js"
 import { boxAround } from "../src/cache/placement.js"
-import { makeRunConfig } from "../src/actors/config.js"
-import { TopologyActor } from "../src/actors/network/topology-actor.js"
-import { makeWorld } from "../src/actors/world.js"
-import { REFERENCE, twoShells, writeCatalog } from "./support/catalog-file.js"
+import { REFERENCE, writeCatalog } from "./support/catalog-file.js"
 
 /** Each record's (shell, plane) group and slot order, keyed by NORAD id, from the truth and from the inference. */
 const truthPlanes = (syn: Catalog.SyntheticCatalog): Map<string, Array<number>> => {
@@ -297,26 +294,5 @@ describe("a catalog constellation in the world", () => {
       for (const v of box) expect(c.shellOf[v]).toBe(c.shellOf[centre])
     }
   })
-
-  it("a ground terminal goes up and comes down in the shell a message travels in", () => {
-    const { path } = writeCatalog("tle")
-    const world = makeWorld(makeRunConfig({ catalog: { path, at: REFERENCE, lenient: false, crossShellLinks: false }, users: 40 }))
-    const network = new TopologyActor(world, world.ownership(1))
-    network.enterEpochOf(0)
-    const c = world.constellation
-    let otherShell = 0
-    for (let u = 0; u < world.users.length; u++) {
-      const overall = network.servingOf(u)
-      if (overall < 0) continue
-      for (const s of [c.shellStart[0]!, c.shellStart[1]!]) {
-        const v = network.servingIn(u, s)
-        // Its shell's highest satellite when one is above the mask, else the overall one.
-        expect(c.shellOf[v] === c.shellOf[s] || v === overall).toBe(true)
-        if (c.shellOf[v] !== c.shellOf[overall]) otherShell++
-      }
-    }
-    expect(otherShell).toBeGreaterThan(0)
-  })
 })
 
-void twoShells
