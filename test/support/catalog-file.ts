@@ -10,7 +10,7 @@ import { Catalog, type Shell, walkerDelta } from "../../src/topology/index.js"
 
 export const REFERENCE = "2026-11-01T00:00:00.000Z"
 
-export const twoShells: ReadonlyArray<Shell> = [
+const twoShells: ReadonlyArray<Shell> = [
   walkerDelta({ name: "a", planes: 12, satsPerPlane: 16, altitudeKm: 550, inclinationDeg: 53, phasing: 5 }),
   walkerDelta({ name: "b", planes: 10, satsPerPlane: 14, altitudeKm: 540, inclinationDeg: 53.2, phasing: 1 })
 ]
