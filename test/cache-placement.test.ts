@@ -19,6 +19,8 @@ describe("placement on the physical constellation", () => {
     expect(rot[0]).toBe(Constellation.satelliteAt(c, 0, 9, 4))
     expect(rot[1]).toBe(Constellation.satelliteAt(c, 0, 9, 5))
     expect(rot[3]).toBe(Constellation.satelliteAt(c, 0, 10, 4))
+    // Fewer servers than the box holds: its first ones in that order.
+    expect(serverSatellites("rotation", c, g, centre, 8)).toEqual(rot.slice(0, 8))
     const hop = serverSatellites("hop", c, g, centre, 5)
     expect(hop).toEqual([centre, Constellation.satelliteAt(c, 0, 9, 5), Constellation.satelliteAt(c, 0, 10, 6), Constellation.satelliteAt(c, 0, 11, 5), Constellation.satelliteAt(c, 0, 10, 4)])
   })

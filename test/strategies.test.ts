@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest"
 import { makeRunConfig, runInProcess } from "../src/actors/index.js"
-import type { CentredStrategy } from "../src/cache/strategies.js"
+import { type CentredStrategy, hop, strategyNamed } from "../src/cache/strategies.js"
 import { oracleHitRate, parseTrace } from "../src/cache/trace.js"
 import { readFileSync } from "node:fs"
 import { writeTrace } from "./support/trace-file.js"
@@ -51,6 +51,12 @@ describe("placement strategies as plug-ins", () => {
     // Same run on one shard: the plug-in is as deterministic as the built-ins.
     expect((await runInProcess(config(follow.name), 1, {}, { strategies: [follow] })).traceHash).toBe(a.traceHash)
   }, 60_000)
+
+  it("a plug-in of a built-in's name stands in for it; other names still find the built-ins", () => {
+    const mine = { ...inPlane("follow"), name: "rotation" }
+    expect(strategyNamed("rotation", [mine])).toBe(mine)
+    expect(strategyNamed("hop", [mine])).toBe(hop)
+  })
 
   it("an unknown strategy name is a clear error naming the field and the known ones", async () => {
     await expect(runInProcess(config("nope"), 1)).rejects.toThrow(/config\.replay\.strategy: unknown placement strategy "nope" \(known: rotation, hop, hop_rotation, baseline, ours\)/)
