@@ -199,6 +199,52 @@ describe("satellite", () => {
     ), { numRuns: 200 })
   })
 
+  it("with bytes on the wire: shares migrate one to a message, are resent when refused at most three times, and a duplicate never replaces stored bytes", () => {
+    const wire = new PayloadWire()
+    // Actors from 100 on write bytes (inference actors); below, size-only writers (replay clients).
+    const withWire = satellite({ capacityBytes: 1 << 20, beaconIntervalSeconds: 1, islBandwidthBitsPerSecond: 8000, wire, firstByteWriter: 100 })
+    const ctx = new FakeContext()
+    ctx.self = 5
+    const state = withWire.init(5)
+    const chunk = (key: number) => frameChunk(key, 0, new Uint8Array([key, 2, 3]))
+    for (const key of [11, 12]) {
+      wire.stage(5, wireSlot.put(key, 0, 5), { share: 0, chunks: [chunk(key)] })
+      deliver(withWire, state, ctx, "BlockPut", { key, acked: false, share: 0 }, { origin: 100, bytes: 100 })
+    }
+    // A byte writer's put whose bytes are gone (a retransmission already taken) changes nothing; a
+    // size-only writer's put is stored as it is.
+    deliver(withWire, state, ctx, "BlockPut", { key: 11, acked: false, share: 0 }, { origin: 100, bytes: 100 })
+    expect(state.store.read(11)?.payload?.chunks[0]).toEqual(chunk(11))
+    deliver(withWire, state, ctx, "BlockPut", { key: 13, acked: false, share: 0 }, { origin: 60, bytes: 70 })
+    expect(state.store.read(13)?.bytes).toBe(70)
+    ctx.take()
+    deliver(withWire, state, ctx, "MigrateOrder", { manifest: ctx.postManifest(5, Float64Array.of(11, 0, 0, 0, 12, 0, 0, 0)), target: 40 }, { origin: 100 })
+    // One message per share, each acknowledged on its own; kept until then.
+    expect(ctx.take().map((s) => [s.dst, s.message._tag])).toEqual([[40, "MigrateData"], [40, "MigrateData"]])
+    expect([state.store.has(11), state.store.has(12)]).toEqual([true, true])
+    // Key 11 refused (corrupted on the way): sent again twice, then given up on; key 12 accepted: deleted here.
+    for (let n = 0; n < 4; n++) deliver(withWire, state, ctx, "MigrateAck", { key: 11, accepted: false, share: 0 }, { origin: 40 })
+    deliver(withWire, state, ctx, "MigrateAck", { key: 12, accepted: true, share: 0 }, { origin: 40 })
+    expect([ctx.of("MigrateData").length, ctx.counters.get("migrationResends")]).toEqual([2, 2])
+    expect([state.store.has(11), state.store.has(12)]).toEqual([true, false])
+    // The receiving side: a train's share whose bytes were taken already (sent again) does not replace the stored one.
+    const receiver = withWire.init(40)
+    const rctx = new FakeContext()
+    rctx.self = 40
+    const train = () => deliver(withWire, receiver, rctx, "MigrateData", { manifest: rctx.postManifest(40, Float64Array.of(21, 0, 100, 0)), stepBytes: 100 }, { origin: 5 })
+    wire.stage(40, wireSlot.migrate(21, 40), { share: 0, chunks: [chunk(21)] })
+    train()
+    train()
+    expect(receiver.store.read(21)?.payload?.chunks[0]).toEqual(chunk(21))
+    expect(rctx.of("MigrateAck").map((s) => s.message.accepted)).toEqual([true])
+  })
+
+  it("the directory keeps a copy's locator once, however often it is told", () => {
+    const { ctx, state } = setup()
+    for (const locator of [30, 30, 31]) deliver(sat, state, ctx, "DirPut", { key: 4, replica: true, locator }, { origin: 100 })
+    expect(state.replicas.get(4)).toEqual([30, 31])
+  })
+
   it("with bytes on the wire: a corrupted put is refused and not acknowledged, an intact one is stored and acknowledged", () => {
     const wire = new PayloadWire()
     const withWire = satellite({ capacityBytes: 1 << 20, beaconIntervalSeconds: 1, islBandwidthBitsPerSecond: 8000, wire })
