@@ -613,16 +613,31 @@ describe("replay client", () => {
 })
 
 describe("inference actor", () => {
-  const setup = () => {
+  const setup = (more: Partial<InferenceOptions> = {}) => {
     const port = new InferencePort()
     const wire = new PayloadWire()
-    const b = inference({ satellites: 100, servers: 2, epochSeconds: 1, directoryOf: () => 99, port, wire })
+    const b = inference({ satellites: 100, servers: 2, epochSeconds: 1, directoryOf: () => 99, port, wire, ...more })
     const ctx = new FakeContext()
     ctx.self = 100
     ctx.serving.set(0, 10)
-    return { port, wire, b, ctx, state: b.init(100) }
+    const state = b.init(100)
+    /** Submit a job and wake the actor. */
+    const job = (j: Parameters<InferencePort["submit"]>[1]) => {
+      port.submit(100, j)
+      deliver(b, state, ctx, "Tick", { timer: InferenceTimer.job, id: 0 }, { origin: 100 })
+    }
+    /** Answer share-fetch asks with the chunks of `shareOf(ask)` (undefined: a miss). */
+    const answer = (asks: ReadonlyArray<{ readonly dst: number; readonly message: { readonly key: number; readonly requestId: number; readonly ask: number } }>, chunksOf: (key: number, share: number) => ReadonlyArray<Uint8Array> | undefined) => {
+      for (const a of asks) {
+        const chunks = chunksOf(a.message.key, a.message.ask % 2)
+        if (chunks) wire.stage(100, wireSlot.reply(100, a.message.requestId, a.message.ask), { share: a.message.ask % 2, chunks })
+        deliver(b, state, ctx, "BlockReply", { key: a.message.key, requestId: a.message.requestId, hit: chunks !== undefined, ask: a.message.ask }, { origin: a.dst })
+      }
+    }
+    return { port, wire, b, ctx, state, job, answer }
   }
-  const share = (k: number) => ({ share: k, chunks: [frameChunk(42, k, new Uint8Array([k, k + 1]))] })
+  const chunk = (key: number, k: number) => [frameChunk(key, k, new Uint8Array([key & 255, k]))]
+  const share = (k: number) => ({ share: k, chunks: chunk(42, k) })
 
   it("stores a block's shares with acknowledgement, and sends again only what was not acknowledged in time", () => {
     const { port, b, ctx, state } = setup()
@@ -672,33 +687,7 @@ describe("inference actor", () => {
     expect(found?.finishedAt).toBe(0.1)
     expect(found?.timedOut).toBe(false)
   })
-})
 
-describe("inference actor: jobs at their edges", () => {
-  const setup = (more: Partial<InferenceOptions> = {}) => {
-    const port = new InferencePort()
-    const wire = new PayloadWire()
-    const b = inference({ satellites: 100, servers: 2, epochSeconds: 1, directoryOf: () => 99, port, wire, ...more })
-    const ctx = new FakeContext()
-    ctx.self = 100
-    ctx.serving.set(0, 10)
-    const state = b.init(100)
-    /** Submit a job and wake the actor. */
-    const job = (j: Parameters<InferencePort["submit"]>[1]) => {
-      port.submit(100, j)
-      deliver(b, state, ctx, "Tick", { timer: InferenceTimer.job, id: 0 }, { origin: 100 })
-    }
-    /** Answer share-fetch asks with the chunks of `shareOf(ask)` (undefined: a miss). */
-    const answer = (asks: ReadonlyArray<{ readonly dst: number; readonly message: { readonly key: number; readonly requestId: number; readonly ask: number } }>, chunksOf: (key: number, share: number) => ReadonlyArray<Uint8Array> | undefined) => {
-      for (const a of asks) {
-        const chunks = chunksOf(a.message.key, a.message.ask % 2)
-        if (chunks) wire.stage(100, wireSlot.reply(100, a.message.requestId, a.message.ask), { share: a.message.ask % 2, chunks })
-        deliver(b, state, ctx, "BlockReply", { key: a.message.key, requestId: a.message.requestId, hit: chunks !== undefined, ask: a.message.ask }, { origin: a.dst })
-      }
-    }
-    return { port, wire, b, ctx, state, job, answer }
-  }
-  const chunk = (key: number, k: number) => [frameChunk(key, k, new Uint8Array([key & 255, k]))]
 
   it("a lookup missing an answer asks again for exactly that share at each deadline, twice, then ends timed out with what came back", () => {
     const { ctx, job, answer } = setup()
