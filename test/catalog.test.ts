@@ -6,7 +6,7 @@ import { writeFileSync } from "node:fs"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { uniform } from "./support/uniform.js"
-import { Catalog, type Constellation, ephemerisOf, LinkKind, plusGrid, defaultIslRules, type Shell, TopologyError, walkerDelta, walkerStar } from "../src/topology/index.js"
+import { Catalog, type Constellation, ephemerisOf, LinkKind, orbitalPeriodSeconds, plusGrid, defaultIslRules, type Shell, TopologyError, walkerDelta, walkerStar } from "../src/topology/index.js"
 import { boxAround } from "../src/cache/placement.js"
 import { REFERENCE, writeCatalog } from "./support/catalog-file.js"
 
@@ -149,7 +149,7 @@ describe("structure inferred from a catalog", () => {
     const shells = [500, 560].map((altitudeKm, k) => walkerDelta({ name: `s${k}`, planes: 6, satsPerPlane: 10, altitudeKm, inclinationDeg: 70, phasing: 1 }))
     const syn = Catalog.syntheticCatalog({ shells, referenceMs: at, seed: 3 })
     const base = { ...syn.elements[0]!, meanMotionDot: 0 }
-    const revPerDay = (altitudeKm: number) => (Math.sqrt(398_600.4418 / (6_378.137 + altitudeKm) ** 3) * 86_400) / (2 * Math.PI)
+    const revPerDay = (altitudeKm: number) => 86_400 / orbitalPeriodSeconds(altitudeKm)
     let id = 90_000
     const odd = (over: Partial<Catalog.TleElements>): Catalog.TleElements => ({ ...base, name: `ODD-${id}`, noradId: id++, ...over })
     const extra = [
