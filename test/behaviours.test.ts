@@ -786,6 +786,21 @@ describe("inference actor", () => {
     expect(done).toEqual([{ kind: "store", satellites: [10, 11], at: 0.2 }])
   })
 
+  it("with two copies, a share served by its second copy is written back to the first unacknowledged, with the share's bytes", () => {
+    const { ctx, job, answer } = setup({ redundancy: 2 })
+    job({ kind: "lookup", keys: [42], done: () => {} })
+    const first = ctx.of("BlockGet")
+    expect(first.map((s) => s.dst)).toEqual([10, 11])
+    ctx.take()
+    // Copy 0 of share 0 (satellite 10) misses; its copy 1 (satellite 12) serves it.
+    answer(first.slice(0, 1), () => undefined)
+    const second = ctx.of("BlockGet")
+    expect(second.map((s) => s.dst)).toEqual([12])
+    ctx.take()
+    answer(second, chunk)
+    expect(ctx.of("BlockPut").map((s) => [s.dst, s.bytes, s.message])).toMatchObject([[10, chunk(42, 0)[0]!.length, { key: 42, share: 0, acked: false }]])
+  })
+
   it("with two copies, a block needs twice the servers: with fewer it is not placed", () => {
     const { ctx, job } = setup({ redundancy: 2 })
     ctx.place = (centre, n) => Array.from({ length: Math.min(n, 3) }, (_, k) => centre + k)
@@ -1006,6 +1021,17 @@ describe("acknowledged puts", () => {
     ctx.advanceTo(5)
     expect(log).toEqual(["first settled at 0.1", "second settled at 0.2"])
     expect([ctx.counters.get("putRetries"), ctx.of("BlockPut").length, puts.awaiting]).toEqual([undefined, 3, 0])
+  })
+
+  it("a job with no puts is settled at once; a put carries its share's bytes and asks for its acknowledgement", () => {
+    const { ctx, puts, log, watch, put } = setup()
+    watch("empty", puts.batch())
+    expect(log).toEqual(["empty settled at 0"])
+    const batch = puts.batch()
+    const p = put(1, 10)
+    puts.put(ctx, batch, { ...p, payload: { share: 0, chunks: [...p.payload.chunks, frameChunk(1, 1, new Uint8Array([1, 2, 3]))] } })
+    const bytes = p.payload.chunks[0]!.length + frameChunk(1, 1, new Uint8Array([1, 2, 3])).length
+    expect(ctx.take().map((s) => [s.dst, s.bytes, s.message])).toMatchObject([[10, bytes, { _tag: "BlockPut", key: 1, acked: true }]])
   })
 
   it("a job given up on forgets its puts: an acknowledgement after that changes nothing", () => {

@@ -73,7 +73,7 @@ export class AckedPuts {
           sendShare(ctx, this.wire, p.sat, p.key, p.payload, true)
         }
       }
-      return batch.waiting.size === 0 ? Effect.void : Deferred.await(batch.acked)
+      return Deferred.await(batch.acked)
     }).pipe(Effect.timeout(Duration.seconds(PUT_TIMEOUT_SECONDS)))
     ctx.run(attempt.pipe(
       Effect.retry(Schedule.recurs(PUT_ATTEMPTS - 1)),
@@ -82,7 +82,8 @@ export class AckedPuts {
         abandoned?.([...batch.waiting.values()])
       })),
       Effect.ensuring(Effect.sync(() => {
-        for (const slot of batch.waiting.keys()) if (this.owner.get(slot) === batch) this.owner.delete(slot)
+        // A put taken over left this batch's waiting (put): what is left here is this batch's own.
+        for (const slot of batch.waiting.keys()) this.owner.delete(slot)
         batch.waiting.clear()
         settled?.()
       }))

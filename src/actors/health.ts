@@ -33,7 +33,8 @@ export class HealthView {
 
   /** `satellite` failed to answer something else it was asked (every send of a put): down from `now`. */
   suspect(satellite: number, now: number): void {
-    this.unanswered.set(satellite, Math.min(this.unanswered.get(satellite) ?? now, now - HEALTH_TIMEOUT_SECONDS))
+    // Down now, whatever ping it had pending (one older than the timeout is as down).
+    this.unanswered.set(satellite, now - HEALTH_TIMEOUT_SECONDS)
   }
 
   /** A Pong from `satellite` at `now`: it is up. */

@@ -173,18 +173,6 @@ export class ChunkStore<P = undefined> {
     return out
   }
 
-  clear(): void {
-    this.index.clear()
-    this.entries = []
-    this.head.fill(-1)
-    this.tail.fill(-1)
-    this.free = -1
-    this.slotsUsed = 0
-    this.usedBytes = 0
-    this.protectedBytes = 0
-    this.pinnedTotal = 0
-  }
-
   private demote(): void {
     while (this.protectedBytes > this.protectedCap && this.head[PROTECTED]! >= 0) {
       const slot = this.head[PROTECTED]!
