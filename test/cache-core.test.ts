@@ -1,8 +1,9 @@
+import { crc32 } from "node:zlib"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { blockBytes, bytesPerToken, chunk, chunkCount, qwen05bShape, unchunk } from "../src/cache/chunking.js"
 import { type CodecName, decodeBlock, encodeBlock, type KvBlock } from "../src/cache/codecs.js"
-import { openFrame, seal, verify } from "../src/cache/integrity.js"
+import { frameChunk, openFrame, seal, verify } from "../src/cache/integrity.js"
 import { bytesToShares, sharesToBytes } from "../src/inference/kv-transfer.js"
 import { blockKeys } from "../src/cache/keys.js"
 import { KeyIndex } from "../src/cache/key-index.js"
@@ -115,11 +116,22 @@ describe("integrity", () => {
       expect(verify({ ...e, bytes: flipped }, 42, 3, key)).toBe("corrupted")
       // A forger who fixes the CRC still cannot produce the tag.
       expect(verify(seal(42, 3, flipped, new Uint8Array(32).fill(8)), 42, 3, key)).toBe("forged")
+      expect(verify({ bytes: flipped, crc: crc32(flipped), tag: e.tag! }, 42, 3, key)).toBe("forged")
       // Replaying another block's (valid) chunk, or another index's; or the chunk with its tag stripped.
       expect(verify(e, 43, 3, key)).toBe("forged")
       expect(verify(e, 42, 4, key)).toBe("forged")
       expect(verify({ bytes: e.bytes, crc: e.crc }, 42, 3, key)).toBe("forged")
     }), { numRuns: 200 })
+  })
+
+  it("a frame is read whole: a tag length past its end is corrupted, and only a good frame gives bytes back", () => {
+    // CRC field 0 is the CRC of no bytes: a reader taking the tag length on trust would find an empty, intact chunk.
+    const short = Uint8Array.of(0, 0, 0, 0, 200, 1, 2, 3, 4, 5)
+    expect(openFrame(short, 0, 0)).toEqual({ verdict: "corrupted" })
+    const framed = frameChunk(9, 1, Uint8Array.of(5, 6, 7))
+    expect(openFrame(framed, 9, 1)).toEqual({ verdict: "ok", bytes: Uint8Array.of(5, 6, 7) })
+    framed[framed.length - 1]! ^= 1
+    expect(openFrame(framed, 9, 1)).toEqual({ verdict: "corrupted" })
   })
 })
 

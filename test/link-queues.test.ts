@@ -13,6 +13,8 @@ describe("link queues", () => {
     // An uplink adds its processing after propagation.
     expect(q.uplink(1, 2, 0.25, 0.5, 0.125)).toBe(2.875)
     expect(q.uplink(1, 2, 0.25, 0.5, 0.125)).toBe(3.125)
+    // User 0's uplink is free meanwhile.
+    expect(q.uplink(0, 2, 0.25, 0.5, 0.125)).toBe(2.875)
   })
 
   it("never delivers ahead of what the channel carried before, though its delay has shrunk since", () => {
