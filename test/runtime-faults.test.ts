@@ -1,6 +1,9 @@
 import { makeWorld } from "../src/actors/world.js"
 import { describe, expect, it } from "vitest"
 import { ConfigError, makeRunConfig, RunFailed, runInProcess, runOnWorkers } from "../src/actors/index.js"
+import { Tag } from "../src/actors/protocol.js"
+import { Faults } from "../src/runtime/faults.js"
+import { LiveEngine } from "../src/runtime/live.js"
 import { InjectedShardCrash } from "../src/runtime/loop.js"
 import { SideChannel, SideChannelOverflow } from "../src/runtime/side-channel.js"
 import { ConstellationKvCache } from "../src/actors/constellation-kv.js"
@@ -99,5 +102,41 @@ describe("the byte side channel and live hosts' requests", () => {
     expect(() => kv.host.request(0, { _tag: "Lookup", actor: -1, job: 0, keys: [] })).toThrow(/actor/)
     expect(() => kv.host.request(0, { _tag: "Erase" })).toThrow()
     expect(() => kv.host.request(0, { _tag: "Store", actor: kv.actor, job: 0, keys: [1], shares: [[["not bytes"]]] })).toThrow(/shares/)
+  })
+})
+
+describe("injected faults of a shard", () => {
+  it("loses messages at the rate asked, each sender from its own stream; an actor is down until the time given", () => {
+    const draws = 20_000
+    const lossOf = (faults: Faults, sender: number) => Array.from({ length: draws }, () => faults.lost(sender))
+    const alone = lossOf(new Faults(0.1, 7, 3), 0)
+    // 4 standard deviations of a binomial fraction: 0.0085 at p = 0.1.
+    const rate = alone.filter(Boolean).length / draws
+    expect(Math.abs(rate - 0.1)).toBeLessThan(4 * Math.sqrt(0.1 * 0.9 / draws))
+    // Another sender's draws in between (another shard's split of actors) change nothing of sender 0's.
+    const mixed = new Faults(0.1, 7, 3)
+    const interleaved = Array.from({ length: draws }, () => (mixed.lost(1), mixed.lost(0)))
+    expect(interleaved).toEqual(alone)
+    expect(lossOf(new Faults(0, 7, 3), 0).some(Boolean)).toBe(false)
+    const faults = new Faults(0, 7, 3)
+    faults.down(1, 5)
+    expect([faults.isDown(1, 4.9), faults.isDown(1, 5), faults.isDown(0, 4.9)]).toEqual([true, false, false])
+  })
+
+  it("a crashed satellite sends nothing while down, and its beacons resume when it is up", () => {
+    const world = makeWorld(makeRunConfig({ preset: "paper-19x5", simSeconds: 12, users: 0 }))
+    // When each beacon satellite 10 sent was sent (those delivered: every one, with no loss injected).
+    const sentAt: Array<number> = []
+    const live = new LiveEngine(world, { onDelivery: (d) => void (d.origin === 10 && d.tag === Tag.Beacon && sentAt.push(d.sentAt)) })
+    live.injectFaults({ lossRate: 0, seed: 1 })
+    live.advanceTo(5)
+    live.crash([10], 2)
+    live.advanceTo(12)
+    const sentIn = (from: number, to: number) => sentAt.filter((t) => t >= from && t < to).length
+    // Up, it beacons its n neighbours once a second; down from 5 to 7, nothing; up again, as before.
+    const n = sentIn(0, 1)
+    expect(n).toBeGreaterThanOrEqual(2)
+    expect([sentIn(0, 5), sentIn(5, 7), sentIn(7, 12)]).toEqual([5 * n, 0, 5 * n])
+    expect(sentAt.filter((t) => t >= 7)[0]).toBe(7)
   })
 })

@@ -1,8 +1,9 @@
 /**
  * Injected faults of one shard, all in virtual time and seeded: message loss (one draw per message, end
  * to end, from the sender's own stream, so which messages are lost does not depend on how actors are
- * split into shards) and actors down until a time (their state is lost by the engine; what reaches them
- * is dropped). Faults of links belong to the world's network. Off unless a host turns them on.
+ * split into shards) and actors down until a time (their state is lost by the engine; messages that
+ * reach them are dropped, their own timers wait until they are up). Faults of links belong to the
+ * world's network. Off unless a host turns them on.
  */
 import { uniformFloat64 } from "pure-rand/distribution/uniformFloat64"
 import type { RandomGenerator } from "pure-rand/types/RandomGenerator"
@@ -30,5 +31,10 @@ export class Faults {
 
   isDown(actor: number, now: number): boolean {
     return this.downUntil[actor]! > now
+  }
+
+  /** When a down actor is up again. */
+  upAt(actor: number): number {
+    return this.downUntil[actor]!
   }
 }
