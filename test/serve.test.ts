@@ -269,7 +269,30 @@ describe("the RESP request parser", () => {
     expect(() => q.next()).toThrow(/multibulk length 17 over the limit of 16/)
   })
 
-  it("refuses what Redis refuses: a negative bulk length, a length line without CR, a bulk not ended by CRLF, an inline line over the limit; skips empty commands", () => {
+  it("a line that never ends is refused once it passes its limit, not buffered for ever", () => {
+    const fails = (bytes: string | Buffer) => {
+      const p = new RequestParser(limits)
+      p.push(Buffer.from(bytes))
+      return () => p.next()
+    }
+    expect(fails(`*${"1".repeat(40)}`)).toThrow(/^multibulk length line too long$/)
+    expect(fails(`*1\r\n$${"9".repeat(40)}`)).toThrow(/^bulk length line too long$/)
+    expect(fails("a".repeat(limits.maxInlineBytes + 1))).toThrow(/^too big inline request$/)
+    // Up to the limits they wait for the rest.
+    expect(fails("*1".padEnd(32, "1"))()).toBeUndefined()
+    expect(fails("a".repeat(limits.maxInlineBytes))()).toBeUndefined()
+  })
+
+  it("a command's arguments are its own: the bytes received can be reused once it is taken", () => {
+    const p = new RequestParser(limits)
+    const received = Uint8Array.from(encode([Buffer.from("SET"), Buffer.from("k"), Buffer.from("value")]))
+    p.push(received)
+    const cmd = p.next()!
+    received.fill(0)
+    expect(cmd.map(String)).toEqual(["SET", "k", "value"])
+  })
+
+  it("refuses what Redis refuses: a negative bulk length, a length that is no number, a length line without CR, a bulk not ended by CRLF, an inline line over the limit; skips empty commands", () => {
     const fails = (bytes: string | Buffer) => {
       const p = new RequestParser(limits)
       p.push(Buffer.from(bytes))
@@ -279,6 +302,9 @@ describe("the RESP request parser", () => {
     expect(fails("*1\n$4\r\nPING\r\n")).toThrow(/^malformed multibulk length line$/)
     expect(fails("*1\r\n$4\r\nPINGxx")).toThrow(/^bulk string not followed by CRLF$/)
     expect(fails(Buffer.concat([Buffer.alloc(300, 0x61), Buffer.from("\r\n")]))).toThrow(/^too big inline request$/)
+    expect(fails("*1\r\n$4\r\nPING\rx")).toThrow(/^bulk string not followed by CRLF$/)
+    expect(fails("*x1\r\n")).toThrow(/^invalid multibulk length$/)
+    expect(fails("*1\r\n$x3\r\nabc\r\n")).toThrow(/^invalid bulk length$/)
     // A bare newline and "*0" are no commands; inline words split on spaces and tabs, CR dropped.
     const p = new RequestParser(limits)
     p.push(Buffer.from("\r\n*0\r\nSET  k\tv\r\n\n*1\r\n$4\r\nPING\r\n"))
