@@ -10,6 +10,7 @@ import { promisify } from "node:util"
 import fc from "fast-check"
 import { createClient, RESP_TYPES } from "redis"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { commands } from "../experiments/serve/commands.js"
 import { encodeReply, ProtocolError, R, type Reply, RequestParser } from "../experiments/serve/resp.js"
 import { startExperimentServer } from "../experiments/lib/spawn-server.js"
 
@@ -86,6 +87,34 @@ describe("the Redis front end", () => {
     expect(await b("SET", "lmcache:model@v1:chunk:0", "bob's")).toBe("OK")
     expect(await a("GET", "lmcache:model@v1:chunk:0")).toBe("hello world")
     expect(await b("GET", "lmcache:model@v1:chunk:0")).toBe("bob's")
+  }, 60_000)
+
+  it("the command table at its edges: too few arguments, option order, names that are not commands, HELLO 3 switching the replies", async () => {
+    const p = server.port
+    const multibulk = (...args: Array<string>) => `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join("")}`
+    const lines = [
+      "AUTH secret", "SET k", "MSET a 1 b", "SET x y XX NX", "SELECT 16", "SELECT 15", "COMMAND COUNT", "CONSTRUCTOR", "__proto__",
+      multibulk("CLIENT", "SETNAME", "a b"), "HELLO 3", "GET nothing", "QUIT"
+    ]
+    const { reply } = await raw(p, lines.map((l) => (l.startsWith("*") ? l : `${l}\r\n`)).join(""))
+    const [beforeHello, hello] = reply.split(/(?=%7\r\n)/)
+    expect(beforeHello!.split("\r\n")).toEqual([
+      "+OK",
+      "-ERR wrong number of arguments for 'set' command",
+      "-ERR wrong number of arguments for 'mset' command",
+      "-ERR syntax error",
+      "-ERR DB index is out of range",
+      "+OK",
+      `:${Object.keys(commands).length}`,
+      "-ERR unknown command 'CONSTRUCTOR', with args beginning with: ",
+      "-ERR unknown command '__proto__', with args beginning with: ",
+      "-ERR Client names cannot contain spaces, newlines or special characters.",
+      ""
+    ])
+    // RESP3 from HELLO 3 on: a map, then a null as "_".
+    expect(hello).toMatch(/^%7\r\n\$6\r\nserver\r\n[\s\S]*\$5\r\nproto\r\n:3\r\n[\s\S]*\r\n_\r\n\+OK\r\n$/)
+    // Before AUTH, HELLO 3 is refused and the connection stays in RESP2.
+    expect((await raw(p, "HELLO 3\r\nGET k\r\nQUIT\r\n")).reply).toMatch(/^-NOAUTH HELLO must be called with the client already authenticated[^\r]*\r\n-NOAUTH Authentication required.\r\n\+OK\r\n$/)
   }, 60_000)
 
   it("the redis client: 1 MiB of random bytes round trips exactly, pipelined commands, 50 connections at once, RESP3", async () => {
