@@ -79,7 +79,14 @@ describe("the Redis front end", () => {
     const info = await a("INFO", "constellation")
     expect(info).toMatch(/^# Constellation/)
     expect(info).toMatch(/satellites:95/)
-    expect(info).toMatch(/hit_rate:/)
+    // The GETs so far: GET and STRLEN of the first key, MGET's three, then the deleted and the expired key.
+    expect([/^gets:(.*)$/m, /^hits:(.*)$/m, /^hit_rate:(.*)$/m].map((r) => info.match(r)?.[1]?.trim())).toEqual(["7", "4", "0.571429"])
+    expect(await a("SET", "later", "v", "EX", "100")).toBe("OK")
+    expect((await a("INFO", "keyspace")).split(/\r?\n/)).toEqual(["# Keyspace", "db0:keys=3,expires=1,avg_ttl=0"])
+    // Databases are apart: the same name in db 1 is another value.
+    expect(await a("-n", "1", "SET", "lmcache:model@v1:chunk:0", "db one")).toBe("OK")
+    expect(await a("-n", "1", "GET", "lmcache:model@v1:chunk:0")).toBe("db one")
+    expect(await a("-n", "1", "DBSIZE")).toBe("1")
     // Tenants: bob sees none of alice's keys.
     const b = (...args: Array<string>) => cli(p, "--user", "bob", "--pass", "b-pass", "--no-auth-warning", ...args)
     expect(await b("GET", "lmcache:model@v1:chunk:0")).toBe("")
