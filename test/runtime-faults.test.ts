@@ -4,6 +4,8 @@ import { ConfigError, makeRunConfig, RunFailed, runInProcess, runOnWorkers } fro
 import { Tag } from "../src/actors/protocol.js"
 import { Faults } from "../src/runtime/faults.js"
 import { LiveEngine } from "../src/runtime/live.js"
+import { MailboxOverflow, Mailboxes } from "../src/runtime/mailbox.js"
+import { F } from "../src/runtime/record.js"
 import { InjectedShardCrash } from "../src/runtime/loop.js"
 import { SideChannel, SideChannelOverflow } from "../src/runtime/side-channel.js"
 import { ConstellationKvCache } from "../src/actors/constellation-kv.js"
@@ -96,6 +98,32 @@ describe("the byte side channel and live hosts' requests", () => {
     expect(() => side.write(1, 0, 0, new Uint8Array(61))).toThrow(SideChannelOverflow)
     expect(() => side.write(1, 0, 0, new Uint8Array(61))).toThrow(/raise the world's sideChannelBytes/)
   })
+
+  it("record mailboxes cross by (from, to, parity), each bounded by its capacity; a run that overflows one names the setting", async () => {
+    const boxes = Mailboxes.allocate(2, 3)
+    for (let k = 0; k < 3; k++) {
+      const [block, r] = boxes.reserve(0, 1, 0)
+      block.setF(r, F.time, 10 + k)
+    }
+    expect(() => boxes.reserve(0, 1, 0)).toThrow(MailboxOverflow)
+    expect(() => boxes.reserve(0, 1, 0)).toThrow(/mailbox 0 -> 1 overflowed its 3 records in one window \(raise mailboxCapacity\)/)
+    // The other parity and the other direction are their own, and a full one's records are intact.
+    boxes.reserve(0, 1, 1)[0].setF(0, F.time, 99)
+    boxes.reserve(1, 0, 0)[0].setF(0, F.time, 77)
+    const [block, n] = boxes.pending(0, 1, 0)
+    expect([0, 1, 2].map((r) => block.getF(r, F.time))).toEqual([10, 11, 12])
+    expect([n, boxes.pending(0, 1, 1)[1], boxes.pending(1, 0, 0)[1], boxes.pending(1, 1, 0)[1]]).toEqual([3, 1, 1, 0])
+    boxes.clear(0, 1, 0)
+    expect([boxes.pending(0, 1, 0)[1], boxes.pending(0, 1, 1)[1]]).toEqual([0, 1])
+    expect(boxes.reserve(0, 1, 0)[1]).toBe(0)
+    boxes.clear(0, 1, 1)
+    expect([boxes.pending(0, 1, 0)[1], boxes.pending(0, 1, 1)[1]]).toEqual([1, 0])
+    // Unsynchronised, an epoch is one window: 16 records cannot hold what crosses in it.
+    const config = makeRunConfig({ preset: "starlink-shell1", simSeconds: 3, mailboxCapacity: 16, unsynchronised: true })
+    const err = await runOnWorkers(config, { workers: 2 }).then(() => undefined, (e: unknown) => e)
+    expect(err).toBeInstanceOf(RunFailed)
+    expect((err as Error).message).toMatch(/overflowed its 16 records in one window \(raise mailboxCapacity\)/)
+  }, 60_000)
 
   it("a shard's world refuses a malformed host request with the field named", () => {
     const kv = ConstellationKvCache.make({ namespace: { modelId: "m", tenantSalt: "t" } })
