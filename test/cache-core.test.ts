@@ -102,6 +102,39 @@ describe("codecs", () => {
     const bad = enc.slice()
     bad[0] = 0
     expect(() => decodeBlock(bad)).toThrow(/bad magic/)
+    const unknown = enc.slice()
+    unknown[3] = 9
+    expect(() => decodeBlock(unknown)).toThrow(/^unknown codec id 9$/)
+    expect(() => encodeBlock({ ...b, values: [b.values[0]!.subarray(1), ...b.values.slice(1)] }, "int8")).toThrow(/^layer 0 values: expected 80 values, got 79$/)
+  })
+
+  it("int8 keeps every value within half a step of its own group (keys per channel, values per token), however narrow or negative its range", () => {
+    const [H, T, D] = [2, 5, 8]
+    fc.assert(fc.property(fc.double({ min: -8, max: 8, noNaN: true }), fc.double({ min: 1e-6, max: 1e-2, noNaN: true }), fc.nat(), (centre, spread, seed) => {
+      let s = seed >>> 0 || 1
+      const rnd = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32
+      const tensor = () => Float32Array.from({ length: H * T * D }, () => centre + rnd() * spread)
+      const b: KvBlock = { layers: 1, kvHeads: H, headDim: D, tokens: T, keys: [tensor()], values: [tensor()] }
+      const d = decodeBlock(encodeBlock(b, "int8"))
+      for (const [x, y, groupOf] of [
+        [b.keys[0]!, d.keys[0]!, (i: number) => Math.floor(i / (T * D)) * D + (i % D)],
+        [b.values[0]!, d.values[0]!, (i: number) => Math.floor(i / D)]
+      ] as const) {
+        const lo = new Map<number, number>(), hi = new Map<number, number>()
+        x.forEach((v, i) => {
+          const g = groupOf(i)
+          lo.set(g, Math.min(lo.get(g) ?? v, v))
+          hi.set(g, Math.max(hi.get(g) ?? v, v))
+        })
+        x.forEach((v, i) => {
+          const g = groupOf(i)
+          // A step is the range over 255 rounded up to an fp16 (at least its least subnormal, 2^-24), the
+          // minimum one fp16 ulp below the lowest value at most.
+          const step = ((hi.get(g)! - lo.get(g)! + Math.abs(lo.get(g)!) * 2 ** -10 + 2 ** -24) / 255) * (1 + 2 ** -10) + 2 ** -24
+          expect(Math.abs(y[i]! - v)).toBeLessThanOrEqual(step / 2 + 1e-7 * Math.abs(v))
+        })
+      }
+    }), { numRuns: 200 })
   })
 })
 
