@@ -5,7 +5,7 @@ import { blockBytes, bytesPerToken, chunk, chunkCount, qwen05bShape, unchunk } f
 import { type CodecName, decodeBlock, encodeBlock, type KvBlock } from "../src/cache/codecs.js"
 import { frameChunk, openFrame, seal, verify } from "../src/cache/integrity.js"
 import { bytesToShares, sharesToBytes } from "../src/inference/kv-transfer.js"
-import { blockKeys } from "../src/cache/keys.js"
+import { blockKeys, type KeyNamespace, namedValueKey, tracedBlockKey } from "../src/cache/keys.js"
 import { KeyIndex } from "../src/cache/key-index.js"
 import { ChunkStore } from "../src/cache/store.js"
 
@@ -24,11 +24,38 @@ describe("block keys", () => {
     for (const k of a) expect(Number.isSafeInteger(k)).toBe(true)
   })
 
-  it("are salted per tenant and per model", () => {
+  it("any one token changed changes its block's key and every key after it, none before (fast-check)", () => {
+    fc.assert(fc.property(
+      fc.array(fc.integer({ min: 0, max: 150_000 }), { minLength: 1, maxLength: 64 }), fc.integer({ min: 1, max: 8 }), fc.nat(), fc.integer({ min: 1, max: 1000 }),
+      (tokens, B, at, delta) => {
+        const p = at % tokens.length
+        const changed = tokens.map((t, i) => (i === p ? t + delta : t))
+        const [a, b] = [blockKeys(tokens, B, ns), blockKeys(changed, B, ns)]
+        expect(a).toHaveLength(Math.floor(tokens.length / B))
+        a.forEach((k, j) => (j < Math.floor(p / B) ? expect(b[j]).toBe(k) : expect(b[j]).not.toBe(k)))
+      }
+    ))
+    expect(() => blockKeys([1, 2, 3], 1.5, ns)).toThrow(/^blockTokens must be a positive integer, got 1.5$/)
+  })
+
+  it("take 52 bits of the digest: safe integers that fill the range", () => {
+    const keys = blockKeys(Array.from({ length: 2000 }, (_, i) => i), 1, ns)
+    expect(keys.every((k) => Number.isSafeInteger(k) && k >= 0 && k < 2 ** 52)).toBe(true)
+    // Uniform over 2^52: about 15/16 of them over 2^48.
+    expect(keys.filter((k) => k >= 2 ** 48).length).toBeGreaterThan(1800)
+  })
+
+  it("are salted per tenant and per model, named values and trace ids too", () => {
     const t = [5, 6, 7, 8]
     const a = blockKeys(t, 2, ns)
     expect(blockKeys(t, 2, { ...ns, tenantSalt: "tenant-b" })).not.toEqual(expect.arrayContaining([a[0]]))
     expect(blockKeys(t, 2, { ...ns, modelId: "other" })[0]).not.toBe(a[0])
+    const name = Buffer.from("lmcache:chunk:0")
+    for (const keyOf of [(n: KeyNamespace) => namedValueKey(name, n), (n: KeyNamespace) => tracedBlockKey(42, n)]) {
+      const keys = [ns, { ...ns, tenantSalt: "tenant-b" }, { ...ns, modelId: "other" }].map(keyOf)
+      expect(new Set(keys).size).toBe(3)
+      expect(keyOf({ ...ns })).toBe(keys[0])
+    }
   })
 })
 

@@ -50,13 +50,13 @@ export const blockKeys = (tokens: ArrayLike<number>, blockTokens: number, ns: Ke
   return keys
 }
 
-/**
- * Keys for a trace whose blocks are already identified by chained ids (Mooncake's hash_ids): the id
- * stands for the whole prefix, so the key is the id salted by namespace.
- */
 /** The block key of a named value (a key-value front end's key, as bytes) in a namespace. */
 export const namedValueKey = (name: Uint8Array, ns: KeyNamespace): BlockKey =>
   digestToKey(createHash("sha256").update(ns.tenantSalt).update("\u0000").update(ns.modelId).update("\u0000").update(name).digest())
 
+/**
+ * Keys for a trace whose blocks are already identified by chained ids (Mooncake's hash_ids): the id
+ * stands for the whole prefix, so the key is the id salted by namespace.
+ */
 export const tracedBlockKey = (hashId: number, ns: KeyNamespace): BlockKey =>
   digestToKey(createHash("sha256").update(ns.tenantSalt).update("\u0000").update(ns.modelId).update("\u0000").update(String(hashId)).digest())
