@@ -59,6 +59,13 @@ describe("placement on the physical constellation", () => {
     }
     expect(moved).toBeGreaterThan(20)
     expect(moved).toBeLessThan(80)
+    // Lamping and Veach's algorithm itself: the buckets their published code gives for these keys (the
+    // values other implementations pin in their tests, ClickHouse's jumpConsistentHash among them).
+    const known: Array<[bigint, number, number]> = [[1n, 1, 0], [42n, 57, 43], [256n, 1024, 520], [3735883980n, 666, 361], [16045690984833335023n, 255, 237], [2016238256797177309n, 11, 3]]
+    expect(known.map(([key, buckets]) => jumpHash(key, buckets))).toEqual(known.map(([, , bucket]) => bucket))
+    // Never more shares than satellites to put them on (the search for a free one would not end).
+    expect(() => baselineServers(5, 1, 6)).toThrow(/^cannot place 6 shares on 5 distinct satellites$/)
+    expect(new Set(baselineServers(5, 1, 5)).size).toBe(5)
   })
 
   it("migration: every server keeps exactly one home, no chunk is lost, a one-slot shift of a full rotation box moves one column", () => {
