@@ -157,10 +157,17 @@ describe("the live view", () => {
 
 describe("live frames", () => {
   const S = 5, L = 4
-  const source = (time: number, up: Array<number>, occ: Array<number>, arcSeq: number): FrameSource => ({
-    time, latLon: Float64Array.from({ length: 2 * S }, (_, k) => time * 10 + k - 4.5), serving: Int32Array.of(time, -1), linksUp: Uint8Array.from(up), occupancy: Uint8Array.from(occ), arcSeq,
-    arcsSince: (from) => Int32Array.from(Array.from({ length: arcSeq - from }, (_, k) => [from + k, 0, 1]).flat())
-  })
+  // The server's link state and occupancy are arrays updated in place each tick (the topology's
+  // snapshot, one reused buffer): the source here reuses its two as well.
+  const linksUp = new Uint8Array(L), occupancy = new Uint8Array(S)
+  const source = (time: number, up: Array<number>, occ: Array<number>, arcSeq: number): FrameSource => {
+    linksUp.set(up)
+    occupancy.set(occ)
+    return {
+      time, latLon: Float64Array.from({ length: 2 * S }, (_, k) => time * 10 + k - 4.5), serving: Int32Array.of(time, -1), linksUp, occupancy, arcSeq,
+      arcsSince: (from) => Int32Array.from(Array.from({ length: arcSeq - from }, (_, k) => [from + k, 0, 1]).flat())
+    }
+  }
   /** The page's decoding (view.js onFrame), applied to a state. */
   const apply = (state: { time: number; latLon: Array<number>; serving: Array<number>; up: Uint8Array; occ: Uint8Array; arcs: Array<number> }, bytes: Uint8Array) => {
     const buf = bytes.buffer

@@ -1,8 +1,9 @@
 /**
  * The live view's binary frames: what changed since a viewer's last frame, in typed arrays the page
- * reads without parsing (and acknowledges by seq: server.ts's flow control). Every frame carries all positions (they all move); links and occupancy travel as
- * deltas against what that viewer last got (the first frame, or one after a viewer was skipped, is whole),
- * and arcs as those delivered since its last frame. Little-endian, 4-byte aligned:
+ * reads without parsing (and acknowledges by seq: server.ts's flow control). Every frame carries all
+ * positions (they all move); links and occupancy travel as deltas against what that viewer last got
+ * (the first frame, or one after a viewer was skipped, is whole), and arcs as those delivered since its
+ * last frame. Little-endian, 4-byte aligned:
  *
  *   header (40 B): u8 kind = 1, u8 whole, u16 0, u32 seq, f64 virtual time, u32 satellites S,
  *                  u32 ground actors U, u32 arcs A, u32 link entries, u32 occupancy entries, u32 0
