@@ -13,6 +13,7 @@ import { tracedBlockKey } from "../src/cache/keys.js"
 import { PayloadWire, wireSlot } from "../src/cache/payload-wire.js"
 import { Tag } from "../src/actors/protocol.js"
 import { deliver, FakeContext } from "./support/fake-context.js"
+import { lcg } from "./support/lcg.js"
 
 // Each behaviour alone against a fake context (test/support/fake-context.ts): what it sends, sets and
 // counts for what it is handed, with no engine, network or other actor in the way.
@@ -962,9 +963,8 @@ describe("share fetch", () => {
 describe("the payload wire", () => {
   it("flips bits at the link rate over every hop a share crossed: one bit in a chunk hit, the staged bytes untouched", () => {
     const rate = 1e-4, chunks = 2000, bytes = 100
-    // A fixed stream (a 32-bit LCG): the counts below are the same on every run.
-    let x = 12345
-    const random = () => ((x = (Math.imul(x, 1664525) + 1013904223) >>> 0) / 2 ** 32)
+    // A fixed stream: the counts below are the same on every run.
+    const random = lcg(12345)
     const wire = new PayloadWire({ bitErrors: { rate, randomFor: () => random } })
     const original = Array.from({ length: chunks }, (_, k) => new Uint8Array(bytes).fill(k & 255))
     const flipsOver = (hops: number) => {

@@ -41,6 +41,9 @@ const raw = (port: number, bytes: Uint8Array | string, ms = 3000) =>
 
 const cli = (port: number, ...args: Array<string>) => exec("redis-cli", ["-p", String(port), ...args]).then((r) => r.stdout.trimEnd())
 
+/** A command as a client library sends it: an array of bulk strings. */
+const encode = (args: ReadonlyArray<Uint8Array>) => Buffer.concat([Buffer.from(`*${args.length}\r\n`), ...args.flatMap((a) => [Buffer.from(`$${a.length}\r\n`), Buffer.from(a), Buffer.from("\r\n")])])
+
 describe("the Redis front end", () => {
   let server: { child: ChildProcess; port: number }
   beforeAll(async () => {
@@ -98,12 +101,12 @@ describe("the Redis front end", () => {
 
   it("the command table at its edges: too few arguments, option order, names that are not commands, HELLO 3 switching the replies", async () => {
     const p = server.port
-    const multibulk = (...args: Array<string>) => `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join("")}`
-    const lines = [
-      "AUTH secret", "SET k", "MSET a 1 b", "SET x y XX NX", "SELECT 16", "SELECT 15", "COMMAND COUNT", "CONSTRUCTOR", "__proto__",
-      multibulk("CLIENT", "SETNAME", "a b"), "HELLO 3", "GET nothing", "QUIT"
-    ]
-    const { reply } = await raw(p, lines.map((l) => (l.startsWith("*") ? l : `${l}\r\n`)).join(""))
+    const inline = (...lines: Array<string>) => Buffer.from(lines.map((l) => `${l}\r\n`).join(""))
+    const { reply } = await raw(p, Buffer.concat([
+      inline("AUTH secret", "SET k", "MSET a 1 b", "SET x y XX NX", "SELECT 16", "SELECT 15", "COMMAND COUNT", "CONSTRUCTOR", "__proto__"),
+      encode(["CLIENT", "SETNAME", "a b"].map((a) => Buffer.from(a))),
+      inline("HELLO 3", "GET nothing", "QUIT")
+    ]))
     const [beforeHello, hello] = reply.split(/(?=%7\r\n)/)
     expect(beforeHello!.split("\r\n")).toEqual([
       "+OK",
@@ -252,7 +255,12 @@ describe("the Redis front end at real time", () => {
 
 describe("the RESP request parser", () => {
   const limits = { maxBulkBytes: 1024, maxArgs: 16, maxInlineBytes: 256 }
-  const encode = (args: ReadonlyArray<Uint8Array>) => Buffer.concat([Buffer.from(`*${args.length}\r\n`), ...args.flatMap((a) => [Buffer.from(`$${a.length}\r\n`), Buffer.from(a), Buffer.from("\r\n")])])
+  /** The next command of a parser given `bytes`, to be called (and expected to throw, or not). */
+  const fails = (bytes: string | Buffer) => {
+    const p = new RequestParser(limits)
+    p.push(Buffer.from(bytes))
+    return () => p.next()
+  }
 
   it("any commands, cut into any pieces, come out whole and in order", () => {
     fc.assert(fc.property(
@@ -306,11 +314,6 @@ describe("the RESP request parser", () => {
   })
 
   it("a line that never ends is refused once it passes its limit, not buffered for ever", () => {
-    const fails = (bytes: string | Buffer) => {
-      const p = new RequestParser(limits)
-      p.push(Buffer.from(bytes))
-      return () => p.next()
-    }
     expect(fails(`*${"1".repeat(40)}`)).toThrow(/^multibulk length line too long$/)
     expect(fails(`*1\r\n$${"9".repeat(40)}`)).toThrow(/^bulk length line too long$/)
     expect(fails("a".repeat(limits.maxInlineBytes + 1))).toThrow(/^too big inline request$/)
@@ -329,11 +332,6 @@ describe("the RESP request parser", () => {
   })
 
   it("refuses what Redis refuses: a negative bulk length, a length that is no number, a length line without CR, a bulk not ended by CRLF, an inline line over the limit; skips empty commands", () => {
-    const fails = (bytes: string | Buffer) => {
-      const p = new RequestParser(limits)
-      p.push(Buffer.from(bytes))
-      return () => p.next()
-    }
     expect(fails("*1\r\n$-1\r\n")).toThrow(/^invalid bulk length$/)
     expect(fails("*1\n$4\r\nPING\r\n")).toThrow(/^malformed multibulk length line$/)
     expect(fails("*1\r\n$4\r\nPINGxx")).toThrow(/^bulk string not followed by CRLF$/)
