@@ -419,14 +419,14 @@ export class ShardEngine<N extends Network = Network> {
       }
       q.pop()
       const timer = p.getI(slot, I.hops) === -1
-      if (this.stopped[at] || (this.faults !== undefined && this.faults.isDown(at, time))) {
-        if (timer && !this.stopped[at]) {
-          // A down actor does nothing, its timers included: each waits until it is up, so its periodic
-          // work (a satellite's beacons) resumes then and nothing is sent meanwhile.
-          p.setF(slot, F.time, this.faults!.upAt(at))
-          q.push(slot)
-          continue
-        }
+      if (timer && this.faults !== undefined && !this.stopped[at] && this.faults.isDown(at, time)) {
+        // A down actor does nothing, its timers included: each waits until it is up, so its periodic
+        // work (a satellite's beacons) resumes then and nothing is sent meanwhile.
+        p.setF(slot, F.time, this.faults.upAt(at))
+        q.push(slot)
+        continue
+      }
+      if (this.stopped[at] || (!timer && this.faults !== undefined && this.faults.isDown(at, time))) {
         if (!timer) this.drop(this.drops.actorStopped)
         q.release(slot)
         continue
