@@ -124,7 +124,11 @@ export class EventQueue {
     h[i] = slot; kt[i] = time; ks[i] = src; kq[i] = seq
   }
 
-  private stack = new Int32Array(64)
+  /**
+   * minTimePlus's depth-first stack: it holds at most one entry per level plus one, and a heap of
+   * int32 slot numbers has fewer than 32 levels, so it never grows.
+   */
+  private readonly stack = new Int32Array(64)
 
   /**
    * The least (time + weight[at]) over queued events, where `at` is the record's I.at: the earliest
@@ -136,7 +140,7 @@ export class EventQueue {
   minTimePlus(weight: Float64Array, ignore?: (slot: number) => boolean): number {
     let best = Number.POSITIVE_INFINITY
     if (this.size === 0) return best
-    let stack = this.stack
+    const stack = this.stack
     let top = 0
     stack[top++] = 0
     while (top > 0) {
@@ -146,11 +150,6 @@ export class EventQueue {
       const slot = this.heap[k]!
       const v = t + weight[this.pool.getI(slot, I.at)]!
       if (v < best && (ignore === undefined || !ignore(slot))) best = v
-      if (top + 2 > stack.length) {
-        const bigger = new Int32Array(stack.length * 2)
-        bigger.set(stack)
-        this.stack = stack = bigger
-      }
       const l = 2 * k + 1
       if (l < this.size) stack[top++] = l
       if (l + 1 < this.size) stack[top++] = l + 1
