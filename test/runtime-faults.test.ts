@@ -97,6 +97,13 @@ describe("the byte side channel and live hosts' requests", () => {
     expect(got).toHaveLength(2)
     expect(() => side.write(1, 0, 0, new Uint8Array(61))).toThrow(SideChannelOverflow)
     expect(() => side.write(1, 0, 0, new Uint8Array(61))).toThrow(/raise the world's sideChannelBytes/)
+    // A frame and its length prefix that fill the area exactly fit; one byte more does not.
+    side.write(1, 0, 0, new Uint8Array(60).fill(7))
+    expect(() => side.write(1, 0, 0, new Uint8Array(0))).toThrow(/needs 68 bytes in one window but holds 64/)
+    side.drain(1, 0, 0, (f) => got.push([...f]))
+    expect(got[2]).toEqual(new Array(60).fill(7))
+    // No channel for one shard, or for a world that carries no bytes.
+    expect([SideChannel.forRun(64, 1), SideChannel.forRun(0, 2), SideChannel.forRun(undefined, 2)]).toEqual([undefined, undefined, undefined])
   })
 
   it("record mailboxes cross by (from, to, parity), each bounded by its capacity; a run that overflows one names the setting", async () => {
