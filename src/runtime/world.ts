@@ -1,10 +1,11 @@
 /**
  * What the engine is given to run: a world. The engine itself knows actors, records, virtual time,
  * shards and windows; a world knows what the actors are, how messages travel between them and what the
- * message slots mean. SkyMemory's world is src/actors/world.ts; a test can build a tiny one by hand.
+ * message slots mean. SkyMemory's world is src/actors/world.ts; test/support/ping-world.ts is one
+ * written by hand for the engine's tests.
  *
  * A World is built from a plain config in every thread that runs a shard (a worker imports the world's
- * module and calls its `makeWorld`), so it holds functions, never anything that must cross a thread.
+ * module and calls its `makeWorldFrom`), so it holds functions, never anything that must cross a thread.
  */
 import type { ActorContext, Behaviour } from "./behaviour.js"
 import type { RecordBlock } from "./record.js"

@@ -1,0 +1,45 @@
+/**
+ * The engine on a world written by hand (test/support/ping-world.ts): it knows nothing of satellites, so
+ * any world runs on it, in-process and on the worker pool alike; and its window bounds hold exactly, in
+ * a world whose messages land at the very end of the windows they bound.
+ */
+import { describe, expect, it } from "vitest"
+import { runInProcess } from "../src/runtime/local.js"
+import { runOnWorkers } from "../src/runtime/pool.js"
+import { ACTORS, DELAY, EPOCH, makePingWorld, type PingConfig, TICK } from "./support/ping-world.js"
+
+const module = new URL("./support/ping-world.ts", import.meta.url).href
+
+/** The same world on one shard, two in one thread and two workers: the same run, to the last delivery. */
+const runEverywhere = async (config: PingConfig) => {
+  const one = await runInProcess(makePingWorld(config), 1)
+  const two = await runInProcess(makePingWorld(config), 2)
+  const workers = await runOnWorkers({ module, config }, { workers: 2 })
+  for (const r of [two, workers]) {
+    expect(r.traceHash).toBe(one.traceHash)
+    expect(r.deliveredByTag).toEqual(one.deliveredByTag)
+    expect(r.timersFired).toBe(one.timersFired)
+    expect(r.dropped.invalid).toBe(0)
+  }
+  return { one, two }
+}
+
+describe("a world written by hand", () => {
+  const seconds = 2
+  const epochs = seconds / EPOCH
+
+  it("busy: every actor pings across the cut at each epoch's start, and ticks just after its Pings land", async () => {
+    const { one, two } = await runEverywhere({ seconds, mode: "busy" })
+    // Every actor's Ping of each epoch delivered four times; its timers, a Burst each epoch and the Ticks.
+    expect(one.deliveredByTag).toEqual({ Ping: 4 * ACTORS * epochs })
+    expect(one.timersFired).toBe(ACTORS * epochs + ACTORS * Math.ceil((seconds - DELAY) / TICK))
+    // Bounded by the Pings' arrivals, no window is longer than the lookahead.
+    expect(two.windows).toBeGreaterThanOrEqual(seconds / DELAY)
+  }, 60_000)
+
+  it("quiet: one Ping bounced across the cut, and one tick an epoch that must wait for its return", async () => {
+    const { one } = await runEverywhere({ seconds, mode: "quiet" })
+    expect(one.deliveredByTag).toEqual({ Ping: 4 * epochs })
+    expect(one.timersFired).toBe(2 * epochs)
+  }, 60_000)
+})
