@@ -12,8 +12,6 @@ export interface ShortestPaths {
   readonly prev: Int32Array
   /** Link used to arrive, -1 at the source or if unreachable. */
   readonly prevLink: Int32Array
-  /** Hop count of the best path. */
-  readonly hops: Int32Array
 }
 
 export interface Router {
@@ -31,7 +29,6 @@ export const makeRouter = (g: IslGraph): Router => {
   const delay = new Float64Array(n)
   const prev = new Int32Array(n)
   const prevLink = new Int32Array(n)
-  const hops = new Int32Array(n)
   const heap = new Int32Array(n)
   const pos = new Int32Array(n) // position in heap, -1 not in heap, -2 settled
   let size = 0
@@ -39,7 +36,6 @@ export const makeRouter = (g: IslGraph): Router => {
     delay.fill(Number.POSITIVE_INFINITY)
     prev.fill(-1)
     prevLink.fill(-1)
-    hops.fill(0)
     pos.fill(-1)
     size = 0
   }
@@ -50,8 +46,8 @@ export const makeRouter = (g: IslGraph): Router => {
     siftUp(heap, pos, delay, size - 1)
   }
   const run = (up: Uint8Array, linkDelay: Float64Array): ShortestPaths => {
-    while (size > 0) size = settleRoot(g, up, linkDelay, heap, pos, delay, prev, prevLink, hops, size)
-    return { delay, prev, prevLink, hops }
+    while (size > 0) size = settleRoot(g, up, linkDelay, heap, pos, delay, prev, prevLink, size)
+    return { delay, prev, prevLink }
   }
   return {
     fromSource(source, up, linkDelay) {
@@ -198,7 +194,7 @@ export class GrowingTree {
  */
 const settleRoot = (
   g: IslGraph, up: Uint8Array, linkDelay: Float64Array, heap: Int32Array, pos: Int32Array, delay: Float64Array,
-  prev: Int32Array, prevLink: Int32Array, hops: Int32Array, size: number
+  prev: Int32Array, prevLink: Int32Array, size: number
 ): number => {
   const u = heap[0]!
   size--
@@ -220,7 +216,6 @@ const settleRoot = (
       delay[v] = dv
       prev[v] = u
       prevLink[v] = l
-      hops[v] = hops[u]! + 1
       if (pv === -1) {
         heap[size] = v
         pos[v] = size++
