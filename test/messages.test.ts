@@ -100,6 +100,44 @@ describe("the protocol table", () => {
     expect(bad({ ...envelope, _tag: "Nope" })).toBe("_tag")
   })
 
+  it("the worker-boundary check names the first bad field, and accepts every field at its limit", () => {
+    // A record at every limit: the last actor, the highest tag, sent and due at the window's start, at the hop limit, empty.
+    const [actors, maxTag, notBefore, maxHops] = [100, 9, 5, 64]
+    const edge = (change: (b: RecordBlock) => void = () => {}) => {
+      const b = new RecordBlock(1)
+      for (const f of [I.at, I.dst, I.src, I.origin]) b.setI(0, f, actors - 1)
+      b.setI(0, I.tag, maxTag)
+      b.setF(0, F.time, notBefore)
+      b.setF(0, F.sentAt, notBefore)
+      b.setI(0, I.hops, maxHops)
+      b.setI(0, I.bytes, 0)
+      change(b)
+      return checkRecord(b, 0, actors, maxTag, notBefore, maxHops)
+    }
+    expect(edge()).toBeUndefined()
+    expect(edge((b) => b.setI(0, I.tag, 1))).toBeUndefined()
+    for (const f of [I.at, I.dst, I.src, I.origin]) expect(edge((b) => b.setI(0, f, 0))).toBeUndefined()
+    expect(edge((b) => b.setI(0, I.hops, 0))).toBeUndefined()
+    const cases: Array<[string, (b: RecordBlock) => void]> = [
+      ["tag", (b) => b.setI(0, I.tag, maxTag + 1)],
+      ["tag", (b) => b.setI(0, I.tag, 0)],
+      ["at", (b) => b.setI(0, I.at, actors)],
+      ["dst", (b) => b.setI(0, I.dst, -1)],
+      ["src", (b) => b.setI(0, I.src, actors)],
+      ["origin", (b) => b.setI(0, I.origin, -1)],
+      ["time", (b) => b.setF(0, F.time, notBefore - 1e-9)],
+      ["time", (b) => b.setF(0, F.time, Number.POSITIVE_INFINITY)],
+      ["sentAt", (b) => b.setF(0, F.sentAt, notBefore + 1e-9)],
+      ["sentAt", (b) => b.setF(0, F.sentAt, Number.NaN)],
+      ["hops", (b) => b.setI(0, I.hops, maxHops + 1)],
+      ["hops", (b) => b.setI(0, I.hops, -1)],
+      ["bytes", (b) => b.setI(0, I.bytes, -1)]
+    ]
+    for (const [field, change] of cases) expect([field, edge(change)]).toEqual([field, field])
+    // Two bad fields: the first in the check's order is named.
+    expect(edge((b) => (b.setI(0, I.bytes, -1), b.setI(0, I.at, actors)))).toBe("at")
+  })
+
   it("the worker-boundary check never throws on arbitrary bytes; a record it accepts decodes or is refused by name", () => {
     const MAX_TAG = tagNames.length - 1
     let decoded = 0
