@@ -104,6 +104,56 @@ describe("catalog files", () => {
     expect(records.map((r) => [r.name, r.noradId, r.line])).toEqual([["SAT 0", 45_000, 1], ["45001", 45_001, 5], ["SAT 2", 45_002, 7]])
   })
 
+  it("reads TLE as the format defines it: minus signs in the checksum, Alpha-5 numbers, one number per set, the epoch's day, lines that end early", () => {
+    // The format's well-known example (the ISS, 2008): line 1's checksum counts its minus signs.
+    const iss = [
+      "ISS (ZARYA)",
+      "1 25544U 98067A   08264.51782528 -.00002182  00000-0 -11606-4 0  2927",
+      "2 25544  51.6416 247.4627 0006703 130.5360 325.0288 15.72125391563537"
+    ]
+    const parse = (lines: ReadonlyArray<string>) => Catalog.parseTle(lines.join("\n"), "t.tle")
+    const one = parse(iss)
+    expect(one.invalid).toEqual([])
+    expect(one.records.map((r) => [r.name, r.noradId, r.inclinationDeg, r.eccentricity, r.meanMotionRevDay, r.meanMotionDot])).toEqual([["ISS (ZARYA)", 25544, 51.6416, 0.0006703, 15.72125391, -0.00002182]])
+    expect(new Date(one.records[0]!.epochMs).toISOString()).toBe("2008-09-20T12:25:40.104Z")
+    // Columns 3-7 replaced in both lines, checksums recomputed.
+    const withNumbers = (n1: string, n2: string, lines = iss) => {
+      const fix = (l: string, n: string) => {
+        const body = l.slice(0, 2) + n + l.slice(7, 68)
+        return body + Catalog.tleChecksum(body)
+      }
+      return [lines[0]!, fix(lines[1]!, n1), fix(lines[2]!, n2)]
+    }
+    // Alpha-5: a letter for the ten-thousands from A = 10, I and O skipped.
+    for (const [field, id] of [["A0000", 100_000], ["H9999", 179_999], ["J0001", 180_001], ["N0000", 220_000], ["P0000", 230_000], ["Z9999", 339_999]] as const) {
+      expect(parse(withNumbers(field, field)).records[0]?.noradId).toBe(id)
+    }
+    expect(parse(withNumbers("I0000", "I0000")).invalid[0]?.reason).toBe(`catalogue number "I0000" is not a number`)
+    expect(parse(withNumbers("25544", "25545")).invalid[0]?.reason).toBe("catalogue numbers differ between line 1 (25544) and line 2 (25545)")
+    // Day 0 of a year is no day.
+    const day0 = withNumbers("25544", "25544", [iss[0]!, iss[1]!.replace("08264.51782528", "08000.51782528"), iss[2]!])
+    expect(parse(day0).invalid[0]?.reason).toBe(`epoch "08000.51782528" is not YYDDD.DDDDDDDD`)
+    expect(parse([iss[0]!, iss[1]!.slice(0, 68), iss[2]!]).invalid[0]?.reason).toBe("line 1 has 68 characters, expected 69")
+    // A name line with no elements after it costs only itself: the next line may name the next set.
+    const orphan = parse(["LOST", ...iss])
+    expect(orphan.invalid).toEqual([{ file: "t.tle", line: 1, reason: `"LOST" is followed by no element line 1` }])
+    expect(orphan.records.map((r) => [r.name, r.line])).toEqual([["ISS (ZARYA)", 2]])
+  })
+
+  it("writes fields at their limits in the format's columns: angles just under 360, a drag term that rounds up to the next power of ten", () => {
+    const lines = Catalog.formatTle({
+      name: "EDGE", noradId: 7, epochMs: Date.parse(REFERENCE), inclinationDeg: 53, raanDeg: 359.99996, eccentricity: 0.0001,
+      argPerigeeDeg: 0, meanAnomalyDeg: 0, meanMotionRevDay: 15.06, bstar: 9.999996e-5
+    })
+    expect(lines[1]!.length).toBe(69)
+    expect(lines[2]!.length).toBe(69)
+    expect(lines[1]!.slice(53, 61)).toBe(" 10000-3")
+    expect(lines[2]!.slice(17, 25)).toBe("  0.0000")
+    const { records, invalid } = Catalog.parseTle(lines.join("\n"), "edge.tle")
+    expect(invalid).toEqual([])
+    expect(records[0]!.satrec.bstar).toBeCloseTo(1e-4, 12)
+  })
+
   it("writes element lines that read back to the same elements (any valid elements)", () => {
     fc.assert(fc.property(
       fc.record({
