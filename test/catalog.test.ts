@@ -140,6 +140,27 @@ describe("catalog files", () => {
     expect(orphan.records.map((r) => [r.name, r.line])).toEqual([["ISS (ZARYA)", 2]])
   })
 
+  it("reads OMM records as published: empty optional fields are 0, blank or zoned values refused, one object alone is a catalog", () => {
+    const { path, text } = writeCatalog("omm-json")
+    const records = JSON.parse(text) as Array<Record<string, unknown>>
+    const first = records[0]!
+    const load = (changed: unknown) => {
+      writeFileSync(path, JSON.stringify(changed))
+      return Catalog.readCatalog(path, { at: REFERENCE })
+    }
+    const withFirst = (fields: Record<string, unknown>) => load([{ ...first, ...fields }, ...records.slice(1)])
+    // CSV exports leave optional fields empty; the first record's name, blank, falls back to its NORAD id.
+    const c = withFirst({ BSTAR: "", MEAN_MOTION_DDOT: "", OBJECT_NAME: "  " }).constellation
+    expect(c.catalog!.names[[...c.catalog!.noradIds].indexOf(first.NORAD_CAT_ID as number)]).toBe(String(first.NORAD_CAT_ID))
+    expect(() => withFirst({ MEAN_MOTION: "" })).toThrow(/missing MEAN_MOTION/)
+    expect(() => withFirst({ MEAN_MOTION_DOT: " " })).toThrow(/MEAN_MOTION_DOT " " is not a number/)
+    expect(() => withFirst({ EPOCH: `${first.EPOCH}+02:00` })).toThrow(/is not an ISO 8601 UTC instant/)
+    expect(withFirst({ EPOCH: `${first.EPOCH}Z` }).summary.records).toBe(records.length)
+    expect(() => load([[first], ...records.slice(1)])).toThrow(/expected an object of OMM fields/)
+    // One object, not in an array: one record (too few for a shell, which is what the error says).
+    expect(() => load(first)).toThrow(/no shell of at least 10 operational satellites among 1 records/)
+  })
+
   it("writes fields at their limits in the format's columns: angles just under 360, a drag term that rounds up to the next power of ten", () => {
     const lines = Catalog.formatTle({
       name: "EDGE", noradId: 7, epochMs: Date.parse(REFERENCE), inclinationDeg: 53, raanDeg: 359.99996, eccentricity: 0.0001,
