@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest"
 import { uniform } from "./support/uniform.js"
 import { Catalog, type Constellation, ephemerisOf, LinkKind, orbitalPeriodSeconds, plusGrid, defaultIslRules, type Shell, TopologyError, walkerDelta, walkerStar } from "../src/topology/index.js"
 import { boxAround } from "../src/cache/placement.js"
+import { elementProblem } from "../src/topology/catalog/record.js"
 import { REFERENCE, writeCatalog } from "./support/catalog-file.js"
 
 /** Each record's (shell, plane) group and slot order, keyed by NORAD id, from the truth and from the inference. */
@@ -138,6 +139,23 @@ describe("catalog files", () => {
     const orphan = parse(["LOST", ...iss])
     expect(orphan.invalid).toEqual([{ file: "t.tle", line: 1, reason: `"LOST" is followed by no element line 1` }])
     expect(orphan.records.map((r) => [r.name, r.line])).toEqual([["ISS (ZARYA)", 2]])
+  })
+
+  it("checks each mean element's range at both its ends, in either format", () => {
+    const ok = { noradId: 1, inclinationDeg: 0, raanDeg: 0, eccentricity: 0, argPerigeeDeg: 0, meanAnomalyDeg: 0, meanMotionRevDay: 0.5000001 }
+    expect(elementProblem(ok)).toBeUndefined()
+    expect(elementProblem({ ...ok, noradId: 339_999, inclinationDeg: 180, raanDeg: 359.9999, eccentricity: 0.9999999, argPerigeeDeg: 359.9999, meanAnomalyDeg: 359.9999, meanMotionRevDay: 17.9999 })).toBeUndefined()
+    const out: Array<[Partial<typeof ok>, RegExp]> = [
+      [{ noradId: 0 }, /^NORAD id 0: expected an integer in \[1, 339999\]$/], [{ noradId: 340_000 }, /^NORAD id 340000/], [{ noradId: 1.5 }, /^NORAD id 1.5/],
+      [{ inclinationDeg: -0.0001 }, /^inclination -0.0001: expected \[0, 180\] deg$/], [{ inclinationDeg: 180.0001 }, /^inclination 180.0001/],
+      [{ raanDeg: 360 }, /^right ascension of the ascending node 360: expected \[0, 360\) deg$/], [{ raanDeg: -1 }, /^right ascension/],
+      [{ eccentricity: 1 }, /^eccentricity 1: expected \[0, 1\)$/], [{ eccentricity: -0.1 }, /^eccentricity -0.1/],
+      [{ argPerigeeDeg: 360 }, /^argument of perigee 360/], [{ argPerigeeDeg: -1 }, /^argument of perigee -1/],
+      [{ meanAnomalyDeg: 360 }, /^mean anomaly 360/], [{ meanAnomalyDeg: -1 }, /^mean anomaly -1/],
+      [{ meanMotionRevDay: 0.5 }, /^mean motion 0.5: expected \(0.5, 18\) rev\/day$/], [{ meanMotionRevDay: 18 }, /^mean motion 18/],
+      [{ inclinationDeg: Number.NaN }, /^inclination NaN/]
+    ]
+    for (const [change, reason] of out) expect(elementProblem({ ...ok, ...change })).toMatch(reason)
   })
 
   it("reads OMM records as published: empty optional fields are 0, blank or zoned values refused, one object alone is a catalog", () => {
