@@ -1,6 +1,7 @@
 /**
  * The live view from the outside: the server as a user starts it, the page in headless Chromium, raw
- * WebSocket viewers beside it (ten at once, and hostile ones), and SIGTERM.
+ * WebSocket viewers beside it (ten at once, and hostile ones), and SIGTERM; and, alone, the frames and
+ * the bounds of what a viewer may send.
  */
 import type { ChildProcess } from "node:child_process"
 import { randomBytes } from "node:crypto"
@@ -12,6 +13,7 @@ import { type Browser, chromium } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { ArcRing } from "../experiments/live/arc-ring.js"
 import { ViewerFrames, type FrameSource } from "../experiments/live/frames.js"
+import { MAX_CLIENT_MESSAGE_BYTES, parseClientMessage } from "../experiments/live/messages.js"
 import { startExperimentServer } from "../experiments/lib/spawn-server.js"
 
 const env = { ...process.env, SKYMEMORY_RESULTS: mkdtempSync(join(tmpdir(), "skymemory-live-")) }
@@ -219,5 +221,31 @@ describe("live frames", () => {
     // Past the ring's end: it wraps, and a viewer still at 0 gets the four it holds, oldest first.
     push(3)
     expect([ring.seq, seqs(ring.since(0, 10)), seqs(ring.since(5, 10)), seqs(ring.since(3, 3))]).toEqual([6, [2, 3, 4, 5], [5], [3, 4, 5]])
+  })
+})
+
+describe("viewers' messages", () => {
+  it("are taken within their bounds and refused one step past them, whatever else they carry", () => {
+    const reason = (m: unknown) => {
+      const r = parseClientMessage(typeof m === "string" ? m : JSON.stringify(m))
+      return r.ok ? "ok" : r.reason
+    }
+    const taken = [
+      { type: "ack", seq: 0 }, { type: "rate", fps: 1 }, { type: "rate", fps: 60 }, { type: "speed", x: 0.01 }, { type: "speed", x: 10_000 },
+      { type: "inspect", satellite: 0 }, { type: "prompt", text: "a" }, { type: "prompt", text: "p".repeat(500) }, { type: "pause", extra: 1 }
+    ]
+    for (const m of taken) expect([m, reason(m)]).toEqual([m, "ok"])
+    const refused = [
+      { type: "ack", seq: -1 }, { type: "ack", seq: 1.5 }, { type: "rate", fps: 0 }, { type: "rate", fps: 61 }, { type: "speed", x: 0.0099 },
+      { type: "speed", x: 10_001 }, { type: "speed", x: "1e400" }, { type: "inspect", satellite: -1 }, { type: "prompt", text: "" },
+      { type: "prompt", text: "p".repeat(501) }, { type: "Pause" }, [{ type: "pause" }], null, 7
+    ]
+    for (const m of refused) expect([m, reason(m)]).toEqual([m, "not a known message"])
+    // The length limit is checked before parsing, at its exact edge.
+    const padded = (n: number) => JSON.stringify({ type: "pause", pad: "x".repeat(n - 25) })
+    expect(padded(MAX_CLIENT_MESSAGE_BYTES)).toHaveLength(MAX_CLIENT_MESSAGE_BYTES)
+    expect(reason(padded(MAX_CLIENT_MESSAGE_BYTES))).toBe("ok")
+    expect(reason(padded(MAX_CLIENT_MESSAGE_BYTES + 1))).toBe(`message of ${MAX_CLIENT_MESSAGE_BYTES + 1} characters (limit ${MAX_CLIENT_MESSAGE_BYTES})`)
+    expect(reason("{\"type\": \"pause\"")).toBe("not JSON")
   })
 })
