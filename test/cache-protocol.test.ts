@@ -5,7 +5,7 @@ import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { CodecError, decodeBlock } from "../src/cache/codecs.js"
 import { openFrame } from "../src/cache/integrity.js"
-import { oracleHitRate, parseTrace } from "../src/cache/trace.js"
+import { conversationsOf, oracleHitRate, parseTrace } from "../src/cache/trace.js"
 import { sharesToBlock } from "../src/inference/kv-transfer.js"
 import { ConstellationKvCache } from "../src/actors/constellation-kv.js"
 import type { PastKv } from "../src/inference/runner.js"
@@ -89,6 +89,12 @@ describe("the oracle", () => {
     // Hits: none; 1 and 2; none (its first block is new, though 2 and 3 were seen); all three.
     expect(oracleHitRate([r([1, 2, 3]), r([1, 2, 4]), r([5, 2, 3]), r([1, 2, 3])])).toEqual({ hitBlocks: 5, blocks: 12, hitRate: 5 / 12 })
     expect(oracleHitRate([])).toEqual({ hitBlocks: 0, blocks: 0, hitRate: 0 })
+  })
+
+  it("takes requests sharing their second block as one conversation; a request of one block is its own", () => {
+    const r = (hash_ids: Array<number>) => ({ timestamp: 0, input_length: 16 * hash_ids.length, output_length: 1, hash_ids })
+    // Every request opens with the shared system-prompt block 0.
+    expect([...conversationsOf([r([0]), r([0, 5]), r([0]), r([0, 5, 6]), r([0, 7]), r([]), r([9, 5])])]).toEqual([0, 1, 2, 1, 3, 4, 1])
   })
 })
 
