@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest"
 import { blockBytes, bytesPerToken, chunk, chunkCount, qwen05bShape, unchunk } from "../src/cache/chunking.js"
 import { type CodecName, decodeBlock, encodeBlock, type KvBlock } from "../src/cache/codecs.js"
 import { frameChunk, openFrame, seal, verify } from "../src/cache/integrity.js"
-import { bytesToShares, sharesToBytes } from "../src/inference/kv-transfer.js"
+import { badShareChunks, bytesToShares, sharesToBytes } from "../src/inference/kv-transfer.js"
 import { blockKeys, type KeyNamespace, namedValueKey, tracedBlockKey } from "../src/cache/keys.js"
 import { KeyIndex } from "../src/cache/key-index.js"
 import { ChunkStore } from "../src/cache/store.js"
@@ -76,6 +76,21 @@ describe("chunks", () => {
       expect(shares).toHaveLength(S)
       shares.forEach((share, k) => share.forEach((framed, j) => expect(openFrame(framed, 7, k + j * S).bytes).toEqual(cs[k + j * S])))
       expect(sharesToBytes(shares, 7)).toEqual({ ok: true, bytes })
+    }))
+  })
+
+  it("with a tenant key, shares that drop a block's trailing chunks fail; each honest share passes alone", () => {
+    const authKey = new Uint8Array(32).fill(3)
+    fc.assert(fc.property(fc.uint8Array({ minLength: 1, maxLength: 3000 }), fc.integer({ min: 1, max: 400 }), fc.integer({ min: 1, max: 9 }), fc.nat(), (bytes, C, S, cut) => {
+      const shares = bytesToShares(bytes, 7, { chunkBytes: C, servers: S, authKey })
+      const n = chunkCount(bytes.length, C)
+      expect(sharesToBytes(shares, 7, authKey)).toEqual({ ok: true, bytes })
+      expect(shares.map((share, k) => badShareChunks(share, k, S, 7, authKey))).toEqual(new Array(S).fill(0))
+      // The last `drop` chunks withheld (1 <= drop < n): what is left is every chunk up to n - drop, no gap.
+      if (n < 2) return
+      const drop = 1 + (cut % (n - 1))
+      const kept = shares.map((share, k) => share.filter((_, j) => k + j * S < n - drop))
+      expect(sharesToBytes(kept, 7, authKey)).toEqual({ ok: false, verdict: "forged", chunk: n - drop - 1 })
     }))
   })
 })

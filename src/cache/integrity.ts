@@ -1,9 +1,10 @@
 /**
  * What makes a read safe: every chunk carries a CRC-32 of its bytes (node:zlib, catches bit errors in
  * flight and on board) and, for tenants with a key, an HMAC-SHA256 tag over (block key, chunk index,
- * bytes) (catches a satellite that forges or replays chunks, which a CRC cannot). A chunk that fails
- * either check is a miss: wrong KV never reaches the model. Without a tenant key nothing binds a chunk
- * to its block and index: the CRC catches corruption, not a chunk filed in the wrong place.
+ * whether it is the block's last chunk, bytes) (catches a satellite that forges or replays chunks, or
+ * drops a block's trailing chunks, which a CRC cannot). A chunk that fails either check is a miss: wrong
+ * KV never reaches the model. Without a tenant key nothing binds a chunk to its block and index: the CRC
+ * catches corruption, not a chunk filed in the wrong place.
  */
 import { createHmac, timingSafeEqual } from "node:crypto"
 import { crc32 } from "node:zlib"
@@ -15,29 +16,40 @@ export interface ChunkEnvelope {
   readonly tag?: Uint8Array
 }
 
-const macInput = (blockKey: number, index: number) => {
-  const b = Buffer.alloc(12)
+// The last-chunk flag: a reader that reassembles fewer chunks than were written finds its final chunk
+// sealed as not last, so a block cut short at the end fails like any other forgery (a gap in the middle
+// is a missing chunk already).
+const macInput = (blockKey: number, index: number, last: boolean) => {
+  const b = Buffer.alloc(13)
   b.writeDoubleBE(blockKey, 0)
   b.writeUInt32BE(index, 8)
+  b[12] = last ? 1 : 0
   return b
 }
 
-export const tagOf = (key: Uint8Array, blockKey: number, index: number, bytes: Uint8Array): Uint8Array =>
-  createHmac("sha256", key).update(macInput(blockKey, index)).update(bytes).digest()
+const tagOf = (key: Uint8Array, blockKey: number, index: number, last: boolean, bytes: Uint8Array): Uint8Array =>
+  createHmac("sha256", key).update(macInput(blockKey, index, last)).update(bytes).digest()
 
-export const seal = (blockKey: number, index: number, bytes: Uint8Array, authKey?: Uint8Array): ChunkEnvelope => ({
-  bytes, crc: crc32(bytes), ...(authKey ? { tag: tagOf(authKey, blockKey, index, bytes) } : {})
+/** Seal chunk `index` of `blockKey`; `last`: it is the block's final chunk. */
+export const seal = (blockKey: number, index: number, bytes: Uint8Array, authKey?: Uint8Array, last = false): ChunkEnvelope => ({
+  bytes, crc: crc32(bytes), ...(authKey ? { tag: tagOf(authKey, blockKey, index, last, bytes) } : {})
 })
 
 export type Verdict = "ok" | "corrupted" | "forged"
 
-/** Check a chunk read back for (blockKey, index). */
-export const verify = (e: ChunkEnvelope, blockKey: number, index: number, authKey?: Uint8Array): Verdict => {
+/**
+ * Check a chunk read back for (blockKey, index). `last`: whether the reader takes it as the block's final
+ * chunk; undefined when it cannot know (one share alone: its final chunk may or may not end the block).
+ */
+export const verify = (e: ChunkEnvelope, blockKey: number, index: number, authKey?: Uint8Array, last?: boolean): Verdict => {
   if (crc32(e.bytes) !== e.crc) return "corrupted"
   if (authKey) {
-    // The tag covers (blockKey, index, bytes): a chunk of another block or index fails it too.
-    const want = tagOf(authKey, blockKey, index, e.bytes)
-    if (e.tag === undefined || e.tag.length !== want.length || !timingSafeEqual(e.tag, want)) return "forged"
+    // The tag covers (blockKey, index, last, bytes): a chunk of another block or index fails it too.
+    const matches = (asLast: boolean) => {
+      const want = tagOf(authKey, blockKey, index, asLast, e.bytes)
+      return e.tag !== undefined && e.tag.length === want.length && timingSafeEqual(e.tag, want)
+    }
+    if (!(last === undefined ? matches(false) || matches(true) : matches(last))) return "forged"
   }
   return "ok"
 }
@@ -46,8 +58,8 @@ export const verify = (e: ChunkEnvelope, blockKey: number, index: number, authKe
  * A sealed chunk as bytes, the form it is stored and sent in: CRC-32 (4 B, big-endian), tag length
  * (1 B), tag, then the chunk's bytes. 5 B of overhead per chunk without a tenant key, 37 B with one.
  */
-export const frameChunk = (blockKey: number, index: number, bytes: Uint8Array, authKey?: Uint8Array): Uint8Array => {
-  const e = seal(blockKey, index, bytes, authKey)
+export const frameChunk = (blockKey: number, index: number, bytes: Uint8Array, authKey?: Uint8Array, last = false): Uint8Array => {
+  const e = seal(blockKey, index, bytes, authKey, last)
   const tagLength = e.tag?.length ?? 0
   const out = new Uint8Array(5 + tagLength + bytes.length)
   new DataView(out.buffer).setUint32(0, e.crc)
@@ -57,8 +69,8 @@ export const frameChunk = (blockKey: number, index: number, bytes: Uint8Array, a
   return out
 }
 
-/** Check a framed chunk read back as chunk `index` of `blockKey`; its bytes only if the verdict is ok. */
-export const openFrame = (framed: Uint8Array, blockKey: number, index: number, authKey?: Uint8Array): { verdict: Verdict; bytes?: Uint8Array } => {
+/** Check a framed chunk read back as chunk `index` of `blockKey` (`last`: as for verify); its bytes only if the verdict is ok. */
+export const openFrame = (framed: Uint8Array, blockKey: number, index: number, authKey?: Uint8Array, last?: boolean): { verdict: Verdict; bytes?: Uint8Array } => {
   if (framed.length < 5 || framed.length < 5 + framed[4]!) return { verdict: "corrupted" }
   const tagLength = framed[4]!
   const e: ChunkEnvelope = {
@@ -66,7 +78,7 @@ export const openFrame = (framed: Uint8Array, blockKey: number, index: number, a
     crc: new DataView(framed.buffer, framed.byteOffset, framed.byteLength).getUint32(0),
     ...(tagLength > 0 ? { tag: framed.subarray(5, 5 + tagLength) } : {})
   }
-  const verdict = verify(e, blockKey, index, authKey)
+  const verdict = verify(e, blockKey, index, authKey, last)
   return verdict === "ok" ? { verdict, bytes: e.bytes } : { verdict }
 }
 

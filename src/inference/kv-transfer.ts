@@ -1,7 +1,8 @@
 /**
  * A block on its way to satellites and back: encoded by the codec, cut into chunks of C bytes, each
- * chunk sealed (CRC-32, and an HMAC tag with the tenant's key), chunk c in share c mod S. Back: every
- * chunk checked before the block is decoded; one bad chunk makes the whole block a miss.
+ * chunk sealed (CRC-32, and an HMAC tag with the tenant's key, the final chunk marked as the last),
+ * chunk c in share c mod S. Back: every chunk checked before the block is decoded; one bad or missing
+ * chunk, or a block that ends on a chunk not sealed as its last, makes the whole block a miss.
  */
 import { chunk, serverOfChunk, unchunk } from "../cache/chunking.js"
 import { type CodecName, decodeBlock, encodeBlock, type KvBlock } from "../cache/codecs.js"
@@ -11,7 +12,8 @@ import type { ShareChunks } from "../cache/payload-wire.js"
 /** Any bytes as S shares of sealed chunks (chunk c in share c mod S). */
 export const bytesToShares = (bytes: Uint8Array, key: number, o: { chunkBytes: number; servers: number; authKey?: Uint8Array }): Array<ShareChunks> => {
   const shares: Array<Array<Uint8Array>> = Array.from({ length: o.servers }, () => [])
-  chunk(bytes, o.chunkBytes).forEach((c, i) => shares[serverOfChunk(i, o.servers)]!.push(frameChunk(key, i, c, o.authKey)))
+  const chunks = chunk(bytes, o.chunkBytes)
+  chunks.forEach((c, i) => shares[serverOfChunk(i, o.servers)]!.push(frameChunk(key, i, c, o.authKey, i === chunks.length - 1)))
   return shares
 }
 
@@ -20,10 +22,13 @@ export const blockToShares = (block: KvBlock, key: number, o: { codec: CodecName
 
 export type BlockVerdict = { readonly ok: true; readonly block: KvBlock } | { readonly ok: false; readonly verdict: Exclude<Verdict, "ok"> | "malformed"; readonly chunk: number }
 
-/** Chunks of one share (share `share` of S: chunks share, share + S, ...) that fail their check. */
+/**
+ * Chunks of one share (share `share` of S: chunks share, share + S, ...) that fail their check. Alone, a
+ * share cannot tell whether its final chunk ends the block: that one may be sealed either way.
+ */
 export const badShareChunks = (chunks: ShareChunks, share: number, servers: number, key: number, authKey?: Uint8Array): number => {
   let bad = 0
-  chunks.forEach((framed, c) => { if (openFrame(framed, key, c * servers + share, authKey).verdict !== "ok") bad++ })
+  chunks.forEach((framed, c) => { if (openFrame(framed, key, c * servers + share, authKey, c < chunks.length - 1 ? false : undefined).verdict !== "ok") bad++ })
   return bad
 }
 
@@ -41,7 +46,7 @@ export const sharesToBytes = (shares: ReadonlyArray<ShareChunks>, key: number, a
   for (let i = 0; i < total; i++) {
     const framed = shares[serverOfChunk(i, S)]![Math.floor(i / S)]
     if (framed === undefined) return { ok: false, verdict: "malformed", chunk: i }
-    const opened = openFrame(framed, key, i, authKey)
+    const opened = openFrame(framed, key, i, authKey, i === total - 1)
     if (opened.bytes === undefined) return { ok: false, verdict: opened.verdict as Exclude<Verdict, "ok">, chunk: i }
     chunks.push(opened.bytes)
   }
