@@ -28,14 +28,19 @@ describe("manifests (fast-check)", () => {
       (posts, cut) => {
         const split = twoShards((a) => (a < cut ? 0 : 1), 10)
         const whole = new Manifests(10)
-        for (const p of posts) {
+        // All posted before any is taken, as migrations in flight at once are: no id may stand for two.
+        const ids = posts.map((p) => {
           const id = split[p.from < cut ? 0 : 1]!.post(p.from, p.to, Float64Array.from(p.rows))
           // Ids are the sender's own count: the same with one shard.
           expect(whole.post(p.from, p.to, Float64Array.from(p.rows))).toBe(id)
+          return id
+        })
+        expect(new Set(ids).size).toBe(posts.length)
+        posts.forEach((p, k) => {
           const there = split[p.to < cut ? 0 : 1]!
-          expect([...there.take(id)!]).toEqual(p.rows)
-          expect(there.take(id)).toBeUndefined()
-        }
+          expect([...there.take(ids[k]!)!]).toEqual(p.rows)
+          expect(there.take(ids[k]!)).toBeUndefined()
+        })
         expect(split[0]!.size + split[1]!.size).toBe(0)
       }
     ), { numRuns: 200 })
@@ -46,6 +51,18 @@ describe("manifests (fast-check)", () => {
     expect(() => m.post(0, 1, new Float64Array(ENTRY + 1))).toThrow(RangeError)
     expect(() => m.post(0, 1, new Float64Array(0))).toThrow(RangeError)
     expect(() => m.receive(new Uint8Array(8 * (ENTRY + 2)))).toThrow(RangeError)
+    // An id and no entries.
+    expect(() => m.receive(new Uint8Array(8))).toThrow(RangeError)
+  })
+
+  it("keeps its own copy of a frame read from the side channel, wherever the frame sits in it", () => {
+    const m = new Manifests(4)
+    const channel = new Uint8Array(3 + 8 * (1 + ENTRY))
+    channel.set(new Uint8Array(Float64Array.of(9, 1, 2, 3, 4).buffer), 3)
+    m.receive(channel.subarray(3))
+    // The channel's area is written over by the next window's frames.
+    channel.fill(0)
+    expect([...m.take(9)!]).toEqual([1, 2, 3, 4])
     expect(() => readSideFrame(new Uint8Array([7, 0, 0, 0, 0, 0, 0, 0]))).toThrow(TypeError)
   })
 })
