@@ -4,7 +4,9 @@
  * whether it is the block's last chunk, bytes) (catches a satellite that forges or replays chunks, or
  * drops a block's trailing chunks, which a CRC cannot). A chunk that fails either check is a miss: wrong
  * KV never reaches the model. Without a tenant key nothing binds a chunk to its block and index: the CRC
- * catches corruption, not a chunk filed in the wrong place.
+ * catches corruption, not a chunk filed in the wrong place. What a tag cannot tell apart is two values
+ * written under one key: a KV block's key is a digest of its prefix, so its chunks never change, but a
+ * named value written again (the Redis front end's SET) leaves the old chunks' tags valid.
  */
 import { createHmac, timingSafeEqual } from "node:crypto"
 import { crc32 } from "node:zlib"
