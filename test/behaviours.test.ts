@@ -1,3 +1,4 @@
+import { serialize } from "node:v8"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { AckedPuts, type Batch, PUT_ATTEMPTS, PUT_TIMEOUT_SECONDS } from "../src/actors/acked-puts.js"
@@ -10,7 +11,7 @@ import { followHandover } from "../src/actors/kv-protocol.js"
 import { ShareFetch } from "../src/actors/share-fetch.js"
 import { frameChunk } from "../src/cache/integrity.js"
 import { tracedBlockKey } from "../src/cache/keys.js"
-import { PayloadWire, wireSlot } from "../src/cache/payload-wire.js"
+import { decodeStaged, encodeStaged, PayloadWire, wireSlot } from "../src/cache/payload-wire.js"
 import { Tag } from "../src/actors/protocol.js"
 import { deliver, FakeContext } from "./support/fake-context.js"
 import { lcg } from "./support/lcg.js"
@@ -979,14 +980,23 @@ describe("the payload wire", () => {
       })
       return hit
     }
-    for (const hops of [1, 5]) {
-      const p = 1 - (1 - rate) ** (8 * bytes * hops)
+    // A share taken where it was staged still crossed one link (the ground leg): counted as one hop.
+    for (const hops of [0, 1, 5]) {
+      const p = 1 - (1 - rate) ** (8 * bytes * Math.max(1, hops))
       const sd = Math.sqrt(chunks * p * (1 - p))
       expect(Math.abs(flipsOver(hops) - chunks * p)).toBeLessThan(4 * sd)
     }
     expect(original.every((c, k) => c.every((b) => b === (k & 255)))).toBe(true)
     // Taken once: a second take finds nothing.
     expect(wire.take("s1", 1, 7)).toBeUndefined()
+  })
+
+  it("reads staged bytes from another shard only as { slot, share, chunks } of byte arrays", () => {
+    const payload = { share: 2, chunks: [Uint8Array.of(1, 2), Uint8Array.of(3)] }
+    expect(decodeStaged(encodeStaged("put:1:2:3", payload))).toEqual({ slot: "put:1:2:3", payload })
+    for (const bad of [{ slot: "s", share: 1, chunks: [[1, 2]] }, { slot: "s", share: 1.5, chunks: [] }, { slot: 3, share: 1, chunks: [] }, { slot: "s", share: 1 }]) {
+      expect(() => decodeStaged(new Uint8Array(serialize(bad)))).toThrow(/a staged-bytes frame is not \{ slot, share, chunks \}/)
+    }
   })
 })
 
