@@ -93,6 +93,25 @@ describe("chunks", () => {
       expect(sharesToBytes(kept, 7, authKey)).toEqual({ ok: false, verdict: "forged", chunk: n - drop - 1 })
     }))
   })
+
+  it("with a tenant key, a value written again under one key reads back only whole: any share of the older write fails its tag", () => {
+    const authKey = new Uint8Array(32).fill(5)
+    const twoValues = fc.integer({ min: 1, max: 3000 }).chain((n) => fc.tuple(fc.uint8Array({ minLength: n, maxLength: n }), fc.uint8Array({ minLength: n, maxLength: n })))
+    fc.assert(fc.property(twoValues, fc.integer({ min: 1, max: 400 }), fc.integer({ min: 1, max: 9 }), fc.nat(), (values, C, S, pick) => {
+      const [older, newer] = values.map((v, w) => bytesToShares(v, { key: 7, write: w + 1 }, { chunkBytes: C, servers: S, authKey }))
+      expect(sharesToBytes(newer!, { key: 7, write: 2 }, authKey)).toEqual({ ok: true, bytes: values[1] })
+      expect(sharesToBytes(older!, { key: 7, write: 1 }, authKey)).toEqual({ ok: true, bytes: values[0] })
+      // The older write's shares where a put of the newer was lost (any non-empty set of the shares holding chunks).
+      const held = newer!.filter((s) => s.length > 0).length
+      const stale = 1 + (pick % (2 ** held - 1))
+      const mixed = newer!.map((share, k) => (stale & (1 << k) ? older![k]! : share))
+      const first = Math.min(...mixed.map((share, k) => (share === older![k] && share.length > 0 ? k : Infinity)))
+      expect(sharesToBytes(mixed, { key: 7, write: 2 }, authKey)).toEqual({ ok: false, verdict: "forged", chunk: first })
+      expect(sharesToBytes(older!, { key: 7, write: 2 }, authKey)).toMatchObject({ ok: false, verdict: "forged" })
+      // A plain key is write 0: a KV block's chunks are what they always were.
+      expect(sharesToBytes(bytesToShares(values[0]!, 7, { chunkBytes: C, servers: S, authKey }), { key: 7, write: 0 }, authKey)).toEqual({ ok: true, bytes: values[0] })
+    }))
+  })
 })
 
 /** Encode, decode and compare: what a codec costs on a block (compression against fp32's encoding). */

@@ -66,6 +66,26 @@ describe("named values", () => {
     await kv.close()
   })
 
+  it("a key written again reads as its last write or misses, never as a mix of two: shares an older write left where puts were lost fail their tags", async () => {
+    // The cache's own key too: the inference actor can check a value's CRCs only (only the reader knows its write).
+    const authKey = Buffer.alloc(32, 9)
+    const kv = ConstellationKvCache.make({
+      preset: "paper-19x5", strategy: "hop_rotation", servers: 9, chunkBytes: 256, namespace: { modelId: "values", tenantSalt: "" }, authKey,
+      faults: { bitErrorRate: 0, lossRate: 0.3 }
+    })
+    const keys = Array.from({ length: 60 }, (_, j) => 1000 + j)
+    const [older, newer] = [0, 1].map(() => keys.map(() => randomBytes(2 * 9 * 256)))
+    await kv.storeValues(keys.map((key) => ({ key, write: 1 })), older!)
+    await kv.storeValues(keys.map((key) => ({ key, write: 2 })), newer!)
+    const got = await Promise.all(keys.map((key) => kv.lookupValue({ key, write: 2 })))
+    got.forEach((g, j) => { if (g.bytes !== undefined) expect(Buffer.from(g.bytes)).toEqual(newer![j]) })
+    // Losses alone corrupt nothing: a chunk that failed a check here is one of the older write's.
+    const caught = got.filter((g) => g.bytes === undefined && g.badChunks > 0).length
+    expect(caught).toBeGreaterThan(0)
+    expect(got.filter((g) => g.bytes !== undefined).length).toBeGreaterThan(5)
+    await kv.close()
+  })
+
   it("a value whose satellite is down misses alone, after its timeout; the others in its job are served before", async () => {
     const kv = make()
     const keys: [number, number, number] = [21, 22, 23]

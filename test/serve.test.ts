@@ -12,6 +12,11 @@ import { createClient, RESP_TYPES } from "redis"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { commands } from "../experiments/serve/commands.js"
 import { encodeReply, ProtocolError, R, type Reply, RequestParser } from "../experiments/serve/resp.js"
+import { ValueTier } from "../experiments/serve/tier.js"
+import { makeRunConfig } from "../src/actors/config.js"
+import type { SharePayload } from "../src/cache/payload-wire.js"
+import { namedValueKey } from "../src/cache/keys.js"
+import type { ChunkStore } from "../src/cache/store.js"
 import { startExperimentServer } from "../experiments/lib/spawn-server.js"
 
 const exec = promisify(execFile)
@@ -356,5 +361,34 @@ describe("RESP replies", () => {
     expect([text(R.bulk(null), 2), text(R.bulk(null), 3), text(R.array(null), 2), text(R.array(null), 3)]).toEqual(["$-1\r\n", "_\r\n", "*-1\r\n", "_\r\n"])
     expect(text(R.array([R.ok, R.bulk(Buffer.from([0, 13, 10, 255]))]), 2)).toBe("*2\r\n+OK\r\n$4\r\n\x00\r\n\xff\r\n")
     expect([text(R.simple("a\r\nb"), 2), text(R.error("ERR x\ny"), 3)]).toEqual(["+a  b\r\n", "-ERR x y\r\n"])
+  })
+})
+
+describe("the value tier", () => {
+  it("a key SET again reads back as its last value, or nil where a satellite still holds the older value's share: never a mix of the two", async () => {
+    const tier = new ValueTier({
+      preset: "starlink-shell1", catalog: makeRunConfig().catalog, seed: 1, ground: { latDeg: 48.85, lonDeg: 2.35 }, strategy: "hop_rotation",
+      codec: "identity", capacityMb: 1024, servers: 4, speed: Number.POSITIVE_INFINITY, secret: Buffer.alloc(32, 1)
+    })
+    const key = Buffer.from("user:42")
+    const blockKey = namedValueKey(key, { modelId: "redis-db0", tenantSalt: "default" })
+    type Held = { store: ChunkStore<SharePayload> }
+    const stores = () => Array.from({ length: tier.kv.world.satellites }, (_, s) => (tier.kv.engine.stateOf(s) as Held).store).filter((st) => st.has(blockKey))
+    // Two 12,288-byte chunks on each of the 4 satellites.
+    const [older, newer, latest] = [0, 1, 2].map(() => randomBytes(8 * 12_288))
+    await tier.set("default", 0, [{ key, value: older! }])
+    const olderShares = stores().map((st) => [st, st.read(blockKey)!] as const)
+    expect(olderShares).toHaveLength(4)
+    await tier.set("default", 0, [{ key, value: newer! }])
+    expect(Buffer.from((await tier.get("default", 0, key))!)).toEqual(newer)
+    // One put of the newer value lost for good: its satellite still holds the older value's share.
+    const [st, entry] = olderShares[2]!
+    expect(st.put(blockKey, entry.bytes, entry.payload)).toBe(true)
+    expect(await tier.get("default", 0, key)).toBeNull()
+    expect(tier.counters.corrupt).toBeGreaterThan(0)
+    // Written again, whole: read back whole. Set twice in one MSET: the later is the one read.
+    await tier.set("default", 0, [{ key, value: older! }, { key, value: latest! }])
+    expect(Buffer.from((await tier.get("default", 0, key))!)).toEqual(latest)
+    await tier.close()
   })
 })

@@ -6,9 +6,12 @@
  * constellation loses (evicted, lost with satellites, migrated away too late) is a miss, never a wrong
  * value.
  *
- * The tier keeps the metadata a cache front end keeps: per tenant and database, the keys it wrote and
- * their expiry (virtual time, SET EX/PX); a deleted key is one expired at once (it reads nil without a
- * fetch; its shares age out of the satellites' stores). Keys of one tenant are hashed with its name, so tenants never share an entry.
+ * The tier keeps the metadata a cache front end keeps: per tenant and database, the keys it wrote, their
+ * expiry (virtual time, SET EX/PX) and which write each holds; a deleted key is one expired at once (it
+ * reads nil without a fetch; its shares age out of the satellites' stores). Keys of one tenant are hashed
+ * with its name, so tenants never share an entry. Every SET seals its value under a new write number and
+ * a GET checks against the key's last (cache/integrity.ts): where a put was lost or a late migration
+ * brought an older write's share back, the GET misses; it never answers two writes' chunks as one value.
  *
  * A value of fewer chunks than S is put on as many satellites as it has chunks (a 1-KiB value is one put
  * and one fetch), and the GETs of all connections that arrive together are one lookup job whose values
@@ -53,6 +56,8 @@ interface Entry {
   expiresAt: number
   /** Its block key in the constellation (a hash of tenant, database and name: computed once, at SET). */
   readonly blockKey: number
+  /** The write its value was sealed under (0: none here, a deleted key's). */
+  readonly write: number
 }
 
 const CODEC_ID: Record<ValueCodec, number> = { identity: 0, deflate: 1 }
@@ -72,6 +77,8 @@ export class ValueTier {
   private readonly started = performance.now()
   private readonly startVirtual: number
   private readonly tenantKeys = new Map<string, Uint8Array>()
+  /** Writes so far: each SET's entries take the next numbers (any key's writes then differ). */
+  private writes = 0
   readonly counters = { gets: 0, hits: 0, sets: 0, corrupt: 0 }
   /** The constellation's own fetch time of every GET that reached it (virtual, microseconds). */
   readonly fetchMicros = makeHistogram()
@@ -184,10 +191,11 @@ export class ValueTier {
   /** Put entries (SET, MSET): replies once every share's put is acknowledged in emulated time. */
   async set(tenant: string, db: number, entries: ReadonlyArray<{ key: Uint8Array; value: Uint8Array; ttlSeconds?: number }>): Promise<void> {
     this.counters.sets += entries.length
-    const blockKeys = entries.map((e) => this.blockKey(tenant, db, e.key))
-    await this.job(() => this.kv.storeValues(blockKeys, entries.map((e) => this.encode(e.value)), this.keyOf(tenant)))
+    const refs = entries.map((e) => ({ key: this.blockKey(tenant, db, e.key), write: ++this.writes }))
+    await this.job(() => this.kv.storeValues(refs, entries.map((e) => this.encode(e.value)), this.keyOf(tenant)))
     const space = this.entries(tenant, db)
-    entries.forEach((e, j) => space.set(Buffer.from(e.key).toString("latin1"), { expiresAt: e.ttlSeconds === undefined ? Number.POSITIVE_INFINITY : this.kv.now + e.ttlSeconds, blockKey: blockKeys[j]! }))
+    // In order: of a key set twice in one MSET, the later value is the one read back.
+    entries.forEach((e, j) => space.set(Buffer.from(e.key).toString("latin1"), { expiresAt: e.ttlSeconds === undefined ? Number.POSITIVE_INFINITY : this.kv.now + e.ttlSeconds, blockKey: refs[j]!.key, write: refs[j]!.write }))
   }
 
   /** A value, or null: deleted or expired at once; otherwise fetched from orbit and checked. */
@@ -197,8 +205,8 @@ export class ValueTier {
     const entry = this.entries(tenant, db).get(k)
     if (this.gone(entry)) return null
     // A GET's reply waits for its own fetch, not for the other GETs fetched beside it.
-    const blockKey = entry?.blockKey ?? this.blockKey(tenant, db, key)
-    const r = await this.job(() => this.kv.lookupValue(blockKey, this.keyOf(tenant)), (r) => r.finishedAt)
+    const ref = { key: entry?.blockKey ?? this.blockKey(tenant, db, key), write: entry?.write ?? 0 }
+    const r = await this.job(() => this.kv.lookupValue(ref, this.keyOf(tenant)), (r) => r.finishedAt)
     this.fetchMicros.recordValue(Math.max(1, Math.round(r.fetchMs * 1e3)))
     if (r.badChunks > 0) this.counters.corrupt += r.badChunks
     if (r.bytes === undefined) return null
@@ -217,7 +225,7 @@ export class ValueTier {
     for (const key of keys) {
       const k = Buffer.from(key).toString("latin1")
       if (this.live(tenant, db, k) !== undefined) n++
-      space.set(k, { expiresAt: Number.NEGATIVE_INFINITY, blockKey: space.get(k)?.blockKey ?? this.blockKey(tenant, db, key) })
+      space.set(k, { expiresAt: Number.NEGATIVE_INFINITY, blockKey: space.get(k)?.blockKey ?? this.blockKey(tenant, db, key), write: 0 })
     }
     return n
   }

@@ -8,6 +8,7 @@
  * It is the model's KvTier (src/inference/kv-tier.ts): this is where the world and the model are composed.
  */
 import type { CodecName } from "../cache/codecs.js"
+import { type BlockRef, keyOfRef } from "../cache/integrity.js"
 import { blockKeys, type KeyNamespace } from "../cache/keys.js"
 import type { Strategy } from "../cache/strategies.js"
 import { joinBlocks, splitIntoBlocks } from "../inference/kv-blocks.js"
@@ -273,18 +274,20 @@ export class ConstellationKvCache implements KvTier {
    * block key, put in one job, done when every put is acknowledged (or given up after its retries).
    * Sparse: a value of fewer than S chunks puts only the shares that hold one (a 1-KiB value is one put
    * and one fetch, not S), and lookups of it ask only those.
-   * `authKey`: the writer's (a tenant's) HMAC key, else the cache's.
+   * A key written more than once is given as { key, write } with a new write each time, and read back
+   * with the last: a chunk of an older write then fails its tag (cache/integrity.ts) rather than mix
+   * into the value read. `authKey`: the writer's (a tenant's) HMAC key, else the cache's.
    */
-  async storeValues(keys: ReadonlyArray<number>, values: ReadonlyArray<Uint8Array>, authKey = this.options.authKey): Promise<StoreResult> {
+  async storeValues(keys: ReadonlyArray<BlockRef>, values: ReadonlyArray<Uint8Array>, authKey = this.options.authKey): Promise<StoreResult> {
     const o = this.options
     const shares = values.map((v, j) => bytesToShares(v, keys[j]!, { chunkBytes: o.chunkBytes, servers: o.servers, ...(authKey ? { authKey } : {}) }))
-    return this.run<StoreResult>({ _tag: "Store", actor: this.actor, keys: [...keys], shares, acked: true, sparse: true })
+    return this.run<StoreResult>({ _tag: "Store", actor: this.actor, keys: keys.map(keyOfRef), shares, acked: true, sparse: true })
   }
 
-  /** A named value fetched and checked; `bytes` undefined on a miss (or a value that failed its check). */
-  async lookupValue(key: number, authKey = this.options.authKey): Promise<ValueLookup> {
+  /** A named value fetched and checked (as written: `key`, or its last write); `bytes` undefined on a miss (or a value that failed its check). */
+  async lookupValue(key: BlockRef, authKey = this.options.authKey): Promise<ValueLookup> {
     const r = await new Promise<ValueResult>((resolve, reject) => {
-      this.valueLookups.push({ key, resolve, reject })
+      this.valueLookups.push({ key: keyOfRef(key), resolve, reject })
       this.pump()
     })
     const found = { fetchMs: (r.finishedAt - r.startedAt) * 1e3, finishedAt: r.finishedAt, badChunks: r.badChunks }

@@ -42,6 +42,8 @@ export class InferenceHost {
   readonly port = new InferencePort()
   readonly wire: PayloadWire
   readonly verify: ShareCheck
+  /** The check of a named value's shares: their CRCs only (its tags name its write, which only its reader knows). */
+  readonly verifyValue: ShareCheck
   /** Finished jobs' results by actor: [job, result] pairs not yet taken. */
   private readonly results = new Map<number, Array<[number, LookupResult | StoreResult | ValueResult]>>()
 
@@ -64,6 +66,7 @@ export class InferenceHost {
     })
     // Every share is checked as it arrives, so a bad one can be asked again or of another copy.
     this.verify = (key: number, share: SharePayload, servers: number) => badShareChunks(share.chunks, share.share, servers, key, authKey)
+    this.verifyValue = (key: number, share: SharePayload, servers: number) => badShareChunks(share.chunks, share.share, servers, key)
   }
 
   /** Bytes another shard staged for an actor of this one (the body of a SideFrame.wire frame). */

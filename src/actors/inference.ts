@@ -110,6 +110,12 @@ export interface InferenceOptions {
   readonly redundancy?: number
   /** The check each share that comes back must pass; none = shares are taken as they come. */
   readonly verify?: ShareCheck
+  /**
+   * The check for a named value's shares (values jobs), else `verify`. A value written again is sealed
+   * under a new write number that only its reader knows (cache/integrity.ts): here the CRCs can be checked,
+   * the tags only by the reader.
+   */
+  readonly verifyValue?: ShareCheck
 }
 
 interface Lookup {
@@ -149,6 +155,7 @@ export const inference = (o: InferenceOptions): SkyBehaviour<InferenceState> => 
     // Read repair is best effort: not acknowledged, the next reader repairs again if it was lost.
     repair: (ctx, sat, key, share) => sendShare(ctx, o.wire, sat, key, share, false)
   }
+  const valueFetchOptions: ShareFetchOptions = o.verifyValue ? { ...fetchOptions, verify: o.verifyValue } : fetchOptions
   /** Satellites of every copy of a block's shares (R x S, copy-major), among those up in its view. */
   const placed = (state: InferenceState, ctx: SkyContext, key: number, writer: number) => serversOf(ctx, R * S, key, writer, o.hashedServer, state.health.at(ctx.now))
   /** Independent keys that settled since the last look: report each. */
@@ -245,7 +252,7 @@ export const inference = (o: InferenceOptions): SkyBehaviour<InferenceState> => 
       state.lookups.set(id, l)
       // Keys this actor wrote are where it last sent them; others where the placement would put them now.
       const targets = job.keys.map((key) => state.written.get(key) ?? (ctx.servingOf(user) < 0 ? [] : placed(state, ctx, key, user)))
-      l.fetch = new ShareFetch(fetchOptions, l.id, job.keys, targets, n, { held: (j) => state.held.get(job.keys[j]!) ?? S, independent: true })
+      l.fetch = new ShareFetch(valueFetchOptions, l.id, job.keys, targets, n, { held: (j) => state.held.get(job.keys[j]!) ?? S, independent: true })
       targets.forEach((t, j) => { if (t.length < R * S) l.fetch!.failBlock(j) })
       l.fetch.start(ctx)
       reportSettled(ctx, l)

@@ -110,7 +110,7 @@ const actorKinds: Record<ActorKind, Factory> = {
     return inference({
       satellites, servers: config.replay.servers, epochSeconds: config.epochSeconds,
       directoryOf: directoryOf(satellites), ...keyedPlacement(strategy, satellites), port: host.port, wire: host.wire,
-      anchored: anchoredOf(strategy), redundancy: config.redundancy, verify: host.verify
+      anchored: anchoredOf(strategy), redundancy: config.redundancy, verify: host.verify, verifyValue: host.verifyValue
     }) as SkyBehaviour<unknown>
   }
 }

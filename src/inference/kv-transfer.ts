@@ -6,11 +6,11 @@
  */
 import { chunk, serverOfChunk, unchunk } from "../cache/chunking.js"
 import { type CodecName, decodeBlock, encodeBlock, type KvBlock } from "../cache/codecs.js"
-import { frameChunk, openFrame, type Verdict } from "../cache/integrity.js"
+import { type BlockRef, frameChunk, openFrame, type Verdict } from "../cache/integrity.js"
 import type { ShareChunks } from "../cache/payload-wire.js"
 
-/** Any bytes as S shares of sealed chunks (chunk c in share c mod S). */
-export const bytesToShares = (bytes: Uint8Array, key: number, o: { chunkBytes: number; servers: number; authKey?: Uint8Array }): Array<ShareChunks> => {
+/** Any bytes as S shares of sealed chunks (chunk c in share c mod S), sealed as `key` (a named value: and its write). */
+export const bytesToShares = (bytes: Uint8Array, key: BlockRef, o: { chunkBytes: number; servers: number; authKey?: Uint8Array }): Array<ShareChunks> => {
   const shares: Array<Array<Uint8Array>> = Array.from({ length: o.servers }, () => [])
   const chunks = chunk(bytes, o.chunkBytes)
   chunks.forEach((c, i) => shares[serverOfChunk(i, o.servers)]!.push(frameChunk(key, i, c, o.authKey, i === chunks.length - 1)))
@@ -26,7 +26,7 @@ export type BlockVerdict = { readonly ok: true; readonly block: KvBlock } | { re
  * Chunks of one share (share `share` of S: chunks share, share + S, ...) that fail their check. Alone, a
  * share cannot tell whether its final chunk ends the block: that one may be sealed either way.
  */
-export const badShareChunks = (chunks: ShareChunks, share: number, servers: number, key: number, authKey?: Uint8Array): number => {
+export const badShareChunks = (chunks: ShareChunks, share: number, servers: number, key: BlockRef, authKey?: Uint8Array): number => {
   let bad = 0
   chunks.forEach((framed, c) => { if (openFrame(framed, key, c * servers + share, authKey, c < chunks.length - 1 ? false : undefined).verdict !== "ok") bad++ })
   return bad
@@ -39,7 +39,7 @@ export const badChunks = (shares: ReadonlyArray<ShareChunks>, key: number, authK
 export type BytesVerdict = { readonly ok: true; readonly bytes: Uint8Array } | { readonly ok: false; readonly verdict: Exclude<Verdict, "ok"> | "malformed"; readonly chunk: number }
 
 /** The bytes back from their shares, every chunk checked first; one bad or missing chunk fails the whole. */
-export const sharesToBytes = (shares: ReadonlyArray<ShareChunks>, key: number, authKey?: Uint8Array): BytesVerdict => {
+export const sharesToBytes = (shares: ReadonlyArray<ShareChunks>, key: BlockRef, authKey?: Uint8Array): BytesVerdict => {
   const S = shares.length
   const total = shares.reduce((n, s) => n + s.length, 0)
   const chunks: Array<Uint8Array> = []
