@@ -109,8 +109,20 @@ describe("the paper's grid model", () => {
     ), { numRuns: 300 })
   })
 
-  it("rejects a grid that cannot hold the servers", () => {
-    expect(() => placeServers("rotation", { ...paperDefaults, planes: 3, slotsPerPlane: 3, servers: 16 })).toThrow(/cannot hold 16 servers/)
+  it("rejects a grid that cannot hold the servers, at each limit: every cell (hop), the box's side in planes and in slots", () => {
+    const grid = (planes: number, slotsPerPlane: number, servers: number) => ({ ...paperDefaults, planes, slotsPerPlane, centrePlane: 0, centreSlot: 0, servers })
+    expect(() => placeServers("rotation", grid(3, 3, 16))).toThrow(/cannot hold 16 servers/)
+    // hop fills the whole grid, and no more.
+    expect(placeServers("hop", grid(3, 3, 9))).toHaveLength(9)
+    expect(() => placeServers("hop", grid(3, 3, 10))).toThrow(/a 3 x 3 grid cannot hold 10 servers with hop/)
+    expect(placeServers("hop", grid(10, 3, 16))).toHaveLength(16)
+    // The box strategies need a k x k box (k = 4 for 16): too few planes, or too few slots.
+    for (const strategy of ["rotation", "hop_rotation"] as const) {
+      expect(placeServers(strategy, grid(4, 4, 16))).toHaveLength(16)
+      expect(() => placeServers(strategy, grid(3, 10, 16))).toThrow(/cannot hold 16 servers/)
+      expect(() => placeServers(strategy, grid(10, 3, 16))).toThrow(/cannot hold 16 servers/)
+    }
+    expect(() => placeServers("hop", grid(3, 3, 0))).toThrow(/servers must be a positive integer, got 0/)
   })
 })
 
