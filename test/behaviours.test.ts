@@ -400,6 +400,18 @@ describe("replay client", () => {
     expect(ctx.of("DirPut").map((s) => s.message.locator)).toEqual([20, 20])
   })
 
+  it("anchored: a block anchored at satellite 0 is remembered like any other, and read there without asking the directory", () => {
+    const { c, ctx, state } = started(true, { requests: [[{ time: 1, hashIds: [5, 6], inputTokens: 1500 }, { time: 2, hashIds: [5], inputTokens: 1000 }]] })
+    ctx.take()
+    deliver(c, state, ctx, "DirReply", { key: keys[0]!, requestId: 0, locator: 0, block: 0 }, { origin: 55 })
+    deliver(c, state, ctx, "DirReply", { key: keys[1]!, requestId: 0, locator: -1, block: 1 }, { origin: 56 })
+    expect(state.anchors.get(keys[0]!)).toBe(0)
+    expect(ctx.take().filter((s) => s.message._tag === "BlockGet").map((s) => s.dst)).toEqual([0, 1, 2])
+    ctx.now = 2
+    deliver(c, state, ctx, "Tick", { timer: 0, id: 1 }, { origin: 100 })
+    expect(ctx.take().map((s) => [s.dst, s.message._tag])).toEqual([[0, "BlockGet"], [1, "BlockGet"], [2, "BlockGet"]])
+  })
+
   it("anchored with two candidates: asks each for its box's load as the request starts, and writes its new blocks around the less loaded as the lookup ends; one that has not answered by then counts as the most loaded", () => {
     for (const answers of [[[40, 500], [60, 200]], [[40, 500]]] as const) {
       const { c, ctx, state } = started(true, { requests: [[{ time: 1, hashIds: [5, 6], inputTokens: 1500 }, { time: 5, hashIds: [5, 6], inputTokens: 1500 }]] }, [40, 60])
@@ -429,7 +441,9 @@ describe("replay client", () => {
   })
 
   it("anchored with replicas: another writer's block fetched from further than the limit is placed again near the reader, which reads it there; its own blocks and near ones are not", () => {
-    for (const foundAt of [40, 22]) {
+    // 20, 5 and 4 hops from the reader's satellite 20 (limit 4: the first two are far), and 2.
+    for (const foundAt of [40, 25, 24, 22]) {
+      const far = foundAt - 20 > 4
       const two = [{ time: 1, hashIds: [5, 6], inputTokens: 1500 }, { time: 2, hashIds: [5, 6, 7], inputTokens: 2500 }]
       const { c, ctx, state } = started(true, { requests: [two], replicateBeyondHops: 4 })
       // The directory asks carry the asker's serving satellite.
@@ -441,7 +455,7 @@ describe("replay client", () => {
       for (let k = 0; k < 3; k++) deliver(c, state, ctx, "BlockReply", { key: keys[0]!, requestId: 0, hit: true, ask: k }, { origin: foundAt + k })
       const puts = ctx.take().filter((s) => s.message._tag === "DirPut" || s.message._tag === "BlockPut").map((s) => [s.dst, s.message])
       const newBlock = [[(keys[1]! % 7) + 50, { _tag: "DirPut", key: keys[1]!, replica: false, locator: 20 }], ...[20, 21, 22].map((sat, k) => [sat, { _tag: "BlockPut", key: keys[1]!, share: k }])]
-      if (foundAt === 40) {
+      if (far) {
         // A copy of block 0 around satellite 20 (directory told), then the new block 1.
         const copy = [[(keys[0]! % 7) + 50, { _tag: "DirPut", key: keys[0]!, replica: true, locator: 20 }], ...[20, 21, 22].map((sat, k) => [sat, { _tag: "BlockPut", key: keys[0]!, share: k }])]
         expect(puts).toMatchObject([...copy, ...newBlock])
@@ -450,17 +464,17 @@ describe("replay client", () => {
         expect(puts).toMatchObject(newBlock)
         expect(ctx.counters.get("replicaBytes")).toBeUndefined()
       }
-      // The next turn, under satellite 30: block 0 (found, now 10 hops from its copy or 8 from 22) is
+      // The next turn, under satellite 30: block 0 (found, now 10 hops from its copy, or 6 or 8) is
       // looked up again, nearer copies may exist; block 1 (its own, 10 hops away) is read where it was
       // written; block 2 is new.
       ctx.serving.set(0, 30)
       ctx.now = 2
       deliver(c, state, ctx, "Tick", { timer: 0, id: 1 }, { origin: 100 })
       expect(ctx.take().filter((s) => s.message._tag === "DirGet").map((s) => s.message)).toMatchObject([{ key: keys[0]!, near: 30, block: 0 }, { block: 2 }])
-      // Both blocks come back whole from around 20 (block 0's copy) or 22: block 0, another writer's and
-      // 8 or more hops from 30, is copied near 30; block 1, its own, is not, however far.
+      // Both blocks come back whole from around 20 (block 0's copy) or where block 0 was: block 0, another
+      // writer's and 6 or more hops from 30, is copied near 30; block 1, its own, is not, however far.
       const key2 = tracedBlockKey(7, ns)
-      deliver(c, state, ctx, "DirReply", { key: keys[0]!, requestId: 1, locator: foundAt === 40 ? 20 : 22, block: 0 }, { origin: 55 })
+      deliver(c, state, ctx, "DirReply", { key: keys[0]!, requestId: 1, locator: far ? 20 : foundAt, block: 0 }, { origin: 55 })
       deliver(c, state, ctx, "DirReply", { key: key2, requestId: 1, locator: -1, block: 2 }, { origin: 57 })
       for (const g of ctx.of("BlockGet")) deliver(c, state, ctx, "BlockReply", { key: g.message.key, requestId: 1, hit: true, ask: g.message.ask }, { origin: g.dst })
       expect(ctx.of("DirPut").map((s) => [s.message.key, s.message.replica, s.message.locator])).toEqual([[keys[0]!, true, 30], [key2, false, 30]])

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest"
 import { oracleHitRate } from "../src/cache/trace.js"
 import { makeRunConfig, type RunConfig, runInProcess } from "../src/actors/index.js"
 import { readTrace } from "../src/actors/trace-file.js"
-import { type CentredStrategy, ours } from "../src/cache/strategies.js"
+import { type CentredStrategy, ours, strategyNames } from "../src/cache/strategies.js"
 
 // The first 150 requests of the conversation trace span 54 s; 30 s more lets the last one finish.
 const REQUESTS = 150
@@ -20,6 +20,24 @@ const replay = (strategy: RunConfig["replay"]["strategy"], capacityMiB: number) 
   })
 
 describe("trace replay through the actors", () => {
+  // The reference replay whose rows issue 13 asks to keep (replay.ts --preset paper-19x5 --requests 300,
+  // its defaults): each built-in strategy's trace hash, on one shard and on two. A change meant to alter
+  // the replay updates these and says why in docs/decisions.md; any other change that moves them is a
+  // regression (its rows: hits, migration, evictions, every TTFT would move with it).
+  it("the reference replay keeps each strategy's trace hash, on one shard and on two", async () => {
+    const reference = readTrace("data/traces/mooncake-conversation.jsonl.gz", { limit: 300 })
+    const simSeconds = Math.max(...reference.requests.map((r) => r.timestamp)) / 1000 + 60
+    const hashes = { rotation: "74540d6276f46e1e", hop: "c05d0600b7bd6223", hop_rotation: "dae0d8f5142cf84a", baseline: "bad231a4c3410d26", ours: "97bd9d28b924e5de" }
+    expect(Object.keys(hashes)).toEqual([...strategyNames])
+    for (const [strategy, hash] of Object.entries(hashes)) {
+      const config = makeRunConfig({
+        preset: "paper-19x5", seed: 1, simSeconds, workload: "replay", users: 0, beaconIntervalSeconds: 0, capacityBytesPerSatellite: 1024 * 2 ** 20,
+        replay: { ...makeRunConfig().replay, requests: 300, strategy }
+      })
+      for (const shards of [1, 2]) expect([strategy, shards, (await runInProcess(config, shards)).traceHash]).toEqual([strategy, shards, hash])
+    }
+  }, 60_000)
+
   it("hop_rotation: hits bounded by the oracle, same trace on 1 and 3 shards, every message accounted for", async () => {
     const one = await runInProcess(replay("hop_rotation", 256), 1)
     const three = await runInProcess(replay("hop_rotation", 256), 3)
