@@ -258,6 +258,38 @@ describe("structure inferred from a catalog", () => {
     expect(Object.fromEntries(inference.excluded)).toEqual({ decayed: 1, eccentric: 1, "off-shell": 6, "orbit-raising": 1, deorbiting: 6 })
   })
 
+  it("holds each threshold at its edge: an epoch exactly the age limit old, an eccentricity exactly the limit, a group exactly the minimum, inclinations exactly the gap apart; an even shell sits at its middle two's mean", () => {
+    const at = Date.parse(REFERENCE)
+    const still = { altitudeKm: 0, inclinationDeg: 0, raanDeg: 0, uDeg: 0 }
+    const recordsOf = (shells: ReadonlyArray<Shell>) =>
+      Catalog.parseTle(Catalog.toTle(Catalog.syntheticCatalog({ shells, referenceMs: at, seed: 5, scatter: still }).elements), "edge.tle").records
+    const shell = (inclinationDeg: number, altitudeKm = 550) => walkerDelta({ planes: 5, satsPerPlane: 4, altitudeKm, inclinationDeg, phasing: 1 })
+    const twenty = recordsOf([shell(53.5)])
+    const excludedBy = (records: ReadonlyArray<Catalog.CatalogRecord>, o: Partial<Parameters<typeof Catalog.inferStructure>[1]> = {}) =>
+      Object.fromEntries(Catalog.inferStructure(records, { atMs: at, ...o }).excluded)
+    // Copies of one member whose epoch is the age limit (3 days) before the newest, and 1 ms more.
+    const newest = Math.max(...twenty.map((r) => r.epochMs))
+    const aged = (ms: number) => ({ ...twenty[0]!, epochMs: newest - ms })
+    expect(excludedBy([...twenty, aged(3 * 86_400_000)])).toEqual({})
+    expect(excludedBy([...twenty, aged(3 * 86_400_000), aged(3 * 86_400_000 + 1)])).toEqual({ "stale-epoch": 1 })
+    // Eccentricity at the limit (0.01) stays; just over it is out.
+    expect(excludedBy([...twenty, { ...twenty[1]!, eccentricity: 0.01 }, { ...twenty[2]!, eccentricity: 0.0100001 }])).toEqual({ eccentric: 1 })
+    // A group of exactly the minimum is a shell; one short is not (all twenty off-shell).
+    expect(Catalog.inferStructure(twenty, { atMs: at, minShellSatellites: 20 }).shells).toHaveLength(1)
+    expect(excludedBy(twenty, { minShellSatellites: 21 })).toEqual({ "off-shell": 20 })
+    // Two shells 0.125 deg apart (exact in binary and in a TLE's four decimals): one inclination group
+    // with a gap of 0.125, two with any less.
+    const both = recordsOf([shell(53.5), shell(53.625)])
+    expect(Catalog.inferStructure(both, { atMs: at, inclinationGapDeg: 0.125 }).shells).toHaveLength(1)
+    expect(Catalog.inferStructure(both, { atMs: at, inclinationGapDeg: 0.124 }).shells).toHaveLength(2)
+    // Twenty satellites, ten 2 km above the other ten (within the 5-km tolerance of their median): one
+    // shell at the mean of its two middle altitudes, 551 km.
+    const low = recordsOf([shell(53.5, 550), shell(53.5, 552)]).filter((_, i) => i % 2 === 0)
+    const [one] = Catalog.inferStructure(low, { atMs: at }).shells
+    expect(one!.planes.flatMap((p) => p.satellites)).toHaveLength(20)
+    expect(one!.altitudeKm).toBeCloseTo(551, 2)
+  })
+
   it("puts slot 0 after a plane's widest gap (where an empty slot is), and wraps only planes that go all around", () => {
     const at = Date.parse(REFERENCE)
     const { catalog: syn } = writeCatalog("tle")
