@@ -391,4 +391,49 @@ describe("the value tier", () => {
     expect(Buffer.from((await tier.get("default", 0, key))!)).toEqual(latest)
     await tier.close()
   })
+
+  it("commands take effect in the order they run: SET NX racing a SET finds it set, a DEL run while a SET lands stays deleted, a failed SET leaves the key as it was", async () => {
+    const tier = new ValueTier({
+      preset: "starlink-shell1", catalog: makeRunConfig().catalog, seed: 1, ground: { latDeg: 48.85, lonDeg: 2.35 }, strategy: "hop_rotation",
+      codec: "identity", capacityMb: 1024, servers: 4, speed: Number.POSITIVE_INFINITY, secret: Buffer.alloc(32, 1)
+    })
+    const ctx = { tier, users: new Map<string, string>(), databases: 16, port: 0, started: 0, connections: () => 2 }
+    const session = (id: number) => ({ id, protocol: 2 as const, user: "default", db: 0, name: null, closing: false })
+    const args = (...words: Array<string>) => words.map((w) => Buffer.from(w))
+    const read = async (key: string) => {
+      const v = await tier.get("default", 0, Buffer.from(key))
+      return v === null ? null : Buffer.from(v).toString()
+    }
+    // Two connections' SET NX of one key, the second run while the first's puts are in flight: one wins.
+    const first = commands.set!.handler(session(1), args("SET", "lock", "a", "NX"), ctx)
+    const second = commands.set!.handler(session(2), args("SET", "lock", "b", "NX"), ctx)
+    expect(await Promise.all([first, second])).toEqual([R.ok, R.bulk(null)])
+    expect(await read("lock")).toBe("a")
+    // XX while a first SET lands: the key exists.
+    const landing = commands.set!.handler(session(1), args("SET", "k", "v1"), ctx)
+    expect(await commands.set!.handler(session(2), args("SET", "k", "v2", "XX"), ctx)).toEqual(R.ok)
+    await landing
+    expect(await read("k")).toBe("v2")
+    // A DEL run while a SET lands: deleted, and it stays so once the SET is done.
+    const set = tier.set("default", 0, [{ key: Buffer.from("gone"), value: Buffer.from("x") }])
+    expect(tier.del("default", 0, [Buffer.from("gone")])).toBe(1)
+    await set
+    expect(tier.exists("default", 0, Buffer.from("gone"))).toBe(false)
+    expect(await read("gone")).toBeNull()
+    // A SET whose job fails (as a job past its time limit does) leaves each key as it was, unless a later
+    // command has set it meanwhile.
+    const storeValues = tier.kv.storeValues.bind(tier.kv)
+    const failing = (values: ReadonlyArray<Uint8Array>) => values.some((v) => Buffer.from(v).subarray(1).toString() === "v3")
+    Object.assign(tier.kv, { storeValues: (...a: Parameters<typeof storeValues>) => (failing(a[1]) ? Promise.reject(new Error("job did not finish")) : storeValues(...a)) })
+    const fails = tier.set("default", 0, [{ key: Buffer.from("k"), value: Buffer.from("v3") }, { key: Buffer.from("new"), value: Buffer.from("n") }, { key: Buffer.from("k"), value: Buffer.from("v4") }])
+    await expect(fails).rejects.toThrow(/did not finish/)
+    expect([tier.exists("default", 0, Buffer.from("k")), tier.exists("default", 0, Buffer.from("new"))]).toEqual([true, false])
+    expect(await read("k")).toBe("v2")
+    const failsAgain = tier.set("default", 0, [{ key: Buffer.from("k"), value: Buffer.from("v3") }])
+    const later = tier.set("default", 0, [{ key: Buffer.from("k"), value: Buffer.from("v5") }])
+    await expect(failsAgain).rejects.toThrow(/did not finish/)
+    await later
+    expect(await read("k")).toBe("v5")
+    await tier.close()
+  })
 })

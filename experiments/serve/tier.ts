@@ -12,6 +12,8 @@
  * with its name, so tenants never share an entry. Every SET seals its value under a new write number and
  * a GET checks against the key's last (cache/integrity.ts): where a put was lost or a late migration
  * brought an older write's share back, the GET misses; it never answers two writes' chunks as one value.
+ * A SET is in the index from the moment it runs, as Redis applies a command before the next (SET NX
+ * from two connections: one wins); its value is read once its puts have landed.
  *
  * A value of fewer chunks than S is put on as many satellites as it has chunks (a 1-KiB value is one put
  * and one fetch), and the GETs of all connections that arrive together are one lookup job whose values
@@ -191,11 +193,30 @@ export class ValueTier {
   /** Put entries (SET, MSET): replies once every share's put is acknowledged in emulated time. */
   async set(tenant: string, db: number, entries: ReadonlyArray<{ key: Uint8Array; value: Uint8Array; ttlSeconds?: number }>): Promise<void> {
     this.counters.sets += entries.length
-    const refs = entries.map((e) => ({ key: this.blockKey(tenant, db, e.key), write: ++this.writes }))
-    await this.job(() => this.kv.storeValues(refs, entries.map((e) => this.encode(e.value)), this.keyOf(tenant)))
     const space = this.entries(tenant, db)
-    // In order: of a key set twice in one MSET, the later value is the one read back.
-    entries.forEach((e, j) => space.set(Buffer.from(e.key).toString("latin1"), { expiresAt: e.ttlSeconds === undefined ? Number.POSITIVE_INFINITY : this.kv.now + e.ttlSeconds, blockKey: refs[j]!.key, write: refs[j]!.write }))
+    // The index takes the new writes as the command runs, as Redis applies a command before the next:
+    // a DEL, SET NX/XX or SET of the key from another connection meanwhile sees this one as done (and a
+    // GET meanwhile misses rather than read the older value). In order, so of a key set twice in one MSET
+    // the later value is the one read back; TTLs count from now.
+    const now = this.kv.now
+    const written = entries.map((e) => {
+      const name = Buffer.from(e.key).toString("latin1")
+      const entry: Entry = { expiresAt: e.ttlSeconds === undefined ? Number.POSITIVE_INFINITY : now + e.ttlSeconds, blockKey: this.blockKey(tenant, db, e.key), write: ++this.writes }
+      const before = space.get(name)
+      space.set(name, entry)
+      return { name, entry, before }
+    })
+    try {
+      await this.job(() => this.kv.storeValues(written.map((w) => ({ key: w.entry.blockKey, write: w.entry.write })), entries.map((e) => this.encode(e.value)), this.keyOf(tenant)))
+    } catch (e) {
+      // Not written: each key this command still holds goes back to what it was.
+      for (const w of written.toReversed()) {
+        if (space.get(w.name) !== w.entry) continue
+        if (w.before === undefined) space.delete(w.name)
+        else space.set(w.name, w.before)
+      }
+      throw e
+    }
   }
 
   /** A value, or null: deleted or expired at once; otherwise fetched from orbit and checked. */
