@@ -128,8 +128,30 @@ describe("the Redis front end", () => {
     ])
     // RESP3 from HELLO 3 on: a map, then a null as "_".
     expect(hello).toMatch(/^%7\r\n\$6\r\nserver\r\n[\s\S]*\$5\r\nproto\r\n:3\r\n[\s\S]*\r\n_\r\n\+OK\r\n$/)
-    // Before AUTH, HELLO 3 is refused and the connection stays in RESP2.
+    // Before AUTH, HELLO 3 is refused and the connection stays in RESP2; so is a bare HELLO. (Redis 7.0
+    // takes HELLO's SETNAME even so, and so does this front end.)
     expect((await raw(p, "HELLO 3\r\nGET k\r\nQUIT\r\n")).reply).toMatch(/^-NOAUTH HELLO must be called with the client already authenticated[^\r]*\r\n-NOAUTH Authentication required.\r\n\+OK\r\n$/)
+    const noauth = "-NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"
+    expect((await raw(p, "HELLO\r\nHELLO 2 SETNAME early\r\nAUTH secret\r\nCLIENT GETNAME\r\nQUIT\r\n")).reply.split("\r\n")).toEqual([noauth, noauth, "+OK", "$5", "early", "+OK", ""])
+    // Options at their edges, each reply as Debian's redis-server 7.0.15 gives it for the same bytes.
+    const edges = (await raw(p, Buffer.concat([
+      inline("AUTH secret", "SET x y EX 1 EX 2", "SET x y EX 1 PX 2", "SET x y EX 99999999999999999999", "SET x y EX -5", "AUTH a b c", "PING a b", "HELLO 2"),
+      encode(["CLIENT", "SETNAME", "a\tb"].map((a) => Buffer.from(a))),
+      encode(["HELLO", "2", "SETNAME", "x\ny"].map((a) => Buffer.from(a))),
+      encode(["CLIENT", "SETNAME", "café"].map((a) => Buffer.from(a))),
+      inline("CLIENT SETNAME ok-name", "CLIENT GETNAME"),
+      encode(["CLIENT", "SETNAME", ""].map((a) => Buffer.from(a))),
+      inline("CLIENT GETNAME", "CLIENT SETNAME again", "QUIT")
+    ]))).reply
+    expect(edges.split(/(?=\*14\r\n)/).map((part, k) => (k === 1 ? part.slice(0, 26) : part))).toEqual([
+      "+OK\r\n+OK\r\n-ERR syntax error\r\n-ERR value is not an integer or out of range\r\n-ERR invalid expire time in 'set' command\r\n" +
+        "-ERR syntax error\r\n-ERR wrong number of arguments for 'ping' command\r\n",
+      "*14\r\n$6\r\nserver\r\n$5\r\nredis"
+    ])
+    const badName = "-ERR Client names cannot contain spaces, newlines or special characters."
+    expect(edges.slice(edges.indexOf("modules")).split("\r\n").slice(2)).toEqual([badName, badName, badName, "+OK", "$7", "ok-name", "+OK", "$-1", "+OK", "+OK", ""])
+    // HELLO's SETNAME with an empty name removes it too.
+    expect((await raw(p, Buffer.concat([inline("AUTH secret", "CLIENT SETNAME n"), encode(["HELLO", "2", "SETNAME", ""].map((a) => Buffer.from(a))), inline("CLIENT GETNAME", "QUIT")]))).reply.split("\r\n").slice(-4)).toEqual(["*0", "$-1", "+OK", ""])
   }, 60_000)
 
   it("the redis client: 1 MiB of random bytes round trips exactly, pipelined commands, 50 connections at once, RESP3", async () => {

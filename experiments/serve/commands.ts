@@ -47,6 +47,10 @@ const integer = (b: Buffer | undefined): number | undefined => {
   return /^-?\d{1,15}$/.test(t) ? Number(t) : undefined
 }
 
+/** Redis refuses client names with spaces, newlines or other special characters. */
+const badName = (name: string): Reply | undefined =>
+  /[^!-~]/.test(name) ? R.error("ERR Client names cannot contain spaces, newlines or special characters.") : undefined
+
 const authenticate = (s: Session, ctx: ServerContext, user: string, password: string): Reply => {
   const expected = ctx.users.get(user)
   if (expected === undefined || expected !== password) return R.error("WRONGPASS invalid username-password pair or user is disabled.")
@@ -55,25 +59,30 @@ const authenticate = (s: Session, ctx: ServerContext, user: string, password: st
 }
 
 const hello = (s: Session, args: ReadonlyArray<Buffer>, ctx: ServerContext): Reply => {
-  let i = 1
+  let v: 2 | 3 | undefined
   if (args.length > 1) {
-    const v = integer(args[1])
-    if (v === undefined) return R.error("ERR Protocol version is not an integer or out of range")
-    if (v !== 2 && v !== 3) return R.error("NOPROTO unsupported protocol version")
-    i = 2
-    for (; i < args.length; i++) {
+    const asked = integer(args[1])
+    if (asked === undefined) return R.error("ERR Protocol version is not an integer or out of range")
+    if (asked !== 2 && asked !== 3) return R.error("NOPROTO unsupported protocol version")
+    v = asked
+    for (let i = 2; i < args.length; i++) {
       const opt = lower(args[i]!)
       if (opt === "auth" && args[i + 2] !== undefined) {
         const r = authenticate(s, ctx, str(args[i + 1]!), str(args[i + 2]!))
         if (r.t === "error") return r
         i += 2
       } else if (opt === "setname" && args[i + 1] !== undefined) {
-        s.name = str(args[++i]!)
+        // Redis 7.0 names the client here, before it checks that the client may say HELLO at all.
+        const name = str(args[++i]!)
+        const refused = badName(name)
+        if (refused) return refused
+        s.name = name === "" ? null : name
       } else return R.error(`ERR Syntax error in HELLO option '${str(args[i]!)}'`)
     }
-    if (s.user === undefined) return R.error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
-    s.protocol = v
-  } else if (s.user === undefined) return R.error("NOAUTH Authentication required.")
+  }
+  // As Redis words it, with or without a version.
+  if (s.user === undefined) return R.error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
+  if (v !== undefined) s.protocol = v
   return R.map([
     [R.bulk("server"), R.bulk("redis")], [R.bulk("version"), R.bulk("7.0.0")], [R.bulk("proto"), R.int(s.protocol)],
     [R.bulk("id"), R.int(s.id)], [R.bulk("mode"), R.bulk("standalone")], [R.bulk("role"), R.bulk("master")], [R.bulk("modules"), R.array([])]
@@ -82,15 +91,18 @@ const hello = (s: Session, args: ReadonlyArray<Buffer>, ctx: ServerContext): Rep
 
 const set: Handler = async (s, args, ctx) => {
   let ttl: number | undefined
+  let unit: "ex" | "px" | undefined
   let nx = false, xx = false
   for (let i = 3; i < args.length; i++) {
     const opt = lower(args[i]!)
     if (opt === "nx" && !xx) nx = true
     else if (opt === "xx" && !nx) xx = true
-    else if ((opt === "ex" || opt === "px") && ttl === undefined && args[i + 1] !== undefined) {
+    // As Redis 7.0: EX and PX exclude each other; one given twice takes its last value.
+    else if ((opt === "ex" || opt === "px") && (unit === undefined || unit === opt) && args[i + 1] !== undefined) {
       const n = integer(args[++i])
       if (n === undefined) return notInteger
       if (n <= 0) return R.error("ERR invalid expire time in 'set' command")
+      unit = opt
       ttl = opt === "ex" ? n : n / 1e3
     } else return syntax
   }
@@ -168,8 +180,10 @@ export const commands: Record<string, Command> = {
       const sub = lower(args[1]!)
       if (sub === "setname" && args.length === 3) {
         const name = str(args[2]!)
-        if (/\s/.test(name)) return R.error("ERR Client names cannot contain spaces, newlines or special characters.")
-        s.name = name
+        const refused = badName(name)
+        if (refused) return refused
+        // An empty name removes it.
+        s.name = name === "" ? null : name
         return R.ok
       }
       if (sub === "getname" && args.length === 2) return R.bulk(s.name)
