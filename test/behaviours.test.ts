@@ -8,6 +8,7 @@ import { inference, type InferenceOptions, InferencePort, InferenceTimer, type L
 import { BEACON_BYTES, CONTROL_BYTES, MAX_REPLICAS, satellite } from "../src/actors/satellite.js"
 import { HEALTH_TIMEOUT_SECONDS, HealthView } from "../src/actors/health.js"
 import { followHandover } from "../src/actors/kv-protocol.js"
+import { MAX_TRAIN_SHARES } from "../src/actors/manifests.js"
 import { ShareFetch } from "../src/actors/share-fetch.js"
 import { frameChunk } from "../src/cache/integrity.js"
 import { tracedBlockKey } from "../src/cache/keys.js"
@@ -1137,6 +1138,19 @@ describe("handover (followHandover)", () => {
     ctx.take()
     followHandover(state, ctx, 0, 3)
     expect(ctx.take()).toEqual([])
+  })
+
+  it("more shares between one pair of satellites than a train holds go as several orders, each of at most a train's", () => {
+    const blocks = MAX_TRAIN_SHARES + 44
+    const { ctx, state } = setup(Array.from({ length: blocks }, (_, key) => [key, [10, 11, 12]]))
+    ctx.serving.set(0, 11)
+    followHandover(state, ctx, 0, 3)
+    // 10 hands share 0 of every block to 13, in key order: a full train, then the rest.
+    const trains = ctx.of("MigrateOrder").map((o) => {
+      const rows = ctx.rowsOf(o.message.manifest)!
+      return [o.dst, o.message.target, rows.length, rows[0]![0]]
+    })
+    expect(trains).toEqual([[10, 13, MAX_TRAIN_SHARES, 0], [10, 13, 44, MAX_TRAIN_SHARES]])
   })
 
   it("a share on a satellite that is down is copied from a live copy of the same share; with none left it is lost", () => {
