@@ -142,4 +142,32 @@ describe("the same sweeps on the physical model", () => {
     expect(physicalRetrieval("hop", { ...b, altitudeMeters: 160_000 }).maxSeconds).toBe(Number.POSITIVE_INFINITY)
     expect(retrievalTime("hop", { ...b, altitudeMeters: 160_000 }).maxSeconds).toBeLessThan(1)
   })
+
+  it("times a chunk from where the model runs: the centre itself on board, the zenith uplink from the ground; partial chunks count whole, servers without a chunk not at all", async () => {
+    const { physicalRetrieval } = await import("../src/cache/physical-parity.js")
+    const { propagationSeconds } = await import("../src/topology/index.js")
+    const proc = paperDefaults.chunkProcessingSeconds
+    const up = propagationSeconds(paperDefaults.altitudeMeters / 1000)
+    // 2.5 chunks on 4 servers: servers 0-2 hold one chunk each (the half chunk is a chunk), server 3 none.
+    const p = { ...paperDefaults, servers: 4, kvcBytes: 2.5 * paperDefaults.chunkBytes }
+    const hop = physicalRetrieval("hop", p)
+    // On board, server 0 is the centre: no link at all, only its chunk's processing.
+    expect(hop.minSeconds).toBeCloseTo(proc, 12)
+    for (const strategy of ["rotation", "hop_rotation"] as const) {
+      // From the ground, the user right under the centre reaches it at zenith: altitude / c, then the mesh.
+      const r = physicalRetrieval(strategy, p)
+      expect(r.minSeconds).toBeCloseTo(up + proc, 9)
+      // Later, with the Earth turned under the shell, the user is still found right under the centre.
+      expect(physicalRetrieval(strategy, p, { inclinationDeg: 53, at: 1234 }).minSeconds).toBeCloseTo(up + proc, 9)
+      expect(r.maxSeconds).toBeGreaterThan(r.minSeconds)
+      expect(r.avgSeconds).toBeLessThan(r.maxSeconds)
+      // Everything on the centre's satellite: min, mean and max are that one server's time.
+      const one = physicalRetrieval(strategy, { ...p, servers: 1 })
+      expect([one.minSeconds, one.avgSeconds, one.maxSeconds].map((t) => t / (up + 3 * proc))).toEqual([1, 1, 1].map((x) => expect.closeTo(x, 9)))
+    }
+    // The fourth server holds no chunk, so the figures are those of the first three alone (the same
+    // satellites with S = 3); its time (only its path) would change the mean.
+    const three = physicalRetrieval("hop", { ...p, servers: 3 })
+    expect([hop.minSeconds, hop.avgSeconds, hop.maxSeconds]).toEqual([three.minSeconds, three.avgSeconds, three.maxSeconds])
+  })
 })
