@@ -1048,6 +1048,21 @@ describe("acknowledged puts", () => {
     expect([ctx.counters.get("putRetries"), ctx.of("BlockPut").length, puts.awaiting]).toEqual([undefined, 3, 0])
   })
 
+  it("a job that puts the same share on the same satellite twice (a key set twice in one MSET) waits for its acknowledgement", () => {
+    const { ctx, puts, log, watch, put } = setup()
+    const batch = puts.batch()
+    puts.put(ctx, batch, put(1, 10))
+    puts.put(ctx, batch, put(1, 10))
+    watch("job", batch)
+    ctx.settle()
+    expect(log).toEqual([])
+    ctx.now = 0.1
+    puts.onAck(1, 10)
+    ctx.settle()
+    expect(log).toEqual(["job settled at 0.1"])
+    expect([ctx.of("BlockPut").length, puts.awaiting]).toEqual([2, 0])
+  })
+
   it("a job with no puts is settled at once; a put carries its share's bytes and asks for its acknowledgement", () => {
     const { ctx, puts, log, watch, put } = setup()
     watch("empty", puts.batch())
