@@ -1023,21 +1023,23 @@ describe("acknowledged puts", () => {
     const log: Array<string> = []
     const watch = (name: string, batch: Batch) => puts.watch(ctx, batch, (ps) => void log.push(`${name} abandoned ${ps.map((p) => `${p.key}@${p.sat}`).join(",")}`), () => void log.push(`${name} settled at ${ctx.now}`))
     const put = (key: number, sat: number) => ({ key, sat, payload: { share: 0, chunks: [frameChunk(key, 0, new Uint8Array([1]))] } })
-    return { ctx, puts, log, watch, put }
+    /** A store job named `name` putting share 0 of each [key, satellite], watched. */
+    const job = (name: string, ...shares: Array<[number, number]>) => {
+      const batch = puts.batch()
+      for (const [key, sat] of shares) puts.put(ctx, batch, put(key, sat))
+      watch(name, batch)
+      return batch
+    }
+    return { ctx, puts, log, watch, put, job }
   }
 
   it("a later job that puts the same share on the same satellite takes it over: the earlier job stops waiting for it at once", () => {
-    const { ctx, puts, log, watch, put } = setup()
-    const first = puts.batch()
-    puts.put(ctx, first, put(1, 10))
-    puts.put(ctx, first, put(2, 11))
-    watch("first", first)
+    const { ctx, puts, log, job } = setup()
+    job("first", [1, 10], [2, 11])
     puts.onAck(2, 11)
     ctx.settle()
     ctx.now = 0.1
-    const second = puts.batch()
-    puts.put(ctx, second, put(1, 10))
-    watch("second", second)
+    job("second", [1, 10])
     ctx.settle()
     expect(log).toEqual(["first settled at 0.1"])
     ctx.now = 0.2
@@ -1049,11 +1051,8 @@ describe("acknowledged puts", () => {
   })
 
   it("a job that puts the same share on the same satellite twice (a key set twice in one MSET) waits for its acknowledgement", () => {
-    const { ctx, puts, log, watch, put } = setup()
-    const batch = puts.batch()
-    puts.put(ctx, batch, put(1, 10))
-    puts.put(ctx, batch, put(1, 10))
-    watch("job", batch)
+    const { ctx, puts, log, job } = setup()
+    job("job", [1, 10], [1, 10])
     ctx.settle()
     expect(log).toEqual([])
     ctx.now = 0.1
