@@ -4,7 +4,7 @@ import { baselineServers, boxAround, jumpHash, migrate } from "../src/cache/plac
 import { type CentredStrategy, strategyNamed } from "../src/cache/strategies.js"
 import { conversationsOf, oracleHitRate, parseTrace, TraceError } from "../src/cache/trace.js"
 import { readTrace } from "../src/actors/trace-file.js"
-import { Constellation, plusGrid, preset } from "../src/topology/index.js"
+import { Constellation, plusGrid, preset, walkerDelta } from "../src/topology/index.js"
 
 const c = Constellation.make(preset("starlink-shell1"))
 const g = plusGrid(c)
@@ -23,6 +23,16 @@ describe("placement on the physical constellation", () => {
     expect(serverSatellites("rotation", c, g, centre, 8)).toEqual(rot.slice(0, 8))
     const hop = serverSatellites("hop", c, g, centre, 5)
     expect(hop).toEqual([centre, Constellation.satelliteAt(c, 0, 9, 5), Constellation.satelliteAt(c, 0, 10, 6), Constellation.satelliteAt(c, 0, 11, 5), Constellation.satelliteAt(c, 0, 10, 4)])
+  })
+
+  it("refuses a box wider than the shell's planes or its slots, and fills one exactly as wide", () => {
+    const boxOn = (planes: number, satsPerPlane: number) => {
+      const small = Constellation.make([walkerDelta({ planes, satsPerPlane, altitudeKm: 550, inclinationDeg: 53, phasing: 1 })])
+      return () => boxAround(small, plusGrid(small), 0, 4)
+    }
+    expect(new Set(boxOn(4, 4)()).size).toBe(16)
+    expect(boxOn(3, 8)).toThrow(/a 4 x 4 box does not fit shell .* \(3 x 8\)/)
+    expect(boxOn(8, 3)).toThrow(/a 4 x 4 box does not fit shell .* \(8 x 3\)/)
   })
 
   it("is a pure function, servers are distinct, hop_rotation stays in the box", () => {
