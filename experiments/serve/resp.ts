@@ -111,7 +111,69 @@ export class RequestParser {
     if (end - this.pos > this.limits.maxInlineBytes) throw new ProtocolError("too big inline request")
     const line = this.buf.toString("latin1", this.pos, end).replace(/\r$/, "")
     this.pos = end + 1
-    return line.split(/[ \t]+/).filter((w) => w.length > 0).map((w) => Buffer.from(w, "latin1"))
+    const words = splitInline(line)
+    if (words === undefined) throw new ProtocolError("unbalanced quotes in request")
+    return words.map((w) => Buffer.from(w, "latin1"))
+  }
+}
+
+const HEX = /^[0-9a-fA-F]{2}$/
+const ESCAPES: Record<string, string> = { n: "\n", r: "\r", t: "\t", b: "\b", a: "\x07" }
+/** Blanks between words (C's isspace); inside a word only these end it. */
+const isBlank = (c: string | undefined) => c === " " || c === "\n" || c === "\r" || c === "\t" || c === "\v" || c === "\f"
+const endsWord = (c: string | undefined) => c === undefined || c === " " || c === "\n" || c === "\r" || c === "\t"
+/** What may follow a closing quote. */
+const closes = (c: string | undefined) => c === undefined || isBlank(c)
+
+/**
+ * An inline command's words as Redis splits them (sdssplitargs): "double quotes" with \n \r \t \b \a
+ * \xHH and \<any>, 'single quotes' with \', a closing quote followed by a blank or the end, a quote
+ * that opens inside a word (a"b c" is one word), and a NUL byte ending the line. undefined: unbalanced
+ * quotes. One byte a character (latin1). Written here: the one npm port (redis-splitargs) lacks \xHH
+ * and reads \a as "a".
+ */
+export const splitInline = (text: string): Array<string> | undefined => {
+  // Redis reads the line as a C string: a NUL byte ends it.
+  const nul = text.indexOf("\0")
+  const line = nul < 0 ? text : text.slice(0, nul)
+  const words: Array<string> = []
+  let p = 0
+  for (;;) {
+    while (p < line.length && isBlank(line[p])) p++
+    if (p === line.length) return words
+    let word = ""
+    let quote: '"' | "'" | undefined
+    for (;;) {
+      const c = line[p]
+      if (quote === '"') {
+        if (c === "\\" && line[p + 1] === "x" && HEX.test(line.slice(p + 2, p + 4))) {
+          word += String.fromCharCode(parseInt(line.slice(p + 2, p + 4), 16))
+          p += 3
+        } else if (c === "\\" && p + 1 < line.length) {
+          p++
+          word += ESCAPES[line[p]!] ?? line[p]!
+        } else if (c === '"') {
+          if (!closes(line[p + 1])) return undefined
+          p++
+          break
+        } else if (c === undefined) return undefined
+        else word += c
+      } else if (quote === "'") {
+        if (c === "\\" && line[p + 1] === "'") {
+          p++
+          word += "'"
+        } else if (c === "'") {
+          if (!closes(line[p + 1])) return undefined
+          p++
+          break
+        } else if (c === undefined) return undefined
+        else word += c
+      } else if (endsWord(c)) break
+      else if (c === '"' || c === "'") quote = c
+      else word += c
+      p++
+    }
+    words.push(word)
   }
 }
 
