@@ -145,28 +145,18 @@ export const splitInline = (text: string): Array<string> | undefined => {
     let quote: '"' | "'" | undefined
     for (;;) {
       const c = line[p]
-      if (quote === '"') {
-        if (c === "\\" && line[p + 1] === "x" && HEX.test(line.slice(p + 2, p + 4))) {
+      if (quote !== undefined) {
+        if (c === undefined) return undefined
+        if (c === quote) {
+          if (!closes(line[p + 1])) return undefined
+          p++
+          break
+        }
+        if (quote === '"' && c === "\\" && line[p + 1] === "x" && HEX.test(line.slice(p + 2, p + 4))) {
           word += String.fromCharCode(parseInt(line.slice(p + 2, p + 4), 16))
           p += 3
-        } else if (c === "\\" && p + 1 < line.length) {
-          p++
-          word += ESCAPES[line[p]!] ?? line[p]!
-        } else if (c === '"') {
-          if (!closes(line[p + 1])) return undefined
-          p++
-          break
-        } else if (c === undefined) return undefined
-        else word += c
-      } else if (quote === "'") {
-        if (c === "\\" && line[p + 1] === "'") {
-          p++
-          word += "'"
-        } else if (c === "'") {
-          if (!closes(line[p + 1])) return undefined
-          p++
-          break
-        } else if (c === undefined) return undefined
+        } else if (quote === '"' && c === "\\" && p + 1 < line.length) word += ESCAPES[line[++p]!] ?? line[p]!
+        else if (quote === "'" && c === "\\" && line[p + 1] === "'") word += line[++p]!
         else word += c
       } else if (endsWord(c)) break
       else if (c === '"' || c === "'") quote = c
