@@ -47,9 +47,15 @@ const integer = (b: Buffer | undefined): number | undefined => {
   return /^-?\d{1,15}$/.test(t) ? Number(t) : undefined
 }
 
-/** Redis refuses client names with spaces, newlines or other special characters. */
-const badName = (name: string): Reply | undefined =>
-  /[^!-~]/.test(name) ? R.error("ERR Client names cannot contain spaces, newlines or special characters.") : undefined
+/**
+ * Name the client as Redis does (CLIENT SETNAME, HELLO SETNAME): a name with any byte outside ! to ~
+ * is refused (the error reply), an empty one removes the name; undefined once named.
+ */
+const nameClient = (s: Session, name: string): Reply | undefined => {
+  if (/[^!-~]/.test(name)) return R.error("ERR Client names cannot contain spaces, newlines or special characters.")
+  s.name = name === "" ? null : name
+  return undefined
+}
 
 const authenticate = (s: Session, ctx: ServerContext, user: string, password: string): Reply => {
   const expected = ctx.users.get(user)
@@ -73,10 +79,8 @@ const hello = (s: Session, args: ReadonlyArray<Buffer>, ctx: ServerContext): Rep
         i += 2
       } else if (opt === "setname" && args[i + 1] !== undefined) {
         // Redis 7.0 names the client here, before it checks that the client may say HELLO at all.
-        const name = str(args[++i]!)
-        const refused = badName(name)
+        const refused = nameClient(s, str(args[++i]!))
         if (refused) return refused
-        s.name = name === "" ? null : name
       } else return R.error(`ERR Syntax error in HELLO option '${str(args[i]!)}'`)
     }
   }
@@ -178,14 +182,7 @@ export const commands: Record<string, Command> = {
     arity: -2,
     handler: (s, args) => {
       const sub = lower(args[1]!)
-      if (sub === "setname" && args.length === 3) {
-        const name = str(args[2]!)
-        const refused = badName(name)
-        if (refused) return refused
-        // An empty name removes it.
-        s.name = name === "" ? null : name
-        return R.ok
-      }
+      if (sub === "setname" && args.length === 3) return nameClient(s, str(args[2]!)) ?? R.ok
       if (sub === "getname" && args.length === 2) return R.bulk(s.name)
       if (sub === "id" && args.length === 2) return R.int(s.id)
       return R.error(`ERR unknown subcommand '${str(args[1]!)}'. Try CLIENT HELP.`)
