@@ -409,11 +409,14 @@ describe("RESP replies", () => {
 })
 
 describe("the value tier", () => {
+  /** A tier on starlink-shell1 for a ground station in Paris, values striped over 4 satellites. */
+  const parisTier = () => new ValueTier({
+    preset: "starlink-shell1", catalog: makeRunConfig().catalog, seed: 1, ground: { latDeg: 48.85, lonDeg: 2.35 }, strategy: "hop_rotation",
+    codec: "identity", capacityMb: 1024, servers: 4, speed: Number.POSITIVE_INFINITY, secret: Buffer.alloc(32, 1)
+  })
+
   it("a key SET again reads back as its last value, or nil where a satellite still holds the older value's share: never a mix of the two", async () => {
-    const tier = new ValueTier({
-      preset: "starlink-shell1", catalog: makeRunConfig().catalog, seed: 1, ground: { latDeg: 48.85, lonDeg: 2.35 }, strategy: "hop_rotation",
-      codec: "identity", capacityMb: 1024, servers: 4, speed: Number.POSITIVE_INFINITY, secret: Buffer.alloc(32, 1)
-    })
+    const tier = parisTier()
     const key = Buffer.from("user:42")
     const blockKey = namedValueKey(key, { modelId: "redis-db0", tenantSalt: "default" })
     type Held = { store: ChunkStore<SharePayload> }
@@ -437,10 +440,7 @@ describe("the value tier", () => {
   })
 
   it("commands take effect in the order they run: SET NX racing a SET finds it set, a DEL run while a SET lands stays deleted, a failed SET leaves the key as it was", async () => {
-    const tier = new ValueTier({
-      preset: "starlink-shell1", catalog: makeRunConfig().catalog, seed: 1, ground: { latDeg: 48.85, lonDeg: 2.35 }, strategy: "hop_rotation",
-      codec: "identity", capacityMb: 1024, servers: 4, speed: Number.POSITIVE_INFINITY, secret: Buffer.alloc(32, 1)
-    })
+    const tier = parisTier()
     const ctx = { tier, users: new Map<string, string>(), databases: 16, port: 0, started: 0, connections: () => 2 }
     const session = (id: number) => ({ id, protocol: 2 as const, user: "default", db: 0, name: null, closing: false })
     const args = (...words: Array<string>) => words.map((w) => Buffer.from(w))
