@@ -864,12 +864,12 @@ describe("share fetch", () => {
    * A fetch of blocks 41, 42, 43 (two shares, two copies): copy g of share k of block j on satellite
    * 10 j + 5 g + k; a chunk starting 255 fails the check.
    */
-  const fetchOf = (shape: ConstructorParameters<typeof ShareFetch>[5] = {}) => {
+  const fetchOf = (shape: ConstructorParameters<typeof ShareFetch>[5] = {}, copies = 2) => {
     const wire = new PayloadWire()
     const repairs: Array<[number, number, number]> = []
-    const targets = [0, 1, 2].map((j) => [10 * j, 10 * j + 1, 10 * j + 5, 10 * j + 6])
+    const targets = [0, 1, 2].map((j) => Array.from({ length: copies * S }, (_, i) => 10 * j + 5 * Math.floor(i / S) + (i % S)))
     const fetch = new ShareFetch({
-      servers: S, copies: 2, wire,
+      servers: S, copies, wire,
       verify: (_key, share) => share.chunks.filter((c) => c[0] === 255).length,
       repair: (_ctx, sat, key, share) => void repairs.push([sat, key, share.share])
     }, 7, [41, 42, 43], targets, 3, shape)
@@ -955,6 +955,36 @@ describe("share fetch", () => {
     // Share 1's own answer comes too late to count twice.
     reply(1, 1, { share: 1, first: 1 })
     expect(fetch.from[1]).toBe(0)
+  })
+
+  it("an answer with another share whose place is filled already is not taken twice; the share asked goes on to its next copy", () => {
+    const { fetch, asked, reply } = fetchOf()
+    asked()
+    reply(1, 1, { share: 1, first: 1 })
+    reply(0, 0, { share: 1, first: 1 })
+    expect([fetch.from[1], asked().map((m) => [m.key, m.ask])]).toEqual([1, [[41, 6]]])
+  })
+
+  it("a late answer from the copy asked before a deadline, holding another share, fills that share's place and asks nothing more", () => {
+    const { fetch, ctx, asked, reply } = fetchOf()
+    asked()
+    fetch.retry(ctx)
+    asked()
+    reply(0, 0, { share: 1, first: 1 })
+    expect([fetch.from[1], asked()]).toEqual([0, []])
+  })
+
+  it("with three copies, a good share is written back to the copy that missed after a deadline, not to the copy never heard from", () => {
+    const { fetch, ctx, asked, reply, repairs } = fetchOf({}, 3)
+    asked()
+    fetch.retry(ctx)
+    expect(asked().map((m) => m.ask)).toEqual([6, 7, 8, 9, 10, 11])
+    // Share 0 of block 0: copy 1 (satellite 5) misses, copy 2 (satellite 10) serves it.
+    reply(6, 5)
+    const next = asked()
+    expect(next.map((m) => [m.key, m.ask])).toEqual([[41, 12]])
+    reply(12, 10, { share: 0, first: 1 })
+    expect([fetch.from[0], repairs]).toEqual([10, [[5, 41, 0]]])
   })
 
   it("independent blocks: each settles alone, a failed share fails only its block, and chunks that failed their check are counted per block", () => {
