@@ -410,9 +410,9 @@ describe("RESP replies", () => {
 
 describe("the value tier", () => {
   /** A tier on starlink-shell1 for a ground station in Paris, values striped over 4 satellites. */
-  const parisTier = () => new ValueTier({
+  const parisTier = (speed = Number.POSITIVE_INFINITY) => new ValueTier({
     preset: "starlink-shell1", catalog: makeRunConfig().catalog, seed: 1, ground: { latDeg: 48.85, lonDeg: 2.35 }, strategy: "hop_rotation",
-    codec: "identity", capacityMb: 1024, servers: 4, speed: Number.POSITIVE_INFINITY, secret: Buffer.alloc(32, 1)
+    codec: "identity", capacityMb: 1024, servers: 4, speed, secret: Buffer.alloc(32, 1)
   })
 
   it("a key SET again reads back as its last value, or nil where a satellite still holds the older value's share: never a mix of the two", async () => {
@@ -437,6 +437,29 @@ describe("the value tier", () => {
     await tier.set("default", 0, [{ key, value: older! }, { key, value: latest! }])
     expect(Buffer.from((await tier.get("default", 0, key))!)).toEqual(latest)
     await tier.close()
+  })
+
+  it("a TTL counts from when its SET runs; a key deleted while its GET is fetched answers nil; idle, virtual time follows the wall clock at the tier's speed", async () => {
+    const tier = parisTier()
+    const [k, v] = [Buffer.from("session"), Buffer.from("token")]
+    await tier.kv.advance(30)
+    await tier.set("default", 0, [{ key: k, value: v, ttlSeconds: 10 }])
+    await tier.kv.advance(5)
+    expect([tier.exists("default", 0, k), tier.size("default", 0)]).toEqual([true, { keys: 1, expires: 1 }])
+    const fetching = tier.get("default", 0, k)
+    expect(tier.del("default", 0, [k])).toBe(1)
+    expect(await fetching).toBeNull()
+    await tier.close()
+    // 40 virtual seconds per wall second: after 250 ms idle, at least 10 virtual seconds have passed.
+    const wall0 = performance.now()
+    const paced = parisTier(40)
+    const start = paced.now
+    await new Promise((r) => setTimeout(r, 250))
+    await paced.idle()
+    const advanced = paced.now - start
+    expect(advanced).toBeGreaterThanOrEqual(10)
+    expect(advanced).toBeLessThanOrEqual(40 * ((performance.now() - wall0) / 1e3))
+    await paced.close()
   })
 
   it("commands take effect in the order they run: SET NX racing a SET finds it set, a DEL run while a SET lands stays deleted, a failed SET leaves the key as it was", async () => {

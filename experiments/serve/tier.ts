@@ -183,7 +183,7 @@ export class ValueTier {
   }
 
   private decode(stored: Uint8Array): Uint8Array | undefined {
-    if (stored.length === 0) return undefined
+    // An empty value has no codec byte: neither codec matches, and it reads as a miss.
     const body = stored.subarray(1)
     if (stored[0] === CODEC_ID.identity) return body
     if (stored[0] === CODEC_ID.deflate) return inflateRawSync(body)
