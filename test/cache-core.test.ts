@@ -2,12 +2,14 @@ import { crc32 } from "node:zlib"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { blockBytes, bytesPerToken, chunk, chunkCount, qwen05bShape, unchunk } from "../src/cache/chunking.js"
-import { type CodecName, decodeBlock, encodeBlock, type KvBlock } from "../src/cache/codecs.js"
+import { type CodecName, codecNames, decodeBlock, encodeBlock, encodedBlockBytes, type KvBlock } from "../src/cache/codecs.js"
 import { frameChunk, openFrame, seal, verify } from "../src/cache/integrity.js"
 import { badShareChunks, bytesToShares, sharesToBytes } from "../src/inference/kv-transfer.js"
 import { blockKeys, type KeyNamespace, namedValueKey, tracedBlockKey } from "../src/cache/keys.js"
 import { KeyIndex } from "../src/cache/key-index.js"
 import { ChunkStore } from "../src/cache/store.js"
+import { makeRunConfig } from "../src/actors/config.js"
+import { replayBlockBytes } from "../src/actors/registry.js"
 import { lcg } from "./support/lcg.js"
 import { uniform } from "./support/uniform.js"
 
@@ -169,6 +171,19 @@ describe("codecs", () => {
     unknown[3] = 9
     expect(() => decodeBlock(unknown)).toThrow(/^unknown codec id 9$/)
     expect(() => encodeBlock({ ...b, values: [b.values[0]!.subarray(1), ...b.values.slice(1)] }, "int8")).toThrow(/^layer 0 values: expected 80 values, got 79$/)
+  })
+
+  it("encodedBlockBytes is the length encodeBlock writes; a replay's int8 block is what int8 makes of a Qwen2.5-0.5B block of its tokens", () => {
+    fc.assert(fc.property(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 40 }), (layers, kvHeads, headDim, tokens) => {
+      const b = randomBlock(layers * 1000 + tokens, layers, kvHeads, headDim, tokens)
+      for (const codec of codecNames) expect(encodedBlockBytes(codec, b)).toBe(encodeBlock(b, codec).length)
+    }), { numRuns: 50 })
+    const config = makeRunConfig()
+    const qwen = randomBlock(3, qwen05bShape.layers, qwen05bShape.kvHeads, qwen05bShape.headDim, config.replay.blockTokens)
+    // The fp16 size is the model's own (its header aside); int8's is the codec's, within a header's rounding.
+    expect(replayBlockBytes(config)).toBe(encodeBlock(qwen, "fp16").length - 16)
+    const int8 = replayBlockBytes(makeRunConfig({ replay: { ...config.replay, codec: "int8" } }))
+    expect(Math.abs(int8 - encodeBlock(qwen, "int8").length)).toBeLessThan(16)
   })
 
   it("int8 keeps every value within half a step of its own group (keys per channel, values per token), however narrow or negative its range", () => {
