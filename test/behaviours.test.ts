@@ -558,6 +558,16 @@ describe("replay client", () => {
     expect([ctx.counters.get("outcome.rejected"), state.pending.size]).toEqual([1, 0])
   })
 
+  it("a block placed on fewer than S satellites ends the prefix: no share of it or of blocks after it is asked", () => {
+    const { c, ctx, state } = started(false)
+    ctx.take()
+    // Block 1's writer (user 0, under 20) has one satellite around it; block 0's (user 7, under 30) three.
+    ctx.place = (centre, n) => (centre === 20 ? [20] : Array.from({ length: n }, (_, k) => centre + k))
+    deliver(c, state, ctx, "DirReply", { key: keys[0]!, requestId: 0, locator: 7, block: 0 }, { origin: 55 })
+    deliver(c, state, ctx, "DirReply", { key: keys[1]!, requestId: 0, locator: 0, block: 1 }, { origin: 56 })
+    expect(ctx.of("BlockGet").map((s) => [s.dst, s.message.key])).toEqual([30, 31, 32].map((sat) => [sat, keys[0]!]))
+  })
+
   it("a prompt served whole still prefills its last token; a missed one records no retrieval", () => {
     const { c, ctx, state } = started(false, { requests: [[{ time: 1, hashIds: [5, 6], inputTokens: 2000 }]] })
     for (const [k, key] of keys.entries()) deliver(c, state, ctx, "DirReply", { key, requestId: 0, locator: 7, block: k }, { origin: 55 })
