@@ -150,7 +150,7 @@ export class LiveSession {
 
   /** A satellite's store, for its panel. */
   inspect(satellite: number) {
-    if (!(satellite >= 0 && satellite < this.satellites)) return { type: "error" as const, message: `no satellite ${satellite}` }
+    if (!(Number.isInteger(satellite) && satellite >= 0 && satellite < this.satellites)) return { type: "error" as const, message: `no satellite ${satellite}` }
     const state = this.kv.engine.stateOf(satellite) as SatelliteState
     const c = this.kv.world.constellation
     return {
