@@ -195,8 +195,12 @@ describe("live frames", () => {
     const frames = new ViewerFrames()
     const page = { time: -1, latLon: [] as Array<number>, serving: [] as Array<number>, up: new Uint8Array(L), occ: new Uint8Array(S), arcs: [] as Array<number> }
     const states: Array<[Array<number>, Array<number>, number]> = [[[1, 1, 0, 1], [0, 0, 9, 0, 0], 2], [[1, 0, 0, 1], [0, 4, 9, 0, 0], 5], [[0, 0, 1, 1], [0, 4, 200, 0, 1], 6], [[0, 1, 1, 1], [3, 4, 200, 0, 1], 9]]
+    const seqs: Array<number> = []
     states.forEach(([up, occ, arcSeq], k) => {
       const f = frames.next(source(k, up, occ, arcSeq))
+      // 4-byte aligned, whole or delta; the seq the viewer acknowledges counts committed frames.
+      expect(f.bytes.length % 4).toBe(0)
+      seqs.push(new DataView(f.bytes.buffer).getUint32(4, true))
       if (k === 2) return // the viewer's outbox was full: dropped, not committed
       apply(page, f.bytes)
       f.commit()
@@ -207,6 +211,7 @@ describe("live frames", () => {
     })
     // Arcs: none before the first frame; then every arc once, the dropped frame's included.
     expect(page.arcs).toEqual([2, 3, 4, 5, 6, 7, 8])
+    expect(seqs).toEqual([0, 1, 2, 2])
   })
 
   it("the arc ring gives each arc from a viewer's sequence number on, the newest `max` of them, and skips what it no longer holds", () => {
