@@ -43,8 +43,8 @@ export class LiveSession {
   speed: number
   paused = false
   private model: ModelPool | undefined
-  /** One job at a time on the engine: the pacing tick or a prompt (whose lookup drives the engine itself). */
-  private busy: Promise<unknown> = Promise.resolve()
+  /** Prompts being answered: closing waits for them. */
+  private readonly answering = new Set<Promise<unknown>>()
 
   constructor(readonly o: LiveOptions, speed: number) {
     this.speed = speed
@@ -77,16 +77,14 @@ export class LiveSession {
     return this.kv.now
   }
 
-  private exclusive<A>(f: () => Promise<A>): Promise<A> {
-    const next = this.busy.then(f, f)
-    this.busy = next.catch(() => undefined)
-    return next
-  }
-
-  /** Move the emulation on by `wallSeconds` of wall time at the current speed (nothing while paused). */
+  /**
+   * Move the emulation on by `wallSeconds` of wall time at the current speed (nothing while paused). A
+   * prompt does not hold it up: the constellation moves, and the page draws, while the model thinks (the
+   * cache runs a tick between the turn's lookup and store jobs, never inside one).
+   */
   tick(wallSeconds: number): Promise<void> {
     if (this.paused || wallSeconds <= 0) return Promise.resolve()
-    return this.exclusive(() => this.kv.advance(wallSeconds * this.speed))
+    return this.kv.advance(wallSeconds * this.speed)
   }
 
   /** Sub-satellite latitude and longitude of every satellite now, degrees, packed [lat0, lon0, ...]. */
@@ -160,9 +158,13 @@ export class LiveSession {
     }
   }
 
-  /** The inference actor answers with the model; its KV goes to and comes from the constellation. */
+  /**
+   * The inference actor answers with the model; its KV goes to and comes from the constellation. Prompts
+   * of several viewers may run at once: the model's worker takes their calls in turn (each call timed on
+   * the worker, so waiting for it is not counted as prefill), and the cache batches their jobs.
+   */
   prompt(text: string) {
-    return this.exclusive(async () => {
+    const answer = (async () => {
       this.model ??= new ModelPool(this.o.model, { threads: 1 })
       const tokens = await this.model.encode(text)
       const turn = await cachedTurn(this.model, this.kv, tokens, { maxNewTokens: 16 })
@@ -170,11 +172,15 @@ export class LiveSession {
         type: "answer" as const, text: await this.model.decode(turn.tokens), promptTokens: turn.promptTokens, cachedTokens: turn.cachedTokens,
         satellites: [...turn.satellites], fetchMs: turn.fetchMs, prefillMs: turn.prefillMs, ttftMs: turn.ttftMs, storedBlocks: turn.storedBlocks
       }
-    })
+    })()
+    this.answering.add(answer)
+    const done = () => void this.answering.delete(answer)
+    answer.then(done, done)
+    return answer
   }
 
   async close(): Promise<void> {
-    await this.busy
+    await Promise.allSettled(this.answering)
     await this.model?.close()
     await this.kv.close()
   }
