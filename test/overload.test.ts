@@ -62,6 +62,11 @@ describe("overload", () => {
     expect(service.mayRefuse(Kind.satellite, Tag.BlockGet)).toBe(true)
     expect(service.mayRefuse(Kind.satellite, Tag.Beacon)).toBe(false)
     expect(service.mayRefuse(Kind.ground, Tag.CacheGetReply)).toBe(false)
+    // Either rate alone makes a model (a bytes-only service times each message by its size); neither, none.
+    const bytesOnly = SatelliteService.fromConfig(makeRunConfig({ satelliteServiceSecondsPerMessage: 0, satelliteServiceBytesPerSecond: 1000 }), 10)!
+    expect(bytesOnly.arrive(records, message(0, Tag.BlockGet, 5), 3, 2)).toBe(Admit.wait)
+    expect(records.getF(0, F.time)).toBeCloseTo(2.005, 12)
+    expect(SatelliteService.fromConfig(makeRunConfig({ satelliteServiceSecondsPerMessage: 0, satelliteServiceBytesPerSecond: 0 }), 10)).toBeUndefined()
   })
 
   it("tight bounds: requests are rejected with reasons, none vanishes, every refusal is answered, mailboxes stay bounded", async () => {
