@@ -63,13 +63,45 @@ describe("satellite", () => {
     expect(ctx.of("LoadReply").at(-1)!.message.load).toBeCloseTo(290 + 3 * 60, 9)
   })
 
+  it("a beacon carries the larger of its in-plane neighbours' loads; the box's load counts the corners beyond either plane neighbour", () => {
+    const sat = satellite({ capacityBytes: 1000, beaconIntervalSeconds: 1, islBandwidthBitsPerSecond: 8000, beaconLoads: true })
+    const { ctx } = setup()
+    const state = sat.init(5)
+    ctx.neighbours = [4, 6, 14, 24]
+    // Slot 0 (the sender's link 1) has written 100, slot 1 (its link 0) 150; beyond the previous plane
+    // (slot 2, the sender's link 3), 800.
+    deliver(sat, state, ctx, "Beacon", { link: 1, written: 100, slotNeighboursWritten: 0 }, { origin: 4 })
+    deliver(sat, state, ctx, "Beacon", { link: 0, written: 150, slotNeighboursWritten: 0 }, { origin: 6 })
+    deliver(sat, state, ctx, "Beacon", { link: 3, written: 20, slotNeighboursWritten: 800 }, { origin: 14 })
+    deliver(sat, state, ctx, "Tick", { timer: 0, id: 0 }, { origin: 5 })
+    expect(ctx.of("Beacon").map((s) => s.message.slotNeighboursWritten)).toEqual([150, 150, 150, 150])
+    deliver(sat, state, ctx, "LoadGet", { requestId: 1 }, { origin: 100 })
+    expect(ctx.of("LoadReply")[0]!.message.load).toBe(800)
+  })
+
+  it("satellites start beaconing at their own offsets within the first interval, not in step", () => {
+    const ctx = new FakeContext()
+    for (const self of [5, 6]) sat.start!(self, sat.init(self), ctx)
+    expect(ctx.timers.map((t) => t.at)).toEqual([0, expect.closeTo(0.618, 3)])
+  })
+
+  it("a block known only by copies readers placed is answered with the copy nearest the asker", () => {
+    const { ctx, state } = setup()
+    for (const at of [40, 60]) deliver(sat, state, ctx, "DirPut", { key: 8, replica: true, locator: at }, { origin: 101 })
+    for (const near of [0, 58]) deliver(sat, state, ctx, "DirGet", { key: 8, requestId: near, near, block: 0 }, { origin: 100 })
+    expect(ctx.of("DirReply").map((s) => s.message.locator)).toEqual([40, 60])
+  })
+
   it("answers gets and puts of the standard workload, echoing the request and its send time", () => {
     const { ctx, state } = setup()
     deliver(sat, state, ctx, "CacheGet", { key: 9, requestId: 1 }, { origin: 100, sentAt: 0.5 })
     deliver(sat, state, ctx, "CachePut", { key: 9, requestId: 2 }, { origin: 100, bytes: 300 })
     deliver(sat, state, ctx, "CacheGet", { key: 9, requestId: 3 }, { origin: 100 })
     deliver(sat, state, ctx, "CachePut", { key: 10, requestId: 4 }, { origin: 100, bytes: 2000 })
-    expect(ctx.take().map((s) => s.message)).toMatchObject([
+    const sent = ctx.take()
+    // A hit's reply carries the block's bytes; a miss's, a control message.
+    expect(sent.filter((s) => s.message._tag === "CacheGetReply").map((s) => s.bytes)).toEqual([CONTROL_BYTES, 300])
+    expect(sent.map((s) => s.message)).toMatchObject([
       { _tag: "CacheGetReply", key: 9, requestId: 1, hit: false, requestSentAt: 0.5 },
       { _tag: "CachePutAck", key: 9, requestId: 2, stored: true },
       { _tag: "CacheGetReply", key: 9, requestId: 3, hit: true },
@@ -142,14 +174,14 @@ describe("satellite", () => {
     deliver(sat, state, ctx, "BlockPut", { key: 3, acked: false, share: 3 }, { origin: 100, bytes: 300 })
     // One order per (old, new) server: keys 1 and 3 move to 40 (9 was never here), key 2 is copied to 41.
     const order = (rows: Array<number>) => ctx.postManifest(ctx.self, Float64Array.from(rows))
-    deliver(sat, state, ctx, "MigrateOrder", { manifest: order([1, 3, 0, 0, 9, 3, 0, 0, 3, 3, 0, 0]), target: 40 }, { origin: 100 })
+    deliver(sat, state, ctx, "MigrateOrder", { manifest: order([3, 3, 0, 0, 9, 3, 0, 0, 1, 3, 0, 0]), target: 40 }, { origin: 100 })
     deliver(sat, state, ctx, "MigrateOrder", { manifest: order([2, 4, 1, 0]), target: 41 }, { origin: 100 })
     const sent = ctx.take()
     expect(sent.map((s) => [s.dst, s.bytes, s.message._tag])).toEqual([[100, CONTROL_BYTES, "ShareGone"], [40, 500, "MigrateData"], [41, 100, "MigrateData"]])
     const [gone, first, copy] = sent.map((s) => s.message as { manifest: number; stepBytes?: number })
     expect(ctx.rowsOf(gone!.manifest)).toEqual([[9, 3, 0, 0]])
-    // A train: [key, share, bytes, sizeOnly] per share, stepped by its largest share.
-    expect(ctx.rowsOf(first!.manifest)).toEqual([[1, 3, 200, 0], [3, 3, 300, 0]])
+    // A train: [key, share, bytes, sizeOnly] per share, stepped by its largest share (not its last).
+    expect(ctx.rowsOf(first!.manifest)).toEqual([[3, 3, 300, 0], [1, 3, 200, 0]])
     expect(first!.stepBytes).toBe(300)
     expect(ctx.rowsOf(copy!.manifest)).toEqual([[2, 4, 100, 0]])
     expect([1, 2, 3].map((k) => state.store.has(k))).toEqual([false, true, false])
@@ -221,15 +253,22 @@ describe("satellite", () => {
     deliver(withWire, state, ctx, "BlockPut", { key: 13, acked: false, share: 0 }, { origin: 60, bytes: 70 })
     expect(state.store.read(13)?.bytes).toBe(70)
     ctx.take()
-    deliver(withWire, state, ctx, "MigrateOrder", { manifest: ctx.postManifest(5, Float64Array.of(11, 0, 0, 0, 12, 0, 0, 0)), target: 40 }, { origin: 100 })
-    // One message per share, each acknowledged on its own; kept until then.
-    expect(ctx.take().map((s) => [s.dst, s.message._tag])).toEqual([[40, "MigrateData"], [40, "MigrateData"]])
-    expect([state.store.has(11), state.store.has(12)]).toEqual([true, true])
+    deliver(withWire, state, ctx, "MigrateOrder", { manifest: ctx.postManifest(5, Float64Array.of(11, 0, 0, 0, 12, 0, 0, 0, 13, 0, 0, 0)), target: 40 }, { origin: 100 })
+    // One message per share, each acknowledged on its own; kept until then. The size-only share (no
+    // bytes to check) is marked so, and leaves at once.
+    const moved = ctx.take()
+    expect(moved.map((s) => [s.dst, s.message._tag])).toEqual([[40, "MigrateData"], [40, "MigrateData"], [40, "MigrateData"]])
+    expect(ctx.rowsOf((moved[2]!.message as { manifest: number }).manifest)).toEqual([[13, 0, 70, 1]])
+    expect([state.store.has(11), state.store.has(12), state.store.has(13)]).toEqual([true, true, false])
     // Key 11 refused (corrupted on the way): sent again twice, then given up on; key 12 accepted: deleted here.
     for (let n = 0; n < 4; n++) deliver(withWire, state, ctx, "MigrateAck", { key: 11, accepted: false, share: 0 }, { origin: 40 })
     deliver(withWire, state, ctx, "MigrateAck", { key: 12, accepted: true, share: 0 }, { origin: 40 })
     expect([ctx.of("MigrateData").length, ctx.counters.get("migrationResends")]).toEqual([2, 2])
     expect([state.store.has(11), state.store.has(12)]).toEqual([true, false])
+    // A copy (kept here) acknowledged intact stays here.
+    deliver(withWire, state, ctx, "MigrateOrder", { manifest: ctx.postManifest(5, Float64Array.of(11, 0, 1, 0)), target: 41 }, { origin: 100 })
+    deliver(withWire, state, ctx, "MigrateAck", { key: 11, accepted: true, share: 0 }, { origin: 41 })
+    expect(state.store.has(11)).toBe(true)
     // The receiving side: a train's share whose bytes were taken already (sent again) does not replace the stored one.
     const receiver = withWire.init(40)
     const rctx = new FakeContext()
@@ -240,6 +279,9 @@ describe("satellite", () => {
     train()
     expect(receiver.store.read(21)?.payload?.chunks[0]).toEqual(chunk(21))
     expect(rctx.of("MigrateAck").map((s) => s.message.accepted)).toEqual([true])
+    // A size-only share is stored as its size, with nothing to check or acknowledge.
+    deliver(withWire, receiver, rctx, "MigrateData", { manifest: rctx.postManifest(40, Float64Array.of(22, 0, 70, 1)), stepBytes: 70 }, { origin: 5 })
+    expect([receiver.store.read(22)?.bytes, rctx.of("MigrateAck").length]).toEqual([70, 1])
   })
 
   it("the directory keeps a copy's locator once, however often it is told", () => {
