@@ -758,6 +758,26 @@ describe("inference actor", () => {
   })
 
 
+  it("reports the satellites that served in id order and counts the blocks hit; a block it wrote is looked up where it sent it, before a handover moves it", () => {
+    const { b, state, ctx, job, answer } = setup()
+    // A placement that puts share 0 on the higher id.
+    ctx.place = (centre) => [centre + 1, centre]
+    job({ kind: "store", keys: [42], shares: [[chunk(42, 0), chunk(42, 1)]], done: () => {} })
+    ctx.take()
+    // Its satellite is now 30, and no epoch has passed to move the block: it is still on 11 and 10.
+    ctx.serving.set(0, 30)
+    let found: LookupResult | undefined
+    job({ kind: "lookup", keys: [42], done: (r) => (found = r) })
+    const asks = ctx.of("BlockGet")
+    ctx.take()
+    expect(asks.map((s) => s.dst)).toEqual([11, 10])
+    answer(asks, chunk)
+    expect([found?.blocks.length, found?.satellites, ctx.counters.get("inferenceHitBlocks")]).toEqual([1, [10, 11], 1])
+    // A ShareGone names every share that was gone.
+    deliver(b, state, ctx, "ShareGone", { manifest: ctx.postManifest(100, Float64Array.of(42, 0, 0, 0, 43, 1, 0, 0)) }, { origin: 10 })
+    expect(ctx.counters.get("sharesGone")).toBe(2)
+  })
+
   it("a lookup missing an answer asks again for exactly that share at each deadline, twice, then ends timed out with what came back", () => {
     const { ctx, job, answer } = setup()
     let found: LookupResult | undefined
@@ -821,6 +841,8 @@ describe("inference actor", () => {
     const missed: Array<ValueResult> = []
     away.job({ kind: "values", keys: [42, 43, 44], each: (r) => missed.push(r) })
     expect([missed.map((r) => [r.index, r.shares]), away.ctx.take()]).toEqual([[[0, undefined], [1, undefined], [2, undefined]], []])
+    // And the lookup is over there and then, not at its deadline.
+    expect([away.state.lookups.size, away.ctx.counters.get("inferenceLookups")]).toEqual([0, 3])
   })
 
   it("a sparse store puts only the shares holding chunks, and its lookup asks only those; a later full store asks them all again", () => {
