@@ -36,7 +36,9 @@ describe("link queues", () => {
     const users = 100
     const q = new LinkQueues(0, users)
     for (let u = 0; u < users; u++) expect(q.downlinkTo(7, u, 0, 1, 0.5, 0)).toBe(1.5)
-    // Each channel remembers its own traffic: a second message to user 70 queues behind the first.
+    // Each channel remembers its own traffic, the first ones too once the channels have grown past 64:
+    // a second message to user 3 or 70 queues behind the first.
+    expect(q.downlinkTo(7, 3, 0, 1, 0.5, 0)).toBe(2.5)
     expect(q.downlinkTo(7, 70, 0, 1, 0.5, 0)).toBe(2.5)
     expect(q.downlinkTo(8, 70, 0, 1, 0.5, 0)).toBe(1.5)
   })
