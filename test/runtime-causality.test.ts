@@ -8,6 +8,7 @@ import { buildShard } from "../src/runtime/build.js"
 import { Mailboxes } from "../src/runtime/mailbox.js"
 import { mergeReports } from "../src/runtime/report.js"
 import { crossingRecorder } from "../experiments/lib/coupling.js"
+import { EAGER_TREE_USERS } from "../src/actors/network/routing-share.js"
 import type { Behaviour } from "../src/runtime/behaviour.js"
 import { runInProcess as runEngine } from "../src/runtime/local.js"
 import { I, type RecordBlock } from "../src/runtime/record.js"
@@ -126,6 +127,19 @@ describe("the window bound", () => {
     expect(stretched.traceHash).not.toBe(reference.traceHash)
     // Records that reach a shard after it has run past their time are refused at the boundary.
     expect(stretched.dropped.invalid).toBeGreaterThan(0)
+  }, 60_000)
+})
+
+describe("the window bound with more users than their ground legs are computed for", () => {
+  // Past EAGER_TREE_USERS users, the lookahead takes every ground leg as a zenith pass at the lowest
+  // altitude instead of finding each user's serving satellite: a bound that must still hold. A ground
+  // leg crosses the cut once a user's serving satellite has moved on to the other shard's planes (a
+  // user lives on the shard of its first one): minutes, so 300 virtual seconds.
+  it("two shards give one shard's trace and refuse nothing at the boundary", async () => {
+    const config = makeRunConfig({ preset: "paper-19x5", simSeconds: 300, users: EAGER_TREE_USERS + 44, requestRatePerUser: 0.5 })
+    const [one, two] = [await runInProcess(config, 1), await runInProcess(config, 2)]
+    expect(two.sent).toBeGreaterThan(100_000)
+    expect([two.traceHash, two.dropped.invalid]).toEqual([one.traceHash, 0])
   }, 60_000)
 })
 

@@ -37,6 +37,15 @@ describe("a world written by hand", () => {
     expect(two.windows).toBeGreaterThanOrEqual(seconds / DELAY)
   }, 60_000)
 
+  it("a network that overstates its bounds: the records it lets arrive inside a window are refused and counted, not run out of order unnoticed", async () => {
+    const config = { seconds, mode: "busy" as const, overstate: 2 }
+    const one = await runInProcess(makePingWorld(config), 1)
+    const two = await runInProcess(makePingWorld(config), 2)
+    expect(one.dropped.invalid).toBe(0)
+    expect(two.dropped.invalid).toBeGreaterThan(0)
+    expect(two.traceHash).not.toBe(one.traceHash)
+  }, 60_000)
+
   it("quiet: one Ping bounced across the cut, and one tick an epoch that must wait for its return", async () => {
     const { one } = await runEverywhere({ seconds, mode: "quiet" })
     expect(one.deliveredByTag).toEqual({ Ping: 4 * epochs })

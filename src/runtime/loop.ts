@@ -69,6 +69,12 @@ export class WindowLoop {
   private started = false
   /** At the last stop: the earliest pending event over all shards (the same in every shard). */
   nextTime = 0
+  /**
+   * The end of the last window run: every shard has run every event before it, so a record that comes
+   * in for an earlier time was sent past the window bound (a broken lookahead) and is refused at ingest,
+   * counted as invalid, instead of being run out of order unnoticed.
+   */
+  private lastEnd = Number.NEGATIVE_INFINITY
   private wallStart = 0
   private lastYield = 0
   private syncMs = 0
@@ -111,9 +117,10 @@ export class WindowLoop {
     const N = o.shards
     const unsynchronised = o.unsynchronised === true
     // The loop's own counters in locals while it runs (a window is a few microseconds on small runs).
-    let w = this.w, syncMs = this.syncMs, workMs = this.workMs, lastYield = this.lastYield
+    let w = this.w, syncMs = this.syncMs, workMs = this.workMs, lastYield = this.lastYield, lastEnd = this.lastEnd
     const stop = (T: number, stopped: boolean) => {
       this.w = w
+      this.lastEnd = lastEnd
       this.syncMs = syncMs
       this.workMs = workMs
       this.lastYield = lastYield
@@ -125,7 +132,7 @@ export class WindowLoop {
       const nextParity = parity ^ 1
       let T = Number.POSITIVE_INFINITY
       for (let k = 0; k < N; k++) T = Math.min(T, shared[parity * N + k]!)
-      for (const e of engines) e.ingest(parity, T, unsynchronised)
+      for (const e of engines) e.ingest(parity, Math.max(T, lastEnd), unsynchronised)
       const control = shared[4 * N + parity]
       if (control === STOP) return stop(T, true)
       if (T >= until) return stop(T, false)
@@ -167,6 +174,7 @@ export class WindowLoop {
           shared[4 * N + nextParity] = o.shouldStop?.() ? STOP : yieldNow ? YIELD : GO
         }
       }
+      lastEnd = end
       o.onWindow?.(end)
       const before = performance.now()
       sync()

@@ -34,8 +34,13 @@ const Ping = defineProtocol(specs)
 class FixedDelay implements Network {
   private epoch = -1
   epochEnd = 0
-  readonly lookahead = DELAY
-  readonly toCut = new Float64Array(ACTORS).fill(DELAY)
+  readonly lookahead: number
+  readonly toCut: Float64Array
+  /** `overstate`: a broken network that claims its bounds are that many times what its delay is. */
+  constructor(overstate = 1) {
+    this.lookahead = DELAY * overstate
+    this.toCut = new Float64Array(ACTORS).fill(DELAY * overstate)
+  }
   readonly awaitsShared = false
   arrival = 0
   depart = 0
@@ -82,9 +87,11 @@ const pinger = (mode: PingMode): Behaviour<{ ticks: number }> => ({
 export interface PingConfig {
   readonly seconds: number
   readonly mode: PingMode
+  /** The network overstates its lookahead and distances to the cut this many times (a broken bound). */
+  readonly overstate?: number
 }
 
-export const makePingWorld = ({ seconds, mode }: PingConfig): World<FixedDelay> => {
+export const makePingWorld = ({ seconds, mode, overstate }: PingConfig): World<FixedDelay> => {
   const config: EngineConfig = { seed: 1, simSeconds: seconds, realtimeFactor: 0, maxHops: 8, mailboxCapacity: 64, crashActor: -1, crashAtMessage: 0, crashShard: -1, crashShardAt: 0 }
   const behaviour = pinger(mode)
   return {
@@ -97,7 +104,7 @@ export const makePingWorld = ({ seconds, mode }: PingConfig): World<FixedDelay> 
     histograms: [],
     ownership: (shards) => Int32Array.from({ length: ACTORS }, (_, a) => Math.floor((a * shards) / ACTORS)),
     sharedBytes: () => 0,
-    makeShard: () => ({ network: new FixedDelay(), behaviours: [behaviour] })
+    makeShard: () => ({ network: new FixedDelay(overstate), behaviours: [behaviour] })
   }
 }
 
