@@ -91,6 +91,22 @@ describe("the LEO network, one hop at a time", () => {
     expect(down(1).links).toEqual(first.links)
   })
 
+  it("at a routing epoch's first link epoch the routing trees know the links flapped down: no route detours", () => {
+    const { world, network } = flapping(0.05)
+    // t = 20: a routing epoch starts (every 10 s), with the link state of its first link epoch.
+    network.enterEpochOf(20)
+    let hops = 0, detours = 0
+    for (let target = 0; target < world.satellites; target += 97) {
+      for (let at = 0; at < world.satellites; at += 13) {
+        if (at === target || network.toward(at, target, target) < 0) continue
+        hops++
+        if (network.towardDetoured) detours++
+      }
+    }
+    expect(hops).toBeGreaterThan(1000)
+    expect(detours).toBe(0)
+  })
+
   it("a hop whose routing-epoch link is down now detours on the current link state, and the message stays on it", () => {
     const { world, network } = flapping(0.05)
     // Mid routing epoch: the trees are of t = 0, the links of t = 3.
