@@ -12,13 +12,18 @@ const session = (o: Partial<LiveOptions>) => new LiveSession({
   trace: "data/traces/mooncake-conversation.jsonl.gz", requests: 200, users: 8, model: "unused: no prompt here", ...o
 }, 10)
 
-/** How many arcs of each kind the ring holds (every arc so far, while it has not wrapped). */
+/** The kind of every arc from sequence number `from` on (while the ring has not wrapped past it). */
+const kindsSince = (s: LiveSession, from: number): Array<number> => {
+  expect(s.arcs.seq - from).toBeLessThan(4096)
+  const arcs = s.arcs.since(from, Number.POSITIVE_INFINITY)
+  return Array.from({ length: arcs.length / 3 }, (_, i) => arcs[3 * i + 2]!)
+}
+
+/** How many arcs of each kind there have been so far. */
 const arcKinds = (s: LiveSession) => {
-  expect(s.arcs.seq).toBeLessThan(4096)
-  const arcs = s.arcs.since(0, Number.POSITIVE_INFINITY)
   const n = { hit: 0, miss: 0, migration: 0, put: 0 }
   const names = Object.keys(ArcKind) as Array<keyof typeof ArcKind>
-  for (let k = 2; k < arcs.length; k += 3) n[names.find((name) => ArcKind[name] === arcs[k])!]++
+  for (const kind of kindsSince(s, 0)) n[names.find((name) => ArcKind[name] === kind)!]++
   return n
 }
 
@@ -51,9 +56,7 @@ describe("the live view's emulation", () => {
     for (let t = 0; t < 8; t++) {
       const before = s.arcs.seq
       await s.tick(0.5)
-      expect(s.arcs.seq - before).toBeLessThan(4096)
-      const arcs = s.arcs.since(before, Number.POSITIVE_INFINITY)
-      for (let k = 2; k < arcs.length; k += 3) kinds.add(arcs[k]!)
+      for (const kind of kindsSince(s, before)) kinds.add(kind)
     }
     expect(kinds).toEqual(new Set([ArcKind.hit, ArcKind.migration, ArcKind.put]))
     expect(s.stats().counters.migrationBytes).toBeGreaterThan(0)
