@@ -22,10 +22,12 @@ import { lcg } from "./support/lcg.js"
 
 describe("satellite", () => {
   const sat = satellite({ capacityBytes: 1000, beaconIntervalSeconds: 1, islBandwidthBitsPerSecond: 8000 })
-  const setup = () => {
+  // Loads ride on beacons only where a strategy reads them; the standard workload's carry zeros.
+  const loadSat = satellite({ capacityBytes: 1000, beaconIntervalSeconds: 1, islBandwidthBitsPerSecond: 8000, beaconLoads: true })
+  const setup = (behaviour = sat) => {
     const ctx = new FakeContext()
     ctx.self = 5
-    return { ctx, state: sat.init(5) }
+    return { ctx, state: behaviour.init(5) }
   }
 
   it("beacons each neighbour it has over that link, then sets its next beacon", () => {
@@ -39,10 +41,8 @@ describe("satellite", () => {
   })
 
   it("tells its neighbours its write load by beacon, and answers LoadGet with its rotation box's", () => {
-    // Loads ride on beacons only where a strategy reads them; the standard workload's carry zeros.
-    const sat = satellite({ capacityBytes: 1000, beaconIntervalSeconds: 1, islBandwidthBitsPerSecond: 8000, beaconLoads: true })
-    const { ctx } = setup()
-    const state = sat.init(5)
+    const sat = loadSat
+    const { ctx, state } = setup(sat)
     ctx.neighbours = [4, 6, -1, 24]
     deliver(sat, state, ctx, "CachePut", { key: 9, requestId: 2 }, { origin: 100, bytes: 300 })
     // Heard on the sender's slot 1: our slot 0 neighbour; its slot neighbours are two slots from us, outside the box.
@@ -64,9 +64,8 @@ describe("satellite", () => {
   })
 
   it("a beacon carries the larger of its in-plane neighbours' loads; the box's load counts the corners beyond either plane neighbour", () => {
-    const sat = satellite({ capacityBytes: 1000, beaconIntervalSeconds: 1, islBandwidthBitsPerSecond: 8000, beaconLoads: true })
-    const { ctx } = setup()
-    const state = sat.init(5)
+    const sat = loadSat
+    const { ctx, state } = setup(sat)
     ctx.neighbours = [4, 6, 14, 24]
     // Slot 0 (the sender's link 1) has written 100, slot 1 (its link 0) 150; beyond the previous plane
     // (slot 2, the sender's link 3), 800.
