@@ -2,7 +2,9 @@
  * Real catalogs in: TLE and OMM checked record by record, the structure (shells, planes, slots,
  * exclusions) inferred from generated catalogs whose answer is known, and the +Grid over irregular planes.
  */
-import { writeFileSync } from "node:fs"
+import { mkdtempSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { uniform } from "./support/uniform.js"
@@ -381,6 +383,35 @@ describe("laser links over inferred planes", () => {
     const full = Catalog.readCatalog(writeCatalog("tle", { missingFraction: 0 }).path, { at: REFERENCE }).constellation
     const gf = plusGrid(full)
     expect(Array.from(gf.neighbours).filter((n) => n < 0)).toEqual([])
+  })
+
+  it("links between inferred planes are inter-plane links; the seam closes only where the planes go all around, unless forced", () => {
+    const { path } = writeCatalog("tle", { missingFraction: 0 })
+    const { constellation: ring } = Catalog.readCatalog(path, { at: REFERENCE })
+    const g = plusGrid(ring)
+    // Right neighbours are in the next plane, over a link the polar cut-off applies to.
+    for (let i = 0; i < ring.size; i++) {
+      const right = g.neighbourLink[4 * i + 3]!
+      if (right >= 0) expect(g.linkKind[right]).toBe(LinkKind.interPlane)
+    }
+    const seamLinks = (c: Constellation.Constellation, seam: "auto" | "wrap" | "cut") => {
+      const grid = plusGrid(c, { ...defaultIslRules, seam })
+      const lastPlane = (i: number) => c.planeOf[i] === c.shells[c.shellOf[i]!]!.planes - 1
+      return Array.from({ length: c.size }, (_, i) => i).filter((i) => lastPlane(i) && grid.neighbours[4 * i + 3]! >= 0).length
+    }
+    expect(seamLinks(ring, "auto")).toBeGreaterThan(0)
+    expect(seamLinks(ring, "wrap")).toBe(seamLinks(ring, "auto"))
+    expect(seamLinks(ring, "cut")).toBe(0)
+    // Six planes with the third gone: a patch of five, open at the gap unless the seam is forced.
+    const at = Date.parse(REFERENCE)
+    const syn = Catalog.syntheticCatalog({ shells: [walkerDelta({ planes: 6, satsPerPlane: 12, altitudeKm: 600, inclinationDeg: 60, phasing: 1 })], referenceMs: at, seed: 5 })
+    const kept = syn.elements.filter((_, i) => { const t = syn.truth[i]!; return t.kind === "operational" && t.plane !== 2 })
+    const file = join(mkdtempSync(join(tmpdir(), "skymemory-patch-")), "patch.tle")
+    writeFileSync(file, Catalog.toTle(kept))
+    const { constellation: patch } = Catalog.readCatalog(file, { at: REFERENCE })
+    expect(patch.shells[0]!.raanSpreadDeg).toBeLessThan(360)
+    expect([seamLinks(patch, "auto"), seamLinks(patch, "cut")]).toEqual([0, 0])
+    expect(seamLinks(patch, "wrap")).toBeGreaterThan(0)
   })
 
   it("cross-shell links only on request: mutual nearest of another shell, one per satellite, within range", () => {

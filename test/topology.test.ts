@@ -116,6 +116,20 @@ describe("ISLs", () => {
     expect(s.neighbours[4 * (5 * 11) + 3]).toBe(-1)
   })
 
+  it("the seam: 'auto' wraps only planes all the way around, 'wrap' and 'cut' force either; a plane of two has one ring link", () => {
+    const shell = { planes: 6, satsPerPlane: 8, altitudeKm: 780, inclinationDeg: 86.4, phasing: 0 }
+    const links = (s: Parameters<typeof Constellation.make>[0][number], seam: "auto" | "wrap" | "cut") =>
+      plusGrid(Constellation.make([s]), { ...defaultIslRules, seam }).linkCount
+    // A patch of six adjacent planes of a larger shell (120 deg of RAAN): open unless forced.
+    const patch = walkerDelta({ ...shell, raanSpreadDeg: 120 })
+    expect([links(patch, "auto"), links(patch, "wrap"), links(patch, "cut")]).toEqual([48 + 40, 96, 48 + 40])
+    expect([links(walkerDelta(shell), "auto"), links(walkerDelta(shell), "cut")]).toEqual([96, 48 + 40])
+    expect(links(walkerStar(shell), "wrap")).toBe(96)
+    // Three planes of two: one link in each plane, two across each of the three plane pairs; of one: none in a plane.
+    expect(links(walkerDelta({ ...shell, planes: 3, satsPerPlane: 2 }), "auto")).toBe(3 + 3 * 2)
+    expect(links(walkerDelta({ ...shell, planes: 3, satsPerPlane: 1 }), "auto")).toBe(3)
+  })
+
   it("gridHops is the +Grid hop count on an unphased delta shell, symmetric, and infinite across shells", () => {
     const c = Constellation.make([walkerDelta({ planes: 6, satsPerPlane: 8, altitudeKm: 780, inclinationDeg: 86.4, phasing: 0 })])
     const g = plusGrid(c)
@@ -168,6 +182,20 @@ describe("ISLs", () => {
     expect(makeSnapshot(sparse, { rules: { ...defaultIslRules, maxRangeKm: 1e6, minLineOfSightAltitudeKm: -6000 } }).update(0).linksUp).toBe(3)
   })
 
+  it("line of sight is judged on the segment between the two satellites, not the line through them", () => {
+    // Two satellites over one point, 150 and 500 km up: the line through them passes the Earth's centre,
+    // the segment stays 150 km up. Either end first.
+    const g = plusGrid(Constellation.make([walkerDelta({ planes: 1, satsPerPlane: 3, altitudeKm: 550, inclinationDeg: 53 })]))
+    const up = new Uint8Array(g.linkCount), len = new Float64Array(g.linkCount)
+    for (const [ra, rb] of [[150, 500], [500, 150]]) {
+      const pos = new Float64Array(9)
+      pos[3 * g.linkA[0]!] = EARTH_RADIUS_KM + ra!
+      pos[3 * g.linkB[0]!] = EARTH_RADIUS_KM + rb!
+      linkStates(g, defaultIslRules, pos, up, len)
+      expect([ra, rb, up[0], len[0]]).toEqual([ra, rb, 1, 350])
+    }
+  })
+
   it("a link longer than the terminals' range is down though its line of sight is clear", () => {
     // Ten a plane at 550 km: neighbours 36 deg apart, 4,277 km, the chord 211 km above the ground at its lowest.
     const ring = Constellation.make([walkerDelta({ planes: 1, satsPerPlane: 10, altitudeKm: 550, inclinationDeg: 53 })])
@@ -180,7 +208,8 @@ describe("ISLs", () => {
   it("link windows agree with the instantaneous link state, and close where the state changes", () => {
     const c = Constellation.make([walkerDelta({ planes: 8, satsPerPlane: 10, altitudeKm: 700, inclinationDeg: 85, phasing: 1 })])
     const snap = makeSnapshot(c)
-    const w = linkWindows(snap, 0, 3000, { stepSeconds: 20, toleranceSeconds: 1e-3 })
+    // The default tolerance (1 ms) is what the checks below at 2 ms assume.
+    const w = linkWindows(snap, 0, 3000, { stepSeconds: 20 })
     let transitions = 0
     for (let t = 7.3; t < 3000; t += 97.1) {
       snap.update(t)
@@ -189,14 +218,28 @@ describe("ISLs", () => {
     w.forEach((ws, l) => {
       for (const [a, b] of ws) {
         expect(b).toBeGreaterThanOrEqual(a)
+        // A window holds its start and not its end: the state there is already the new one.
         if (a > 0) {
           transitions++
           expect(snap.update(a - 2e-3).up[l]).toBe(0)
-          expect(snap.update(a + 2e-3).up[l]).toBe(1)
+          expect(snap.update(a).up[l]).toBe(1)
+        }
+        if (b < 3000) {
+          transitions++
+          expect(snap.update(b - 2e-3).up[l]).toBe(1)
+          expect(snap.update(b).up[l]).toBe(0)
         }
       }
     })
     expect(transitions).toBeGreaterThan(0)
+    // A span that ends between two samples, just before a link goes down: the window ends with the span.
+    const l = w.findIndex((ws) => ws.some(([, b]) => b < 3000 && b % 20 > 1))
+    const down = w[l]!.find(([, b]) => b < 3000 && b % 20 > 1)![1]
+    const cut = linkWindows(snap, 0, down - 0.5, { stepSeconds: 20 })
+    expect(cut[l]!.at(-1)![1]).toBe(down - 0.5)
+    expect(Math.max(...cut.flatMap((ws) => ws.map(([, b]) => b)))).toBe(down - 0.5)
+    expect(linkWindows(snap, 5, 5).length).toBe(snap.graph.linkCount)
+    expect(() => linkWindows(snap, 5, 4)).toThrow(TopologyError)
   })
 })
 

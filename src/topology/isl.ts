@@ -4,9 +4,10 @@
  * join satellites of one shell only.
  *
  * Rules, each a setting because systems differ:
- * - seam: Walker delta planes wrap (last plane links to plane 0, slot shifted to undo the phasing);
- *   Walker star has counter-rotating planes across the seam, whose links are cut by default, and so
- *   does a patch of adjacent planes (RAAN spread < 360 deg).
+ * - seam: planes that go all the way around (RAAN spread 360 deg: Walker delta, or a catalog shell
+ *   inferred to wrap) link the last plane to plane 0, slot shifted to undo the phasing; a Walker star
+ *   (spread 180 deg, counter-rotating planes across the seam) and a patch of adjacent planes have an
+ *   open seam. "auto" follows the spread; "wrap" and "cut" force either in every shell.
  * - polar cut-off: inter-plane lasers cannot track above a latitude (planes cross, relative speed is
  *   high), so inter-plane links are down while either end is above it.
  * - line of sight: a link is down while its straight segment dips below `minLineOfSightAltitudeKm`
@@ -32,6 +33,10 @@ export interface IslRules {
 }
 
 export const defaultIslRules: IslRules = { seam: "auto", polarCutoffLatDeg: 70, minLineOfSightAltitudeKm: 80, maxRangeKm: 5_000, crossShellLinks: false }
+
+/** Whether a shell's last plane links to its first under these rules (see the module's doc). */
+const seamWraps = (rules: IslRules, spreadDeg: number): boolean =>
+  rules.seam === "wrap" || (rules.seam === "auto" && spreadDeg === 360)
 
 export const LinkKind = { intraPlane: 0, interPlane: 1, crossShell: 2 } as const
 
@@ -77,7 +82,7 @@ export const plusGrid = (c: Constellation, rules: IslRules = defaultIslRules): I
   }
   c.shells.forEach((s, k) => {
     if (s.pattern === "catalog") {
-      const grid = catalogShellGrid(c, k, rules.seam !== "cut" && s.raanSpreadDeg === 360)
+      const grid = catalogShellGrid(c, k, seamWraps(rules, s.raanSpreadDeg))
       for (const [a, b] of grid.inPlane) add(a, b, LinkKind.intraPlane, 1, 0)
       for (const [a, b] of grid.crossPlane) add(a, b, LinkKind.interPlane, 3, 2)
       return
@@ -89,8 +94,7 @@ export const plusGrid = (c: Constellation, rules: IslRules = defaultIslRules): I
     // In-plane ring (a plane of 1 or 2 satellites has no distinct ring links).
     if (N >= 3) for (let p = 0; p < P; p++) for (let q = 0; q < N; q++) add(at(p, q), at(p, q + 1), LinkKind.intraPlane, 1, 0)
     else if (N === 2) for (let p = 0; p < P; p++) add(at(p, 0), at(p, 1), LinkKind.intraPlane, 1, 0)
-    // "auto" wraps only a full delta ring; a star shell or a patch of planes (spread < 360) has an open seam.
-    const wrap = rules.seam === "wrap" || (rules.seam === "auto" && s.pattern === "delta" && s.raanSpreadDeg === 360)
+    const wrap = seamWraps(rules, s.raanSpreadDeg)
     for (let p = 0; p < P; p++) {
       const last = p === P - 1
       if (last && (!wrap || P < 3)) continue
@@ -141,7 +145,7 @@ export const linkStates = (
   up: Uint8Array,
   lengthKm: Float64Array
 ): number => {
-  const sinCut = Math.sin(Math.min(90, rules.polarCutoffLatDeg) * DEG)
+  const sinCut = Math.sin(rules.polarCutoffLatDeg * DEG)
   const minR = EARTH_RADIUS_KM + rules.minLineOfSightAltitudeKm
   const minR2 = minR * minR
   const maxD2 = rules.maxRangeKm * rules.maxRangeKm
