@@ -4,8 +4,10 @@ import { uniform } from "./support/uniform.js"
 import {
   Catalog, Constellation, defaultIslRules, EARTH_RADIUS_KM, handovers, kepler, linkStates, linkWindows, makeSnapshot,
   orbitalPeriodSeconds, plusGrid, preset, propagationSeconds, servingAt, type ShortestPaths, SPEED_OF_LIGHT_KM_S, sgp4FromConstellation,
-  sgp4FromSatrecs, servingSatellite, ServingIndex, TopologyError, visibleSatellites, walkerDelta, walkerStar, type Window
+  sgp4FromSatrecs, servingSatellite, ServingIndex, TopologyError, visibleSatellites, walkerDelta, walkerStar, type Window,
+  elevationDeg, stationEcef, stationInertial, subSatellitePoint
 } from "../src/topology/index.js"
+import { degreesLong, ecfToEci, eciToGeodetic } from "satellite.js"
 
 const isUpIn = (windows: ReadonlyArray<Window>, t: number): boolean => windows.some(([a, b]) => t >= a && t < b)
 
@@ -53,7 +55,8 @@ describe("published physics", () => {
     let edgeRange = Number.NaN
     for (let t = -900; t <= 0; t += 0.01) {
       eph.positionsAt(t, pos)
-      const v = visibleSatellites({ latDeg: 0, lonDeg: (eph.earthRotationAngleAt(t) * 180) / Math.PI }, pos, 1, eph.earthRotationAngleAt(t))
+      // The station held at inertial longitude 0 while the Earth turns under it.
+      const v = visibleSatellites({ latDeg: 0, lonDeg: (-eph.earthRotationAngleAt(t) * 180) / Math.PI }, pos, 1, eph.earthRotationAngleAt(t))
       if (v.serving === 0) { edgeRange = v.rangesKm[0]!; break }
     }
     expect(edgeRange).toBeGreaterThan(1115)
@@ -254,6 +257,59 @@ describe("ground", () => {
     for (const h of hs) {
       expect(servingAt(eph, user, h.t - 0.02).serving).toBe(h.from)
       expect(servingAt(eph, user, h.t + 0.001).serving).toBe(h.to)
+    }
+    // However long the step, every change a half-second scan sees is reported (two in one step too), at
+    // the default 10 ms, and none past the span's end.
+    const end = 1195.3
+    const long = handovers(eph, user, 0, end, { stepSeconds: 60 })
+    const seen: Array<{ t: number; from: number; to: number }> = []
+    for (let t = 0.5, prev = servingAt(eph, user, 0).serving; t <= end; t += 0.5) {
+      const now = servingAt(eph, user, t).serving
+      if (now !== prev) seen.push({ t, from: prev, to: now })
+      prev = now
+    }
+    expect(long.map((h) => [h.from, h.to])).toEqual(seen.map((h) => [h.from, h.to]))
+    long.forEach((h, i) => {
+      expect(h.t).toBeLessThanOrEqual(seen[i]!.t)
+      expect(h.t).toBeGreaterThan(seen[i]!.t - 0.5)
+      expect(servingAt(eph, user, h.t - 0.02).serving).toBe(h.from)
+    })
+    const after = handovers(eph, user, 0, long[long.length - 1]!.t - 0.3, { stepSeconds: 60 })
+    expect(after.length).toBe(long.length - 1)
+    // servingAt reports the serving satellite's own elevation: the highest of those visible.
+    const pos = new Float64Array(3 * c.size)
+    eph.positionsAt(100, pos)
+    const v = visibleSatellites(user, pos, c.size, eph.earthRotationAngleAt(100))
+    expect(v.satellites.length).toBeGreaterThan(1)
+    expect(servingAt(eph, user, 100)).toEqual({ serving: v.serving, elevationDeg: Math.max(...v.elevationsDeg), rangeKm: v.rangesKm[0], visible: v.satellites.length })
+  })
+
+  it("the Earth turns east: stations and sub-satellite points in satellite.js's Earth-fixed frame", () => {
+    const c = Constellation.make(preset("paper-19x5"))
+    const eph = sgp4FromConstellation(c)
+    const pos = new Float64Array(3 * c.size)
+    const near = (a: number, b: number, digits: number) => expect(a).toBeCloseTo(b, digits)
+    for (const t of [0, 1234.5, 5000]) {
+      eph.positionsAt(t, pos)
+      const theta = eph.earthRotationAngleAt(t)
+      for (const g of [{ latDeg: 40, lonDeg: -3.7, altitudeKm: 0.7 }, { latDeg: -33.9, lonDeg: 151.2 }]) {
+        const ecef = stationEcef(g)
+        expect(Math.hypot(...ecef)).toBeCloseTo(EARTH_RADIUS_KM + (g.altitudeKm ?? 0), 9)
+        const eci = ecfToEci({ x: ecef[0], y: ecef[1], z: ecef[2] }, theta)
+        const [x, y, z] = stationInertial(g, theta)
+        near(x, eci.x, 9); near(y, eci.y, 9); near(z, eci.z, 9)
+      }
+      for (let s = 0; s < c.size; s += 7) {
+        const p = subSatellitePoint(pos, s, theta)
+        const geo = eciToGeodetic({ x: pos[3 * s]!, y: pos[3 * s + 1]!, z: pos[3 * s + 2]! }, theta)
+        const dLon = ((p.lonDeg - degreesLong(geo.longitude) + 540) % 360) - 180
+        near(dLon, 0, 9)
+        expect(p.lonDeg).toBeGreaterThanOrEqual(-180)
+        expect(p.lonDeg).toBeLessThan(180)
+        // A station under the satellite sees it at the zenith.
+        const o = stationInertial({ latDeg: p.latDeg, lonDeg: p.lonDeg }, theta)
+        near(elevationDeg(o, pos[3 * s]!, pos[3 * s + 1]!, pos[3 * s + 2]!), 90, 4)
+      }
     }
   })
 
