@@ -67,12 +67,17 @@ describe("chunks", () => {
   it("the paper's chunk is one token of Qwen2.5-0.5B at fp16", () => {
     expect(bytesPerToken(qwen05bShape)).toBe(12_288)
     expect(blockBytes(qwen05bShape, 16)).toBe(16 * 12_288)
+    expect(chunkCount(blockBytes(qwen05bShape, 16), 12_288)).toBe(16)
+    expect(() => chunkCount(10, 0)).toThrow(RangeError)
   })
 
   it("chunk and unchunk are inverse; sealed shares hold chunk c in share c mod S and give the bytes back", () => {
     fc.assert(fc.property(fc.uint8Array({ maxLength: 5000 }), fc.integer({ min: 1, max: 700 }), fc.integer({ min: 1, max: 81 }), (bytes, C, S) => {
       const cs = chunk(bytes, C)
       expect(cs).toHaveLength(chunkCount(bytes.length, C))
+      // Whole chunks of C bytes, then one shorter but never empty.
+      cs.forEach((c, i) => expect(c.length).toBe(i < cs.length - 1 ? C : bytes.length - C * (cs.length - 1)))
+      expect(cs.every((c) => c.length > 0)).toBe(true)
       expect(unchunk(cs)).toEqual(bytes)
       const shares = bytesToShares(bytes, 7, { chunkBytes: C, servers: S })
       expect(shares).toHaveLength(S)

@@ -28,9 +28,9 @@ export const chunkSize = (bytes: number, chunkBytes: number, c: number): number 
 /** Server of chunk c among S. */
 export const serverOfChunk = (c: number, servers: number): number => c % servers
 
-/** Cut a byte array into chunks (views, no copy). */
+/** Cut a byte array into chunks (views, no copy; subarray stops the last at the array's end). */
 export const chunk = (bytes: Uint8Array, chunkBytes: number): Array<Uint8Array> =>
-  Array.from({ length: chunkCount(bytes.length, chunkBytes) }, (_, c) => bytes.subarray(c * chunkBytes, Math.min(bytes.length, (c + 1) * chunkBytes)))
+  Array.from({ length: chunkCount(bytes.length, chunkBytes) }, (_, c) => bytes.subarray(c * chunkBytes, (c + 1) * chunkBytes))
 
 /** Join chunks back into one array. */
 export const unchunk = (chunks: ReadonlyArray<Uint8Array>): Uint8Array => {
