@@ -29,6 +29,7 @@ export const liveSpec = {
     strategy: flag.choice("placement strategy (replay workload and the prompt box)", strategyNames, "hop_rotation"),
     users: flag.number("ground users of the standard workload", 32, { min: 0, integer: true }),
     model: flag.string("the prompt box's model (generated: tiny, qwen-shape; or a model folder)", "tiny", "NAME|PATH"),
+    capacityMb: flag.number("store capacity per satellite, MiB (small: watch evictions)", 1024, { min: 1, integer: true, placeholder: "MB" }),
     ...traceFlags(2000)
   }
 }
@@ -42,7 +43,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     const { catalog } = resolveConstellation(o)
     const session = new LiveSession({
       preset: o.preset, catalog, seed: o.seed, workload: o.workload, strategy: o.strategy, trace: o.trace,
-      requests: Number.isFinite(o.requests) ? o.requests : 1_000_000, users: o.users, model: o.model
+      requests: Number.isFinite(o.requests) ? o.requests : 1_000_000, users: o.users, model: o.model, capacityMb: o.capacityMb
     }, o.speed)
     ready = { o, session }
   } catch (e) {

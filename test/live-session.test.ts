@@ -9,7 +9,7 @@ import { makeRunConfig } from "../src/actors/config.js"
 
 const session = (o: Partial<LiveOptions>) => new LiveSession({
   preset: "paper-19x5", catalog: makeRunConfig().catalog, seed: 1, workload: "standard", strategy: "hop_rotation",
-  trace: "data/traces/mooncake-conversation.jsonl.gz", requests: 200, users: 8, model: "unused: no prompt here", ...o
+  trace: "data/traces/mooncake-conversation.jsonl.gz", requests: 200, users: 8, model: "unused: no prompt here", capacityMb: 1024, ...o
 }, 10)
 
 /** The kind of every arc from sequence number `from` on (while the ring has not wrapped past it). */
@@ -47,6 +47,22 @@ describe("the live view's emulation", () => {
     for (const bad of [-1, s.satellites, 1.5]) expect(s.inspect(bad)).toEqual({ type: "error", message: `no satellite ${bad}` })
     expect(s.inspect(s.satellites - 1)).toMatchObject({ type: "satellite", satellite: s.satellites - 1 })
     await s.close()
+  })
+
+  it("with a small store, satellites' panels count the evictions the engine counted, and none holds more than its capacity", async () => {
+    const evictions = async (capacityMb: number) => {
+      const s = session({ workload: "replay", users: 0, capacityMb })
+      await s.tick(4)
+      const panels = Array.from({ length: s.satellites }, (_, i) => s.inspect(i) as { bytes: number; capacityBytes: number; evictions: number })
+      expect(panels.every((p) => p.capacityBytes === capacityMb * 2 ** 20 && p.bytes <= p.capacityBytes)).toBe(true)
+      const total = panels.reduce((n, p) => n + p.evictions, 0)
+      expect(total).toBe(s.kv.engine.report({ wallSeconds: 0, syncSeconds: 0, workSeconds: 0 }).evictions)
+      expect(s.describe().capacityBytes).toBe(capacityMb * 2 ** 20)
+      await s.close()
+      return total
+    }
+    expect(await evictions(1024)).toBe(0)
+    expect(await evictions(1)).toBeGreaterThan(0)
   })
 
   it("a replay's migrations are drawn as migrations, not puts", async () => {

@@ -29,6 +29,8 @@ export interface LiveOptions {
   readonly requests: number
   readonly users: number
   readonly model: string
+  /** Each satellite's store, MiB (the panel's evictions count once it fills). */
+  readonly capacityMb: number
 }
 
 export class LiveSession {
@@ -52,7 +54,9 @@ export class LiveSession {
       preset: o.preset, catalog: o.catalog, workload: o.workload, users: o.workload === "standard" ? o.users : 0,
       replay: { ...defaultRunConfig.replay, strategy: o.strategy, tracePath: o.trace, requests: o.requests }
     }
-    this.kv = ConstellationKvCache.make({ preset: o.preset, seed: o.seed, strategy: o.strategy, namespace: { modelId: o.model, tenantSalt: "live" }, run }, {
+    this.kv = ConstellationKvCache.make({
+      preset: o.preset, seed: o.seed, strategy: o.strategy, capacityBytesPerSatellite: o.capacityMb * 2 ** 20, namespace: { modelId: o.model, tenantSalt: "live" }, run
+    }, {
       onDelivery: (_d: DeliveryRecord, env: Envelope) => this.observe(env)
     })
     this.satellites = this.kv.world.satellites
