@@ -1,13 +1,13 @@
 import { Worker } from "node:worker_threads"
 import { describe, expect, it } from "vitest"
-import { Barrier, BARRIER_INTS } from "../src/runtime/barrier.js"
+import { Barrier, BARRIER_INTS, RunAborted } from "../src/runtime/barrier.js"
 
 describe("the shards' barrier", () => {
   it("spins long while its partner keeps up, backs off to short spins when long ones keep ending in sleep, and tries long again", async () => {
     // ~14 ms of spinning at most: a partner 0.2 ms behind is always within it; one 50 ms behind never is.
     // (A party that arrives last does not wait: the partner is kept behind so that this one waits.)
     const spin = 2_000_000
-    const delays = [...Array(20).fill(0.2), ...Array(5).fill(50), ...Array(300).fill(0.2)]
+    const delays = [...Array(20).fill(0.2), ...Array(5).fill(50), ...Array(100).fill(0.2), ...Array(5).fill(50), ...Array(100).fill(0.2)]
     const control = new SharedArrayBuffer(4 * BARRIER_INTS)
     const barrier = new Barrier(new Int32Array(control), 2, spin)
     const partner = new Worker(new URL("./support/barrier-partner.mjs", import.meta.url), { workerData: { control, spin, delays } })
@@ -23,8 +23,52 @@ describe("the shards' barrier", () => {
     expect(backingOff.slice(0, 20)).not.toContain(true)
     // The third long spin in a row that ends in sleep starts the back-off.
     expect(backingOff.slice(20, 25)).toEqual([false, false, true, true, true])
-    // Short spins for a while (64 waits), then a long one succeeds again and stays.
-    expect(backingOff.slice(25, 40)).toContain(true)
+    // Short spins for 64 waits (a few more arrivals: one where this party comes last does not wait, and
+    // does not count), then a long one succeeds again and stays. It resets the back-off: the next
+    // episode is 64 waits again, not twice as many.
+    const episode = (from: number) => backingOff.slice(from, from + 105).filter(Boolean).length
+    expect(episode(20)).toBeGreaterThanOrEqual(64)
+    expect(episode(20)).toBeLessThan(90)
+    expect(backingOff.slice(125, 130)).toEqual([false, false, true, true, true])
+    expect(episode(125)).toBeGreaterThanOrEqual(64)
+    expect(episode(125)).toBeLessThan(90)
     expect(backingOff.at(-1)).toBe(false)
   }, 30_000)
+
+  it("a party waiting when another aborts is released with RunAborted naming the aborting shard, asleep or spinning; after that every arrival is refused", async () => {
+    for (const { spin, abortAfterMs } of [{ spin: 1_000, abortAfterMs: 30 }, { spin: 50_000_000, abortAfterMs: 5 }]) {
+      const control = new SharedArrayBuffer(4 * BARRIER_INTS)
+      const barrier = new Barrier(new Int32Array(control), 2, spin)
+      const partner = new Worker(new URL("./support/barrier-partner.mjs", import.meta.url), { workerData: { control, spin, delays: [], abortAfterMs } })
+      const ended = new Promise((resolve, reject) => partner.on("exit", resolve).on("error", reject))
+      await new Promise((r) => partner.on("online", r))
+      expect(() => barrier.arrive()).toThrow(new RunAborted(1))
+      await ended
+      expect(() => barrier.arrive()).toThrow(new RunAborted(1))
+      // Even a party that would complete the barrier alone.
+      expect(() => new Barrier(new Int32Array(control), 1, spin).arrive()).toThrow(RunAborted)
+    }
+    // The first shard to abort is the one named: the others it released abort after it.
+    const b = new Barrier(new Int32Array(new SharedArrayBuffer(4 * BARRIER_INTS)), 2, 0)
+    b.abort(2)
+    b.abort(5)
+    expect(() => b.arrive()).toThrow(new RunAborted(2))
+  }, 30_000)
+
+  it("SKY_SPIN must be a whole number; a blank one is refused, not read as 0", () => {
+    const ctl = new Int32Array(new SharedArrayBuffer(4 * BARRIER_INTS))
+    const was = process.env.SKY_SPIN
+    try {
+      for (const bad of [" ", "", "1.5", "-1", "many"]) {
+        process.env.SKY_SPIN = bad
+        expect(() => new Barrier(ctl, 2)).toThrow(/SKY_SPIN: expected a whole number/)
+      }
+      process.env.SKY_SPIN = "0"
+      // No spinning at all: a backing-off party does not spin more than it was told to.
+      expect(new Barrier(ctl, 2).nextSpin).toBe(0)
+    } finally {
+      if (was === undefined) delete process.env.SKY_SPIN
+      else process.env.SKY_SPIN = was
+    }
+  })
 })

@@ -79,17 +79,21 @@ export class Barrier {
           this.failedSpins = 0
           this.backOff = BACK_OFF_WAITS
         }
-        return
+        return this.released()
       }
     }
     if (long && ++this.failedSpins >= FAILED_SPINS_TO_BACK_OFF) {
       this.shortWaits = this.backOff
       this.backOff = Math.min(2 * this.backOff, MAX_BACK_OFF_WAITS)
     }
-    while (Atomics.load(ctl, GEN) === gen) {
-      if (Atomics.load(ctl, ABORT) !== 0) throw new RunAborted(Atomics.load(ctl, WHO))
-      Atomics.wait(ctl, GEN, gen, 50)
-    }
+    // abort() moves the generation on too, so a sleeping party wakes for it as for its partners.
+    while (Atomics.load(ctl, GEN) === gen) Atomics.wait(ctl, GEN, gen, 50)
+    this.released()
+  }
+
+  /** The generation moved on: every party arrived, or one aborted (then this one must not run on). */
+  private released(): void {
+    if (Atomics.load(this.ctl, ABORT) !== 0) throw new RunAborted(Atomics.load(this.ctl, WHO))
   }
 
   abort(shard: number): void {
