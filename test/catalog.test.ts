@@ -379,6 +379,21 @@ describe("laser links over inferred planes", () => {
       }
     }
     expect(gaps).toBeGreaterThan(0)
+    // Over planes of one or two satellites and wide holes: no link twice, and no link across planes
+    // between satellites more than one nominal spacing apart in argument of latitude.
+    const sparse = Catalog.readCatalog(writeCatalog("tle", { missingFraction: 0.8 }).path, { at: REFERENCE }).constellation
+    const gs = plusGrid(sparse)
+    const pairs = Array.from({ length: gs.linkCount }, (_, l) => [gs.linkA[l]!, gs.linkB[l]!].sort((x, y) => x - y).join("-"))
+    expect(new Set(pairs).size).toBe(gs.linkCount)
+    let across = 0
+    for (let l = 0; l < gs.linkCount; l++) {
+      if (gs.linkKind[l] !== LinkKind.interPlane) continue
+      across++
+      const a = gs.linkA[l]!, b = gs.linkB[l]!
+      const d = Math.abs(((sparse.u0Rad[b]! - sparse.u0Rad[a]! + 3 * Math.PI) % (2 * Math.PI)) - Math.PI)
+      expect(d).toBeLessThanOrEqual((2 * Math.PI) / sparse.shells[sparse.shellOf[a]!]!.satsPerPlane + 1e-12)
+    }
+    expect(across).toBeGreaterThan(0)
     // Without empty slots every satellite has its four grid neighbours.
     const full = Catalog.readCatalog(writeCatalog("tle", { missingFraction: 0 }).path, { at: REFERENCE }).constellation
     const gf = plusGrid(full)
@@ -412,6 +427,13 @@ describe("laser links over inferred planes", () => {
     expect(patch.shells[0]!.raanSpreadDeg).toBeLessThan(360)
     expect([seamLinks(patch, "auto"), seamLinks(patch, "cut")]).toEqual([0, 0])
     expect(seamLinks(patch, "wrap")).toBeGreaterThan(0)
+    // Two planes are a pair, not a ring, even where the seam is forced: no second set of links between them.
+    const pairSyn = Catalog.syntheticCatalog({ shells: [walkerDelta({ planes: 2, satsPerPlane: 12, altitudeKm: 600, inclinationDeg: 60, phasing: 1 })], referenceMs: at, seed: 5 })
+    const pairFile = join(mkdtempSync(join(tmpdir(), "skymemory-pair-")), "pair.tle")
+    writeFileSync(pairFile, Catalog.toTle(pairSyn.elements))
+    const { constellation: pair } = Catalog.readCatalog(pairFile, { at: REFERENCE })
+    expect(pair.shells[0]!.planes).toBe(2)
+    expect(seamLinks(pair, "wrap")).toBe(0)
   })
 
   it("cross-shell links only on request: mutual nearest of another shell, one per satellite, within range", () => {
@@ -425,6 +447,20 @@ describe("laser links over inferred planes", () => {
     expect(g.linkCount).toBe(without.linkCount + cross.length)
     const pos = new Float64Array(3 * c.size)
     ephemerisOf(c).positionsAt(0, pos)
+    // Exactly the pairs a search over every satellite finds, at the default range and a short one.
+    const apart = (a: number, b: number) => Math.hypot(pos[3 * a]! - pos[3 * b]!, pos[3 * a + 1]! - pos[3 * b + 1]!, pos[3 * a + 2]! - pos[3 * b + 2]!)
+    for (const maxRangeKm of [defaultIslRules.maxRangeKm, 400]) {
+      const nearest = Array.from({ length: c.size }, (_, i) => {
+        let best = -1
+        for (let j = 0; j < c.size; j++) if (c.shellOf[j] !== c.shellOf[i] && apart(i, j) <= maxRangeKm && (best < 0 || apart(i, j) < apart(i, best))) best = j
+        return best
+      })
+      const want = nearest.flatMap((j, i) => (j > i && nearest[j] === i ? [`${i}-${j}`] : []))
+      const gr = plusGrid(c, { ...defaultIslRules, crossShellLinks: true, maxRangeKm })
+      const got = Array.from({ length: gr.linkCount }, (_, l) => l).filter((l) => gr.linkKind[l] === LinkKind.crossShell).map((l) => `${gr.linkA[l]}-${gr.linkB[l]}`)
+      expect(got.sort()).toEqual(want.sort())
+      if (maxRangeKm === 400) expect(want.length).toBeLessThan(cross.length)
+    }
     const ends = cross.flatMap((l) => [g.linkA[l]!, g.linkB[l]!])
     expect(new Set(ends).size).toBe(ends.length)
     for (const l of cross) {
