@@ -63,6 +63,12 @@ describe("KV blocks", () => {
         }
       }
     }), { numRuns: 60 })
+    // Nothing to join, or blocks of two models, is refused by name.
+    expect(() => joinBlocks([])).toThrow(/no blocks/)
+    const [a] = splitIntoBlocks(randomPast(2, 2, 4, 8, 1), 8)
+    for (const other of [randomPast(2, 1, 4, 8, 2), randomPast(2, 2, 2, 8, 3), randomPast(1, 2, 4, 8, 4)]) {
+      expect(() => joinBlocks([a!, splitIntoBlocks(other, 8)[0]!])).toThrow(/different shapes/)
+    }
   })
 
   it("shares round-trip; a flipped bit is caught as corrupted, a chunk from another block as forged", () => {
