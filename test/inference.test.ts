@@ -5,7 +5,7 @@ import fc from "fast-check"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { bytesPerToken } from "../src/cache/chunking.js"
 import { ConstellationKvCache } from "../src/actors/constellation-kv.js"
-import { crossoverTokens, prefillFlops } from "../src/inference/devices.js"
+import { crossoverTokens, deviceNamed, fitLine, prefillFlops, prefillSecondsOn, qwen25HalfB } from "../src/inference/devices.js"
 import { joinBlocks, splitIntoBlocks } from "../src/inference/kv-blocks.js"
 import { blockToShares, sharesToBlock } from "../src/inference/kv-transfer.js"
 import { ModelPool } from "../src/inference/model-pool.js"
@@ -88,6 +88,49 @@ describe("KV blocks", () => {
 })
 
 describe("device arithmetic", () => {
+  it("Qwen2.5-0.5B's prefill FLOPs: 2 per weight per token (its model card's 0.49B, 0.36B without the embedding) and 4 x heads x headDim per layer per visible key", () => {
+    const m = qwen25HalfB
+    // Every matrix by name: q, k, v, o projections, the MLP's gate, up and down; the LM head (tied to the embedding).
+    const perLayer = 896 * 896 + 896 * 128 + 896 * 128 + 896 * 896 + 896 * 4864 + 896 * 4864 + 4864 * 896
+    const weights = 24 * perLayer + 896 * 151_936
+    expect(Math.abs(24 * perLayer / 0.36e9 - 1)).toBeLessThan(0.01)
+    expect(Math.abs(weights / 0.49e9 - 1)).toBeLessThan(0.01)
+    const attention = 4 * 24 * 14 * 64
+    expect(prefillFlops(m, 0, 1)).toBe(2 * weights + attention)
+    // The token at position p sees p + 1 keys: p more than the first.
+    for (const p of [1, 7, 1000]) expect(prefillFlops(m, p, p + 1) - prefillFlops(m, 0, 1)).toBe(attention * p)
+    expect(prefillFlops(m, 0, 3)).toBe(3 * 2 * weights + attention * (1 + 2 + 3))
+    const jetson = deviceNamed("jetson-orin-nano-8gb")!
+    expect(prefillSecondsOn(jetson, m, 0, 100)).toBeCloseTo(prefillFlops(m, 0, 100) / 3e12, 15)
+    expect([prefillSecondsOn(jetson, m, 5, 5), prefillSecondsOn(jetson, m, 5, 3)]).toEqual([0, 0])
+  })
+
+  it("the crossover is the shortest prefix that wins, found by a scan of every length too, within any bound", () => {
+    const m = qwen25HalfB
+    const wins = (p: number, fetch: (p: number) => number, flops: number) => fetch(p) + (prefillFlops(m, p, p + 32) / flops) * 1e3 < (prefillFlops(m, 0, p + 32) / flops) * 1e3
+    // Bounds that are no power of two with the crossover between the last power of two and the bound
+    // (30 ms: 91 tokens, under 100; 5 ms on an H100: 4,976, under 6,000) as well as beyond it.
+    for (const [fetchBase, flops] of [[20, 3e12], [30, 3e12], [80, 3e12], [5, 4e14], [0.01, 3e12]] as const) {
+      const fetch = (p: number) => fetchBase + 0.002 * p
+      for (const maxTokens of [65_536, 6_000, 3_000, 1_000, 100]) {
+        let first: number | undefined
+        for (let p = 1; p <= Math.min(maxTokens, 20_000) && first === undefined; p++) if (wins(p, fetch, flops)) first = p
+        if (first === undefined && maxTokens > 20_000) continue
+        expect([fetchBase, flops, maxTokens, crossoverTokens(m, 32, fetch, flops, maxTokens)]).toEqual([fetchBase, flops, maxTokens, first])
+      }
+    }
+  })
+
+  it("a least-squares line: exact through points on a line, through the origin from one point, flat over one x", () => {
+    expect(fitLine([1, 2, 3, 4], [3, 5, 7, 9])).toEqual({ a: 1, b: 2 })
+    const noisy = fitLine([0, 1, 2], [1, 2, 2])
+    expect(noisy.a).toBeCloseTo(7 / 6, 12)
+    expect(noisy.b).toBeCloseTo(0.5, 12)
+    expect(fitLine([4], [10])).toEqual({ a: 0, b: 2.5 })
+    expect(fitLine([0], [10])).toEqual({ a: 0, b: 0 })
+    expect(fitLine([2, 2], [1, 3])).toEqual({ a: 2, b: 0 })
+  })
+
   it("prefill FLOPs add up over a split, and the crossover moves with device speed", () => {
     const m = modelArithmetic(ensureModel("tiny"))
     expect(prefillFlops(m, 0, 100) + prefillFlops(m, 100, 164)).toBeCloseTo(prefillFlops(m, 0, 164), 3)

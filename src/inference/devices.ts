@@ -68,10 +68,10 @@ export const crossoverTokens = (
   const wins = (p: number) => fetchMs(p) + (prefillFlops(m, p, p + suffixTokens) / flopsPerSecond) * 1e3 < (prefillFlops(m, 0, p + suffixTokens) / flopsPerSecond) * 1e3
   let lo = 1
   while (lo <= maxTokens && !wins(lo)) lo *= 2
-  if (lo > maxTokens) return wins(maxTokens) ? maxTokens : undefined
-  // Refine between the last losing power of two and the first winning one.
-  let bad = Math.floor(lo / 2), good = lo
-  if (bad < 1 || wins(bad)) return lo
+  if (lo > maxTokens && !wins(maxTokens)) return undefined
+  // Refine between the last losing power of two and the first winning one (or maxTokens).
+  let bad = Math.floor(lo / 2), good = Math.min(lo, maxTokens)
+  if (bad < 1) return good
   while (good - bad > 1) {
     const mid = Math.floor((good + bad) / 2)
     if (wins(mid)) good = mid
