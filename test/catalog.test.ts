@@ -2,7 +2,7 @@
  * Real catalogs in: TLE and OMM checked record by record, the structure (shells, planes, slots,
  * exclusions) inferred from generated catalogs whose answer is known, and the +Grid over irregular planes.
  */
-import { mkdtempSync, writeFileSync } from "node:fs"
+import { mkdtempSync, utimesSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import fc from "fast-check"
@@ -94,6 +94,57 @@ describe("catalog files", () => {
     writeFileSync(csvPath, "NORAD_CAT_ID,OBJECT_NAME\n1,\"unterminated\n")
     expect(() => Catalog.readCatalog(csvPath)).toThrow(expect.objectContaining({ message: expect.stringMatching(/not valid CSV/) }))
     expect(() => Catalog.readCatalog("/no/such/catalog.tle")).toThrow(expect.objectContaining({ field: "/no/such/catalog.tle", message: "no such file" }))
+  })
+
+  it("names what a file that is no catalog is, counts every bad record, keeps 20 of them, and takes t = 0 from the newest epoch", () => {
+    const dir = mkdtempSync(join(tmpdir(), "skymemory-notcat-"))
+    const at = (name: string, text: string) => (writeFileSync(join(dir, name), text), join(dir, name))
+    expect(() => Catalog.readCatalog(at("bin.tle", "1 25544U\u0000\u0001"))).toThrow(/is binary, not a TLE or OMM catalog/)
+    expect(() => Catalog.readCatalog(dir)).toThrow(/is a directory, not a catalog file/)
+    expect(() => Catalog.readCatalog(at("empty.tle", "\n\n"))).toThrow(/no TLE sets in the file/)
+    // A name line with a comma is still a TLE name, not a CSV header.
+    const { text } = writeCatalog("tle")
+    const named = text.split("\n")
+    named[0] = "STARLINK-1007, TEST"
+    expect(Catalog.readCatalog(at("comma.tle", named.join("\n")), { at: REFERENCE }).summary.format).toBe("tle")
+    // 25 sets with a broken checksum: all counted, the first named, 20 kept for the summary.
+    const lines = text.split("\n")
+    for (let k = 0; k < 25; k++) lines[3 * k + 1] = lines[3 * k + 1]!.slice(0, 68) + String((Number(lines[3 * k + 1]![68]) + 1) % 10)
+    const broken = at("broken.tle", lines.join("\n"))
+    expect(() => Catalog.readCatalog(broken)).toThrow(/\(25 bad records in all; --lenient skips and counts them\)/)
+    const lenient = Catalog.readCatalog(broken, { lenient: true, at: REFERENCE })
+    expect([lenient.summary.excluded["invalid-record"], lenient.summary.invalid.length]).toEqual([25, 20])
+    // t = 0 defaults to the newest epoch of all records, wherever it sits in the file.
+    const records = Catalog.parseTle(text, "x.tle").records
+    const newest = Math.max(...records.map((r) => r.epochMs))
+    expect(records[0]!.epochMs).toBeLessThan(newest)
+    const plain = Catalog.readCatalog(at("plain.tle", text)).summary
+    expect([plain.newestEpoch, plain.at]).toEqual([new Date(newest).toISOString(), new Date(newest).toISOString()])
+  })
+
+  it("loadCatalog reads a file again once it changes, and keeps one reading per set of options", () => {
+    const dir = mkdtempSync(join(tmpdir(), "skymemory-memo-"))
+    const path = join(dir, "sats.tle")
+    const { text } = writeCatalog("tle")
+    writeFileSync(path, text)
+    const first = Catalog.loadCatalog(path, { at: REFERENCE })
+    expect(Catalog.loadCatalog(path, { at: REFERENCE })).toBe(first)
+    expect(Catalog.loadCatalog(path, { at: "2026-11-01T06:00:00Z" }).summary.at).toBe("2026-11-01T06:00:00.000Z")
+    // The same size, one set fewer in effect (its lines blanked): a new reading.
+    const lines = text.split("\n")
+    for (const k of [0, 1, 2]) lines[k] = " ".repeat(lines[k]!.length)
+    writeFileSync(path, lines.join("\n"))
+    utimesSync(path, new Date(Date.now() + 5000), new Date(Date.now() + 5000))
+    expect(Catalog.loadCatalog(path, { at: REFERENCE }).summary.records).toBe(first.summary.records - 1)
+  })
+
+  it("a shell's summary gives its fewest and most satellites in a plane", () => {
+    const { constellation: c, summary } = Catalog.readCatalog(writeCatalog("tle", { missingFraction: 0.3 }).path, { at: REFERENCE })
+    summary.shells.forEach((sh, k) => {
+      const sizes = Array.from({ length: sh.planes }, (_, p) => c.planeStart[c.shellPlaneStart[k]! + p + 1]! - c.planeStart[c.shellPlaneStart[k]! + p]!)
+      expect([sh.minPerPlane, sh.maxPerPlane]).toEqual([Math.min(...sizes), Math.max(...sizes)])
+      expect(sh.minPerPlane).toBeLessThan(sh.maxPerPlane)
+    })
   })
 
   it("reads the layouts catalogs use: 3LE names with '0 ', two-line sets without names, CRLF, blank lines", () => {
