@@ -5,7 +5,7 @@ import {
   Catalog, Constellation, defaultIslRules, EARTH_RADIUS_KM, handovers, kepler, linkStates, linkWindows, makeSnapshot,
   orbitalPeriodSeconds, plusGrid, preset, propagationSeconds, servingAt, type ShortestPaths, SPEED_OF_LIGHT_KM_S, sgp4FromConstellation,
   sgp4FromSatrecs, servingSatellite, ServingIndex, TopologyError, visibleSatellites, walkerDelta, walkerStar, type Window,
-  elevationDeg, stationEcef, stationInertial, subSatellitePoint
+  elevationDeg, highestSatellite, stationEcef, stationInertial, subSatellitePoint
 } from "../src/topology/index.js"
 import { degreesLong, ecfToEci, eciToGeodetic } from "satellite.js"
 
@@ -282,6 +282,23 @@ describe("ground", () => {
     const v = visibleSatellites(user, pos, c.size, eph.earthRotationAngleAt(100))
     expect(v.satellites.length).toBeGreaterThan(1)
     expect(servingAt(eph, user, 100)).toEqual({ serving: v.serving, elevationDeg: Math.max(...v.elevationsDeg), rangeKm: v.rangesKm[0], visible: v.satellites.length })
+  })
+
+  it("the highest satellite over a station, below the horizon too, is visibleSatellites' at a -90 deg mask", () => {
+    const c = Constellation.make(preset("paper-19x5"))
+    const eph = kepler(c)
+    const pos = new Float64Array(3 * c.size)
+    let below = 0
+    for (const t of [0, 777, 4321]) {
+      eph.positionsAt(t, pos)
+      const theta = eph.earthRotationAngleAt(t)
+      for (let lat = -80; lat <= 80; lat += 20) for (let lon = -170; lon < 180; lon += 40) {
+        const v = visibleSatellites({ latDeg: lat, lonDeg: lon }, pos, c.size, theta, -90)
+        expect(highestSatellite({ latDeg: lat, lonDeg: lon }, pos, c.size, theta)).toBe(v.serving)
+        if (v.elevationsDeg[0]! < 0) below++
+      }
+    }
+    expect(below).toBeGreaterThan(0)
   })
 
   it("the Earth turns east: stations and sub-satellite points in satellite.js's Earth-fixed frame", () => {

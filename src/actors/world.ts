@@ -17,7 +17,7 @@ import type { WorldSource } from "../runtime/build.js"
 import type { EngineReport } from "../runtime/report.js"
 import { streamRng } from "../runtime/random.js"
 import type { HostContext, ShardSpec, ShardWorld, World } from "../runtime/world.js"
-import { Catalog, Constellation, ephemerisOf, type GroundStation, preset, subSatellitePoint, visibleSatellites, walkerDelta, walkerStar } from "../topology/index.js"
+import { Catalog, Constellation, ephemerisOf, type GroundStation, highestSatellite, preset, subSatellitePoint, walkerDelta, walkerStar } from "../topology/index.js"
 import { cityPicker } from "./cities.js"
 import { makeRunConfig, type RunConfig } from "./config.js"
 import { Kind, kindNames } from "./kinds.js"
@@ -99,7 +99,7 @@ const skyData = (config: RunConfig): SkyData => {
     const { users, perUser } = replayUsers(config, rng)
     // Home: the satellite highest over the user at t = 0, below the horizon too (a user far from a patch of
     // planes has none above it), which decides its shard.
-    const userHome = Int32Array.from(users, (u) => visibleSatellites(u, pos, c.size, theta, -90).serving)
+    const userHome = Int32Array.from(users, (u) => highestSatellite(u, pos, c.size, theta))
     return withInferenceSites({
       config, constellation: c, satellites: c.size, users, actorCount: c.size + users.length, userHome,
       firstInference: c.size + users.length, minAltitudeKm: Math.min(...c.shells.map((s) => s.altitudeKm)), userRequests: perUser
@@ -137,7 +137,7 @@ const withInferenceSites = (w: SkyData, pos: Float64Array, theta: number): SkyDa
   const middle = Math.floor(c.shells[0]!.planes / 2)
   const chosen = w.config.inferenceSite
   // Home (its shard): the given site's highest satellite at t = 0, else the middle satellite it sits under.
-  const centre = chosen ? visibleSatellites(chosen, pos, c.size, theta, -90).serving : c.planeStart[middle]! + Math.floor(Constellation.planeSize(c, middle) / 2)
+  const centre = chosen ? highestSatellite(chosen, pos, c.size, theta) : c.planeStart[middle]! + Math.floor(Constellation.planeSize(c, middle) / 2)
   const site = chosen ?? subSatellitePoint(pos, centre, theta)
   const users = [...w.users, ...Array.from({ length: n }, (_, k) => ({ name: `inference-${k}`, ...site }))]
   const userHome = new Int32Array(users.length)

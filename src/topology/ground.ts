@@ -99,6 +99,27 @@ export const servingSatellite = (g: GroundStation, positions: Float64Array, size
   return best
 }
 
+/**
+ * The satellite highest in the sky over a station, below the horizon too (-1 only with no satellites):
+ * where a ground actor far from a patch of planes belongs. visibleSatellites with a -90 deg mask gives
+ * the same, but allocates and sorts every satellite.
+ */
+export const highestSatellite = (g: GroundStation, positions: Float64Array, size: number, theta: number): number => {
+  const o = stationInertial(g, theta)
+  let best = -1
+  let bestSin = Number.NEGATIVE_INFINITY
+  for (let i = 0; i < size; i++) {
+    const dx = positions[3 * i]! - o[0], dy = positions[3 * i + 1]! - o[1], dz = positions[3 * i + 2]! - o[2]
+    // The sine of the elevation times |o|: the same factor for every satellite, so the order is the same.
+    const sinEl = (dx * o[0] + dy * o[1] + dz * o[2]) / Math.sqrt(dx * dx + dy * dy + dz * dz)
+    if (sinEl > bestSin) {
+      bestSin = sinEl
+      best = i
+    }
+  }
+  return best
+}
+
 /** Serving satellite and its elevation / range at time t (re-computing positions). */
 export const servingAt = (eph: Ephemeris, g: GroundStation, t: number, maskDeg = DEFAULT_ELEVATION_MASK_DEG, scratch?: Float64Array) => {
   const pos = scratch ?? new Float64Array(3 * eph.size)
