@@ -45,6 +45,19 @@ const recovers = (syn: Catalog.SyntheticCatalog, c: Constellation.Constellation)
   return { truth, inferred }
 }
 
+/** The operational satellites of one Walker shell as a catalog lists them, only those of the planes `keep` says. */
+const shellElements = (shell: Shell, keep: (plane: number) => boolean = () => true) => {
+  const syn = Catalog.syntheticCatalog({ shells: [shell], referenceMs: Date.parse(REFERENCE), seed: 5 })
+  return syn.elements.filter((_, i) => { const t = syn.truth[i]!; return t.kind === "operational" && keep(t.plane) })
+}
+
+/** shellElements written to a TLE file and read back at REFERENCE. */
+const shellConstellation = (shell: Shell, keep?: (plane: number) => boolean) => {
+  const file = join(mkdtempSync(join(tmpdir(), "skymemory-shell-")), "shell.tle")
+  writeFileSync(file, Catalog.toTle(shellElements(shell, keep)))
+  return Catalog.readCatalog(file, { at: REFERENCE }).constellation
+}
+
 describe("catalog files", () => {
   it("reads the same constellation from three-line TLE, OMM JSON and OMM CSV", () => {
     const [tle, json, csv] = (["tle", "omm-json", "omm-csv"] as const).map((f) => Catalog.readCatalog(writeCatalog(f).path, { at: REFERENCE }))
@@ -355,9 +368,7 @@ describe("structure inferred from a catalog", () => {
     }
     expect(inference.shells.map((sh) => sh.wraps)).toEqual([true, true])
     const wrapsOf = (shell: Shell, keepPlane: (p: number) => boolean) => {
-      const s = Catalog.syntheticCatalog({ shells: [shell], referenceMs: at, seed: 5 })
-      const kept = s.elements.filter((_, i) => { const t = s.truth[i]!; return t.kind === "operational" && keepPlane(t.plane) })
-      const sh = Catalog.inferStructure(Catalog.parseTle(Catalog.toTle(kept), "w.tle").records, { atMs: at }).shells
+      const sh = Catalog.inferStructure(Catalog.parseTle(Catalog.toTle(shellElements(shell, keepPlane)), "w.tle").records, { atMs: at }).shells
       return [sh[0]!.planes.length, sh[0]!.wraps]
     }
     const delta = (planes: number) => walkerDelta({ planes, satsPerPlane: 12, altitudeKm: 600, inclinationDeg: 60, phasing: 1 })
@@ -469,20 +480,13 @@ describe("laser links over inferred planes", () => {
     expect(seamLinks(ring, "wrap")).toBe(seamLinks(ring, "auto"))
     expect(seamLinks(ring, "cut")).toBe(0)
     // Six planes with the third gone: a patch of five, open at the gap unless the seam is forced.
-    const at = Date.parse(REFERENCE)
-    const syn = Catalog.syntheticCatalog({ shells: [walkerDelta({ planes: 6, satsPerPlane: 12, altitudeKm: 600, inclinationDeg: 60, phasing: 1 })], referenceMs: at, seed: 5 })
-    const kept = syn.elements.filter((_, i) => { const t = syn.truth[i]!; return t.kind === "operational" && t.plane !== 2 })
-    const file = join(mkdtempSync(join(tmpdir(), "skymemory-patch-")), "patch.tle")
-    writeFileSync(file, Catalog.toTle(kept))
-    const { constellation: patch } = Catalog.readCatalog(file, { at: REFERENCE })
+    const shell = (planes: number) => walkerDelta({ planes, satsPerPlane: 12, altitudeKm: 600, inclinationDeg: 60, phasing: 1 })
+    const patch = shellConstellation(shell(6), (p) => p !== 2)
     expect(patch.shells[0]!.raanSpreadDeg).toBeLessThan(360)
     expect([seamLinks(patch, "auto"), seamLinks(patch, "cut")]).toEqual([0, 0])
     expect(seamLinks(patch, "wrap")).toBeGreaterThan(0)
     // Two planes are a pair, not a ring, even where the seam is forced: no second set of links between them.
-    const pairSyn = Catalog.syntheticCatalog({ shells: [walkerDelta({ planes: 2, satsPerPlane: 12, altitudeKm: 600, inclinationDeg: 60, phasing: 1 })], referenceMs: at, seed: 5 })
-    const pairFile = join(mkdtempSync(join(tmpdir(), "skymemory-pair-")), "pair.tle")
-    writeFileSync(pairFile, Catalog.toTle(pairSyn.elements))
-    const { constellation: pair } = Catalog.readCatalog(pairFile, { at: REFERENCE })
+    const pair = shellConstellation(shell(2))
     expect(pair.shells[0]!.planes).toBe(2)
     expect(seamLinks(pair, "wrap")).toBe(0)
   })

@@ -5,7 +5,7 @@ import fc from "fast-check"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { bytesPerToken } from "../src/cache/chunking.js"
 import { ConstellationKvCache } from "../src/actors/constellation-kv.js"
-import { crossoverTokens, deviceNamed, fitLine, prefillFlops, prefillSecondsOn, qwen25HalfB } from "../src/inference/devices.js"
+import { crossoverTokens, deviceNamed, fitLine, type ModelArithmetic, prefillFlops, prefillSecondsOn, qwen25HalfB } from "../src/inference/devices.js"
 import { joinBlocks, splitIntoBlocks } from "../src/inference/kv-blocks.js"
 import { blockToShares, sharesToBlock } from "../src/inference/kv-transfer.js"
 import { ModelPool } from "../src/inference/model-pool.js"
@@ -88,6 +88,10 @@ describe("KV blocks", () => {
 })
 
 describe("device arithmetic", () => {
+  /** Whether fetching a p-token prefix and prefilling the 32 tokens after it beats prefilling all p + 32. */
+  const fetchWins = (m: ModelArithmetic, fetch: (p: number) => number, flops: number) => (p: number) =>
+    fetch(p) + (prefillFlops(m, p, p + 32) / flops) * 1e3 < (prefillFlops(m, 0, p + 32) / flops) * 1e3
+
   it("Qwen2.5-0.5B's prefill FLOPs: 2 per weight per token (its model card's 0.49B, 0.36B without the embedding) and 4 x heads x headDim per layer per visible key", () => {
     const m = qwen25HalfB
     // Every matrix by name: q, k, v, o projections, the MLP's gate, up and down; the LM head (tied to the embedding).
@@ -107,14 +111,14 @@ describe("device arithmetic", () => {
 
   it("the crossover is the shortest prefix that wins, found by a scan of every length too, within any bound", () => {
     const m = qwen25HalfB
-    const wins = (p: number, fetch: (p: number) => number, flops: number) => fetch(p) + (prefillFlops(m, p, p + 32) / flops) * 1e3 < (prefillFlops(m, 0, p + 32) / flops) * 1e3
     // Bounds that are no power of two with the crossover between the last power of two and the bound
     // (30 ms: 91 tokens, under 100; 5 ms on an H100: 4,976, under 6,000) as well as beyond it.
     for (const [fetchBase, flops] of [[20, 3e12], [30, 3e12], [80, 3e12], [5, 4e14], [0.01, 3e12]] as const) {
       const fetch = (p: number) => fetchBase + 0.002 * p
       for (const maxTokens of [65_536, 6_000, 3_000, 1_000, 100]) {
         let first: number | undefined
-        for (let p = 1; p <= Math.min(maxTokens, 20_000) && first === undefined; p++) if (wins(p, fetch, flops)) first = p
+        const wins = fetchWins(m, fetch, flops)
+        for (let p = 1; p <= Math.min(maxTokens, 20_000) && first === undefined; p++) if (wins(p)) first = p
         if (first === undefined && maxTokens > 20_000) continue
         expect([fetchBase, flops, maxTokens, crossoverTokens(m, 32, fetch, flops, maxTokens)]).toEqual([fetchBase, flops, maxTokens, first])
       }
@@ -137,8 +141,7 @@ describe("device arithmetic", () => {
     const fetch = (p: number) => 20 + 0.01 * p
     const slow = crossoverTokens(m, 32, fetch, 1e9)
     const fast = crossoverTokens(m, 32, fetch, 1e11)
-    // Fetching p tokens' KV and prefilling the 32 after them beats prefilling all p + 32.
-    const wins = (p: number, flops: number) => fetch(p) + (prefillFlops(m, p, p + 32) / flops) * 1e3 < (prefillFlops(m, 0, p + 32) / flops) * 1e3
+    const wins = (p: number, flops: number) => fetchWins(m, fetch, flops)(p)
     expect(slow).toBeGreaterThan(1)
     expect([wins(slow!, 1e9), wins(slow! - 1, 1e9)]).toEqual([true, false])
     // 100x the compute: the fetch pays off only on far longer prefixes, or on none up to 65,536.

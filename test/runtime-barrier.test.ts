@@ -2,6 +2,14 @@ import { Worker } from "node:worker_threads"
 import { describe, expect, it } from "vitest"
 import { Barrier, BARRIER_INTS, RunAborted } from "../src/runtime/barrier.js"
 
+/** The other party on its own thread (support/barrier-partner.mjs); resolves when it has ended. */
+const partner = (control: SharedArrayBuffer, spin: number, delays: ReadonlyArray<number>, abortAfterMs?: number) => {
+  const worker = new Worker(new URL("./support/barrier-partner.mjs", import.meta.url), { workerData: { control, spin, delays, abortAfterMs } })
+  const online = new Promise((resolve) => worker.on("online", resolve))
+  const ended = new Promise((resolve, reject) => worker.on("exit", resolve).on("error", reject))
+  return { online, ended }
+}
+
 describe("the shards' barrier", () => {
   it("spins long while its partner keeps up, backs off to short spins when long ones keep ending in sleep, and tries long again", async () => {
     // ~14 ms of spinning at most: a partner 0.2 ms behind is always within it; one 50 ms behind never is.
@@ -10,8 +18,7 @@ describe("the shards' barrier", () => {
     const delays = [...Array(20).fill(0.2), ...Array(5).fill(50), ...Array(100).fill(0.2), ...Array(5).fill(50), ...Array(100).fill(0.2)]
     const control = new SharedArrayBuffer(4 * BARRIER_INTS)
     const barrier = new Barrier(new Int32Array(control), 2, spin)
-    const partner = new Worker(new URL("./support/barrier-partner.mjs", import.meta.url), { workerData: { control, spin, delays } })
-    const ended = new Promise((resolve, reject) => partner.on("exit", resolve).on("error", reject))
+    const { ended } = partner(control, spin, delays)
     expect(barrier.nextSpin).toBe(spin)
     const backingOff = delays.map(() => {
       barrier.arrive()
@@ -39,9 +46,8 @@ describe("the shards' barrier", () => {
     for (const { spin, abortAfterMs } of [{ spin: 1_000, abortAfterMs: 30 }, { spin: 50_000_000, abortAfterMs: 5 }]) {
       const control = new SharedArrayBuffer(4 * BARRIER_INTS)
       const barrier = new Barrier(new Int32Array(control), 2, spin)
-      const partner = new Worker(new URL("./support/barrier-partner.mjs", import.meta.url), { workerData: { control, spin, delays: [], abortAfterMs } })
-      const ended = new Promise((resolve, reject) => partner.on("exit", resolve).on("error", reject))
-      await new Promise((r) => partner.on("online", r))
+      const { online, ended } = partner(control, spin, [], abortAfterMs)
+      await online
       expect(() => barrier.arrive()).toThrow(new RunAborted(1))
       await ended
       expect(() => barrier.arrive()).toThrow(new RunAborted(1))
@@ -63,8 +69,8 @@ describe("the shards' barrier", () => {
         process.env.SKY_SPIN = bad
         expect(() => new Barrier(ctl, 2)).toThrow(/SKY_SPIN: expected a whole number/)
       }
+      // "0" is a whole number: no spinning at all.
       process.env.SKY_SPIN = "0"
-      // No spinning at all: a backing-off party does not spin more than it was told to.
       expect(new Barrier(ctl, 2).nextSpin).toBe(0)
     } finally {
       if (was === undefined) delete process.env.SKY_SPIN

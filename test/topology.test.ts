@@ -5,7 +5,7 @@ import {
   Catalog, Constellation, defaultIslRules, EARTH_RADIUS_KM, handovers, kepler, linkStates, linkWindows, makeSnapshot,
   orbitalPeriodSeconds, plusGrid, preset, propagationSeconds, servingAt, type ShortestPaths, SPEED_OF_LIGHT_KM_S, sgp4FromConstellation,
   sgp4FromSatrecs, servingSatellite, ServingIndex, TopologyError, visibleSatellites, walkerDelta, walkerStar, type Window,
-  elevationDeg, highestSatellite, stationEcef, stationInertial, subSatellitePoint
+  elevationDeg, highestSatellite, type Shell, stationEcef, stationInertial, subSatellitePoint
 } from "../src/topology/index.js"
 import { degreesLong, ecfToEci, eciToGeodetic } from "satellite.js"
 
@@ -121,7 +121,7 @@ describe("ISLs", () => {
 
   it("the seam: 'auto' wraps only planes all the way around, 'wrap' and 'cut' force either; a plane of two has one ring link", () => {
     const shell = { planes: 6, satsPerPlane: 8, altitudeKm: 780, inclinationDeg: 86.4, phasing: 0 }
-    const links = (s: Parameters<typeof Constellation.make>[0][number], seam: "auto" | "wrap" | "cut") =>
+    const links = (s: Shell, seam: "auto" | "wrap" | "cut") =>
       plusGrid(Constellation.make([s]), { ...defaultIslRules, seam }).linkCount
     // A patch of six adjacent planes of a larger shell (120 deg of RAAN): open unless forced.
     const patch = walkerDelta({ ...shell, raanSpreadDeg: 120 })
