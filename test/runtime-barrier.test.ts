@@ -1,6 +1,7 @@
 import { Worker } from "node:worker_threads"
 import { describe, expect, it } from "vitest"
 import { Barrier, BARRIER_INTS, RunAborted } from "../src/runtime/barrier.js"
+import { SpinPolicy } from "../src/runtime/spin-policy.js"
 
 /** The other party on its own thread (support/barrier-partner.mjs); resolves when it has ended. */
 const partner = (control: SharedArrayBuffer, spin: number, delays: ReadonlyArray<number>, abortAfterMs?: number) => {
@@ -60,6 +61,46 @@ describe("the shards' barrier", () => {
     b.abort(5)
     expect(() => b.arrive()).toThrow(new RunAborted(2))
   }, 30_000)
+
+  it("the spin policy, wait by wait: backs off for 64 waits, twice as many each time the long spin after fails again, at most 4,096; short spins are never longer than long ones", () => {
+    const policy = new SpinPolicy(50_000)
+    /** One wait, ending in sleep or not; whether it was a long spin. */
+    const wait = (spunOut: boolean) => {
+      const long = policy.long
+      policy.waited(long, spunOut)
+      return long
+    }
+    /** Waits until the next long spin, ending as `spunOut`; how many there were. */
+    const backOff = (spunOut: boolean) => {
+      let n = 0
+      for (; !policy.long && n <= 10_000; n++) {
+        expect(policy.nextSpin).toBe(128)
+        wait(spunOut)
+      }
+      return n
+    }
+    // Two long spins ending in sleep are not yet three in a row; a success starts the count again.
+    expect([wait(true), wait(true), wait(false), wait(true), wait(true)]).toEqual([true, true, true, true, true])
+    expect(policy.nextSpin).toBe(50_000)
+    expect(wait(true)).toBe(true)
+    // Short waits count down whether or not their spin ends in sleep; each long spin after that fails.
+    const episodes = Array.from({ length: 9 }, (_, k) => {
+      const n = backOff(k % 2 === 0)
+      expect(wait(true)).toBe(true)
+      return n
+    })
+    expect(episodes).toEqual([64, 128, 256, 512, 1024, 2048, 4096, 4096, 4096])
+    // One long spin that succeeds resets it all: three failures again, then 64 short waits.
+    expect(backOff(true)).toBe(4096)
+    expect([wait(false), wait(true), wait(true)]).toEqual([true, true, true])
+    expect(policy.long).toBe(true)
+    expect(wait(true)).toBe(true)
+    expect(backOff(true)).toBe(64)
+    // A long spin under 128 loads (SKY_SPIN) is not lengthened while backing off.
+    const short = new SpinPolicy(50)
+    for (let k = 0; k < 3; k++) short.waited(true, true)
+    expect([short.long, short.nextSpin]).toEqual([false, 50])
+  })
 
   it("SKY_SPIN must be a whole number; a blank one is refused, not read as 0", () => {
     const ctl = new Int32Array(new SharedArrayBuffer(4 * BARRIER_INTS))

@@ -5,6 +5,8 @@
  *
  * Layout (Int32Array over a SharedArrayBuffer): [generation, arrived, abort, abortingShard].
  */
+import { SpinPolicy } from "./spin-policy.js"
+
 export const BARRIER_INTS = 4
 const GEN = 0
 const ARRIVED = 1
@@ -26,37 +28,21 @@ const spinsFromEnv = (): number => {
   return n
 }
 
-/** Spins that end in sleep, in a row, before a party stops spinning long (see Barrier). */
-const FAILED_SPINS_TO_BACK_OFF = 3
-/** Loads a party spins while it backs off: enough to notice a partner already there. */
-const SHORT_SPIN = 128
-/** Waits with short spins before the next long one, at first and at most (doubling while long spins keep failing). */
-const BACK_OFF_WAITS = 64
-const MAX_BACK_OFF_WAITS = 4096
-
-/**
- * Spinning depends on the machine. With a core per party, a partner arrives within microseconds (or
- * within a sleeping party's ~50-us wake-up, which the long spin covers), and spinning saves that wake-up
- * on every window. With more runnable threads than cores (another program busy beside the run), the
- * partner a party spins for may be waiting for that very core: every long spin then ends in sleep after
- * burning its budget, window after window (2 workers on a 600-s starlink-shell1 run took 17.9 s instead of
- * 3 with one core busy: docs/performance.md). So after FAILED_SPINS_TO_BACK_OFF long spins in a row end
- * in sleep, a party spins short for a while, then tries one long spin again.
- */
+/** The barrier; how long a waiting party spins before it sleeps is SpinPolicy's (spin-policy.ts). */
 export class Barrier {
-  private failedSpins = 0
-  private shortWaits = 0
-  private backOff = BACK_OFF_WAITS
+  private readonly policy: SpinPolicy
 
   constructor(
     private readonly ctl: Int32Array,
     private readonly parties: number,
-    private readonly spin = spinsFromEnv()
-  ) {}
+    spin = spinsFromEnv()
+  ) {
+    this.policy = new SpinPolicy(spin)
+  }
 
   /** Loads the next wait spins before it sleeps (for tests). */
   get nextSpin(): number {
-    return this.shortWaits === 0 ? this.spin : Math.min(SHORT_SPIN, this.spin)
+    return this.policy.nextSpin
   }
 
   /** Wait for every party; throws RunAborted if any party aborted. */
@@ -70,22 +56,16 @@ export class Barrier {
       Atomics.notify(ctl, GEN)
       return
     }
-    const long = this.shortWaits === 0
-    const budget = this.nextSpin
-    if (!long) this.shortWaits--
+    const policy = this.policy
+    const long = policy.long
+    const budget = policy.nextSpin
     for (let k = 0; k < budget; k++) {
       if (Atomics.load(ctl, GEN) !== gen) {
-        if (long) {
-          this.failedSpins = 0
-          this.backOff = BACK_OFF_WAITS
-        }
+        policy.waited(long, false)
         return this.released()
       }
     }
-    if (long && ++this.failedSpins >= FAILED_SPINS_TO_BACK_OFF) {
-      this.shortWaits = this.backOff
-      this.backOff = Math.min(2 * this.backOff, MAX_BACK_OFF_WAITS)
-    }
+    policy.waited(long, true)
     // abort() moves the generation on too, so a sleeping party wakes for it as for its partners.
     while (Atomics.load(ctl, GEN) === gen) Atomics.wait(ctl, GEN, gen, 50)
     this.released()
