@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto"
-import { readFileSync } from "node:fs"
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
 import { join } from "node:path"
 import fc from "fast-check"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -10,7 +11,7 @@ import { joinBlocks, splitIntoBlocks } from "../src/inference/kv-blocks.js"
 import { blockToShares, sharesToBlock } from "../src/inference/kv-transfer.js"
 import { ModelPool } from "../src/inference/model-pool.js"
 import { ensureModel, modelArithmetic, modelSpecs } from "../src/inference/models.js"
-import { CausalLm, maxAbsDiff, type PastKv } from "../src/inference/runner.js"
+import { CausalLm, maxAbsDiff, ModelLoadError, type PastKv, truncatePast, usableCache } from "../src/inference/runner.js"
 import { cachedTurn } from "../src/inference/session.js"
 
 const randomPast = (layers: number, kvHeads: number, headDim: number, tokens: number, seed: number): PastKv => {
@@ -39,6 +40,12 @@ describe("generated models", () => {
     expect(r.past.tokens).toBe(5)
     expect(r.past.keys[0]!.length).toBe(2 * 5 * 16)
     expect(r.logits.length).toBe(257)
+    // A prompt cached whole leaves nothing to prefill: refused (callers cut the cache, see usableCache).
+    await expect(lm.generate(tokens, 1, r.past)).rejects.toThrow(/cached 5 tokens of a 5-token prompt: leave at least one to prefill/)
+    // A folder whose config.json has no KV shape is refused before any weights load, naming the file.
+    const bare = mkdtempSync(join(tmpdir(), "skymemory-model-"))
+    writeFileSync(join(bare, "config.json"), JSON.stringify({ model_type: "llama", num_hidden_layers: 2, hidden_size: 64, head_dim: 16 }))
+    await expect(CausalLm.load(bare)).rejects.toThrow(new ModelLoadError(`${bare}/config.json: cannot read layers, KV heads and head size`))
   })
 })
 
@@ -84,6 +91,19 @@ describe("KV blocks", () => {
     // Well-formed chunks of block 43 served for block 42: the CRC holds, the tag does not.
     const other = blockToShares(block!, 43, { codec: "fp32", chunkBytes: 500, servers: 3, authKey: auth })
     expect(sharesToBlock(other, 42, auth)).toMatchObject({ ok: false, verdict: "forged" })
+  })
+})
+
+describe("a cache cut to a prompt", () => {
+  it("keeps each head's first tokens, never grows; a prompt uses all of a cache but its last token; logits differ by their largest gap either way", () => {
+    const past = randomPast(2, 3, 4, 10, 11)
+    const cut = truncatePast(past, 6)
+    for (let h = 0; h < 3; h++) expect(cut.keys[1]!.subarray(h * 24, (h + 1) * 24)).toEqual(past.keys[1]!.subarray(h * 40, h * 40 + 24))
+    expect(truncatePast(past, 10)).toBe(past)
+    expect(() => truncatePast(past, 11)).toThrow(/cannot cut a 10-token cache to 11/)
+    expect([usableCache(10, 20), usableCache(10, 10), usableCache(10, 0)]).toEqual([10, 9, 0])
+    expect(maxAbsDiff(Float32Array.of(1, -2, 0), Float32Array.of(0, 1, 0.5))).toBe(3)
+    expect(() => maxAbsDiff(Float32Array.of(1), Float32Array.of(1, 2))).toThrow(/differ in length: 1 vs 2/)
   })
 })
 

@@ -55,13 +55,14 @@ export { parameterCount }
 export const modelArithmetic = (folder: string) => {
   const c = JSON.parse(readFileSync(join(folder, "config.json"), "utf8")) as Record<string, number | undefined>
   const hidden = c.hidden_size ?? c.n_embd ?? 0
-  const heads = c.num_attention_heads ?? c.n_head ?? 1
+  // 0 where a field is missing, never a guess: a reader checks what it needs (runner.ts shapeOf).
+  const heads = c.num_attention_heads ?? c.n_head ?? 0
   return {
     layers: c.num_hidden_layers ?? c.n_layer ?? 0,
     hidden,
     heads,
     kvHeads: c.num_key_value_heads ?? heads,
-    headDim: c.head_dim ?? hidden / heads,
+    headDim: c.head_dim ?? (heads > 0 ? hidden / heads : 0),
     intermediate: c.intermediate_size ?? c.n_inner ?? 4 * hidden,
     vocab: c.vocab_size ?? 0
   }

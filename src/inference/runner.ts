@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs"
 import { basename, dirname, join, resolve } from "node:path"
 import { AutoModelForCausalLM, AutoTokenizer, DynamicCache, env, LogitsProcessor, LogitsProcessorList, Tensor } from "@huggingface/transformers"
-import { ensureModel, type GeneratedModelName, generatedModels } from "./models.js"
+import { ensureModel, type GeneratedModelName, generatedModels, modelArithmetic } from "./models.js"
 
 export interface KvShapeOfModel {
   readonly layers: number
@@ -39,11 +39,7 @@ export const resolveModelFolder = (model: string): string => {
 }
 
 const shapeOf = (dir: string): KvShapeOfModel => {
-  const c = JSON.parse(readFileSync(join(dir, "config.json"), "utf8")) as Record<string, number | undefined>
-  const layers = c.num_hidden_layers ?? c.n_layer
-  const heads = c.num_attention_heads ?? c.n_head
-  const kvHeads = c.num_key_value_heads ?? heads
-  const headDim = c.head_dim ?? (c.hidden_size ?? c.n_embd ?? 0) / (heads ?? 1)
+  const { layers, kvHeads, headDim } = modelArithmetic(dir)
   if (!layers || !kvHeads || !headDim) throw new ModelLoadError(`${dir}/config.json: cannot read layers, KV heads and head size`)
   return { layers, kvHeads, headDim }
 }
@@ -81,12 +77,14 @@ export class CausalLm {
   /** Load `model` (generated name or folder) on the CPU, fp32, `threads` intra-op threads. */
   static async load(model: string, threads = 1): Promise<CausalLm> {
     const dir = resolveModelFolder(model)
+    // Before the weights load: a config without a KV shape fails at once, naming the file.
+    const shape = shapeOf(dir)
     env.allowRemoteModels = false
     env.localModelPath = `${dirname(dir)}/`
     const id = basename(dir)
     const tokenizer = await AutoTokenizer.from_pretrained(id)
     const lm = await AutoModelForCausalLM.from_pretrained(id, { dtype: "fp32", device: "cpu", session_options: { intraOpNumThreads: threads } })
-    return new CausalLm(dir, shapeOf(dir), tokenizer, lm)
+    return new CausalLm(dir, shape, tokenizer, lm)
   }
 
   encode(text: string): Array<number> {
