@@ -2,10 +2,11 @@
  * The paper's four sweeps (KVC size, servers, chunk processing time, altitude) for its three placement
  * strategies: on its simplified grid model (the contract's rows), and the same sweeps on the physical
  * model (a real Walker shell, routed ISL paths, a user under the centre), side by side.
- * `npx tsx experiments/paper-parity.ts --json` (paper rows) or `--model physical --json`.
+ * `npx tsx experiments/paper-parity.ts --json` (paper rows) or `--model physical --json` (`--at S` and
+ * `--inclination-deg D` move and tilt the physical model's shell; the grid model has neither).
  */
 import { paperDefaults, runPaperSweeps, type SweepRow } from "../src/cache/paper-model.js"
-import { runPhysicalSweeps } from "../src/cache/physical-parity.js"
+import { physicalDefaults, type PhysicalOptions, runPhysicalSweeps } from "../src/cache/physical-parity.js"
 import { flag, parseCli, runMain } from "./lib/cli.js"
 import { fmt, printResult } from "./lib/output.js"
 import { writeChart, type ChartSpec } from "./lib/plot.js"
@@ -15,7 +16,11 @@ import { openRunDirectory } from "./lib/results.js"
 const spec = {
   name: "paper-parity",
   summary: "the SkyMemory paper's retrieval-time sweeps: its grid model and the physical model",
-  flags: { model: flag.choice("which rows --json prints", ["paper", "physical"] as const, "paper") }
+  flags: {
+    model: flag.choice("which rows --json prints", ["paper", "physical"] as const, "paper"),
+    at: flag.number("physical model: the instant of its snapshot, s (the shell turns, and the Earth under it)", physicalDefaults.at, { min: 0, placeholder: "S" }),
+    inclinationDeg: flag.number("physical model: its shell's inclination, deg", physicalDefaults.inclinationDeg, { min: 0, max: 180 })
+  }
 }
 
 const key = (r: SweepRow) => `${r.strategy}|${r.param}|${r.value}`
@@ -65,8 +70,9 @@ const sweepChart = (param: string, paper: ReadonlyArray<SweepRow>, physical: Rea
 runMain(async () => {
   const o = parseCli(spec)
   const paper = runPaperSweeps(paperDefaults)
-  const physical = runPhysicalSweeps(paperDefaults)
-  const dir = openRunDirectory("paper-parity", { seed: o.seed, model: paperDefaults, physical: { inclinationDeg: 53, at: 0 } })
+  const physicalOptions: PhysicalOptions = { inclinationDeg: o.inclinationDeg, at: o.at }
+  const physical = runPhysicalSweeps(paperDefaults, physicalOptions)
+  const dir = openRunDirectory("paper-parity", { seed: o.seed, model: paperDefaults, physical: physicalOptions })
   const phys = new Map(physical.map((r) => [key(r), r]))
   const comparison = paper.map((r) => {
     const p = phys.get(key(r))!

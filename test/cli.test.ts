@@ -1,10 +1,12 @@
 import { execFile } from "node:child_process"
-import { mkdtempSync, readFileSync } from "node:fs"
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs"
 import { availableParallelism, tmpdir } from "node:os"
 import { join } from "node:path"
 import { promisify } from "node:util"
 import { describe, expect, it } from "vitest"
 import { decodeMessage } from "../src/actors/protocol.js"
+import { sweepBase } from "../src/cache/paper-model.js"
+import { orbitalPeriodSeconds } from "../src/topology/index.js"
 
 const run = promisify(execFile)
 const tsx = (script: string, args: ReadonlyArray<string>) =>
@@ -70,6 +72,21 @@ describe("experiment command lines", () => {
       expect(r.code).toBe(2)
       expect(r.stderr).toContain(flag)
     }
+  })
+
+  it("paper-parity --at and --inclination-deg move and tilt the physical model's shell, and its run records them", async () => {
+    const root = mkdtempSync(join(tmpdir(), "skymemory-parity-"))
+    const physical = async (...args: Array<string>) => {
+      const { stdout } = await run(process.execPath, ["--import", "tsx", "experiments/paper-parity.ts", "--model", "physical", "--json", ...args], { env: { ...process.env, SKYMEMORY_RESULTS: root }, timeout: 120_000 })
+      return (JSON.parse(stdout) as Array<{ param: string; value: number; maxSeconds: number }>).filter((r) => r.param === "servers").map((r) => r.maxSeconds)
+    }
+    // One orbit at the servers sweep's altitude (sweepBase's) brings the same geometry; 70 deg is another.
+    const period = orbitalPeriodSeconds(sweepBase().altitudeMeters / 1000)
+    const [now, orbit, tilted] = [await physical(), await physical("--at", String(period)), await physical("--inclination-deg", "70")]
+    expect(orbit.map((t, i) => t / now[i]!)).toEqual(now.map(() => expect.closeTo(1, 9)))
+    expect(tilted.map((t, i) => Math.abs(t / now[i]! - 1)).some((d) => d > 1e-4)).toBe(true)
+    const configs = readdirSync(join(root, "paper-parity")).map((d) => JSON.parse(readFileSync(join(root, "paper-parity", d, "config.json"), "utf8")).physical)
+    expect(configs).toEqual(expect.arrayContaining([{ inclinationDeg: 53, at: 0 }, { inclinationDeg: 53, at: period }, { inclinationDeg: 70, at: 0 }]))
   })
 
   it("scale --json prints the contract's fields", async () => {

@@ -170,4 +170,21 @@ describe("the same sweeps on the physical model", () => {
     const three = physicalRetrieval("hop", { ...p, servers: 3 })
     expect([hop.minSeconds, hop.avgSeconds, hop.maxSeconds]).toEqual([three.minSeconds, three.avgSeconds, three.maxSeconds])
   })
+
+  it("is a snapshot of a shell of the inclination asked, at the instant asked: one orbit later the same times, a quarter orbit or another tilt other times", async () => {
+    const { physicalDefaults, physicalRetrieval } = await import("../src/cache/physical-parity.js")
+    const { orbitalPeriodSeconds } = await import("../src/topology/index.js")
+    const period = orbitalPeriodSeconds(paperDefaults.altitudeMeters / 1000)
+    for (const strategy of paperStrategies) {
+      const at = (t: number, inclinationDeg = physicalDefaults.inclinationDeg) => physicalRetrieval(strategy, paperDefaults, { inclinationDeg, at: t }).maxSeconds
+      const now = at(0)
+      expect(physicalRetrieval(strategy, paperDefaults).maxSeconds).toBe(now)
+      // Kepler orbits: after one period every satellite is where it was, and from the ground the user
+      // under the centre (the Earth has turned) sees the same geometry.
+      expect(at(period)).toBeCloseTo(now, 9)
+      // A quarter orbit on, the servers' planes meet at other latitudes, closer or farther apart; so does a steeper shell.
+      expect(Math.abs(at(period / 4) - now)).toBeGreaterThan(1e-6)
+      expect(Math.abs(at(0, 70) - now)).toBeGreaterThan(1e-6)
+    }
+  })
 })
