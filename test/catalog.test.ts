@@ -380,6 +380,27 @@ describe("structure inferred from a catalog", () => {
     expect(wrapsOf(walkerStar({ planes: 6, satsPerPlane: 12, altitudeKm: 780, inclinationDeg: 86.4, phasing: 1 }), () => true)).toEqual([6, false])
   })
 
+  it("describes an inferred shell as a Walker shell is described: RAAN from the first plane over planes x spacing (360 all round), each satellite's own inclination, planes counted within their shell", () => {
+    // Planes at 0, 60, 180, 240 and 300 deg (the third gone): the patch opens at the gap, so its first
+    // plane is at 180 and it spans five spacings of 60, as a Walker shell of 5 planes from 180 over 300.
+    const patch = shellConstellation(walkerDelta({ planes: 6, satsPerPlane: 12, altitudeKm: 600, inclinationDeg: 60, phasing: 1 }), (p) => p !== 2)
+    expect(patch.shells[0]!.raan0Deg).toBeCloseTo(180, 0)
+    expect(patch.shells[0]!.raanSpreadDeg).toBeCloseTo(300, 0)
+    for (let i = 0; i < patch.size; i++) expect(patch.inclinationRad[i]! * (180 / Math.PI)).toBeCloseTo(60, 1)
+    const { path, catalog: syn } = writeCatalog("tle")
+    const { constellation: c } = Catalog.readCatalog(path, { at: REFERENCE })
+    expect(c.shells.map((s) => s.raanSpreadDeg)).toEqual([360, 360])
+    // Two shells, 53.0 and 53.2 deg: each satellite flies its own record's inclination (printed to 1e-4 deg).
+    const inclination = new Map(syn.elements.map((e) => [e.noradId, e.inclinationDeg]))
+    for (let i = 0; i < c.size; i++) {
+      expect(c.inclinationRad[i]! * (180 / Math.PI)).toBeCloseTo(inclination.get(c.catalog!.noradIds[i]!)!, 3)
+      const k = c.shellOf[i]!
+      expect(c.planeOf[i]).toBeLessThan(c.shells[k]!.planes)
+      const g = c.shellPlaneStart[k]! + c.planeOf[i]!
+      expect(c.planeStart[g]! <= i && i < c.planeStart[g + 1]!).toBe(true)
+    }
+  })
+
   it("recovers any Walker shell with empty slots (property)", () => {
     fc.assert(fc.property(
       fc.record({
