@@ -4,6 +4,8 @@ import { makeRunConfig, type RunConfig } from "../src/actors/index.js"
 import type { SkyBehaviour } from "../src/actors/sky-context.js"
 import { makeWorld } from "../src/actors/world.js"
 import { SilentTagSent } from "../src/runtime/behaviour.js"
+import { SilentTags } from "../src/runtime/silent-tags.js"
+import type { Admission } from "../src/runtime/world.js"
 import { runInProcess } from "../src/runtime/local.js"
 
 // Behaviours declare the tags whose delivery only changes state (Behaviour.silentTags); the engine's
@@ -21,6 +23,16 @@ const runWith = (config: RunConfig, shards: number, change: (kind: string, b: Sk
 }
 
 describe("silent tags", () => {
+  it("a tag is silent at the kinds that declare it, and never where the admission model may refuse it (a refusal is answered)", () => {
+    const kinds = Uint8Array.of(0, 1, 1, 2)
+    const admission = { mayRefuse: (kind: number, tag: number) => kind === 1 && tag === 3 } as Admission
+    const silent = new SilentTags(kinds, 5, [{ silentTags: [2, 3] }, { silentTags: [2, 3, 4] }, undefined], admission)
+    const silentAt = (actor: number) => [0, 1, 2, 3, 4].filter((tag) => silent.has(actor, tag))
+    expect([0, 1, 2, 3].map(silentAt)).toEqual([[2, 3], [2, 4], [2, 4], []])
+    // Without an admission model, whatever is declared.
+    expect(new SilentTags(kinds, 5, [{ silentTags: [2, 3] }, { silentTags: [2, 3, 4] }, undefined], undefined).has(1, 3)).toBe(true)
+  })
+
   const config = makeRunConfig({ preset: "starlink-shell1", simSeconds: 6, users: 32, requestRatePerUser: 4 })
 
   it("give the same run in fewer windows than bounding every delivery", async () => {
