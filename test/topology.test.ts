@@ -2,7 +2,7 @@ import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { uniform } from "./support/uniform.js"
 import {
-  Catalog, Constellation, defaultIslRules, EARTH_RADIUS_KM, handovers, kepler, linkStates, linkWindows, makeSnapshot,
+  Catalog, Constellation, defaultIslRules, gridHops, type IslGraph, EARTH_RADIUS_KM, handovers, kepler, linkStates, linkWindows, makeSnapshot,
   orbitalPeriodSeconds, plusGrid, preset, propagationSeconds, servingAt, type ShortestPaths, SPEED_OF_LIGHT_KM_S, sgp4FromConstellation,
   sgp4FromSatrecs, servingSatellite, ServingIndex, TopologyError, visibleSatellites, walkerDelta, walkerStar, type Window,
   elevationDeg, highestSatellite, type Shell, stationEcef, stationInertial, subSatellitePoint
@@ -133,12 +133,10 @@ describe("ISLs", () => {
     expect(links(walkerDelta({ ...shell, planes: 3, satsPerPlane: 1 }), "auto")).toBe(3)
   })
 
-  it("gridHops is the +Grid hop count on an unphased delta shell, symmetric, and infinite across shells", () => {
-    const c = Constellation.make([walkerDelta({ planes: 6, satsPerPlane: 8, altitudeKm: 780, inclinationDeg: 86.4, phasing: 0 })])
-    const g = plusGrid(c)
-    for (let from = 0; from < c.size; from++) {
-      // Breadth-first over the grid's links: the exact hop count to every satellite.
-      const hops = new Int32Array(c.size).fill(-1)
+  it("gridHops is the +Grid hop count on unphased shells, round the seam only where the grid closes it, symmetric, and infinite across shells", () => {
+    /** Breadth-first over the grid's links: the exact hop count from `from` to every satellite. */
+    const bfs = (g: IslGraph, from: number) => {
+      const hops = new Int32Array(g.size).fill(-1)
       hops[from] = 0
       const queue = [from]
       for (let h = 0; h < queue.length; h++) {
@@ -149,11 +147,31 @@ describe("ISLs", () => {
           queue.push(n)
         }
       }
-      for (let to = 0; to < c.size; to++) expect([from, to, Constellation.gridHops(c, from, to)]).toEqual([from, to, hops[to]])
+      return hops
+    }
+    const shell = { planes: 6, satsPerPlane: 8, altitudeKm: 780, inclinationDeg: 86.4, phasing: 0 }
+    // A delta shell (seam closed), the paper's patch of 5 planes and a star (seam open), and the delta
+    // shell with its seam cut, or a star's forced shut.
+    const cases = [
+      [walkerDelta(shell), defaultIslRules],
+      [preset("paper-19x5")[0]!, defaultIslRules],
+      [walkerStar(shell), defaultIslRules],
+      [walkerDelta(shell), { ...defaultIslRules, seam: "cut" }],
+      [walkerStar(shell), { ...defaultIslRules, seam: "wrap" }]
+    ] as const
+    for (const [s, rules] of cases) {
+      const c = Constellation.make([s])
+      const g = plusGrid(c, rules)
+      for (let from = 0; from < c.size; from++) {
+        const hops = bfs(g, from)
+        for (let to = 0; to < c.size; to++) expect([s.name, rules.seam, from, to, gridHops(c, g, from, to)]).toEqual([s.name, rules.seam, from, to, hops[to]])
+      }
     }
     const two = Constellation.make([...preset("paper-19x5"), walkerDelta({ planes: 4, satsPerPlane: 4, altitudeKm: 1200, inclinationDeg: 60, phasing: 0 })])
-    expect(Constellation.gridHops(two, 0, 3)).toBe(3)
-    expect(Constellation.gridHops(two, 0, two.size - 1)).toBe(Number.POSITIVE_INFINITY)
+    const g = plusGrid(two)
+    // Plane 0 slot 0 to plane 4 slot 3 of the patch: four planes and three slots, not one plane round a seam it lacks.
+    expect([gridHops(two, g, 0, 3), gridHops(two, g, 0, 4 * 19 + 3)]).toEqual([3, 7])
+    expect(gridHops(two, g, 0, two.size - 1)).toBe(Number.POSITIVE_INFINITY)
   })
 
   it("seam links of a phased delta shell join near neighbours", () => {

@@ -10,7 +10,7 @@ export interface SkyServices {
   neighbour(slot: number): number
   /** Serving satellite of ground user `user` (0-based) now, -1 if none is above the mask. */
   servingOf(user: number): number
-  /** ISL hops between satellites a and b on their shell's grid, estimated (topology gridHops; Infinity across shells). */
+  /** ISL hops between satellites a and b on their shell's grid, estimated (topology gridHops: round the seam only where the run's grid closes it; Infinity across shells). */
   hops(a: number, b: number): number
   /** The run's placement: the satellites of S servers around `centre` (distinct). */
   placement(centre: number, servers: number): ReadonlyArray<number>

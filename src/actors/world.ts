@@ -17,7 +17,7 @@ import type { WorldSource } from "../runtime/build.js"
 import type { EngineReport } from "../runtime/report.js"
 import { streamRng } from "../runtime/random.js"
 import type { HostContext, ShardSpec, ShardWorld, World } from "../runtime/world.js"
-import { Catalog, Constellation, ephemerisOf, type GroundStation, highestSatellite, preset, subSatellitePoint, walkerDelta, walkerStar } from "../topology/index.js"
+import { Catalog, Constellation, ephemerisOf, gridHops, type GroundStation, highestSatellite, preset, subSatellitePoint, walkerDelta, walkerStar } from "../topology/index.js"
 import { cityPicker } from "./cities.js"
 import { makeRunConfig, type RunConfig } from "./config.js"
 import { Kind, kindNames } from "./kinds.js"
@@ -237,7 +237,7 @@ const skyShard = (world: SkyWorld, spec: ShardSpec): ShardWorld<TopologyActor> =
       takeManifest: (id) => manifests.take(id),
       neighbour: (slot) => (ctx.self < world.satellites ? graph.neighbours[4 * ctx.self + slot]! : -1),
       servingOf: (user) => network.servingOf(user),
-      hops: (a, b) => Constellation.gridHops(geometry.constellation, a, b),
+      hops: (a, b) => gridHops(geometry.constellation, graph, a, b),
       anchorsOf: (serving, key) => (strategy.kind === "centred" && strategy.anchors ? strategy.anchors(geometry, serving, key) : [serving]),
       // The run's placement strategy around a centre: pure in (centre, S), so cached for the run.
       placement: (centre, servers) => {

@@ -125,21 +125,3 @@ export const planeSize = (c: Constellation, g: number): number => c.planeStart[g
 
 /** Global plane number (over all shells) of satellite i. */
 export const globalPlaneOf = (c: Constellation, i: number): number => c.shellPlaneStart[c.shellOf[i]!]! + c.planeOf[i]!
-
-/**
- * ISL hops between satellites a and b on their shell's +Grid, counted as planes apart plus slots apart,
- * each the shorter way round (Infinity across shells). Time-invariant: satellites keep their places in
- * the grid. A path estimate, not a route (it ignores the phase offset between planes and links that are
- * down); it suits choosing the nearer of two satellites, where distance in space misleads: a satellite
- * on an ascending pass and one on a descending pass over the same city are close in space and half the
- * grid apart.
- */
-export const gridHops = (c: Constellation, a: number, b: number): number => {
-  const shell = c.shellOf[a]!
-  if (c.shellOf[b] !== shell) return Number.POSITIVE_INFINITY
-  const planes = c.shells[shell]!.planes
-  const dp = Math.abs(c.planeOf[a]! - c.planeOf[b]!)
-  const n = planeSize(c, globalPlaneOf(c, a))
-  const ds = Math.abs(c.slotOf[a]! - c.slotOf[b]!)
-  return Math.min(dp, planes - dp) + Math.min(ds, n - ds)
-}

@@ -19,7 +19,7 @@
  * `crossShellLinks` adds, for each satellite, one link to the nearest satellite of another shell.
  */
 import { DEG, EARTH_RADIUS_KM } from "./constants.js"
-import type { Constellation } from "./constellation.js"
+import { type Constellation, globalPlaneOf, planeSize } from "./constellation.js"
 import { ephemerisOf } from "./ephemeris.js"
 import { catalogShellGrid, crossShellPairs } from "./irregular-grid.js"
 
@@ -59,6 +59,8 @@ export interface IslGraph {
   readonly neighbours: Int32Array
   /** 4 entries per satellite: the link id behind each of `neighbours`, or -1. */
   readonly neighbourLink: Int32Array
+  /** Per shell, 1 if its last plane links to its first (the seam rule, and at least three planes). */
+  readonly seamClosed: Uint8Array
 }
 
 /** Build the +Grid links of every shell under the given seam rule. */
@@ -80,7 +82,9 @@ export const plusGrid = (c: Constellation, rules: IslRules = defaultIslRules): I
     neighbours[4 * b + slotB] = a
     neighbourLink[4 * b + slotB] = id
   }
+  const seamClosed = new Uint8Array(c.shells.length)
   c.shells.forEach((s, k) => {
+    seamClosed[k] = seamWraps(rules, s.raanSpreadDeg) && s.planes >= 3 ? 1 : 0
     if (s.pattern === "catalog") {
       const grid = catalogShellGrid(c, k, seamWraps(rules, s.raanSpreadDeg))
       for (const [a, b] of grid.inPlane) add(a, b, LinkKind.intraPlane, 1, 0)
@@ -130,8 +134,27 @@ export const plusGrid = (c: Constellation, rules: IslRules = defaultIslRules): I
   }
   return {
     size: c.size, linkCount, linkA: Int32Array.from(linkA), linkB: Int32Array.from(linkB), linkKind: Uint8Array.from(kind),
-    adjStart, adjLink, adjPeer, neighbours, neighbourLink
+    adjStart, adjLink, adjPeer, neighbours, neighbourLink, seamClosed
   }
+}
+
+/**
+ * ISL hops between satellites a and b on their shell's +Grid, counted as planes apart plus slots apart,
+ * each the shorter way round where the grid goes round (planes only across a closed seam: a patch of
+ * planes or a star does not), Infinity across shells. Time-invariant: satellites keep their places in the
+ * grid. A path estimate, not a route: it ignores the phase offset the seam's links undo, links that are
+ * down, and a catalog plane's empty slots. It suits choosing the nearer of two satellites, where distance
+ * in space misleads: a satellite on an ascending pass and one on a descending pass over the same city are
+ * close in space and half the grid apart.
+ */
+export const gridHops = (c: Constellation, g: IslGraph, a: number, b: number): number => {
+  const shell = c.shellOf[a]!
+  if (c.shellOf[b] !== shell) return Number.POSITIVE_INFINITY
+  const planes = c.shells[shell]!.planes
+  const dp = Math.abs(c.planeOf[a]! - c.planeOf[b]!)
+  const n = planeSize(c, globalPlaneOf(c, a))
+  const ds = Math.abs(c.slotOf[a]! - c.slotOf[b]!)
+  return (g.seamClosed[shell] === 1 ? Math.min(dp, planes - dp) : dp) + Math.min(ds, n - ds)
 }
 
 /**
