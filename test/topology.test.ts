@@ -86,6 +86,48 @@ describe("presets", () => {
     expect(() => preset("nope")).toThrow(/unknown preset "nope"/)
     expect(() => Constellation.make([walkerDelta({ planes: 0, satsPerPlane: 3, altitudeKm: 550, inclinationDeg: 53 })])).toThrow(/shells\[0\]\.planes/)
     expect(() => Constellation.make([walkerDelta({ planes: 3, satsPerPlane: 3, altitudeKm: -5, inclinationDeg: 53 })])).toThrow(/altitudeKm/)
+    // Each field at its limits is a shell; one step past names the field.
+    const base = { planes: 4, satsPerPlane: 3, altitudeKm: 550, inclinationDeg: 53, phasing: 0 }
+    const limits: ReadonlyArray<[Partial<Shell>, Partial<Shell>, string]> = [
+      [{ phasing: 3 }, { phasing: 4 }, "phasing"],
+      [{ altitudeKm: 100 }, { altitudeKm: 99.9 }, "altitudeKm"],
+      [{ altitudeKm: 50_000 }, { altitudeKm: 50_000.1 }, "altitudeKm"],
+      [{ inclinationDeg: 0 }, { inclinationDeg: -0.1 }, "inclinationDeg"],
+      [{ inclinationDeg: 180 }, { inclinationDeg: 180.1 }, "inclinationDeg"],
+      [{ raanSpreadDeg: 360 }, { raanSpreadDeg: 360.1 }, "raanSpreadDeg"],
+      [{ raanSpreadDeg: 1e-9 }, { raanSpreadDeg: 0 }, "raanSpreadDeg"],
+      [{ raan0Deg: -720 }, { raan0Deg: Number.POSITIVE_INFINITY }, "raan0Deg"],
+      [{ raan0Deg: 0 }, { raan0Deg: Number.NaN }, "raan0Deg"]
+    ]
+    for (const [ok, bad, field] of limits) {
+      expect(Constellation.make([{ ...walkerDelta(base), ...ok }]).size).toBe(12)
+      expect(() => Constellation.make([{ ...walkerDelta(base), ...bad }])).toThrow(new RegExp(`shells\\[0\\]\\.${field}`))
+    }
+  })
+
+  it("numbers satellites shell by shell, plane by plane, slot by slot; planes spread evenly over the RAAN span; plane and slot taken round both ways", () => {
+    const shells = [
+      walkerDelta({ planes: 6, satsPerPlane: 4, altitudeKm: 550, inclinationDeg: 53, phasing: 1 }),
+      walkerStar({ planes: 3, satsPerPlane: 5, altitudeKm: 780, inclinationDeg: 86.4, phasing: 0 }),
+      walkerDelta({ planes: 2, satsPerPlane: 3, altitudeKm: 1200, inclinationDeg: 60, phasing: 0, raan0Deg: 10, raanSpreadDeg: 90 })
+    ]
+    const c = Constellation.make(shells)
+    expect([...c.shellStart]).toEqual([0, 24, 39, 45])
+    expect([...c.shellPlaneStart]).toEqual([0, 6, 9, 11])
+    for (let i = 0; i < c.size; i++) {
+      const k = c.shellOf[i]!
+      expect(Constellation.satelliteAt(c, k, c.planeOf[i]!, c.slotOf[i]!)).toBe(i)
+      const g = Constellation.globalPlaneOf(c, i)
+      expect(c.planeStart[g]! <= i && i < c.planeStart[g + 1]!).toBe(true)
+      // RAAN: raan0 + plane x spread / planes (delta 360, star 180).
+      const s = shells[k]!
+      expect(c.raanRad[i]! / (Math.PI / 180)).toBeCloseTo(s.raan0Deg + (c.planeOf[i]! * s.raanSpreadDeg) / s.planes, 9)
+    }
+    expect([...new Set(Array.from({ length: 3 }, (_, p) => c.raanRad[c.planeStart[6 + p]!]! / (Math.PI / 180)))].map((x) => Math.round(x))).toEqual([0, 60, 120])
+    // Plane -1 is the shell's last plane and slot -1 the plane's last slot, in any shell.
+    expect(Constellation.satelliteAt(c, 1, -1, -1)).toBe(Constellation.satelliteAt(c, 1, 2, 4))
+    expect(Constellation.satelliteAt(c, 1, 3 + 1, 5 + 2)).toBe(Constellation.satelliteAt(c, 1, 1, 2))
+    expect(Constellation.satelliteAt(c, 2, -3, 0)).toBe(Constellation.satelliteAt(c, 2, 1, 0))
   })
 
   it("starlink-shell1 covers every point between 53 S and 53 N at 25 deg over one period", () => {
