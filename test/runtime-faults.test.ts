@@ -65,6 +65,44 @@ describe("run config validation", () => {
     expect(() => makeRunConfig({ bogus: 1 } as never)).toThrow(/unknown config field "bogus"/)
   })
 
+  it("takes every bounded field at its limits and names it, nested or not, one step past", () => {
+    const d = makeRunConfig()
+    type Patch = Record<string, unknown>
+    const inference = (p: Patch) => ({ inference: { ...d.inference, ...p } })
+    const replay = (p: Patch) => ({ replay: { ...d.replay, ...p } })
+    // [the field as an error names it, a patch at a limit, the patch one step past]
+    const limits: ReadonlyArray<[string, Patch, Patch]> = [
+      ["redundancy", { redundancy: 1 }, { redundancy: 0 }],
+      ["redundancy", { redundancy: 8 }, { redundancy: 9 }],
+      ["inference.bitErrorRate", inference({ bitErrorRate: 0.01 }), inference({ bitErrorRate: 0.0101 })],
+      ["inference.bitErrorRate", inference({ bitErrorRate: 0 }), inference({ bitErrorRate: -1e-9 })],
+      ["inference.sideChannelBytes", inference({ sideChannelBytes: 1024 }), inference({ sideChannelBytes: 1023 })],
+      ["inference.authKeyHex", inference({ authKeyHex: "00ff" }), inference({ authKeyHex: "0ff" })],
+      ["inferenceSite.latDeg", { inferenceSite: { latDeg: -90, lonDeg: 0 } }, { inferenceSite: { latDeg: -90.1, lonDeg: 0 } }],
+      ["keysPerUser", { keysPerUser: 1 }, { keysPerUser: 0 }],
+      ["putFraction", { putFraction: 1 }, { putFraction: 1.01 }],
+      ["chunkBytes", { chunkBytes: 1 }, { chunkBytes: 0 }],
+      ["satelliteMailboxMessages", { satelliteMailboxMessages: 1 }, { satelliteMailboxMessages: 0 }],
+      ["clientMaxInFlight", { clientMaxInFlight: 1 }, { clientMaxInFlight: 0 }],
+      ["islFlapProbability", { islFlapProbability: 1 }, { islFlapProbability: 1.01 }],
+      ["elevationMaskDeg", { elevationMaskDeg: 90 }, { elevationMaskDeg: 90.1 }],
+      ["elevationMaskDeg", { elevationMaskDeg: 0 }, { elevationMaskDeg: -0.1 }],
+      ["maxHops", { maxHops: 1 }, { maxHops: 0 }],
+      ["mailboxCapacity", { mailboxCapacity: 16 }, { mailboxCapacity: 15 }],
+      ["epochSeconds", { epochSeconds: 1e-3 }, { epochSeconds: 0 }],
+      ["replay.servers", replay({ servers: 255 }), replay({ servers: 256 })],
+      ["replay.servers", replay({ servers: 1 }), replay({ servers: 0 })],
+      ["replay.blockTokens", replay({ blockTokens: 1 }), replay({ blockTokens: 0 })],
+      ["replay.rateScale", replay({ rateScale: 1e-3 }), replay({ rateScale: 0 })]
+    ]
+    for (const [field, ok, bad] of limits) {
+      expect(() => makeRunConfig(ok as never)).not.toThrow()
+      // A nested field is named itself, not its parent.
+      expect(() => makeRunConfig(bad as never)).toThrow(`config.${field}: `)
+    }
+    expect(() => makeRunConfig({ shells: [{ planes: 3 }] } as never)).toThrow("config.shells[0].pattern: Missing key")
+  })
+
   it("an unknown preset is a clear error", async () => {
     await expect(runInProcess(makeRunConfig({ preset: "nope" }), 1)).rejects.toThrow(/unknown preset "nope"/)
   })

@@ -212,7 +212,10 @@ export const makeRunConfig = (partial: Partial<Record<keyof RunConfig, unknown>>
     return Schema.decodeUnknownSync(RunConfig)({ ...defaults, ...partial })
   } catch (e) {
     const text = String((e as Error).message)
-    const field = /at \["?(\w+)"?\]/.exec(text)?.[1] ?? "config"
+    // The whole path Schema prints (at ["inference"]["bitErrorRate"], at ["shells"][0]["planes"]): a
+    // nested field is named itself, not its parent.
+    const path = /\n\s*at ((?:\[[^\]]*\])+)/.exec(text)?.[1] ?? ""
+    const field = [...path.matchAll(/\[("?)([^"\]]*)\1\]/g)].map(([, quote, key], i) => (quote === "" ? `[${key}]` : i === 0 ? key : `.${key}`)).join("") || "config"
     throw new ConfigError(field, `config.${field}: ${text.split("\n")[0]}`)
   }
 }
