@@ -123,7 +123,10 @@ describe("presets", () => {
       const s = shells[k]!
       expect(c.raanRad[i]! / (Math.PI / 180)).toBeCloseTo(s.raan0Deg + (c.planeOf[i]! * s.raanSpreadDeg) / s.planes, 9)
     }
-    expect([...new Set(Array.from({ length: 3 }, (_, p) => c.raanRad[c.planeStart[6 + p]!]! / (Math.PI / 180)))].map((x) => Math.round(x))).toEqual([0, 60, 120])
+    // The star's three planes over 180 deg; the third shell's two from 10 deg over 90.
+    expect(Array.from({ length: 5 }, (_, p) => Math.round(c.raanRad[c.planeStart[6 + p]!]! / (Math.PI / 180)))).toEqual([0, 60, 120, 10, 55])
+    // Walker phasing F = 1 unless given (0 for a single plane, where F must be below 1).
+    expect([walkerDelta({ planes: 4, satsPerPlane: 3, altitudeKm: 550, inclinationDeg: 53 }).phasing, walkerDelta({ planes: 1, satsPerPlane: 3, altitudeKm: 550, inclinationDeg: 53 }).phasing]).toEqual([1, 0])
     // Plane -1 is the shell's last plane and slot -1 the plane's last slot, in any shell.
     expect(Constellation.satelliteAt(c, 1, -1, -1)).toBe(Constellation.satelliteAt(c, 1, 2, 4))
     expect(Constellation.satelliteAt(c, 1, 3 + 1, 5 + 2)).toBe(Constellation.satelliteAt(c, 1, 1, 2))
