@@ -100,7 +100,7 @@ describe("run config validation", () => {
       // A nested field is named itself, not its parent.
       expect(() => makeRunConfig(bad as never)).toThrow(`config.${field}: `)
     }
-    expect(() => makeRunConfig({ shells: [{ planes: 3 }] } as never)).toThrow("config.shells[0].pattern: Missing key")
+    expect(() => makeRunConfig({ shells: [{ planes: 3 }] } as never)).toThrow("config.shells.0.pattern: Missing key")
   })
 
   it("an unknown preset is a clear error", async () => {

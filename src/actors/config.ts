@@ -3,7 +3,7 @@
  * worker count, not the wall clock), so it is also what an experiment writes next to its results.
  * Validated with Effect Schema; a bad field gets an error naming it.
  */
-import { Schema } from "effect"
+import { Schema, SchemaIssue } from "effect"
 import { evictionPolicies } from "../cache/store.js"
 
 const Positive = Schema.Finite.check(Schema.isGreaterThan(0))
@@ -211,11 +211,10 @@ export const makeRunConfig = (partial: Partial<Record<keyof RunConfig, unknown>>
   try {
     return Schema.decodeUnknownSync(RunConfig)({ ...defaults, ...partial })
   } catch (e) {
-    const text = String((e as Error).message)
-    // The whole path Schema prints (at ["inference"]["bitErrorRate"], at ["shells"][0]["planes"]): a
-    // nested field is named itself, not its parent.
-    const path = /\n\s*at ((?:\[[^\]]*\])+)/.exec(text)?.[1] ?? ""
-    const field = [...path.matchAll(/\[("?)([^"\]]*)\1\]/g)].map(([, quote, key], i) => (quote === "" ? `[${key}]` : i === 0 ? key : `.${key}`)).join("") || "config"
-    throw new ConfigError(field, `config.${field}: ${text.split("\n")[0]}`)
+    // The first issue and where it is (Effect's Standard Schema formatter): a nested field is named
+    // itself (inference.bitErrorRate, shells.0.pattern), not its parent.
+    const issue = Schema.isSchemaError(e) ? SchemaIssue.makeFormatterStandardSchemaV1()(e.issue).issues[0] : undefined
+    const field = issue?.path?.map(String).join(".") || "config"
+    throw new ConfigError(field, `config.${field}: ${issue?.message ?? String(e)}`)
   }
 }

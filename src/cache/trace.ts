@@ -3,7 +3,7 @@
  * output_length, hash_ids of the prompt's 512-token blocks, already chained). Parsing is pure: text in,
  * requests or a TraceError naming the file and line out.
  */
-import { Schema } from "effect"
+import { Schema, SchemaIssue } from "effect"
 
 export const TraceRequest = Schema.Struct({
   timestamp: Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0)),
@@ -35,9 +35,9 @@ export const parseTraceLine = (text: string, file: string, line: number): TraceR
   try {
     return decode(json)
   } catch (e) {
-    const msg = String((e as Error).message)
-    const at = /at \[(.*?)\]/.exec(msg)?.[1]?.replace(/"/g, "")
-    throw new TraceError(file, line, `${at ? `field ${at}: ` : ""}${msg.split("\n")[0]}`)
+    const issue = Schema.isSchemaError(e) ? SchemaIssue.makeFormatterStandardSchemaV1()(e.issue).issues[0] : undefined
+    const at = issue?.path?.map(String).join(".")
+    throw new TraceError(file, line, `${at ? `field ${at}: ` : ""}${issue?.message ?? String(e)}`)
   }
 }
 

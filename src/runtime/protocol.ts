@@ -7,7 +7,7 @@
  * name or type does not compile. The records on the wire are the engine's own: nothing is copied or
  * allocated per message (a view is one object per message type, pointed at the delivery's envelope).
  */
-import { Data, Schema } from "effect"
+import { Data, Schema, SchemaIssue } from "effect"
 import type { ActorContext, Envelope } from "./behaviour.js"
 
 export type Slot = "p0" | "p1" | "p2" | "aux"
@@ -208,9 +208,8 @@ export const decoderOf = <P extends Specs>(protocol: Protocol<P>) => (input: unk
   try {
     return Schema.decodeUnknownSync(protocol[tag]!.schema)(input) as MessageOf<P>
   } catch (e) {
-    const text = String((e as Error).message ?? e)
-    const path = /at \[(.*?)\]/.exec(text)?.[1]?.replace(/"/g, "") ?? "message"
-    throw new InvalidMessage({ field: path, message: text.split("\n")[0]! })
+    const issue = Schema.isSchemaError(e) ? SchemaIssue.makeFormatterStandardSchemaV1()(e.issue).issues[0] : undefined
+    throw new InvalidMessage({ field: issue?.path?.map(String).join(".") || "message", message: issue?.message ?? String(e) })
   }
 }
 
