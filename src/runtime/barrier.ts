@@ -28,7 +28,11 @@ const spinsFromEnv = (): number => {
   return n
 }
 
-/** The barrier; how long a waiting party spins before it sleeps is SpinPolicy's (spin-policy.ts). */
+/**
+ * The barrier of `parties` shards. A party that is not the last to arrive spins on the generation for as
+ * many loads as its SpinPolicy says (spin-policy.ts: long while partners keep up, short while long spins
+ * keep ending in sleep), then sleeps on it until the last arrival, or an abort, moves it on.
+ */
 export class Barrier {
   private readonly policy: SpinPolicy
 

@@ -84,9 +84,10 @@ export const plusGrid = (c: Constellation, rules: IslRules = defaultIslRules): I
   }
   const seamClosed = new Uint8Array(c.shells.length)
   c.shells.forEach((s, k) => {
-    seamClosed[k] = seamWraps(rules, s.raanSpreadDeg) && s.planes >= 3 ? 1 : 0
+    const wrap = seamWraps(rules, s.raanSpreadDeg)
+    seamClosed[k] = wrap && s.planes >= 3 ? 1 : 0
     if (s.pattern === "catalog") {
-      const grid = catalogShellGrid(c, k, seamWraps(rules, s.raanSpreadDeg))
+      const grid = catalogShellGrid(c, k, wrap)
       for (const [a, b] of grid.inPlane) add(a, b, LinkKind.intraPlane, 1, 0)
       for (const [a, b] of grid.crossPlane) add(a, b, LinkKind.interPlane, 3, 2)
       return
@@ -98,10 +99,9 @@ export const plusGrid = (c: Constellation, rules: IslRules = defaultIslRules): I
     // In-plane ring (a plane of 1 or 2 satellites has no distinct ring links).
     if (N >= 3) for (let p = 0; p < P; p++) for (let q = 0; q < N; q++) add(at(p, q), at(p, q + 1), LinkKind.intraPlane, 1, 0)
     else if (N === 2) for (let p = 0; p < P; p++) add(at(p, 0), at(p, 1), LinkKind.intraPlane, 1, 0)
-    const wrap = seamWraps(rules, s.raanSpreadDeg)
     for (let p = 0; p < P; p++) {
       const last = p === P - 1
-      if (last && (!wrap || P < 3)) continue
+      if (last && seamClosed[k] === 0) continue
       // Across the seam "plane P" is plane 0 one full RAAN turn later, whose slots the Walker phasing has
       // moved on by F: slot q of plane P is slot q + F of plane 0.
       const shift = last ? s.phasing : 0
