@@ -1,6 +1,8 @@
 import { makeWorld } from "../src/actors/world.js"
 import { describe, expect, it } from "vitest"
 import { ConfigError, makeRunConfig, RunFailed, runInProcess, runOnWorkers } from "../src/actors/index.js"
+import { runEach } from "../src/actors/run.js"
+import { RunOfSweepFailed } from "../src/runtime/run-pool.js"
 import { Tag } from "../src/actors/protocol.js"
 import { uniformFloat64 } from "pure-rand/distribution/uniformFloat64"
 import { Faults } from "../src/runtime/faults.js"
@@ -51,6 +53,21 @@ describe("supervision and failing workers", () => {
     const err = await runOnWorkers(makeRunConfig({ simSeconds: 30, crashShard: 0, crashShardAt: 0 }), { workers: 2 }).then(() => undefined, (e: unknown) => e)
     expect((err as Error).message).toMatch(/shard 0 failed: injected crash of shard 0 at t = 0/)
   }, 20_000)
+
+  it("a sweep's runs come back in the configs' order, each as run alone; a failing run is named by its index", async () => {
+    const configs = [1, 2, 3].map((seed) => makeRunConfig({ simSeconds: 2, users: 4, seed }))
+    const done: Array<number> = []
+    const reports = await runEach(configs, { workers: 2, onDone: (i) => done.push(i) })
+    const alone = await Promise.all(configs.map((c) => runInProcess(c, 1)))
+    expect(reports.map((r) => r.traceHash)).toEqual(alone.map((r) => r.traceHash))
+    expect(new Set(alone.map((r) => r.traceHash)).size).toBe(3)
+    expect(done.sort()).toEqual([0, 1, 2])
+    const err = await runEach([configs[0]!, { ...configs[0]!, preset: "nope" }], { workers: 2 }).then(() => undefined, (e: unknown) => e)
+    expect(err).toBeInstanceOf(RunOfSweepFailed)
+    expect((err as RunOfSweepFailed).index).toBe(1)
+    expect((err as Error).message).toMatch(/^run 1 of the sweep failed: .*unknown preset "nope"/)
+    await expect(runEach(configs, { workers: 0 })).rejects.toThrow(/workers must be an integer >= 1, got 0/)
+  }, 30_000)
 
   it("in-process, a failing shard surfaces its error", async () => {
     await expect(runInProcess(makeRunConfig({ simSeconds: 5, crashShard: 0, crashShardAt: 1 }), 2)).rejects.toBeInstanceOf(InjectedShardCrash)
