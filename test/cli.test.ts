@@ -56,6 +56,11 @@ describe("experiment command lines", () => {
       expect(r.stderr).toContain(flag)
       expect(r.stdout).toBe("")
     }
+    // A value starting with "-" (a southern latitude) must follow "=": the line says how, and that way it is read.
+    const south = await fails("topology", ["--ground", "-33.9,151.2"])
+    expect([south.code, south.stderr.trim()]).toEqual([2, 'error: --ground: a value starting with "-" is written with "=": --ground=-33.9,151.2'])
+    const sydney = JSON.parse((await tsx("topology", ["--ground=-33.9,151.2", "--json"])).stdout)
+    expect(sydney.ground).toMatchObject({ latDeg: -33.9, lonDeg: 151.2 })
   })
 
   it("flood --json: one row per rate, every request accounted for; bad rates and redundancy exit 2", async () => {

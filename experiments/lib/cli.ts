@@ -156,8 +156,14 @@ export const parseCli = <F extends Record<string, Flag<any>>>(spec: CliSpec<F>, 
     parsed = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false })
   } catch (e) {
     const msg = (e as Error).message
-    const m = /'(--?[\w-]+)/.exec(msg)
-    throw new CliError({ flag: m?.[1] ?? "argv", message: msg.split("\n")[0]!.replace(/\. To specify.*$/, "") })
+    const name = /'(--?[\w-]+)/.exec(msg)?.[1] ?? "argv"
+    // parseArgs takes a value starting with "-" (a southern latitude, a negative number) for a flag, and
+    // puts how to write it on a later line than the one printed: say it on the first.
+    const value = argv[argv.indexOf(name) + 1]
+    const message = /argument is ambiguous/.test(msg) && value !== undefined
+      ? `a value starting with "-" is written with "=": ${name}=${value}`
+      : msg.split("\n")[0]!.replace(/\. To specify.*$/, "")
+    throw new CliError({ flag: name, message })
   }
   if (parsed.values.help) {
     process.stdout.write(helpText(spec))
