@@ -1,7 +1,8 @@
 /**
  * Where an experiment leaves its results: results/NAME/RUN-ID/ with config.json (everything needed to
  * rerun it), results.json and results.csv. Every file is written to a temporary name and renamed, so an
- * interrupted run never leaves a half-written result, and earlier runs are never touched.
+ * interrupted run never leaves a half-written result, and earlier runs are never touched (each run's
+ * directory is its own, even for runs started at the same instant).
  */
 import { mkdirSync, renameSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
@@ -27,9 +28,25 @@ const runId = (seed: number): string => `${new Date().toISOString().replace(/[:.
 /** Where results go: results/ under the working directory, or SKYMEMORY_RESULTS. */
 export const resultsRoot = (): string => process.env.SKYMEMORY_RESULTS ?? "results"
 
+/**
+ * A new directory for this run: made exclusively, so that runs started in the same millisecond with the
+ * same seed (a script starting several at once) each get their own ("-2", "-3", ... after the first).
+ */
+const newRunPath = (parent: string, id: string): string => {
+  mkdirSync(parent, { recursive: true })
+  for (let k = 1; ; k++) {
+    const path = join(parent, k === 1 ? id : `${id}-${k}`)
+    try {
+      mkdirSync(path)
+      return path
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e
+    }
+  }
+}
+
 export const openRunDirectory = (experiment: string, config: Record<string, unknown> & { seed: number }, root = resultsRoot()): RunDirectory => {
-  const path = join(root, experiment, runId(config.seed))
-  mkdirSync(path, { recursive: true })
+  const path = newRunPath(join(root, experiment), runId(config.seed))
   const dir: RunDirectory = {
     path,
     writeText: (name, text) => {
