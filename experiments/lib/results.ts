@@ -4,9 +4,14 @@
  * interrupted run never leaves a half-written result, and earlier runs are never touched (each run's
  * directory is its own, even for runs started at the same instant).
  */
-import { mkdirSync, renameSync, writeFileSync } from "node:fs"
-import { join } from "node:path"
+import { spawnSync } from "node:child_process"
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs"
+import { dirname, join } from "node:path"
+import { fileURLToPath } from "node:url"
 import { stringify } from "csv-stringify/sync"
+
+/** The checkout this module belongs to (experiments/lib/ is two levels down). */
+const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..")
 
 export interface RunDirectory {
   readonly path: string
@@ -21,6 +26,21 @@ export const atomicWrite = (path: string, data: string | Uint8Array): void => {
   const tmp = `${path}.tmp-${process.pid}`
   writeFileSync(tmp, data)
   renameSync(tmp, path)
+}
+
+/**
+ * What ran: Node, the package's version, and the commit checked out ("-dirty" with uncommitted changes
+ * to tracked files; "unknown" outside a git checkout), read once per process.
+ */
+let versionsRead: { node: string; skymemory: string; commit: string } | undefined
+export const versions = () => {
+  if (versionsRead) return versionsRead
+  const git = (...args: Array<string>) => spawnSync("git", args, { cwd: PACKAGE_ROOT, encoding: "utf8" })
+  const head = git("rev-parse", "HEAD")
+  const dirty = head.status === 0 && git("status", "--porcelain", "--untracked-files=no").stdout.trim() !== ""
+  const pkg = JSON.parse(readFileSync(join(PACKAGE_ROOT, "package.json"), "utf8")) as { version: string }
+  versionsRead = { node: process.version, skymemory: pkg.version, commit: head.status === 0 ? `${head.stdout.trim()}${dirty ? "-dirty" : ""}` : "unknown" }
+  return versionsRead
 }
 
 const runId = (seed: number): string => `${new Date().toISOString().replace(/[:.]/g, "-")}-seed${seed}`
@@ -58,6 +78,6 @@ export const openRunDirectory = (experiment: string, config: Record<string, unkn
     writeCsv: (name, rows) => dir.writeText(name, stringify(rows as Array<Record<string, unknown>>, { header: true })),
     writeSummary: (numbers) => dir.writeJson("summary.json", numbers)
   }
-  dir.writeJson("config.json", { experiment, ...config, versions: { node: process.version, skymemory: "0.1.0" } })
+  dir.writeJson("config.json", { experiment, ...config, versions: versions() })
   return dir
 }
