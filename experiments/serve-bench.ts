@@ -128,7 +128,7 @@ runMain(async () => {
   }
   const machine = { cpu: os.cpus()[0]?.model ?? "unknown", cores: os.cpus().length, node: process.version }
   const result = { machine, preset: o.preset, runs: o.runs, requests: o.requests, warmup: o.warmup, connections: 50, rows, errors, latency, samples }
-  const dir = openRunDirectory("serve-bench", { seed: o.seed, runs: o.runs, requests: o.requests, preset: o.preset })
+  const dir = openRunDirectory("serve-bench", { seed: o.seed, runs: o.runs, requests: o.requests, warmup: o.warmup, latencyGets: o.latencyGets, preset: o.preset })
   dir.writeJson("results.json", result)
   dir.writeSummary({ "GET 1 KiB ratio to redis-server": rows[1]!.ratio, errors, "client GET p50 ms at speed 1": latency.clientMs.p50, "constellation fetch p50 ms": latency.constellationFetchMs.p50 })
   writeIndex()
