@@ -28,6 +28,27 @@ describe("generated models", () => {
     expect(s.heads * s.headDim).toBe(s.hidden)
   })
 
+  it("a model folder is reused while its spec and generator are the same, and rebuilt when either changed", () => {
+    const root = mkdtempSync(join(tmpdir(), "skymemory-models-"))
+    const dir = ensureModel("tiny", root)
+    const stamp = join(dir, "skymemory-spec.json")
+    writeFileSync(join(dir, "tokenizer.json"), "{}")
+    expect(ensureModel("tiny", root)).toBe(dir)
+    expect(readFileSync(join(dir, "tokenizer.json"), "utf8")).toBe("{}")
+    // Stamped by another version of the generator (decoder-graph, onnx-graph, model-files), same spec: rebuilt.
+    const current = JSON.parse(readFileSync(stamp, "utf8"))
+    expect(current).toEqual({ spec: modelSpecs.tiny, generator: expect.stringMatching(/^[0-9a-f]{64}$/) })
+    writeFileSync(stamp, JSON.stringify({ ...current, generator: "0".repeat(64) }))
+    ensureModel("tiny", root)
+    expect(JSON.parse(readFileSync(join(dir, "tokenizer.json"), "utf8")).model.type).toBe("BPE")
+    expect(JSON.parse(readFileSync(stamp, "utf8"))).toEqual(current)
+    // Stamped from another spec: rebuilt.
+    writeFileSync(stamp, JSON.stringify({ ...current, spec: { ...modelSpecs.tiny, seed: 8 } }))
+    writeFileSync(join(dir, "tokenizer.json"), "{}")
+    ensureModel("tiny", root)
+    expect(JSON.parse(readFileSync(join(dir, "tokenizer.json"), "utf8")).model.type).toBe("BPE")
+  })
+
   it("tiny builds into a folder transformers.js loads by path (the --model PATH route)", async () => {
     const dir = ensureModel("tiny")
     const config = JSON.parse(readFileSync(join(dir, "config.json"), "utf8"))
@@ -36,6 +57,18 @@ describe("generated models", () => {
     const lm = await CausalLm.load(dir)
     const tokens = lm.encode("orbit")
     expect(tokens).toEqual([...Buffer.from("orbit")])
+    // One token per UTF-8 byte, for every byte value UTF-8 text can hold (ASCII, continuation bytes
+    // 0x80-0xBF, lead bytes 0xC2-0xF4): the vocabulary's byte table is GPT-2's, which the tokenizer reads.
+    const codePoints = [
+      ...Array.from({ length: 0xbf }, (_, k) => k + 1),
+      ...Array.from({ length: 0xdf - 0xc2 + 1 }, (_, k) => ((0xc2 + k) & 0x1f) << 6),
+      ...Array.from({ length: 0xef - 0xe0 + 1 }, (_, k) => 0xe0 + k === 0xe0 ? 0x800 : 0xe0 + k === 0xed ? 0xd000 : ((0xe0 + k) & 0x0f) << 12),
+      ...Array.from({ length: 0xf4 - 0xf0 + 1 }, (_, k) => 0xf0 + k === 0xf0 ? 0x10000 : ((0xf0 + k) & 0x07) << 18)
+    ]
+    const every = String.fromCodePoint(...codePoints)
+    expect(new Set(Buffer.from(every)).size).toBe(0xbf + (0xf4 - 0xc2 + 1))
+    expect(lm.encode(every)).toEqual([...Buffer.from(every)])
+    expect(lm.decode(lm.encode(every))).toBe(every)
     const r = await lm.prefill(tokens)
     expect(r.past.tokens).toBe(5)
     expect(r.past.keys[0]!.length).toBe(2 * 5 * 16)
