@@ -4,6 +4,7 @@
  * a world whose messages land at the very end of the windows they bound.
  */
 import { describe, expect, it } from "vitest"
+import { LivePool } from "../src/runtime/live-pool.js"
 import { runInProcess } from "../src/runtime/local.js"
 import { runOnWorkers } from "../src/runtime/pool.js"
 import { ACTORS, DELAY, EPOCH, makePingWorld, type PingConfig, TICK } from "./support/ping-world.js"
@@ -27,6 +28,23 @@ const runEverywhere = async (config: PingConfig) => {
 describe("a world written by hand", () => {
   const seconds = 2
   const epochs = seconds / EPOCH
+
+  it("the live host on the pool advances on demand, never backwards, to the same run as one shard in this thread", async () => {
+    const config: PingConfig = { seconds, mode: "busy" }
+    await expect(LivePool.start({ module, config }, { workers: 0 })).rejects.toThrow(/workers must be an integer >= 1, got 0/)
+    const pool = await LivePool.start({ module, config }, { workers: 2 })
+    try {
+      await pool.advanceTo(1)
+      await pool.advanceTo(0.5)
+      expect(pool.now).toBe(1)
+      await pool.advanceTo(seconds)
+      const live = await pool.report()
+      const one = await runInProcess(makePingWorld(config), 1)
+      expect([live.traceHash, live.deliveredByTag, live.timersFired]).toEqual([one.traceHash, one.deliveredByTag, one.timersFired])
+    } finally {
+      await pool.close()
+    }
+  }, 60_000)
 
   it("busy: every actor pings across the cut at each epoch's start, and ticks just after its Pings land", async () => {
     const { one, two } = await runEverywhere({ seconds, mode: "busy" })
