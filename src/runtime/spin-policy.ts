@@ -35,7 +35,7 @@ export class SpinPolicy {
 
   /** Loads the next wait spins before it sleeps. */
   get nextSpin(): number {
-    return this.shortWaits === 0 ? this.spin : Math.min(SHORT_SPIN, this.spin)
+    return this.long ? this.spin : Math.min(SHORT_SPIN, this.spin)
   }
 
   /**
