@@ -4,9 +4,10 @@
  * a world whose messages land at the very end of the windows they bound.
  */
 import { describe, expect, it } from "vitest"
+import { LiveEngine } from "../src/runtime/live.js"
 import { LivePool } from "../src/runtime/live-pool.js"
 import { runInProcess } from "../src/runtime/local.js"
-import { runOnWorkers } from "../src/runtime/pool.js"
+import { RunFailed, runOnWorkers } from "../src/runtime/pool.js"
 import { ACTORS, DELAY, EPOCH, makePingWorld, type PingConfig, TICK } from "./support/ping-world.js"
 
 const module = new URL("./support/ping-world.ts", import.meta.url).href
@@ -44,6 +45,32 @@ describe("a world written by hand", () => {
     } finally {
       await pool.close()
     }
+  }, 60_000)
+
+  it("a shard failing mid-run: the live hosts throw its own error, not the aborts it caused, whichever shard it is, and every later call throws it again", async () => {
+    const cause = /ping network failed at 1 s/
+    for (const shard of [0, 1]) {
+      const config: PingConfig = { seconds, mode: "busy", fail: { shard, at: 1 } }
+      const pool = await LivePool.start({ module, config }, { workers: 2 })
+      try {
+        await pool.advanceTo(0.5)
+        const err = await pool.advanceTo(seconds).then(() => undefined, (e: unknown) => e)
+        expect(err).toBeInstanceOf(RunFailed)
+        expect((err as RunFailed).shard).toBe(shard)
+        expect((err as RunFailed).message).toMatch(cause)
+        // The shards stopped apart: nothing after the failure may report a run or run on.
+        await expect(pool.report()).rejects.toBe(err)
+        await expect(pool.advanceTo(seconds)).rejects.toBe(err)
+        await expect(pool.request(0, {})).rejects.toBe(err)
+      } finally {
+        await pool.close()
+      }
+    }
+    const one = new LiveEngine(makePingWorld({ seconds, mode: "busy", fail: { shard: 0, at: 1 } }))
+    one.advanceTo(0.5)
+    expect(() => one.advanceTo(seconds)).toThrow(cause)
+    expect(() => one.report()).toThrow(cause)
+    expect(() => one.advanceTo(seconds)).toThrow(cause)
   }, 60_000)
 
   it("busy: every actor pings across the cut at each epoch's start, and ticks just after its Pings land", async () => {

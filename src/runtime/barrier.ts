@@ -19,6 +19,15 @@ export class RunAborted extends Error {
   }
 }
 
+/**
+ * The shard a RunAborted names, also once it has crossed a thread (piscina and comlink keep an error's
+ * message, not its class); undefined for any other error: a shard's own failure.
+ */
+export const abortingShardOf = (e: unknown): number | undefined => {
+  const m = /^run aborted by shard (\d+)/.exec((e as Error)?.message ?? "")
+  return m ? Number(m[1]) : undefined
+}
+
 /** Loads a waiting party spins before it sleeps: SKY_SPIN, for measuring (docs/performance.md), or 50,000 (~0.35 ms). */
 const spinsFromEnv = (): number => {
   const raw = process.env.SKY_SPIN

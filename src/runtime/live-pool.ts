@@ -10,6 +10,7 @@ import type { WorldSource } from "./build.js"
 import { nodeEndpoint } from "./comlink-node.js"
 import type { LiveHost } from "./live.js"
 import type { LiveShardControl, LiveShardTask } from "./live-worker.js"
+import { abortingShardOf } from "./barrier.js"
 import { RunFailed } from "./pool.js"
 import { mergeReports, type EngineReport } from "./report.js"
 import { loadWorld, runBuffers } from "./worker.js"
@@ -25,6 +26,8 @@ export class LivePool implements LiveHost {
     private readonly pool: Piscina,
     private readonly remotes: ReadonlyArray<Comlink.Remote<LiveShardControl>>,
     private readonly tasks: ReadonlyArray<Promise<void>>,
+    /** Resolves (undefined) when a shard's task fails, which sets `failure` first. */
+    private readonly taskFailed: Promise<undefined>,
     private readonly signal: Int32Array,
     private readonly started: number
   ) {}
@@ -43,6 +46,8 @@ export class LivePool implements LiveHost {
     const remotes: Array<Comlink.Remote<LiveShardControl>> = []
     let live: LivePool | undefined
     let failed: RunFailed | undefined
+    let signalFailed!: () => void
+    const taskFailed = new Promise<undefined>((r) => (signalFailed = () => r(undefined)))
     const tasks = Array.from({ length: W }, (_, shard) => {
       const { port1, port2 } = new MessageChannel()
       remotes.push(Comlink.wrap<LiveShardControl>(nodeEndpoint(port1)))
@@ -50,6 +55,7 @@ export class LivePool implements LiveHost {
       return (pool.run(task, { transferList: [port2] }) as Promise<void>).catch((e: unknown) => {
         failed ??= new RunFailed(shard, e)
         if (live) live.failure ??= failed
+        signalFailed()
       })
     })
     for (;;) {
@@ -62,7 +68,7 @@ export class LivePool implements LiveHost {
       if (ready.every(Boolean)) break
       await new Promise((r) => setTimeout(r, 5))
     }
-    live = new LivePool(world, world.ownership(W), pool, remotes, tasks, new Int32Array(signal), performance.now())
+    live = new LivePool(world, world.ownership(W), pool, remotes, tasks, taskFailed, new Int32Array(signal), performance.now())
     return live
   }
 
@@ -74,14 +80,21 @@ export class LivePool implements LiveHost {
     return this.t
   }
 
-  /** Every shard at once; the first shard's failure (not the aborts it caused) is what is thrown. */
+  /**
+   * Every shard at once. When one fails, the others are released from the barrier with "run aborted"
+   * errors, which may arrive first: the failure thrown is the shard's own (a RunFailed naming it). From
+   * then on every call throws it, since the shards stopped at different times.
+   */
   private async all<A>(call: (r: Comlink.Remote<LiveShardControl>) => Promise<A>): Promise<Array<A>> {
-    try {
-      return await Promise.all(this.remotes.map(call))
-    } catch (e) {
-      await Promise.race([Promise.all(this.tasks), new Promise((r) => setTimeout(r, 100))])
-      throw this.failure ?? e
-    }
+    if (this.failure) throw this.failure
+    // A task that dies leaves its call unanswered: its end, with the failure it sets, ends the wait too.
+    const settled = await Promise.race([Promise.allSettled(this.remotes.map(call)), this.taskFailed])
+    if (settled === undefined) throw this.failure!
+    const rejected = settled.flatMap((r, shard) => (r.status === "rejected" ? [{ shard, cause: r.reason as unknown }] : []))
+    if (rejected.length === 0) return settled.map((r) => (r as PromiseFulfilledResult<A>).value)
+    const own = rejected.find((r) => abortingShardOf(r.cause) === undefined)
+    this.failure ??= own ? new RunFailed(own.shard, own.cause) : new RunFailed(abortingShardOf(rejected[0]!.cause)!, rejected[0]!.cause)
+    throw this.failure
   }
 
   async advanceTo(time: number): Promise<void> {
@@ -98,6 +111,7 @@ export class LivePool implements LiveHost {
   }
 
   request(shard: number, request: unknown): Promise<unknown> {
+    if (this.failure) return Promise.reject(this.failure)
     return this.remotes[shard]!.serve(request)
   }
 

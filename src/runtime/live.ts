@@ -26,7 +26,10 @@ export interface LiveHost {
   readonly now: number
   /** Owner shard of every actor. */
   readonly owner: Int32Array
-  /** Run every event before `time`. */
+  /**
+   * Run every event before `time`. A call that fails leaves the host failed: every later call but
+   * close() throws the same error (the run stopped part-way through a window).
+   */
   advanceTo(time: number): void | Promise<void>
   /**
    * Advance in steps of `stepSeconds` (default SIGNAL_STEP_SECONDS) until a shard's world signals
@@ -76,6 +79,7 @@ export class LiveEngine<N extends Network = Network> implements LiveHost {
   private signalled = false
   private readonly started = performance.now()
   private workMs = 0
+  private failure: { readonly cause: unknown } | undefined
 
   /** `observers`: watch every hop and delivery (a live view draws them). */
   constructor(readonly world: World<N>, observers: EngineObservers = {}) {
@@ -90,15 +94,25 @@ export class LiveEngine<N extends Network = Network> implements LiveHost {
 
   /** Run every event before `time`; windows are the network's epochs (one shard needs no lookahead). */
   advanceTo(time: number): void {
+    this.throwIfFailed()
     const e = this.engine
     const w0 = performance.now()
-    while (this.t < time) {
-      e.network.enterEpochOf(this.t)
-      const end = Math.min(time, e.network.epochEnd)
-      e.runWindow(end, 0)
-      this.t = end
+    try {
+      while (this.t < time) {
+        e.network.enterEpochOf(this.t)
+        const end = Math.min(time, e.network.epochEnd)
+        e.runWindow(end, 0)
+        this.t = end
+      }
+    } catch (cause) {
+      this.failure = { cause }
+      throw cause
     }
     this.workMs += performance.now() - w0
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure) throw this.failure.cause
   }
 
   async advanceUntilSignal(limitSeconds: number, stepSeconds?: number): Promise<boolean> {
@@ -107,18 +121,22 @@ export class LiveEngine<N extends Network = Network> implements LiveHost {
   }
 
   request(_shard: number, request: unknown): unknown {
+    this.throwIfFailed()
     return this.engine.serve(request, this.t, () => (this.signalled = true))
   }
 
   injectFaults(o: { lossRate: number; seed: number }): void {
+    this.throwIfFailed()
     this.engine.injectFaults(o)
   }
 
   crash(actors: ReadonlyArray<number>, downSeconds: number): void {
+    this.throwIfFailed()
     for (const a of actors) this.engine.crashActor(a, this.t, downSeconds)
   }
 
   report(): EngineReport {
+    this.throwIfFailed()
     const wallSeconds = (performance.now() - this.started) / 1e3
     return mergeReports(this.world, [this.engine.report({ wallSeconds, syncSeconds: 0, workSeconds: this.workMs / 1e3 })], this.started / 1e3, 0)
   }

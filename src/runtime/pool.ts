@@ -8,7 +8,7 @@ import { MessageChannel } from "node:worker_threads"
 import * as Comlink from "comlink"
 import { nodeEndpoint } from "./comlink-node.js"
 import { Piscina } from "piscina"
-import { Barrier, RunAborted } from "./barrier.js"
+import { abortingShardOf, Barrier, RunAborted } from "./barrier.js"
 import type { WorldSource } from "./build.js"
 import type { ShardReport } from "./metrics.js"
 import { type EngineReport, mergeReports } from "./report.js"
@@ -56,8 +56,8 @@ export const runOnWorkers = async (source: WorldSource, o: PoolOptions, built?: 
     remotes.push(Comlink.wrap<ShardControl>(nodeEndpoint(port1)))
     const task: ShardTask = { world: source, shard, shards: W, ...buffers, port: port2 }
     return (pool.run(task, { transferList: [port2] }) as Promise<ShardReport>).catch((e: unknown) => {
-      const released = /^run aborted by shard (\d+)/.exec((e as Error)?.message ?? "")
-      if (released) aborted ??= new RunFailed(Number(released[1]), e)
+      const released = abortingShardOf(e)
+      if (released !== undefined) aborted ??= new RunFailed(released, e)
       else failure ??= new RunFailed(shard, e)
       new Barrier(layout.barrier(control), W).abort(shard)
       failed()

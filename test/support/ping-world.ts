@@ -36,8 +36,11 @@ class FixedDelay implements Network {
   epochEnd = 0
   readonly lookahead: number
   readonly toCut: Float64Array
-  /** `overstate`: a broken network that claims its bounds are that many times what its delay is. */
-  constructor(overstate = 1) {
+  /**
+   * `overstate`: a broken network that claims its bounds are that many times what its delay is.
+   * `failAt`: a network that throws on entering the epoch holding that time (a shard that fails mid-run).
+   */
+  constructor(overstate = 1, private readonly failAt = Infinity) {
     this.lookahead = DELAY * overstate
     this.toCut = new Float64Array(ACTORS).fill(DELAY * overstate)
   }
@@ -49,6 +52,7 @@ class FixedDelay implements Network {
   enterEpochOf(t: number): void {
     const e = Math.floor(t / EPOCH)
     if (e === this.epoch) return
+    if (t >= this.failAt) throw new Error(`ping network failed at ${t} s`)
     this.epoch = e
     this.epochEnd = (e + 1) * EPOCH
   }
@@ -89,9 +93,11 @@ export interface PingConfig {
   readonly mode: PingMode
   /** The network overstates its lookahead and distances to the cut this many times (a broken bound). */
   readonly overstate?: number
+  /** This shard's network throws on entering the epoch at this time (a shard failing mid-run). */
+  readonly fail?: { readonly shard: number; readonly at: number }
 }
 
-export const makePingWorld = ({ seconds, mode, overstate }: PingConfig): World<FixedDelay> => {
+export const makePingWorld = ({ seconds, mode, overstate, fail }: PingConfig): World<FixedDelay> => {
   const config: EngineConfig = { seed: 1, simSeconds: seconds, realtimeFactor: 0, maxHops: 8, mailboxCapacity: 64, crashActor: -1, crashAtMessage: 0, crashShard: -1, crashShardAt: 0 }
   const behaviour = pinger(mode)
   return {
@@ -104,7 +110,7 @@ export const makePingWorld = ({ seconds, mode, overstate }: PingConfig): World<F
     histograms: [],
     ownership: (shards) => Int32Array.from({ length: ACTORS }, (_, a) => Math.floor((a * shards) / ACTORS)),
     sharedBytes: () => 0,
-    makeShard: () => ({ network: new FixedDelay(overstate), behaviours: [behaviour] })
+    makeShard: (spec) => ({ network: new FixedDelay(overstate, spec.index === fail?.shard ? fail.at : Infinity), behaviours: [behaviour] })
   }
 }
 
