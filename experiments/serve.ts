@@ -8,6 +8,7 @@
  */
 import { randomBytes } from "node:crypto"
 import { Effect } from "effect"
+import { ConfigError } from "../src/actors/config.js"
 import { strategyNames } from "../src/cache/strategies.js"
 import { CliError, flag, parseCli, reportError } from "./lib/cli.js"
 import { runServer } from "./lib/server-main.js"
@@ -59,6 +60,16 @@ const parseUsers = (o: { password: string | undefined; users: string | undefined
   return users
 }
 
+/** The world refuses a ground station no satellite serves (config.inferenceSite): here it is --ground. */
+const groundChecked = <A>(make: () => A): A => {
+  try {
+    return make()
+  } catch (e) {
+    if (e instanceof ConfigError && e.field === "inferenceSite") throw new CliError({ flag: "--ground", message: e.message })
+    throw e
+  }
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   let ready: { o: ReturnType<typeof parseCli<typeof serveSpec.flags>>; tier: ValueTier; users: Map<string, string> } | undefined
   try {
@@ -66,12 +77,12 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     const speed = parseSpeed(o.speed)
     const users = parseUsers(o)
     const { catalog } = resolveConstellation(o)
-    const tier = new ValueTier({
+    const tier = groundChecked(() => new ValueTier({
       preset: o.preset, catalog, seed: o.seed, ground: o.ground ?? { latDeg: 48.85, lonDeg: 2.35 }, strategy: o.strategy, codec: o.codec,
       capacityMb: o.capacityMb, servers: o.servers, speed, secret: randomBytes(32),
       ...(o.fault === "bit-errors" ? { faults: { bitErrorRate: 1e-6, lossRate: 0 } } : o.fault === "message-loss" ? { faults: { bitErrorRate: 0, lossRate: 0.01 } } : {}),
       ...(o.fault === "isl-flaps" ? { run: { islFlapProbability: 0.02 } } : {})
-    })
+    }))
     ready = { o, tier, users }
   } catch (e) {
     reportError(e)

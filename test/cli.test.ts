@@ -61,6 +61,11 @@ describe("experiment command lines", () => {
     expect([south.code, south.stderr.trim()]).toEqual([2, 'error: --ground: a value starting with "-" is written with "=": --ground=-33.9,151.2'])
     const sydney = JSON.parse((await tsx("topology", ["--ground=-33.9,151.2", "--json"])).stdout)
     expect(sydney.ground).toMatchObject({ latDeg: -33.9, lonDeg: 151.2 })
+    // A ground station the constellation does not serve (Paris, serve's default, is outside the 19x5
+    // patch): the store would hold nothing, so the server does not start.
+    const uncovered = await fails("serve", ["--preset", "paper-19x5", "--port", "0"])
+    expect([uncovered.code, uncovered.stdout]).toEqual([2, ""])
+    expect(uncovered.stderr.trim()).toBe("error: --ground: no satellite is 25 deg or more above 48.85,2.35 at the start, so nothing stored from there could be reached; choose a site under the constellation")
   })
 
   it("flood --json: one row per rate, every request accounted for; bad rates and redundancy exit 2", async () => {

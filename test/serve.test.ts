@@ -11,7 +11,7 @@ import fc from "fast-check"
 import { createClient, RESP_TYPES } from "redis"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { commands } from "../experiments/serve/commands.js"
-import { encodeReply, ProtocolError, R, type Reply, RequestParser } from "../experiments/serve/resp.js"
+import { defaultLimits, encodeReply, ProtocolError, R, type Reply, RequestParser } from "../experiments/serve/resp.js"
 import { ValueTier } from "../experiments/serve/tier.js"
 import { makeRunConfig } from "../src/actors/config.js"
 import type { SharePayload } from "../src/cache/payload-wire.js"
@@ -150,6 +150,29 @@ describe("the Redis front end", () => {
     ])
     const badName = "-ERR Client names cannot contain spaces, newlines or special characters."
     expect(edges.slice(edges.indexOf("modules")).split("\r\n").slice(2)).toEqual([badName, badName, badName, "+OK", "$7", "ok-name", "+OK", "$-1", "+OK", "+OK", ""])
+    // Integers as Redis reads them, subcommands' arities, and a client's bytes echoed back as they came
+    // (latin1 both ways: "\u00c3\u00a9" is UTF-8's é); each reply as Debian's redis-server 7.0.15 gives it.
+    const lines = [
+      "CLIENT GETNAME x", "CLIENT SETNAME", "CLIENT ID 1", "CLIENT Xy", "COMMAND COUNT 1", "COMMAND FOO", "SELECT 01", "SELECT -0", "SET a b EX 01",
+      "SET a b EX 9999999999999999", "SET a b EX 9223372036854775", "SET a b PX 9223372036854775807", "SELECT 9999999999999999", "SELECT -2147483649",
+      "HELLO -0", "HELLO 1", "HELLO 3 AUTH default", "FOO a b c d e", `FOO ${"a".repeat(200)} b`, "FOO caf\u00c3\u00a9 \u00ff", "HELLO 2 B\u00c3\u00a9", "CLIENT X\u00c3\u00a9"
+    ]
+    const asRedis = (await raw(p, Buffer.concat(["AUTH secret", ...lines, "QUIT"].map((l) => encode(l.split(" ").map((w) => Buffer.from(w, "latin1"))))))).reply
+    const wrongArity = (c: string) => `-ERR wrong number of arguments for '${c}' command`
+    const notInt = "-ERR value is not an integer or out of range", badExpire = "-ERR invalid expire time in 'set' command"
+    const outOfInt = "-ERR value is out of range, value must between -2147483648 and 2147483647"
+    const unknown = "-ERR unknown command 'FOO', with args beginning with: "
+    expect(asRedis.split("\r\n")).toEqual([
+      "+OK", wrongArity("client|getname"), wrongArity("client|setname"), wrongArity("client|id"), "-ERR unknown subcommand 'Xy'. Try CLIENT HELP.",
+      wrongArity("command|count"), "-ERR unknown subcommand 'FOO'. Try COMMAND HELP.", notInt, notInt, notInt, badExpire, badExpire, badExpire,
+      outOfInt, outOfInt, "-ERR Protocol version is not an integer or out of range", "-NOPROTO unsupported protocol version",
+      "-ERR Syntax error in HELLO option 'AUTH'", `${unknown}'a' 'b' 'c' 'd' 'e' `, `${unknown}'${"a".repeat(128)}' `, `${unknown}'caf\u00c3\u00a9' '\u00ff' `,
+      "-ERR Syntax error in HELLO option 'B\u00c3\u00a9'", "-ERR unknown subcommand 'X\u00c3\u00a9'. Try CLIENT HELP.", "+OK", ""
+    ])
+    // HELLO 2 after HELLO 3 goes back to RESP2's nulls; CLIENT ID is the connection's HELLO id.
+    const back = (await raw(p, "AUTH secret\r\nHELLO 3\r\nHELLO 2\r\nGET nothing\r\nCLIENT ID\r\nQUIT\r\n")).reply
+    const id = /\$2\r\nid\r\n:(\d+)\r\n/.exec(back)![1]
+    expect(back.slice(back.lastIndexOf("modules")).split("\r\n").slice(2)).toEqual(["$-1", `:${id}`, "+OK", ""])
     // HELLO's SETNAME with an empty name removes it too.
     expect((await raw(p, Buffer.concat([inline("AUTH secret", "CLIENT SETNAME n"), encode(["HELLO", "2", "SETNAME", ""].map((a) => Buffer.from(a))), inline("CLIENT GETNAME", "QUIT")]))).reply.split("\r\n").slice(-4)).toEqual(["*0", "$-1", "+OK", ""])
   }, 60_000)
@@ -208,6 +231,12 @@ describe("the Redis front end", () => {
     expect(await cli(p, "--user", "alice", "--pass", "a-pass", "--no-auth-warning", "GET", "lmcache:model@v1:chunk:0")).toBe("hello world")
     // Inline commands, as telnet sends them.
     expect((await raw(p, "AUTH alice a-pass\r\nPING\r\nQUIT\r\n")).reply).toBe("+OK\r\n+PONG\r\n+OK\r\n")
+    // Before AUTH, as Redis 7: 10 arguments and 16 KiB an argument at most; after it, the set limits.
+    expect(await raw(p, "*11\r\n")).toEqual({ reply: "-ERR Protocol error: unauthenticated multibulk length\r\n", closed: true })
+    expect(await raw(p, "*1\r\n$16385\r\n")).toEqual({ reply: "-ERR Protocol error: unauthenticated bulk length\r\n", closed: true })
+    const big = Buffer.alloc(20000, 0x62)
+    const afterAuth = await raw(p, Buffer.concat([encode(["AUTH", "secret"].map((a) => Buffer.from(a))), encode([Buffer.from("SET"), Buffer.from("big"), big]), encode([Buffer.from("STRLEN"), Buffer.from("big")]), Buffer.from("QUIT\r\n")]))
+    expect(afterAuth).toEqual({ reply: "+OK\r\n+OK\r\n:20000\r\n+OK\r\n", closed: true })
   }, 60_000)
 
   it("a client that stops reading is not served past what the socket holds (backpressure); others are served meanwhile", async () => {
@@ -236,7 +265,7 @@ describe("the Redis front end", () => {
   }, 60_000)
 
   it("refuses connections over --max-clients and stops on SIGTERM with exit code 0", async () => {
-    const small = await startServer(["--preset", "paper-19x5", "--speed", "max", "--max-clients", "2"])
+    const small = await startServer(["--preset", "paper-19x5", "--speed", "max", "--ground", "25,40", "--max-clients", "2"])
     const held = [connect(small.port, "127.0.0.1"), connect(small.port, "127.0.0.1")]
     await new Promise((r) => setTimeout(r, 300))
     expect(await raw(small.port, "PING\r\n")).toEqual({ reply: "-ERR max number of clients reached\r\n", closed: true })
@@ -388,10 +417,33 @@ describe("the RESP request parser", () => {
     expect(fails("*1\r\n$4\r\nPING\rx")).toThrow(/^bulk string not followed by CRLF$/)
     expect(fails("*x1\r\n")).toThrow(/^invalid multibulk length$/)
     expect(fails("*1\r\n$x3\r\nabc\r\n")).toThrow(/^invalid bulk length$/)
+    // Lengths as Redis reads integers: no leading zero, no "-0", no "+".
+    for (const bad of ["*01\r\n", "*-0\r\n", "*+1\r\n"]) expect(fails(bad)).toThrow(/^invalid multibulk length$/)
+    for (const bad of ["*1\r\n$04\r\nPING\r\n", "*1\r\n$-0\r\n"]) expect(fails(bad)).toThrow(/^invalid bulk length$/)
     // A bare newline and "*0" are no commands; inline words split on spaces and tabs, CR dropped.
     const p = new RequestParser(limits)
     p.push(Buffer.from("\r\n*0\r\nSET  k\tv\r\n\n*1\r\n$4\r\nPING\r\n"))
     expect([p.next(), p.next(), p.next()].map((c) => c?.map(String))).toEqual([["SET", "k", "v"], ["PING"], undefined])
+  })
+})
+
+describe("the RESP request parser before AUTH", () => {
+  it("takes at most 10 arguments of 16 KiB each until the connection is authenticated, asked command by command", () => {
+    let authenticated = false
+    const parser = () => new RequestParser(defaultLimits, () => authenticated)
+    const take = (p: RequestParser, bytes: Uint8Array) => (p.push(bytes), p.next())
+    const args = (n: number) => Array.from({ length: n }, () => Buffer.from("a"))
+    expect(take(parser(), encode(args(10)))).toHaveLength(10)
+    expect(() => take(parser(), encode(args(11)))).toThrow(/^unauthenticated multibulk length$/)
+    expect(take(parser(), encode([Buffer.alloc(16384)]))![0]).toHaveLength(16384)
+    // Refused from the length line, before a byte of the argument is buffered.
+    expect(() => take(parser(), Buffer.from("*1\r\n$16385\r\n"))).toThrow(/^unauthenticated bulk length$/)
+    // AUTH, then a command past those limits, in one read: the limit is asked as each command is parsed.
+    const p = parser()
+    p.push(Buffer.concat([encode(["AUTH", "pw"].map((a) => Buffer.from(a))), encode([Buffer.from("SET"), Buffer.from("k"), Buffer.alloc(20000)])]))
+    expect(p.next()!.map(String)).toEqual(["AUTH", "pw"])
+    authenticated = true
+    expect(p.next()![2]).toHaveLength(20000)
   })
 })
 
@@ -405,6 +457,23 @@ describe("RESP replies", () => {
     expect([text(R.bulk(null), 2), text(R.bulk(null), 3), text(R.array(null), 2), text(R.array(null), 3)]).toEqual(["$-1\r\n", "_\r\n", "*-1\r\n", "_\r\n"])
     expect(text(R.array([R.ok, R.bulk(Buffer.from([0, 13, 10, 255]))]), 2)).toBe("*2\r\n+OK\r\n$4\r\n\x00\r\n\xff\r\n")
     expect([text(R.simple("a\r\nb"), 2), text(R.error("ERR x\ny"), 3)]).toEqual(["+a  b\r\n", "-ERR x y\r\n"])
+  })
+})
+
+describe("AUTH", () => {
+  it("compares the password's bytes as sent: one wrong byte, a prefix, an extension, an unknown user and bytes that are no UTF-8 are refused", async () => {
+    // U+FFFD is what invalid UTF-8 decodes to: a byte 0xff must not match it.
+    const ctx = { tier: undefined as never, users: new Map([["default", "s\uFFFDcret"], ["alice", "a-pass"]]), databases: 16, port: 0, started: 0, connections: () => 1 }
+    const auth = async (...words: Array<string | Buffer>) => {
+      const s = { id: 1, protocol: 2 as const, user: undefined as string | undefined, db: 0, name: null, closing: false }
+      const reply = await commands.auth!.handler(s, ["AUTH", ...words].map((w) => Buffer.from(w as string)), ctx)
+      return reply.t === "error" ? reply.s.split(" ")[0] : s.user
+    }
+    expect(await auth("s\uFFFDcret")).toBe("default")
+    expect(await auth(Buffer.from("s\uFFFDcret", "utf8"))).toBe("default")
+    expect(await auth(Buffer.from([0x73, 0xff, 0x63, 0x72, 0x65, 0x74]))).toBe("WRONGPASS")
+    expect(await auth("alice", "a-pass")).toBe("alice")
+    for (const wrong of [["alice", "a-pasS"], ["alice", "a-pas"], ["alice", "a-pass!"], ["alice", ""], ["bob", "a-pass"], ["bob", ""], ["s\uFFFDcre"]]) expect(await auth(...wrong)).toBe("WRONGPASS")
   })
 })
 

@@ -3,7 +3,8 @@
  * follow Redis 7's, so redis-cli, redis-benchmark and the redis client read them as they read Redis.
  * Keys and values are bytes throughout (binary-safe); data commands go to the value tier (tier.ts).
  */
-import { R, type Reply } from "./resp.js"
+import { createHash, timingSafeEqual } from "node:crypto"
+import { R, REDIS_INTEGER, type Reply } from "./resp.js"
 import type { ValueTier } from "./tier.js"
 
 export interface Session {
@@ -38,13 +39,37 @@ interface Command {
 }
 
 const str = (b: Buffer) => b.toString("utf8")
+/** A client's bytes echoed in an error as they came (replies are written as latin1: byte for byte). */
+const echo = (b: Buffer, max = Number.POSITIVE_INFINITY) => b.toString("latin1", 0, Math.min(b.length, max))
 const lower = (b: Buffer) => b.toString("latin1").toLowerCase()
 const wrongArgs = (name: string) => R.error(`ERR wrong number of arguments for '${name}' command`)
 const syntax = R.error("ERR syntax error")
 const notInteger = R.error("ERR value is not an integer or out of range")
-const integer = (b: Buffer | undefined): number | undefined => {
+const INT64_MIN = -(2n ** 63n)
+const INT64_MAX = 2n ** 63n - 1n
+/** An argument as Redis reads an integer (string2ll): undefined unless it is one and fits 64 bits. */
+const int64 = (b: Buffer | undefined): bigint | undefined => {
   const t = b?.toString("latin1") ?? ""
-  return /^-?\d{1,15}$/.test(t) ? Number(t) : undefined
+  if (!REDIS_INTEGER.test(t)) return undefined
+  const n = BigInt(t)
+  return n >= INT64_MIN && n <= INT64_MAX ? n : undefined
+}
+const integer = (b: Buffer | undefined): number | undefined => {
+  const n = int64(b)
+  return n === undefined ? undefined : Number(n)
+}
+/**
+ * SET's EX or PX as Redis 7.0 checks it: not positive, or past what a 64-bit millisecond deadline holds
+ * (seconds over LLONG_MAX / 1000, or the deadline from now overflowing), is an invalid expire time.
+ */
+const expireSeconds = (b: Buffer | undefined, unit: "ex" | "px"): number | Reply => {
+  const n = int64(b)
+  if (n === undefined) return notInteger
+  const invalid = R.error("ERR invalid expire time in 'set' command")
+  if (n <= 0n || (unit === "ex" && n > INT64_MAX / 1000n)) return invalid
+  const ms = unit === "ex" ? n * 1000n : n
+  if (ms + BigInt(Date.now()) > INT64_MAX) return invalid
+  return Number(ms) / 1e3
 }
 
 /**
@@ -57,9 +82,19 @@ const nameClient = (s: Session, name: string): Reply | undefined => {
   return undefined
 }
 
-const authenticate = (s: Session, ctx: ServerContext, user: string, password: string): Reply => {
-  const expected = ctx.users.get(user)
-  if (expected === undefined || expected !== password) return R.error("WRONGPASS invalid username-password pair or user is disabled.")
+const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest()
+
+/**
+ * A password compared as the bytes sent (decoded as UTF-8, two different invalid byte strings would
+ * both read as U+FFFD), in time that does not tell where a guess first differs, as Redis's
+ * time_independent_strcmp: the digests have one length, so timingSafeEqual applies; an unknown user
+ * takes the same time.
+ */
+const passwordMatches = (given: Buffer, expected: string | undefined): boolean =>
+  timingSafeEqual(sha256(given), sha256(Buffer.from(expected ?? "", "utf8"))) && expected !== undefined
+
+const authenticate = (s: Session, ctx: ServerContext, user: string, password: Buffer): Reply => {
+  if (!passwordMatches(password, ctx.users.get(user))) return R.error("WRONGPASS invalid username-password pair or user is disabled.")
   s.user = user
   return R.ok
 }
@@ -74,14 +109,14 @@ const hello = (s: Session, args: ReadonlyArray<Buffer>, ctx: ServerContext): Rep
     for (let i = 2; i < args.length; i++) {
       const opt = lower(args[i]!)
       if (opt === "auth" && args[i + 2] !== undefined) {
-        const r = authenticate(s, ctx, str(args[i + 1]!), str(args[i + 2]!))
+        const r = authenticate(s, ctx, str(args[i + 1]!), args[i + 2]!)
         if (r.t === "error") return r
         i += 2
       } else if (opt === "setname" && args[i + 1] !== undefined) {
         // Redis 7.0 names the client here, before it checks that the client may say HELLO at all.
         const refused = nameClient(s, str(args[++i]!))
         if (refused) return refused
-      } else return R.error(`ERR Syntax error in HELLO option '${str(args[i]!)}'`)
+      } else return R.error(`ERR Syntax error in HELLO option '${echo(args[i]!)}'`)
     }
   }
   // As Redis words it, with or without a version.
@@ -103,11 +138,10 @@ const set: Handler = async (s, args, ctx) => {
     else if (opt === "xx" && !nx) xx = true
     // As Redis 7.0: EX and PX exclude each other; one given twice takes its last value.
     else if ((opt === "ex" || opt === "px") && (unit === undefined || unit === opt) && args[i + 1] !== undefined) {
-      const n = integer(args[++i])
-      if (n === undefined) return notInteger
-      if (n <= 0) return R.error("ERR invalid expire time in 'set' command")
+      const seconds = expireSeconds(args[++i], opt)
+      if (typeof seconds !== "number") return seconds
       unit = opt
-      ttl = opt === "ex" ? n : n / 1e3
+      ttl = seconds
     } else return syntax
   }
   const exists = ctx.tier.exists(s.user!, s.db, args[1]!)
@@ -131,6 +165,18 @@ const info = async (s: Session, args: ReadonlyArray<Buffer>, ctx: ServerContext)
   return R.bulk(text)
 }
 
+/**
+ * A subcommand checked as Redis checks one: unknown, or known with the wrong number of arguments
+ * (Redis arity, the container's name included); undefined if it may run.
+ */
+const subcommandArity = (container: string, args: ReadonlyArray<Buffer>, arities: Record<string, number>): Reply | undefined => {
+  const sub = lower(args[1]!)
+  const given = args.length
+  if (!Object.hasOwn(arities, sub)) return R.error(`ERR unknown subcommand '${echo(args[1]!, 128)}'. Try ${container.toUpperCase()} HELP.`)
+  const arity = arities[sub]!
+  return (arity > 0 ? given !== arity : given < -arity) ? wrongArgs(`${container}|${sub}`) : undefined
+}
+
 const commandInfo = (name: string, c: Command): Reply => R.array([R.bulk(name), R.int(c.arity), R.array([]), R.int(0), R.int(0), R.int(0)])
 
 export const commands: Record<string, Command> = {
@@ -143,7 +189,7 @@ export const commands: Record<string, Command> = {
     handler: (s, args, ctx) => {
       if (args.length > 3) return syntax
       if (ctx.users.size === 0) return R.error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
-      return args.length === 2 ? authenticate(s, ctx, "default", str(args[1]!)) : authenticate(s, ctx, str(args[1]!), str(args[2]!))
+      return args.length === 2 ? authenticate(s, ctx, "default", args[1]!) : authenticate(s, ctx, str(args[1]!), args[2]!)
     }
   },
   select: {
@@ -151,6 +197,7 @@ export const commands: Record<string, Command> = {
     handler: (s, args, ctx) => {
       const n = integer(args[1])
       if (n === undefined) return notInteger
+      if (n < -(2 ** 31) || n >= 2 ** 31) return R.error("ERR value is out of range, value must between -2147483648 and 2147483647")
       if (n < 0 || n >= ctx.databases) return R.error("ERR DB index is out of range")
       s.db = n
       return R.ok
@@ -182,10 +229,11 @@ export const commands: Record<string, Command> = {
     arity: -2,
     handler: (s, args) => {
       const sub = lower(args[1]!)
-      if (sub === "setname" && args.length === 3) return nameClient(s, str(args[2]!)) ?? R.ok
-      if (sub === "getname" && args.length === 2) return R.bulk(s.name)
-      if (sub === "id" && args.length === 2) return R.int(s.id)
-      return R.error(`ERR unknown subcommand '${str(args[1]!)}'. Try CLIENT HELP.`)
+      const wrong = subcommandArity("client", args, { setname: 3, getname: 2, id: 2 })
+      if (wrong) return wrong
+      if (sub === "setname") return nameClient(s, str(args[2]!)) ?? R.ok
+      if (sub === "getname") return R.bulk(s.name)
+      return R.int(s.id)
     }
   },
   command: {
@@ -193,10 +241,11 @@ export const commands: Record<string, Command> = {
     handler: (_s, args) => {
       const sub = args[1] ? lower(args[1]) : undefined
       if (sub === undefined) return R.array(Object.entries(commands).map(([n, c]) => commandInfo(n, c)))
+      const wrong = subcommandArity("command", args, { count: 2, docs: -2, info: -2 })
+      if (wrong) return wrong
       if (sub === "count") return R.int(Object.keys(commands).length)
       if (sub === "docs") return R.array([])
-      if (sub === "info") return R.array(args.slice(2).map((a) => (commands[lower(a)] ? commandInfo(lower(a), commands[lower(a)]!) : R.array(null))))
-      return R.error(`ERR unknown subcommand '${str(args[1]!)}'. Try COMMAND HELP.`)
+      return R.array(args.slice(2).map((a) => (commands[lower(a)] ? commandInfo(lower(a), commands[lower(a)]!) : R.array(null))))
     }
   }
 }
@@ -206,8 +255,10 @@ export const execute = async (s: Session, args: ReadonlyArray<Buffer>, ctx: Serv
   const name = lower(args[0]!)
   const c = Object.hasOwn(commands, name) ? commands[name] : undefined
   if (c === undefined) {
-    const rest = args.slice(1, 4).map((a) => `'${str(a).slice(0, 128)}' `).join("")
-    return R.error(`ERR unknown command '${str(args[0]!).slice(0, 128)}', with args beginning with: ${rest}`)
+    // As Redis: arguments while the text is under 128 bytes, each cut to what is left of them.
+    let rest = ""
+    for (let i = 1; i < args.length && rest.length < 128; i++) rest += `'${echo(args[i]!, 128 - rest.length)}' `
+    return R.error(`ERR unknown command '${echo(args[0]!, 128)}', with args beginning with: ${rest}`)
   }
   if ((c.arity > 0 && args.length !== c.arity) || (c.arity < 0 && args.length < -c.arity)) return wrongArgs(name)
   if (s.user === undefined && !c.open) return R.error("NOAUTH Authentication required.")

@@ -27,13 +27,23 @@ const CR = 13
 const LF = 10
 /** Lengths and counts are short: "*" or "$", at most 20 digits, CRLF. */
 const MAX_HEADER_LINE = 32
+/** An integer as Redis reads one (string2ll): "-" the only sign, no leading zero (so no "-0"), 19 digits at most. */
+export const REDIS_INTEGER = /^(0|-?[1-9]\d{0,18})$/
+/**
+ * Before AUTH, as Redis 7: at most 10 arguments and 16 KiB an argument, so a client that has not
+ * authenticated cannot make the server buffer a large command.
+ */
+export const UNAUTHENTICATED = { maxArgs: 10, maxBulkBytes: 16384 } as const
 
-/** Request parser: push bytes as they come, take complete commands. */
+/**
+ * Request parser: push bytes as they come, take complete commands. `authenticated` is asked as each
+ * command is parsed (the command before it may have been AUTH); until it holds, UNAUTHENTICATED applies.
+ */
 export class RequestParser {
   private buf: Buffer = Buffer.alloc(0)
   private pos = 0
 
-  constructor(private readonly limits: RespLimits = defaultLimits) {}
+  constructor(private readonly limits: RespLimits = defaultLimits, private readonly authenticated: () => boolean = () => true) {}
 
   /** Bytes received and not yet part of a complete command. */
   get buffered(): number {
@@ -75,7 +85,7 @@ export class RequestParser {
   }
 
   private count(text: string, what: string, max: number): number {
-    if (!/^-?\d{1,19}$/.test(text)) throw new ProtocolError(`invalid ${what}`)
+    if (!REDIS_INTEGER.test(text)) throw new ProtocolError(`invalid ${what}`)
     const n = Number(text)
     if (n > max) throw new ProtocolError(`${what} ${n} over the limit of ${max}`)
     return n
@@ -85,6 +95,7 @@ export class RequestParser {
     const header = this.headerLine("multibulk length")
     if (header === undefined) return undefined
     const n = this.count(header, "multibulk length", this.limits.maxArgs)
+    if (n > UNAUTHENTICATED.maxArgs && !this.authenticated()) throw new ProtocolError("unauthenticated multibulk length")
     const args: Array<Buffer> = []
     for (let i = 0; i < n; i++) {
       if (this.pos >= this.buf.length) return undefined
@@ -93,6 +104,7 @@ export class RequestParser {
       if (line === undefined) return undefined
       const len = this.count(line, "bulk length", this.limits.maxBulkBytes)
       if (len < 0) throw new ProtocolError("invalid bulk length")
+      if (len > UNAUTHENTICATED.maxBulkBytes && !this.authenticated()) throw new ProtocolError("unauthenticated bulk length")
       if (this.buf.length - this.pos < len + 2) return undefined
       if (this.buf[this.pos + len] !== CR || this.buf[this.pos + len + 1] !== LF) throw new ProtocolError("bulk string not followed by CRLF")
       // A copy: the command may outlive the receive buffer (a value stored in orbit).

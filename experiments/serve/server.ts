@@ -52,7 +52,7 @@ const drainedOrClosed = (conn: Socket): Promise<void> =>
 
 /** Serve one connection until it closes; `closed` is called once, when it has. */
 const serveConnection = (conn: Socket, session: Session, limits: RespLimits, context: ServerContext, closed: () => void): void => {
-  const parser = new RequestParser(limits)
+  const parser = new RequestParser(limits, () => session.user !== undefined)
   let busy = false
   let ended = false
   /** Run every complete command, write the replies, and again while more arrived meanwhile. */

@@ -17,9 +17,9 @@ import type { WorldSource } from "../runtime/build.js"
 import type { EngineReport } from "../runtime/report.js"
 import { streamRng } from "../runtime/random.js"
 import type { HostContext, ShardSpec, ShardWorld, World } from "../runtime/world.js"
-import { Catalog, Constellation, ephemerisOf, gridHops, type GroundStation, highestSatellite, preset, subSatellitePoint, walkerDelta, walkerStar } from "../topology/index.js"
+import { Catalog, Constellation, ephemerisOf, gridHops, type GroundStation, highestSatellite, preset, servingSatellite, subSatellitePoint, walkerDelta, walkerStar } from "../topology/index.js"
 import { cityPicker } from "./cities.js"
-import { makeRunConfig, type RunConfig } from "./config.js"
+import { ConfigError, makeRunConfig, type RunConfig } from "./config.js"
 import { Kind, kindNames } from "./kinds.js"
 import { tagNames } from "./protocol.js"
 import { admissionDropReasons, SatelliteService } from "./overload.js"
@@ -136,6 +136,11 @@ const withInferenceSites = (w: SkyData, pos: Float64Array, theta: number): SkyDa
   const c = w.constellation
   const middle = Math.floor(c.shells[0]!.planes / 2)
   const chosen = w.config.inferenceSite
+  // A site no satellite serves at the start could reach none: every value put from it would be lost
+  // and every read would miss, with no error to say why (paper-19x5's patch covers a few countries).
+  if (chosen && servingSatellite(chosen, pos, c.size, theta, w.config.elevationMaskDeg) < 0) {
+    throw new ConfigError("inferenceSite", `no satellite is ${w.config.elevationMaskDeg} deg or more above ${chosen.latDeg},${chosen.lonDeg} at the start, so nothing stored from there could be reached; choose a site under the constellation`)
+  }
   // Home (its shard): the given site's highest satellite at t = 0, else the middle satellite it sits under.
   const centre = chosen ? highestSatellite(chosen, pos, c.size, theta) : c.planeStart[middle]! + Math.floor(Constellation.planeSize(c, middle) / 2)
   const site = chosen ?? subSatellitePoint(pos, centre, theta)
