@@ -531,6 +531,33 @@ describe("the value tier", () => {
     await paced.close()
   })
 
+  it("the index holds live keys only: DEL of keys never written adds nothing, a deleted or expired key leaves it, and a key never written reads nil without a fetch", async () => {
+    const tier = parisTier()
+    const indexed = async () => (await tier.figures()).keys_indexed
+    const keys = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => Buffer.from(`${prefix}:${i}`))
+    expect(tier.del("default", 0, keys("never", 10_000))).toBe(0)
+    expect(await indexed()).toBe(0)
+    const lookups = tier.counters.gets
+    const fetched = tier.fetchMicros.totalCount
+    expect(await tier.get("default", 0, Buffer.from("never:1"))).toBeNull()
+    expect([tier.counters.gets - lookups, tier.fetchMicros.totalCount - fetched]).toEqual([1, 0])
+    await tier.set("default", 0, keys("kept", 10).map((key) => ({ key, value: Buffer.from("v") })))
+    await tier.set("default", 0, keys("brief", 50).map((key) => ({ key, value: Buffer.from("v"), ttlSeconds: 1 })))
+    expect(await indexed()).toBe(60)
+    expect(tier.del("default", 0, keys("kept", 4))).toBe(4)
+    expect(await indexed()).toBe(56)
+    // Expired: gone from the index at the next sweep (once a wall second), read or not.
+    await tier.kv.advance(2)
+    expect(await tier.get("default", 0, Buffer.from("brief:0"))).toBeNull()
+    expect(await indexed()).toBe(55)
+    await new Promise((r) => setTimeout(r, 1100))
+    await tier.idle()
+    expect(await indexed()).toBe(6)
+    expect(tier.size("default", 0)).toEqual({ keys: 6, expires: 0 })
+    expect(Buffer.from((await tier.get("default", 0, Buffer.from("kept:9")))!).toString()).toBe("v")
+    await tier.close()
+  })
+
   it("commands take effect in the order they run: SET NX racing a SET finds it set, a DEL run while a SET lands stays deleted, a failed SET leaves the key as it was", async () => {
     const tier = parisTier()
     const ctx = { tier, users: new Map<string, string>(), databases: 16, port: 0, started: 0, connections: () => 2 }

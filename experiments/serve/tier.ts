@@ -7,8 +7,11 @@
  * value.
  *
  * The tier keeps the metadata a cache front end keeps: per tenant and database, the keys it wrote, their
- * expiry (virtual time, SET EX/PX) and which write each holds; a deleted key is one expired at once (it
- * reads nil without a fetch; its shares age out of the satellites' stores). Keys of one tenant are hashed
+ * expiry (virtual time, SET EX/PX) and which write each holds. A key not in the index reads nil without a
+ * fetch: this process's constellation holds no value it did not write. DEL takes a key out of the index
+ * and an expired key goes on its next use or at the next sweep (once a wall second, from the pacer), so
+ * the index holds live keys, not every key ever named (DEL of 200,000 keys never written kept 28.6 MiB
+ * for ever); their shares age out of the satellites' stores. Keys of one tenant are hashed
  * with its name, so tenants never share an entry. Every SET seals its value under a new write number and
  * a GET checks against the key's last (cache/integrity.ts): where a put was lost or a late migration
  * brought an older write's share back, the GET misses; it never answers two writes' chunks as one value.
@@ -54,11 +57,11 @@ export interface TierOptions {
 }
 
 interface Entry {
-  /** Virtual time it expires at (Infinity: never; -Infinity: deleted, kept so a read answers nil at once). */
+  /** Virtual time it expires at (Infinity: never). */
   expiresAt: number
   /** Its block key in the constellation (a hash of tenant, database and name: computed once, at SET). */
   readonly blockKey: number
-  /** The write its value was sealed under (0: none here, a deleted key's). */
+  /** The write its value was sealed under (1 on). */
   readonly write: number
 }
 
@@ -72,13 +75,16 @@ const CODEC_ID: Record<ValueCodec, number> = { identity: 0, deflate: 1 }
  * 5, 6, 8, 16 and 32 ms, 5 ms served the most 1-KiB GETs per second (docs/performance.md).
  */
 const MAX_SPEED_STEP_SECONDS = 5e-3
+/** Wall time between sweeps of expired keys (each visits every key). */
+const SWEEP_MS = 1000
 
 export class ValueTier {
-  /** Per tenant and database: the keys written, live or expired / deleted. */
+  /** Per tenant and database: the keys written and live, and expired ones not yet swept. */
   private readonly index = new Map<string, Map<string, Entry>>()
   private readonly started = performance.now()
   private readonly startVirtual: number
   private readonly tenantKeys = new Map<string, Uint8Array>()
+  private lastSweep = performance.now()
   /** Writes so far: each SET's entries take the next numbers (any key's writes then differ). */
   private writes = 0
   readonly counters = { gets: 0, hits: 0, sets: 0, corrupt: 0 }
@@ -136,6 +142,7 @@ export class ValueTier {
 
   /** The pacer's tick: bring virtual time up to the wall clock at the run's speed (never back), between jobs. */
   async idle(): Promise<void> {
+    if (performance.now() - this.lastSweep >= SWEEP_MS) this.sweep()
     if (!Number.isFinite(this.o.speed)) return
     const target = this.startVirtual + ((performance.now() - this.started) / 1e3) * this.o.speed
     if (target > this.kv.now + 1e-3) await this.kv.advance(target - this.kv.now)
@@ -148,15 +155,20 @@ export class ValueTier {
     return m
   }
 
-  /** The key's entry if it is live now; an expired or deleted one answers undefined. */
+  /** The key's entry if it is live now; an expired one is dropped and answers undefined. */
   private live(tenant: string, db: number, key: string): Entry | undefined {
-    const e = this.entries(tenant, db).get(key)
-    return e !== undefined && !this.gone(e) ? e : undefined
+    const space = this.entries(tenant, db)
+    const e = space.get(key)
+    if (e === undefined || e.expiresAt > this.kv.now) return e
+    space.delete(key)
+    return undefined
   }
 
-  /** Written here once and expired or deleted since: nil without asking the constellation. */
-  private gone(e: Entry | undefined): boolean {
-    return e !== undefined && e.expiresAt <= this.kv.now
+  /** Drop every expired entry (Redis expires keys actively too, not only when they are read). */
+  private sweep(): void {
+    this.lastSweep = performance.now()
+    const now = this.kv.now
+    for (const space of this.index.values()) for (const [k, e] of space) if (e.expiresAt <= now) space.delete(k)
   }
 
   exists(tenant: string, db: number, key: Uint8Array): boolean {
@@ -223,16 +235,16 @@ export class ValueTier {
   async get(tenant: string, db: number, key: Uint8Array): Promise<Uint8Array | null> {
     this.counters.gets++
     const k = Buffer.from(key).toString("latin1")
-    const entry = this.entries(tenant, db).get(k)
-    if (this.gone(entry)) return null
+    const entry = this.live(tenant, db, k)
+    if (entry === undefined) return null
     // A GET's reply waits for its own fetch, not for the other GETs fetched beside it.
-    const ref = { key: entry?.blockKey ?? this.blockKey(tenant, db, key), write: entry?.write ?? 0 }
+    const ref = { key: entry.blockKey, write: entry.write }
     const r = await this.job(() => this.kv.lookupValue(ref, this.keyOf(tenant)), (r) => r.finishedAt)
     this.fetchMicros.recordValue(Math.max(1, Math.round(r.fetchMs * 1e3)))
     if (r.badChunks > 0) this.counters.corrupt += r.badChunks
     if (r.bytes === undefined) return null
-    // Expired while it was being fetched: a miss, as Redis would answer.
-    if (this.gone(this.entries(tenant, db).get(k))) return null
+    // Deleted or expired while it was being fetched: a miss, as Redis would answer.
+    if (this.live(tenant, db, k) === undefined) return null
     const v = this.decode(r.bytes)
     if (v === undefined) return null
     this.counters.hits++
@@ -246,7 +258,7 @@ export class ValueTier {
     for (const key of keys) {
       const k = Buffer.from(key).toString("latin1")
       if (this.live(tenant, db, k) !== undefined) n++
-      space.set(k, { expiresAt: Number.NEGATIVE_INFINITY, blockKey: space.get(k)?.blockKey ?? this.blockKey(tenant, db, key), write: 0 })
+      space.delete(k)
     }
     return n
   }
@@ -262,6 +274,8 @@ export class ValueTier {
       bytes_stored: stored, migration_bytes: report.counters.migrationBytes ?? 0,
       messages_delivered: report.delivered, messages_dropped: Object.values(report.dropped).reduce((a, b) => a + b, 0),
       chunks_failed_check: this.counters.corrupt,
+      // The front end's own metadata: live keys, and expired ones until their sweep.
+      keys_indexed: [...this.index.values()].reduce((n, space) => n + space.size, 0),
       fetch_ms_p50: this.fetchMicros.getValueAtPercentile(50) / 1e3, fetch_ms_p90: this.fetchMicros.getValueAtPercentile(90) / 1e3,
       fetch_ms_p99: this.fetchMicros.getValueAtPercentile(99) / 1e3
     }
