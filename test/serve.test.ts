@@ -335,7 +335,8 @@ describe("the RESP request parser", () => {
     expect(words('"\\xff\\x00"')).toEqual(["\xff\x00"])
     expect(words("x'y'")).toEqual(["xy"])
     expect(words("\vv\fw")).toEqual(["v\fw"])
-    // A NUL byte ends the line, as it ends Redis's C string.
+    // A NUL byte ends the words. (Not as redis-server 7.0.15: it never finds the end of such a line, and
+    // answers nothing until 64 KiB more arrive, then "too big inline request".)
     expect(words("a b\0c")).toEqual(["a", "b"])
     for (const bad of ['a"b c"d', '"open', '"a\\', "'x'y", '"a\0"']) expect(fails(`ECHO ${bad}\r\n`)).toThrow(/^unbalanced quotes in request$/)
   })

@@ -140,12 +140,13 @@ const closes = (c: string | undefined) => c === undefined || isBlank(c)
 /**
  * An inline command's words as Redis splits them (sdssplitargs): "double quotes" with \n \r \t \b \a
  * \xHH and \<any>, 'single quotes' with \', a closing quote followed by a blank or the end, a quote
- * that opens inside a word (a"b c" is one word), and a NUL byte ending the line. undefined: unbalanced
- * quotes. One byte a character (latin1). Written here: the one npm port (redis-splitargs) lacks \xHH
+ * that opens inside a word (a"b c" is one word). undefined: unbalanced quotes. A NUL byte ends the
+ * words, where Redis differs: 7.0.15 looks for the line's end with strchr, which stops at the NUL, so it
+ * answers nothing until 64 KiB more have come and then refuses the request; here the client is answered. One byte a character (latin1). Written here: the one npm port (redis-splitargs) lacks \xHH
  * and reads \a as "a".
  */
 export const splitInline = (text: string): Array<string> | undefined => {
-  // Redis reads the line as a C string: a NUL byte ends it.
+  // The words end at a NUL byte, as a C string does (see above for how Redis itself fares).
   const nul = text.indexOf("\0")
   const line = nul < 0 ? text : text.slice(0, nul)
   const words: Array<string> = []
