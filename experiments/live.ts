@@ -29,6 +29,7 @@ export const liveSpec = {
     strategy: flag.choice("placement strategy (replay workload and the prompt box)", strategyNames, "hop_rotation"),
     users: flag.number("ground users of the standard workload", 32, { min: 0, integer: true }),
     model: flag.string("the prompt box's model (generated: tiny, qwen-shape; or a model folder)", "tiny", "NAME|PATH"),
+    maxViewers: flag.number("most viewers at once; more are turned away (HTTP 503)", 32, { min: 1, integer: true, placeholder: "N" }),
     capacityMb: flag.number("store capacity per satellite, MiB (small: watch evictions)", 1024, { min: 1, integer: true, placeholder: "MB" }),
     ...traceFlags(2000)
   }
@@ -52,7 +53,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   if (ready) {
     const { o, session } = ready
     runServer(
-      serveLive(session, { host: o.host, port: o.port, onListening: (url) => process.stdout.write(`${url}\n`) }).pipe(
+      serveLive(session, { host: o.host, port: o.port, maxViewers: o.maxViewers, onListening: (url) => process.stdout.write(`${url}\n`) }).pipe(
         Effect.ensuring(Effect.promise(() => session.close()))
       ),
       `--host ${o.host} --port ${o.port}`

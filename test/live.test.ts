@@ -147,6 +147,41 @@ describe("the live view", () => {
     }
   }, 90_000)
 
+  it("turns viewers past --max-viewers away (HTTP 503) and takes one prompt a viewer at a time", async () => {
+    const small = await startServer(["--preset", "paper-19x5", "--speed", "10", "--max-viewers", "2"])
+    try {
+      const [a, b] = await Promise.all([viewer(small.url), viewer(small.url)])
+      // A third viewer's handshake, raw: the answer's status line and body.
+      const third = await new Promise<string>((resolve) => {
+        const { port } = new URL(small.url)
+        const s = connect(Number(port), "127.0.0.1")
+        let reply = ""
+        s.on("data", (d) => (reply += d.toString()))
+        s.on("close", () => resolve(reply))
+        setTimeout(() => s.destroy(), 2000)
+        s.write(`GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString("base64")}\r\nSec-WebSocket-Version: 13\r\n\r\n`)
+      })
+      expect(third).toMatch(/^HTTP\/1\.1 503 /)
+      expect(third).toMatch(/\r\n\r\nat most 2 viewers at once$/)
+      // A place frees when a viewer leaves.
+      b.ws.close()
+      await until(() => a.got.json.some((m) => m.type === "stats" && m.server.viewers === 1 && m.server.turnedAway === 1))
+      const c = await viewer(small.url)
+      // Two prompts back to back: the second is refused while the first is answered, then one is taken again.
+      a.ws.send(JSON.stringify({ type: "prompt", text: "hello there" }))
+      a.ws.send(JSON.stringify({ type: "prompt", text: "and again" }))
+      await until(() => a.got.json.some((m) => m.type === "answer"), 60_000)
+      expect(a.got.json.filter((m) => m.type === "error").map((m) => m.message)).toEqual(["refused: a prompt of this viewer is still being answered"])
+      a.ws.send(JSON.stringify({ type: "prompt", text: "and again" }))
+      await until(() => a.got.json.filter((m) => m.type === "answer").length === 2, 60_000)
+      expect(a.got.json.filter((m) => m.type === "error")).toHaveLength(1)
+      a.ws.close()
+      c.ws.close()
+    } finally {
+      small.child.kill("SIGKILL")
+    }
+  }, 120_000)
+
   it("SIGTERM stops the server within a second, exit code 0", async () => {
     const { child } = await startServer(["--preset", "paper-19x5"])
     const t0 = Date.now()

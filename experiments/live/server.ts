@@ -64,11 +64,15 @@ interface Viewer {
   readonly outbox: Queue.Queue<Uint8Array | string>
   /** Frames the page has acknowledged (the next seq it expects). */
   acked: number
+  /** A prompt of this viewer is being answered (one at a time: the model's worker is shared). */
+  prompting: boolean
 }
 
 export interface LiveCounters {
   viewers: number
   connections: number
+  /** Viewers turned away at --max-viewers (HTTP 503). */
+  turnedAway: number
   refused: number
   framesSent: number
   framesDropped: number
@@ -77,6 +81,8 @@ export interface LiveCounters {
 export interface LiveServerOptions {
   readonly host: string
   readonly port: number
+  /** Most viewers at once; one more gets HTTP 503 (each costs the pacer a frame a tick). */
+  readonly maxViewers: number
   /** Called once listening, with the page's URL. */
   readonly onListening: (url: string) => void
 }
@@ -84,7 +90,7 @@ export interface LiveServerOptions {
 export const serveLive = (session: LiveSession, o: LiveServerOptions) => {
   const files = assets()
   const viewers = new Map<number, Viewer>()
-  const counters: LiveCounters = { viewers: 0, connections: 0, refused: 0, framesSent: 0, framesDropped: 0 }
+  const counters: LiveCounters = { viewers: 0, connections: 0, turnedAway: 0, refused: 0, framesSent: 0, framesDropped: 0 }
   let nextId = 0
   const occupancy = new Uint8Array(session.satellites)
   const serving = new Int32Array(session.kv.world.users.length)
@@ -122,7 +128,8 @@ export const serveLive = (session: LiveSession, o: LiveServerOptions) => {
         case "prompt": {
           // The answer comes when the model and the constellation are done; the viewer keeps its frames meanwhile.
           const answer = yield* Effect.tryPromise(() => session.prompt(m.text)).pipe(
-            Effect.catch((e) => Effect.succeed({ type: "error" as const, message: `prompt failed: ${String((e as { cause?: unknown }).cause ?? e)}` }))
+            Effect.catch((e) => Effect.succeed({ type: "error" as const, message: `prompt failed: ${String((e as { cause?: unknown }).cause ?? e)}` })),
+            Effect.ensuring(Effect.sync(() => (v.prompting = false)))
           )
           yield* sendJson(v, answer)
         }
@@ -132,10 +139,14 @@ export const serveLive = (session: LiveSession, o: LiveServerOptions) => {
   /** One viewer: its sender and its reader, until the socket closes. */
   const viewerSocket = Effect.gen(function* () {
     const request = yield* HttpServerRequest.HttpServerRequest
+    if (counters.viewers >= o.maxViewers) {
+      counters.turnedAway++
+      return HttpServerResponse.text(`at most ${o.maxViewers} viewers at once`, { status: 503 })
+    }
     const socket = yield* request.upgrade
     const writer = yield* socket.writer
     const reader = yield* socket.reader
-    const v: Viewer = { id: nextId++, fps: 10, lastFrameAt: 0, frames: new ViewerFrames(), outbox: yield* Queue.dropping<Uint8Array | string>(OUTBOX), acked: 0 }
+    const v: Viewer = { id: nextId++, fps: 10, lastFrameAt: 0, frames: new ViewerFrames(), outbox: yield* Queue.dropping<Uint8Array | string>(OUTBOX), acked: 0, prompting: false }
     counters.connections++
     counters.viewers++
     yield* sendJson(v, session.describe())
@@ -151,9 +162,17 @@ export const serveLive = (session: LiveSession, o: LiveServerOptions) => {
             yield* sendJson(v, { type: "error", message: `refused: ${parsed.reason}` })
             continue
           }
-          // Prompts run beside the reader: a viewer can pause or inspect while the model thinks.
-          if (parsed.message.type === "prompt") yield* Effect.forkChild(act(v, parsed.message))
-          else yield* act(v, parsed.message)
+          // Prompts run beside the reader: a viewer can pause or inspect while the model thinks. One at a
+          // time per viewer, or a viewer could queue the model's worker up without bound.
+          if (parsed.message.type === "prompt") {
+            if (v.prompting) {
+              counters.refused++
+              yield* sendJson(v, { type: "error", message: "refused: a prompt of this viewer is still being answered" })
+              continue
+            }
+            v.prompting = true
+            yield* Effect.forkChild(act(v, parsed.message))
+          } else yield* act(v, parsed.message)
         }
       }
     }).pipe(Effect.ignore)

@@ -7,7 +7,7 @@ const ARC_SECONDS = 1.5
 const ARC_COLOURS = ["#4cd964", "#ff5a5f", "#b57bff", "#4aa3ff"]
 const SHELL_COLOURS = ["#e8eef5", "#7fd3ff", "#ffd166", "#c3a6ff", "#8ef0b5", "#ff9f80", "#f2a7d8", "#b8c4d0"]
 
-const view = (window.skyView = { frameTimes: [], frames: 0, satellites: 0, drawn: 0, messages: 0, errors: [] })
+const view = (window.skyView = { frameTimes: [], frames: 0, satellites: 0, drawn: 0, messages: 0, errors: [], thinking: false })
 const st = { init: null, latLon: null, serving: null, linksUp: null, occ: null, time: 0, arcs: [], highlight: new Map(), paused: false }
 
 const canvas = document.getElementById("globe")
@@ -52,7 +52,11 @@ function onJson(m) {
   } else if (m.type === "stats") onStats(m)
   else if (m.type === "satellite") showPanel(m)
   else if (m.type === "answer") showAnswer(m)
-  else if (m.type === "error") view.errors.push(m.message)
+  else if (m.type === "error") {
+    view.errors.push(m.message)
+    // A prompt that failed is answered with an error: say so where its answer would go.
+    if (m.message.startsWith("prompt failed")) { view.thinking = false; document.getElementById("answer").textContent = m.message }
+  }
 }
 
 function onFrame(buf) {
@@ -126,6 +130,7 @@ function showPanel(m) {
 document.getElementById("panel-close").onclick = () => { document.getElementById("panel").hidden = true }
 
 function showAnswer(m) {
+  view.thinking = false
   const until = performance.now() / 1e3 + 8
   for (const s of m.satellites) st.highlight.set(s, until)
   document.getElementById("answer").textContent = `${JSON.stringify(m.text)}\n${m.cachedTokens}/${m.promptTokens} tokens from orbit` +
@@ -138,7 +143,8 @@ document.getElementById("fps").onchange = (e) => send({ type: "rate", fps: Numbe
 document.getElementById("prompt").onsubmit = (e) => {
   e.preventDefault()
   const text = document.getElementById("prompt-text").value.trim()
-  if (text) { send({ type: "prompt", text }); document.getElementById("answer").textContent = "thinking…" }
+  // One prompt at a time (the server refuses a second while the first is answered).
+  if (text && !view.thinking) { view.thinking = true; send({ type: "prompt", text }); document.getElementById("answer").textContent = "thinking…" }
 }
 
 // Drag turns the globe; a click (no drag) on a satellite opens its panel.
