@@ -8,7 +8,7 @@ import { join } from "node:path"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { uniform } from "./support/uniform.js"
-import { Catalog, type Constellation, ephemerisOf, LinkKind, orbitalPeriodSeconds, plusGrid, defaultIslRules, type Shell, TopologyError, walkerDelta, walkerStar } from "../src/topology/index.js"
+import { Catalog, type Constellation, ephemerisOf, LinkKind, orbitalPeriodSeconds, plusGrid, defaultIslRules, type Shell, TopologyError, visibleSatellites, walkerDelta, walkerStar } from "../src/topology/index.js"
 import { boxAround } from "../src/cache/placement.js"
 import { elementProblem } from "../src/topology/catalog/record.js"
 import { REFERENCE, writeCatalog } from "./support/catalog-file.js"
@@ -59,6 +59,29 @@ const shellConstellation = (shell: Shell, keep?: (plane: number) => boolean) => 
 }
 
 describe("catalog files", () => {
+  it("a ground station's sky at an ISO instant is skyfield's: the same satellites, order, elevations and ranges", () => {
+    // skyfield 1.45 (Debian bookworm's python3-skyfield), an SGP4 and frame chain independent of
+    // satellite.js and of this code: each record of this file propagated from its own epoch, taken to
+    // ITRS, and seen from the same spherical-Earth station (radius 6,371 km) this model uses. Satellites
+    // at 20 deg or more: [name, elevation deg, range km]. (Seen from a WGS-84 station, Paris's highest is
+    // at 39.61 deg, not 38.41: the documented spherical Earth, not an error of frames or times.)
+    const skyfield: Array<[string, number, number, ReadonlyArray<[string, number, number]>]> = [
+      ["2026-11-01T06:00:00Z", 48.85, 2.35, [["SYN-0-0-9", 38.413, 827.4], ["SYN-0-3-5", 35.676, 870.4], ["SYN-1-2-6", 25.808, 1069.5], ["SYN-0-1-8", 24.595, 1123.9], ["SYN-1-1-7", 21.807, 1193.8]]],
+      ["2026-11-01T13:20:00Z", -33.9, 151.2, [["SYN-0-2-7", 36.865, 865.3], ["SYN-1-5-3", 29.335, 999.8], ["SYN-1-2-6", 22.128, 1204.6]]]
+    ]
+    const { path } = writeCatalog()
+    for (const [at, latDeg, lonDeg, expected] of skyfield) {
+      const { constellation: c } = Catalog.loadCatalog(path, { at })
+      const eph = ephemerisOf(c)
+      const pos = new Float64Array(3 * c.size)
+      eph.positionsAt(0, pos)
+      const v = visibleSatellites({ latDeg, lonDeg }, pos, c.size, eph.earthRotationAngleAt(0), 20)
+      expect(v.satellites.map((s) => c.catalog!.names[s])).toEqual(expected.map((e) => e[0]))
+      v.elevationsDeg.forEach((el, k) => expect(Math.abs(el - expected[k]![1])).toBeLessThan(0.02))
+      v.rangesKm.forEach((r, k) => expect(Math.abs(r - expected[k]![2])).toBeLessThan(0.5))
+    }
+  })
+
   it("reads the same constellation from three-line TLE, OMM JSON and OMM CSV", () => {
     const [tle, json, csv] = (["tle", "omm-json", "omm-csv"] as const).map((f) => Catalog.readCatalog(writeCatalog(f).path, { at: REFERENCE }))
     for (const other of [json!, csv!]) {
