@@ -72,13 +72,6 @@ export class KeyIndex {
     return slot
   }
 
-  clear(): void {
-    this.keys = NO_KEYS
-    this.slots = NO_SLOTS
-    this.mask = 0
-    this.size = 0
-  }
-
   private grow(): void {
     const keys = this.keys, slots = this.slots
     const n = Math.max(16, 2 * slots.length)

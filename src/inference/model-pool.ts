@@ -1,6 +1,6 @@
 /**
- * The model behind a piscina pool (a task per call): prefill, cached generation and tokenization run in
- * worker threads. One worker by default: onnxruntime already uses `threads` cores inside a call, and
+ * The model behind a piscina pool (a task per call): generation (a prefill, or a continuation of a
+ * cached past) and tokenization run in worker threads. One worker by default: onnxruntime already uses `threads` cores inside a call, and
  * calls of one conversation are sequential. Close it when done (it holds threads).
  */
 import { Piscina } from "piscina"
@@ -29,10 +29,6 @@ export class ModelPool {
 
   async decode(tokens: ReadonlyArray<number>): Promise<string> {
     return (await this.run("decode", { tokens })).text
-  }
-
-  prefill(tokens: ReadonlyArray<number>): Promise<{ logits: Float32Array; past: PastKv; ms: number }> {
-    return this.run("prefill", { tokens })
   }
 
   generate(tokens: ReadonlyArray<number>, maxNewTokens: number, past?: PastKv, o: { stopAtEos?: boolean; returnPast?: boolean } = {}): Promise<Generation> {

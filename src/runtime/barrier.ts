@@ -94,8 +94,4 @@ export class Barrier {
     Atomics.add(this.ctl, GEN, 1)
     Atomics.notify(this.ctl, GEN)
   }
-
-  get aborted(): boolean {
-    return Atomics.load(this.ctl, ABORT) !== 0
-  }
 }

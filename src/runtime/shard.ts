@@ -312,13 +312,6 @@ export class ShardEngine<N extends Network = Network> {
     this.part.receive(frame)
   }
 
-  /** Messages dropped so far for the named reason (World.dropReasons or the engine's own). */
-  droppedBy(reason: string): number {
-    const k = this.drops.names.indexOf(reason)
-    if (k < 0) throw new RangeError(`no drop reason "${reason}" (known: ${this.drops.names.join(", ")})`)
-    return this.metrics.dropped[k]!
-  }
-
   private drop(reason: number): void {
     this.metrics.dropped[reason]!++
   }
