@@ -9,7 +9,7 @@ import { connect } from "node:net"
 import { promisify } from "node:util"
 import fc from "fast-check"
 import { createClient, RESP_TYPES } from "redis"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest"
 import { commands } from "../experiments/serve/commands.js"
 import { defaultLimits, encodeReply, ProtocolError, R, type Reply, RequestParser } from "../experiments/serve/resp.js"
 import { ValueTier } from "../experiments/serve/tier.js"
@@ -399,6 +399,28 @@ describe("the RESP request parser", () => {
     // Up to the limits they wait for the rest.
     expect(fails("*1".padEnd(32, "1"))()).toBeUndefined()
     expect(fails("a".repeat(limits.maxInlineBytes))()).toBeUndefined()
+    // The same, arriving a few bytes at a time: refused at the read that takes it past its limit.
+    // `taken`: bytes of `head` parsed already (the arguments before the line); the limit counts the line's.
+    const trickle = (head: string, taken: number, limit: number, error: RegExp) => {
+      const p = new RequestParser(limits)
+      p.push(Buffer.from(head))
+      expect(p.next()).toBeUndefined()
+      for (let line = head.length - taken; line + 4 <= limit; line += 4) {
+        p.push(Buffer.from("1111"))
+        expect(p.next()).toBeUndefined()
+      }
+      p.push(Buffer.from("1111"))
+      expect(() => p.next()).toThrow(error)
+    }
+    trickle("*", 0, 32, /^multibulk length line too long$/)
+    trickle("*2\r\n$3\r\nGET\r\n$", 13, 32, /^bulk length line too long$/)
+    trickle("ECHO ", 0, limits.maxInlineBytes, /^too big inline request$/)
+    // A line ended by a bare newline, in two reads, is taken at the second.
+    const bare = new RequestParser(limits)
+    bare.push(Buffer.from("PI"))
+    expect(bare.next()).toBeUndefined()
+    bare.push(Buffer.from("NG\n"))
+    expect(bare.next()!.map(String)).toEqual(["PING"])
   })
 
   it("a command's arguments are its own: the bytes received can be reused once it is taken", () => {
@@ -408,6 +430,31 @@ describe("the RESP request parser", () => {
     const cmd = p.next()!
     received.fill(0)
     expect(cmd.map(String)).toEqual(["SET", "k", "value"])
+  })
+
+  it("copies what arrives about once, however it is cut: a large value in small reads, many arguments, a long inline line", () => {
+    // Bytes Buffer.concat copies while the parser takes each command, against the command's own size.
+    const copied = (cmd: Buffer, read: number, p = new RequestParser({ maxBulkBytes: 2 ** 26, maxArgs: 2 ** 20, maxInlineBytes: 2 ** 20 })) => {
+      const concat = vi.spyOn(Buffer, "concat")
+      try {
+        let got: Array<Buffer> | undefined
+        for (let o = 0; o < cmd.length; o += read) {
+          p.push(cmd.subarray(o, o + read))
+          got = p.next() ?? got
+        }
+        expect(got).toBeDefined()
+        return concat.mock.results.reduce((n, r) => n + (r.value as Buffer).length, 0) / cmd.length
+      } finally {
+        concat.mockRestore()
+      }
+    }
+    const big = encode([Buffer.from("SET"), Buffer.from("k"), Buffer.alloc(8 * 2 ** 20, 0x61)])
+    const many = encode(Array.from({ length: 50_000 }, (_, i) => Buffer.from(`a${i}`)))
+    const inline = Buffer.from(`ECHO ${"b".repeat(500_000)}\r\n`)
+    // Joined on every read and parsed again from the start, these were 65, 73 and 62 times their size.
+    expect(copied(big, 65536)).toBeLessThan(1.1)
+    expect(copied(many, 4096)).toBeLessThan(1.1)
+    expect(copied(inline, 4096)).toBeLessThan(1.1)
   })
 
   it("refuses what Redis refuses: a negative bulk length, a length that is no number, a length line without CR, a bulk not ended by CRLF, an inline line over the limit; skips empty commands", () => {
