@@ -1,16 +1,29 @@
-import { execFile } from "node:child_process"
+import { type ChildProcess, execFile } from "node:child_process"
 import { mkdtempSync, readdirSync, readFileSync } from "node:fs"
 import { availableParallelism, tmpdir } from "node:os"
 import { join } from "node:path"
 import { promisify } from "node:util"
-import { describe, expect, it } from "vitest"
+import { afterAll, describe, expect, it } from "vitest"
 import { decodeMessage } from "../src/actors/protocol.js"
 import { sweepBase } from "../src/cache/paper-model.js"
 import { orbitalPeriodSeconds } from "../src/topology/index.js"
 
 const run = promisify(execFile)
+/** Every experiment started here; any still running when the file ends is killed (a test that timed out
+ * waiting for one to fail, such as a server that started instead, must not leave it running). */
+const started = new Set<ChildProcess>()
+afterAll(() => {
+  for (const child of started) child.kill("SIGKILL")
+})
 const tsx = (script: string, args: ReadonlyArray<string>) =>
-  run(process.execPath, ["--import", "tsx", `experiments/${script}.ts`, ...args], { cwd: process.cwd(), timeout: 120_000 })
+  new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
+    const child = execFile(process.execPath, ["--import", "tsx", `experiments/${script}.ts`, ...args], { cwd: process.cwd(), timeout: 120_000 }, (err, stdout, stderr) => {
+      started.delete(child)
+      if (err) reject(Object.assign(err, { stdout, stderr }))
+      else resolve({ stdout, stderr })
+    })
+    started.add(child)
+  })
 
 const fails = async (script: string, args: ReadonlyArray<string>) => {
   try {
