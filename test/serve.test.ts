@@ -169,6 +169,8 @@ describe("the Redis front end", () => {
       "-ERR Syntax error in HELLO option 'AUTH'", `${unknown}'a' 'b' 'c' 'd' 'e' `, `${unknown}'${"a".repeat(128)}' `, `${unknown}'caf\u00c3\u00a9' '\u00ff' `,
       "-ERR Syntax error in HELLO option 'B\u00c3\u00a9'", "-ERR unknown subcommand 'X\u00c3\u00a9'. Try CLIENT HELP.", "+OK", ""
     ])
+    // COMMAND INFO of names the table's prototype has is nil, as of any other name that is no command.
+    expect((await raw(p, "AUTH secret\r\nCOMMAND INFO constructor __proto__ nosuch\r\nQUIT\r\n")).reply).toBe("+OK\r\n*3\r\n*-1\r\n*-1\r\n*-1\r\n+OK\r\n")
     // HELLO 2 after HELLO 3 goes back to RESP2's nulls; CLIENT ID is the connection's HELLO id.
     const back = (await raw(p, "AUTH secret\r\nHELLO 3\r\nHELLO 2\r\nGET nothing\r\nCLIENT ID\r\nQUIT\r\n")).reply
     const id = /\$2\r\nid\r\n:(\d+)\r\n/.exec(back)![1]

@@ -169,12 +169,10 @@ const info = async (s: Session, args: ReadonlyArray<Buffer>, ctx: ServerContext)
  * A subcommand checked as Redis checks one: unknown, or known with the wrong number of arguments
  * (Redis arity, the container's name included); undefined if it may run.
  */
-const subcommandArity = (container: string, args: ReadonlyArray<Buffer>, arities: Record<string, number>): Reply | undefined => {
-  const sub = lower(args[1]!)
-  const given = args.length
+const subcommandArity = (container: string, sub: string, args: ReadonlyArray<Buffer>, arities: Record<string, number>): Reply | undefined => {
   if (!Object.hasOwn(arities, sub)) return R.error(`ERR unknown subcommand '${echo(args[1]!, 128)}'. Try ${container.toUpperCase()} HELP.`)
   const arity = arities[sub]!
-  return (arity > 0 ? given !== arity : given < -arity) ? wrongArgs(`${container}|${sub}`) : undefined
+  return (arity > 0 ? args.length !== arity : args.length < -arity) ? wrongArgs(`${container}|${sub}`) : undefined
 }
 
 const commandInfo = (name: string, c: Command): Reply => R.array([R.bulk(name), R.int(c.arity), R.array([]), R.int(0), R.int(0), R.int(0)])
@@ -229,7 +227,7 @@ export const commands: Record<string, Command> = {
     arity: -2,
     handler: (s, args) => {
       const sub = lower(args[1]!)
-      const wrong = subcommandArity("client", args, { setname: 3, getname: 2, id: 2 })
+      const wrong = subcommandArity("client", sub, args, { setname: 3, getname: 2, id: 2 })
       if (wrong) return wrong
       if (sub === "setname") return nameClient(s, str(args[2]!)) ?? R.ok
       if (sub === "getname") return R.bulk(s.name)
@@ -241,19 +239,25 @@ export const commands: Record<string, Command> = {
     handler: (_s, args) => {
       const sub = args[1] ? lower(args[1]) : undefined
       if (sub === undefined) return R.array(Object.entries(commands).map(([n, c]) => commandInfo(n, c)))
-      const wrong = subcommandArity("command", args, { count: 2, docs: -2, info: -2 })
+      const wrong = subcommandArity("command", sub, args, { count: 2, docs: -2, info: -2 })
       if (wrong) return wrong
       if (sub === "count") return R.int(Object.keys(commands).length)
       if (sub === "docs") return R.array([])
-      return R.array(args.slice(2).map((a) => (commands[lower(a)] ? commandInfo(lower(a), commands[lower(a)]!) : R.array(null))))
+      return R.array(args.slice(2).map((a) => {
+        const c = commandNamed(lower(a))
+        return c ? commandInfo(lower(a), c) : R.array(null)
+      }))
     }
   }
 }
 
+/** The table's own entries only: "constructor" or "__proto__" is no command (the object's prototype has them). */
+const commandNamed = (name: string): Command | undefined => (Object.hasOwn(commands, name) ? commands[name] : undefined)
+
 /** One command: its reply (errors are replies). */
 export const execute = async (s: Session, args: ReadonlyArray<Buffer>, ctx: ServerContext): Promise<Reply> => {
   const name = lower(args[0]!)
-  const c = Object.hasOwn(commands, name) ? commands[name] : undefined
+  const c = commandNamed(name)
   if (c === undefined) {
     // As Redis: arguments while the text is under 128 bytes, each cut to what is left of them.
     let rest = ""
