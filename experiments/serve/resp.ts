@@ -53,10 +53,15 @@ export class RequestParser {
   private chunkBytes = 0
   /** The incomplete command needs this many buffered bytes before another try (0: none known). */
   private needBytes = 0
-  /** It waits for a line's end: chunks from `scanned` on have not been searched for one; past `lineLimit` buffered bytes the line is too long. */
+  /**
+   * It waits for a line's end: chunks from `scanned` on have not been searched for one, and past
+   * `lineLimit` buffered bytes the line is too long.
+   */
   private waitsForLine = false
   private scanned = 0
   private lineLimit = 0
+  /** A multibulk command's arguments so far, and how many are still to come. */
+  private partial: { readonly args: Array<Buffer>; left: number } | undefined
 
   constructor(private readonly limits: RespLimits = defaultLimits, private readonly authenticated: () => boolean = () => true) {}
 
@@ -104,9 +109,6 @@ export class RequestParser {
       if (cmd.length > 0) return cmd
     }
   }
-
-  /** A multibulk command's arguments so far, and how many are still to come. */
-  private partial: { readonly args: Array<Buffer>; left: number } | undefined
 
   /** Incomplete at a line (at pos) that has no end yet: longer than `limit` bytes, it is refused. */
   private awaitLine(limit: number): undefined {
@@ -195,10 +197,11 @@ const closes = (c: string | undefined) => c === undefined || isBlank(c)
 /**
  * An inline command's words as Redis splits them (sdssplitargs): "double quotes" with \n \r \t \b \a
  * \xHH and \<any>, 'single quotes' with \', a closing quote followed by a blank or the end, a quote
- * that opens inside a word (a"b c" is one word). undefined: unbalanced quotes. A NUL byte ends the
- * words, where Redis differs: 7.0.15 looks for the line's end with strchr, which stops at the NUL, so it
- * answers nothing until 64 KiB more have come and then refuses the request; here the client is answered. One byte a character (latin1). Written here: the one npm port (redis-splitargs) lacks \xHH
- * and reads \a as "a".
+ * that opens inside a word (a"b c" is one word). undefined: unbalanced quotes. One byte a character
+ * (latin1). A NUL byte ends the words, where Redis differs: 7.0.15 looks for the line's end with
+ * strchr, which stops at the NUL, so it answers nothing until 64 KiB more have come and then refuses
+ * the request; here the client is answered. Written here: the one npm port (redis-splitargs) lacks
+ * \xHH and reads \a as "a".
  */
 export const splitInline = (text: string): Array<string> | undefined => {
   // The words end at a NUL byte, as a C string does (see above for how Redis itself fares).

@@ -1,7 +1,7 @@
 /**
  * The model behind a piscina pool (a task per call): generation (a prefill, or a continuation of a
- * cached past) and tokenization run in worker threads. One worker by default: onnxruntime already uses `threads` cores inside a call, and
- * calls of one conversation are sequential. Close it when done (it holds threads).
+ * cached past) and tokenization run in worker threads. One worker by default: onnxruntime already uses
+ * `threads` cores inside a call, and calls of one conversation are sequential. Close it when done (it holds threads).
  */
 import { Piscina } from "piscina"
 import type { ModelTask, ModelTaskResult } from "./model-worker.js"

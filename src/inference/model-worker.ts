@@ -1,6 +1,6 @@
 /**
- * A piscina task: one model call (generate, encode or decode) in a worker thread, so the model never runs on a
- * shard's or the driver's thread. Each worker loads a model once and keeps it for the tasks after.
+ * A piscina task: one model call (generate, encode or decode) in a worker thread, so the model never runs
+ * on a shard's or the driver's thread. Each worker loads a model once and keeps it for the tasks after.
  */
 import { CausalLm, type Generation, type PastKv } from "./runner.js"
 
